@@ -92,22 +92,44 @@ const (
 // between Mesos releases, so unknown names are carried as they are.
 type Reason string
 
-// The reasons Stadion generates or acts on.
+// Task status reasons, the full list of mesos.v1.TaskStatus.Reason as of
+// Mesos 1.11.
 const (
-	ReasonCommandExecutorFailed        Reason = "REASON_COMMAND_EXECUTOR_FAILED"
-	ReasonExecutorTerminated           Reason = "REASON_EXECUTOR_TERMINATED"
-	ReasonFrameworkRemoved             Reason = "REASON_FRAMEWORK_REMOVED"
-	ReasonInvalidOffers                Reason = "REASON_INVALID_OFFERS"
-	ReasonReconciliation               Reason = "REASON_RECONCILIATION"
-	ReasonAgentDisconnected            Reason = "REASON_AGENT_DISCONNECTED"
-	ReasonAgentRemoved                 Reason = "REASON_AGENT_REMOVED"
-	ReasonAgentRestarted               Reason = "REASON_AGENT_RESTARTED"
-	ReasonAgentUnknown                 Reason = "REASON_AGENT_UNKNOWN"
-	ReasonTaskInvalid                  Reason = "REASON_TASK_INVALID"
-	ReasonTaskUnknown                  Reason = "REASON_TASK_UNKNOWN"
-	ReasonContainerLaunchFailed        Reason = "REASON_CONTAINER_LAUNCH_FAILED"
-	ReasonTaskHealthCheckStatusUpdated Reason = "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED"
-	ReasonTaskKilledDuringLaunch       Reason = "REASON_TASK_KILLED_DURING_LAUNCH"
+	ReasonCommandExecutorFailed         Reason = "REASON_COMMAND_EXECUTOR_FAILED"
+	ReasonContainerLaunchFailed         Reason = "REASON_CONTAINER_LAUNCH_FAILED"
+	ReasonContainerLimitation           Reason = "REASON_CONTAINER_LIMITATION"
+	ReasonContainerLimitationDisk       Reason = "REASON_CONTAINER_LIMITATION_DISK"
+	ReasonContainerLimitationMemory     Reason = "REASON_CONTAINER_LIMITATION_MEMORY"
+	ReasonContainerPreempted            Reason = "REASON_CONTAINER_PREEMPTED"
+	ReasonContainerUpdateFailed         Reason = "REASON_CONTAINER_UPDATE_FAILED"
+	ReasonMaxCompletionTimeReached      Reason = "REASON_MAX_COMPLETION_TIME_REACHED"
+	ReasonExecutorRegistrationTimeout   Reason = "REASON_EXECUTOR_REGISTRATION_TIMEOUT"
+	ReasonExecutorReregistrationTimeout Reason = "REASON_EXECUTOR_REREGISTRATION_TIMEOUT"
+	ReasonExecutorTerminated            Reason = "REASON_EXECUTOR_TERMINATED"
+	ReasonExecutorUnregistered          Reason = "REASON_EXECUTOR_UNREGISTERED" // no longer used by Mesos
+	ReasonFrameworkRemoved              Reason = "REASON_FRAMEWORK_REMOVED"
+	ReasonGCError                       Reason = "REASON_GC_ERROR"
+	ReasonInvalidFrameworkID            Reason = "REASON_INVALID_FRAMEWORKID"
+	ReasonInvalidOffers                 Reason = "REASON_INVALID_OFFERS"
+	ReasonIOSwitchboardExited           Reason = "REASON_IO_SWITCHBOARD_EXITED"
+	ReasonMasterDisconnected            Reason = "REASON_MASTER_DISCONNECTED"
+	ReasonReconciliation                Reason = "REASON_RECONCILIATION"
+	ReasonResourcesUnknown              Reason = "REASON_RESOURCES_UNKNOWN"
+	ReasonAgentDisconnected             Reason = "REASON_AGENT_DISCONNECTED"
+	ReasonAgentDraining                 Reason = "REASON_AGENT_DRAINING"
+	ReasonAgentRemoved                  Reason = "REASON_AGENT_REMOVED"
+	ReasonAgentRemovedByOperator        Reason = "REASON_AGENT_REMOVED_BY_OPERATOR"
+	ReasonAgentReregistered             Reason = "REASON_AGENT_REREGISTERED"
+	ReasonAgentRestarted                Reason = "REASON_AGENT_RESTARTED"
+	ReasonAgentUnknown                  Reason = "REASON_AGENT_UNKNOWN"
+	ReasonTaskKilledDuringLaunch        Reason = "REASON_TASK_KILLED_DURING_LAUNCH"
+	ReasonTaskCheckStatusUpdated        Reason = "REASON_TASK_CHECK_STATUS_UPDATED"
+	ReasonTaskHealthCheckStatusUpdated  Reason = "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED"
+	ReasonTaskGroupInvalid              Reason = "REASON_TASK_GROUP_INVALID"
+	ReasonTaskGroupUnauthorized         Reason = "REASON_TASK_GROUP_UNAUTHORIZED"
+	ReasonTaskInvalid                   Reason = "REASON_TASK_INVALID"
+	ReasonTaskUnauthorized              Reason = "REASON_TASK_UNAUTHORIZED"
+	ReasonTaskUnknown                   Reason = "REASON_TASK_UNKNOWN"
 )
 
 // ValueType is the type of a resource or attribute value (mesos.v1.Value.Type).
@@ -126,12 +148,16 @@ type OperationType string
 
 // Offer operation types.
 const (
-	OperationLaunch      OperationType = "LAUNCH"
-	OperationLaunchGroup OperationType = "LAUNCH_GROUP"
-	OperationReserve     OperationType = "RESERVE"
-	OperationUnreserve   OperationType = "UNRESERVE"
-	OperationCreate      OperationType = "CREATE"
-	OperationDestroy     OperationType = "DESTROY"
+	OperationLaunch       OperationType = "LAUNCH"
+	OperationLaunchGroup  OperationType = "LAUNCH_GROUP"
+	OperationReserve      OperationType = "RESERVE"
+	OperationUnreserve    OperationType = "UNRESERVE"
+	OperationCreate       OperationType = "CREATE"
+	OperationDestroy      OperationType = "DESTROY"
+	OperationGrowVolume   OperationType = "GROW_VOLUME"
+	OperationShrinkVolume OperationType = "SHRINK_VOLUME"
+	OperationCreateDisk   OperationType = "CREATE_DISK"
+	OperationDestroyDisk  OperationType = "DESTROY_DISK"
 )
 
 // ContainerType is mesos.v1.ContainerInfo.Type.
@@ -174,4 +200,11 @@ const (
 	CapabilityMultiRole             = "MULTI_ROLE"
 	CapabilityReservationRefinement = "RESERVATION_REFINEMENT"
 	CapabilityRegionAware           = "REGION_AWARE"
+)
+
+// Capability types of a master (mesos.v1.MasterInfo.Capability.Type).
+const (
+	MasterCapabilityAgentUpdate   = "AGENT_UPDATE"
+	MasterCapabilityAgentDraining = "AGENT_DRAINING"
+	MasterCapabilityQuotaV2       = "QUOTA_V2"
 )

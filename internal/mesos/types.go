@@ -218,14 +218,18 @@ type Filters struct {
 // Operation is one offer operation (mesos.v1.Offer.Operation). Only LAUNCH is
 // modelled; the others pass through as raw JSON.
 type Operation struct {
-	Type        OperationType   `json:"type"`
-	ID          *OperationID    `json:"id,omitempty"`
-	Launch      *Launch         `json:"launch,omitempty"`
-	LaunchGroup json.RawMessage `json:"launch_group,omitempty"`
-	Reserve     json.RawMessage `json:"reserve,omitempty"`
-	Unreserve   json.RawMessage `json:"unreserve,omitempty"`
-	Create      json.RawMessage `json:"create,omitempty"`
-	Destroy     json.RawMessage `json:"destroy,omitempty"`
+	Type         OperationType   `json:"type"`
+	ID           *OperationID    `json:"id,omitempty"`
+	Launch       *Launch         `json:"launch,omitempty"`
+	LaunchGroup  json.RawMessage `json:"launch_group,omitempty"`
+	Reserve      json.RawMessage `json:"reserve,omitempty"`
+	Unreserve    json.RawMessage `json:"unreserve,omitempty"`
+	Create       json.RawMessage `json:"create,omitempty"`
+	Destroy      json.RawMessage `json:"destroy,omitempty"`
+	GrowVolume   json.RawMessage `json:"grow_volume,omitempty"`
+	ShrinkVolume json.RawMessage `json:"shrink_volume,omitempty"`
+	CreateDisk   json.RawMessage `json:"create_disk,omitempty"`
+	DestroyDisk  json.RawMessage `json:"destroy_disk,omitempty"`
 }
 
 // Launch is the LAUNCH operation.
@@ -280,11 +284,14 @@ type Environment struct {
 	Variables []Variable `json:"variables,omitempty"`
 }
 
-// Variable is one environment variable. Secret variables are carried as raw JSON.
+// Variable is one environment variable (mesos.v1.Environment.Variable). Value
+// is optional on the wire: a SECRET variable has Secret and no value, while a
+// VALUE variable (the default type) must carry one, even an empty one.
+// Secrets are carried as raw JSON.
 type Variable struct {
 	Name   string          `json:"name"`
 	Type   string          `json:"type,omitempty"`
-	Value  string          `json:"value"`
+	Value  *string         `json:"value,omitempty"`
 	Secret json.RawMessage `json:"secret,omitempty"`
 }
 
@@ -319,11 +326,11 @@ type PortMapping struct {
 	Protocol      string `json:"protocol,omitempty"`
 }
 
-// Volume is mesos.v1.Volume.
+// Volume is mesos.v1.Volume. Mode ("RW" or "RO") is a required field.
 type Volume struct {
 	ContainerPath string          `json:"container_path"`
 	HostPath      string          `json:"host_path,omitempty"`
-	Mode          string          `json:"mode,omitempty"`
+	Mode          string          `json:"mode"`
 	Image         json.RawMessage `json:"image,omitempty"`
 	Source        json.RawMessage `json:"source,omitempty"`
 }
