@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestMain lets tests run this test binary as the stadion command itself
+// (STADION_TEST_MAIN=1), so that process tests need no separate build.
+func TestMain(m *testing.M) {
+	if os.Getenv("STADION_TEST_MAIN") == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+func TestHelp(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains []string
+	}{
+		{name: "top level", args: []string{"--help"}, code: exitOK, contains: []string{"mesos master", "mesos agent", "version"}},
+		{name: "no command", args: nil, code: exitUsage, contains: []string{"Usage: stadion <command>"}},
+		{name: "master", args: []string{"mesos", "master", "--help"}, code: exitOK, contains: []string{"-ip", "-port", "-hostname", "-work_dir", "-zk"}},
+		{name: "agent", args: []string{"mesos", "agent", "--help"}, code: exitOK, contains: []string{"-master", "-ip", "-port", "-hostname", "-work_dir", "-resources", "-attributes", "-containerizers"}},
+		{name: "unknown command", args: []string{"frobnicate"}, code: exitUsage, contains: []string{`unknown command "frobnicate"`}},
+		{name: "mesos alone", args: []string{"mesos"}, code: exitUsage, contains: []string{`expected "master" or "agent"`}},
+		{name: "bad flag", args: []string{"mesos", "master", "--no-such-flag"}, code: exitUsage, contains: []string{"no-such-flag"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			code := run(context.Background(), tc.args, &out, &out)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d; output:\n%s", code, tc.code, out.String())
+			}
+			for _, s := range tc.contains {
+				if !strings.Contains(out.String(), s) {
+					t.Errorf("output lacks %q:\n%s", s, out.String())
+				}
+			}
+		})
+	}
+}

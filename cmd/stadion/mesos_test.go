@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stadionhq/stadion/internal/mesos"
+	"github.com/stadionhq/stadion/internal/testenv"
+)
+
+// process is this test binary running as `stadion <args>`.
+type process struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func startStadion(t *testing.T, name string, args ...string) *process {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), "STADION_TEST_MAIN=1")
+	out := &prefixLog{t: t, prefix: name + ": "}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	go func() { cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-p.done
+		}
+		out.stop()
+	})
+	return p
+}
+
+// prefixLog forwards a process's output to the test log until the test ends.
+type prefixLog struct {
+	mu      sync.Mutex
+	t       *testing.T
+	prefix  string
+	stopped bool
+}
+
+func (l *prefixLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.stopped {
+		l.t.Log(l.prefix + string(p))
+	}
+	return len(p), nil
+}
+
+func (l *prefixLog) stop() {
+	l.mu.Lock()
+	l.stopped = true
+	l.mu.Unlock()
+}
+
+func waitHTTP(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not answer 200: %v", url, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestMesosCommands runs `stadion mesos master` and two `stadion mesos agent`
+// processes: a scheduler launches and kills tasks on both agents, then one
+// agent is killed with -9 and its task turns unreachable.
+func TestMesosCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	dir := t.TempDir()
+	masterPort := testenv.FreePort(t)
+	masterAddr := "127.0.0.1:" + strconv.Itoa(masterPort)
+	startStadion(t, "master", "mesos", "master", "--ip", "127.0.0.1", "--port", strconv.Itoa(masterPort),
+		"--work_dir", dir+"/master", "--agent_ping_timeout", "200ms", "--max_agent_ping_timeouts", "3", "--allocation_interval", "100ms")
+	waitHTTP(t, "http://"+masterAddr+"/health")
+
+	agents := map[string]*process{}
+	for i := range 2 {
+		port := testenv.FreePort(t)
+		p := startStadion(t, fmt.Sprintf("agent%d", i), "mesos", "agent", "--master", masterAddr, "--ip", "127.0.0.1",
+			"--port", strconv.Itoa(port), "--work_dir", fmt.Sprintf("%s/agent%d", dir, i),
+			"--resources", "cpus:1;mem:512;disk:512;ports:[31000-31010]")
+		agents["127.0.0.1:"+strconv.Itoa(port)] = p
+	}
+
+	det, err := mesos.StaticDetector(masterAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failover := 60.0
+	client, err := mesos.New(mesos.Config{
+		Detector: det,
+		Framework: mesos.FrameworkInfo{User: "root", Name: "commands-test", FailoverTimeout: &failover,
+			Capabilities: []mesos.Capability{{Type: mesos.CapabilityPartitionAware}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	events := make(chan mesos.Event, 256)
+	done := make(chan error, 1)
+	go func() { done <- client.Run(ctx, events) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	// next returns the next event that match accepts, acknowledging updates.
+	next := func(what string, match func(mesos.Event) bool) mesos.Event {
+		t.Helper()
+		deadline := time.After(30 * time.Second)
+		for {
+			select {
+			case ev := <-events:
+				if ev.Type == mesos.EventUpdate && len(ev.Update.Status.UUID) > 0 {
+					if err := client.Acknowledge(ctx, ev.Update.Status); err != nil {
+						t.Fatalf("acknowledge: %v", err)
+					}
+				}
+				if match(ev) {
+					return ev
+				}
+			case err := <-done:
+				t.Fatalf("waiting for %s: client stopped: %v", what, err)
+			case <-deadline:
+				t.Fatalf("no %s", what)
+			}
+		}
+	}
+
+	// One offer from each agent; launch a task on each.
+	offers := map[string]mesos.Offer{}
+	next("offers from both agents", func(ev mesos.Event) bool {
+		if ev.Type == mesos.EventOffers {
+			for _, o := range ev.Offers.Offers {
+				if _, seen := offers[o.AgentID.Value]; !seen {
+					offers[o.AgentID.Value] = o
+					task := taskOn(o, "task-"+o.AgentID.Value)
+					if err := client.Launch(ctx, []mesos.OfferID{o.ID}, []mesos.TaskInfo{task}, nil); err != nil {
+						t.Fatalf("launch: %v", err)
+					}
+				}
+			}
+		}
+		return len(offers) == 2
+	})
+	running := map[string]mesos.TaskStatus{}
+	next("both tasks running", func(ev mesos.Event) bool {
+		if ev.Type == mesos.EventUpdate && ev.Update.Status.State == mesos.TaskRunning {
+			running[ev.Update.Status.TaskID.Value] = ev.Update.Status
+		}
+		return len(running) == 2
+	})
+
+	// Kill the task on the first agent, then kill -9 the second agent.
+	var victim, survivor mesos.Offer
+	for _, o := range offers {
+		if victim.ID.Value == "" {
+			victim = o
+		} else {
+			survivor = o
+		}
+	}
+	if err := client.Kill(ctx, mesos.TaskID{Value: "task-" + victim.AgentID.Value}, &victim.AgentID, nil); err != nil {
+		t.Fatal(err)
+	}
+	next("TASK_KILLED", func(ev mesos.Event) bool {
+		return ev.Type == mesos.EventUpdate && ev.Update.Status.State == mesos.TaskKilled &&
+			ev.Update.Status.TaskID.Value == "task-"+victim.AgentID.Value
+	})
+
+	orphan := running["task-"+survivor.AgentID.Value]
+	agent := agents[fmt.Sprintf("%s:%d", survivor.URL.Address.IP, survivor.URL.Address.Port)]
+	if agent == nil {
+		t.Fatalf("no agent process at %+v", survivor.URL.Address)
+	}
+	if err := agent.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	// The killed agent leaves its task's process behind, as a real one
+	// would; end it with the test.
+	if pid := orphan.ContainerStatus.ExecutorPID; pid > 0 {
+		t.Cleanup(func() { syscall.Kill(-int(pid), syscall.SIGKILL) })
+	}
+	st := next("TASK_UNREACHABLE", func(ev mesos.Event) bool {
+		return ev.Type == mesos.EventUpdate && ev.Update.Status.TaskID.Value == orphan.TaskID.Value &&
+			ev.Update.Status.State == mesos.TaskUnreachable
+	}).Update.Status
+	if st.Source != mesos.SourceMaster || st.UUID != nil || st.UnreachableTime == nil {
+		t.Errorf("TASK_UNREACHABLE source %s, uuid %x, unreachable_time %v; want from the master, no uuid, with a time", st.Source, st.UUID, st.UnreachableTime)
+	}
+}
+
+func taskOn(o mesos.Offer, id string) mesos.TaskInfo {
+	cmd := "sleep 120"
+	return mesos.TaskInfo{
+		Name:    id,
+		TaskID:  mesos.TaskID{Value: id},
+		AgentID: o.AgentID,
+		Command: &mesos.CommandInfo{Value: &cmd},
+		Resources: mesos.Resources{
+			{Name: "cpus", Type: mesos.ValueScalar, Scalar: &mesos.Scalar{Value: 0.1}},
+			{Name: "mem", Type: mesos.ValueScalar, Scalar: &mesos.Scalar{Value: 32}},
+		},
+	}
+}

@@ -1,0 +1,110 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/stadionhq/stadion/internal/mesos/agent"
+	"github.com/stadionhq/stadion/internal/mesos/master"
+)
+
+// Config configures a local cluster.
+type Config struct {
+	// Agents is the number of agents; default 1.
+	Agents int
+	// WorkDir holds the master's and the agents' work directories
+	// (master/, agent-0/, agent-1/ ...). Required.
+	WorkDir string
+	// Master configures the master; its Port 0 picks a free port.
+	Master master.Config
+	// Agent is the template of every agent's configuration. Master and
+	// WorkDir are set per agent; Port 0 picks a free port.
+	Agent agent.Config
+	// RegisterTimeout bounds the wait for every agent to register; default 30s.
+	RegisterTimeout time.Duration
+	// Logger receives the cluster's logs; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Cluster is a running local cluster.
+type Cluster struct {
+	Master *master.Master
+	Agents []*agent.Agent
+}
+
+// Start starts the master and the agents and returns once every agent has
+// registered. The cluster stops when ctx ends or Stop is called.
+func Start(ctx context.Context, cfg Config) (*Cluster, error) {
+	if cfg.WorkDir == "" {
+		return nil, errors.New("local cluster: work dir required")
+	}
+	if cfg.Agents == 0 {
+		cfg.Agents = 1
+	}
+	if cfg.RegisterTimeout == 0 {
+		cfg.RegisterTimeout = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	mcfg := cfg.Master
+	if mcfg.WorkDir == "" {
+		mcfg.WorkDir = filepath.Join(cfg.WorkDir, "master")
+	}
+	if mcfg.Logger == nil {
+		mcfg.Logger = cfg.Logger.With("component", "master")
+	}
+	m, err := master.Start(ctx, mcfg)
+	if err != nil {
+		return nil, fmt.Errorf("start master: %w", err)
+	}
+	c := &Cluster{Master: m}
+	for i := range cfg.Agents {
+		acfg := cfg.Agent
+		acfg.Master = m.URL()
+		acfg.WorkDir = filepath.Join(cfg.WorkDir, "agent-"+strconv.Itoa(i))
+		if acfg.Logger == nil {
+			acfg.Logger = cfg.Logger.With("component", "agent", "agent", i)
+		}
+		a, err := agent.Start(ctx, acfg)
+		if err != nil {
+			c.Stop()
+			return nil, fmt.Errorf("start agent %d: %w", i, err)
+		}
+		c.Agents = append(c.Agents, a)
+	}
+	timeout := time.NewTimer(cfg.RegisterTimeout)
+	defer timeout.Stop()
+	for i, a := range c.Agents {
+		select {
+		case <-a.Registered():
+		case <-timeout.C:
+			c.Stop()
+			return nil, fmt.Errorf("agent %d did not register within %v", i, cfg.RegisterTimeout)
+		case <-ctx.Done():
+			c.Stop()
+			return nil, ctx.Err()
+		}
+	}
+	return c, nil
+}
+
+// URL is the master's URL, for schedulers.
+func (c *Cluster) URL() string { return c.Master.URL() }
+
+// Stop stops the agents (killing their tasks) and then the master.
+func (c *Cluster) Stop() {
+	for _, a := range c.Agents {
+		a.Stop()
+	}
+	for _, a := range c.Agents {
+		<-a.Done()
+	}
+	c.Master.Stop()
+	<-c.Master.Done()
+}
