@@ -1,0 +1,52 @@
+# Stadion's developer entry points. `make test` is what CI runs (.ci/run).
+
+SHELL := bash
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+# Tools installed by `make deps` (consul, consul-template) come first.
+export PATH := $(CURDIR)/bin:$(PATH)
+
+.PHONY: all build deps test vet run e2e bench clean
+
+all: build
+
+## build: compile bin/stadion
+build:
+	go build -ldflags "-X main.version=$(VERSION)" -o bin/stadion ./cmd/stadion
+
+## deps: install ZooKeeper, HAProxy, nginx (apt) and consul, consul-template (./bin)
+deps:
+	scripts/deps.sh
+
+## vet: go vet every package
+vet:
+	go vet ./...
+
+## test: vet, then every test against real ZooKeeper and Consul
+test: deps
+	go vet ./...
+	go test -count=1 -timeout 20m ./...
+
+## run: the built-in Mesos master and one agent, in the foreground
+run: build
+	scripts/run.sh
+
+## e2e: end-to-end tests (build tag e2e)
+e2e: deps
+	@if [ -d e2e ]; then \
+		go test -count=1 -timeout 30m -tags e2e ./e2e/...; \
+	else \
+		echo "e2e: no e2e tests yet"; \
+	fi
+
+## bench: benchmarks of every package that has some
+bench:
+	@pkgs=$$(grep -rl --include='*_test.go' '^func Benchmark' . | xargs -r -n1 dirname | sort -u); \
+	if [ -z "$$pkgs" ]; then \
+		echo "bench: no benchmarks yet"; \
+	else \
+		go test -run '^$$' -bench . -benchmem $$pkgs; \
+	fi
+
+## clean: remove the stadion binary and `make run` data (./bin tools stay)
+clean:
+	rm -rf bin/stadion data
