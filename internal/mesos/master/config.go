@@ -1,0 +1,154 @@
+package master
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of Config, as Apache Mesos has them.
+const (
+	DefaultIP                   = "127.0.0.1"
+	DefaultPort                 = 5050
+	DefaultZKSessionTimeout     = 10 * time.Second
+	DefaultAgentPingTimeout     = 15 * time.Second
+	DefaultMaxAgentPingTimeouts = 5
+	DefaultAllocationInterval   = time.Second
+	DefaultHeartbeatInterval    = 15 * time.Second
+)
+
+// Version is the Mesos version the master reports (in MasterInfo and
+// /master/state): the last Apache Mesos release.
+const Version = "1.11.0"
+
+// Config configures a Master. The zero value of every field means its default.
+type Config struct {
+	// IP is the IPv4 address to listen on and to advertise; default 127.0.0.1.
+	IP string
+	// Port is the port to listen on. 0 picks a free port (tests); the
+	// command's --port flag defaults to DefaultPort.
+	Port int
+	// Hostname is advertised in MasterInfo, redirects and offers of
+	// leadership; default IP.
+	Hostname string
+	// WorkDir, when set, keeps the master id in WorkDir/master.id so that a
+	// restarted master keeps its id (and its id prefixes).
+	WorkDir string
+	// ZK, such as "zk://127.0.0.1:2181/mesos", makes the master a contender
+	// for leadership in ZooKeeper (json.info_ nodes). Only the elected master
+	// serves; the others answer 307 to the leader, or 503 when none is known.
+	ZK string
+	// ZKSessionTimeout is the ZooKeeper session timeout; default 10s.
+	ZKSessionTimeout time.Duration
+	// AgentPingTimeout is how long an agent has to answer a ping, and how
+	// often agents are pinged (Mesos --agent_ping_timeout); default 15s.
+	AgentPingTimeout time.Duration
+	// MaxAgentPingTimeouts is the number of consecutive failed pings after
+	// which an agent is unreachable (Mesos --max_agent_ping_timeouts);
+	// default 5.
+	MaxAgentPingTimeouts int
+	// AllocationInterval is the period of batch allocation (Mesos
+	// --allocation_interval); default 1s. Offers are also made at once when
+	// resources appear.
+	AllocationInterval time.Duration
+	// HeartbeatInterval is the period of HEARTBEAT events on scheduler
+	// streams; default 15s, as Mesos hard-codes it.
+	HeartbeatInterval time.Duration
+	// Logger receives the master's logs; default slog.Default().
+	Logger *slog.Logger
+}
+
+// withDefaults returns c with defaults filled in.
+func (c Config) withDefaults() Config {
+	if c.IP == "" {
+		c.IP = DefaultIP
+	}
+	if c.Hostname == "" {
+		c.Hostname = c.IP
+	}
+	if c.ZKSessionTimeout == 0 {
+		c.ZKSessionTimeout = DefaultZKSessionTimeout
+	}
+	if c.AgentPingTimeout == 0 {
+		c.AgentPingTimeout = DefaultAgentPingTimeout
+	}
+	if c.MaxAgentPingTimeouts == 0 {
+		c.MaxAgentPingTimeouts = DefaultMaxAgentPingTimeouts
+	}
+	if c.AllocationInterval == 0 {
+		c.AllocationInterval = DefaultAllocationInterval
+	}
+	if c.HeartbeatInterval == 0 {
+		c.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Validate reports the first invalid field.
+func (c Config) Validate() error {
+	if c.IP != "" {
+		ip, err := netip.ParseAddr(c.IP)
+		if err != nil {
+			return fmt.Errorf("ip %q: %w", c.IP, err)
+		}
+		if !ip.Is4() {
+			return fmt.Errorf("ip %q: not an IPv4 address", c.IP)
+		}
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		return fmt.Errorf("port %d out of range", c.Port)
+	}
+	if c.ZK != "" && !strings.HasPrefix(c.ZK, "zk://") {
+		return fmt.Errorf("zk %q: want zk://host:port[,host:port]/path", c.ZK)
+	}
+	for name, d := range map[string]time.Duration{
+		"zk_session_timeout":  c.ZKSessionTimeout,
+		"agent_ping_timeout":  c.AgentPingTimeout,
+		"allocation_interval": c.AllocationInterval,
+		"heartbeat_interval":  c.HeartbeatInterval,
+	} {
+		if d < 0 {
+			return fmt.Errorf("%s %v is negative", name, d)
+		}
+	}
+	if c.MaxAgentPingTimeouts < 0 {
+		return errors.New("max_agent_ping_timeouts is negative")
+	}
+	return nil
+}
+
+// ParseDuration parses a duration as Mesos flags write them, a number
+// followed by one of ns, us, ms, secs, mins, hrs, days, weeks ("15secs",
+// "100ms", "1mins", "0.5hrs"), or as Go does ("1m30s").
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if d, err := time.ParseDuration(s); err == nil {
+		return d, nil
+	}
+	i := 0
+	for i < len(s) && (s[i] == '.' || s[i] == '-' || s[i] == '+' || (s[i] >= '0' && s[i] <= '9')) {
+		i++
+	}
+	num, unit := s[:i], s[i:]
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || num == "" {
+		return 0, fmt.Errorf("parse duration %q: not a number followed by a unit", s)
+	}
+	units := map[string]time.Duration{
+		"ns": time.Nanosecond, "us": time.Microsecond, "ms": time.Millisecond,
+		"secs": time.Second, "mins": time.Minute, "hrs": time.Hour,
+		"days": 24 * time.Hour, "weeks": 7 * 24 * time.Hour,
+	}
+	u, ok := units[unit]
+	if !ok {
+		return 0, fmt.Errorf("parse duration %q: unknown unit %q", s, unit)
+	}
+	return time.Duration(v * float64(u)), nil
+}

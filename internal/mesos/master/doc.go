@@ -1,0 +1,31 @@
+// Package master is Stadion's built-in Mesos-compatible master: the v1
+// scheduler HTTP API (/api/v1/scheduler), the legacy /master/state JSON and
+// redirects as Apache Mesos 1.11 serves them, plus the private cluster
+// protocol (internal/mesos/cluster) that the built-in agents speak.
+//
+// It is meant for one machine (development, CI, demos, benchmarks), so a
+// scheduler written against it works unchanged against a real Mesos. What it
+// deliberately leaves out, and how it answers instead:
+//
+//   - Only JSON is spoken. A request with Content-Type application/x-protobuf
+//     gets 415 ("this master does not support application/x-protobuf"), and a
+//     SUBSCRIBE whose Accept allows protobuf but not JSON gets 406, where Mesos
+//     would stream protobuf.
+//   - Reservations are not supported: every resource is unreserved, role "*",
+//     and offered to every framework whatever its roles. MULTI_ROLE frameworks
+//     get allocation_info with their first role (or "*").
+//   - ACCEPT performs LAUNCH only. LAUNCH_GROUP tasks are answered with
+//     TASK_ERROR; RESERVE, UNRESERVE, CREATE, DESTROY and other operations are
+//     ignored with a logged warning.
+//   - There are no custom executors: SHUTDOWN, MESSAGE and REQUEST are answered
+//     202 and ignored; inverse offers and operation feedback calls likewise.
+//   - Frameworks and tasks are not persisted. After a restart the master
+//     rebuilds its view from agents that reregister with their tasks, and
+//     adopts frameworks that resubscribe with an id it has not removed.
+//   - Status updates are not stored for redelivery: an update for a
+//     disconnected framework is dropped, and the agent, which resends every
+//     update until it is acknowledged, delivers it again later. A TASK_KILLING
+//     update for a framework without TASK_KILLING_STATE is acknowledged by the
+//     master itself so that the agent can move on.
+//   - /master/state reports version "1.11.0", the last Apache Mesos release.
+package master

@@ -1,0 +1,214 @@
+package master
+
+import (
+	"context"
+	"time"
+
+	"github.com/stadionhq/stadion/internal/mesos"
+	"github.com/stadionhq/stadion/internal/mesos/cluster"
+)
+
+// Bounds on what the master remembers of finished things.
+const (
+	maxCompletedFrameworks = 50
+	maxCompletedTasks      = 1000
+	maxStatusesPerTask     = 64
+)
+
+// clusterState is everything the leading master knows. It is replaced as a
+// whole when leadership changes.
+type clusterState struct {
+	frameworks map[string]*framework
+	completed  []*framework    // removed frameworks, newest last
+	removed    map[string]bool // ids of removed frameworks: never adopted again
+	agents     map[string]*agent
+	offers     map[string]*offer
+
+	nextFramework int
+	nextAgent     int
+	nextOffer     int
+	rotation      int // round-robin start of the allocator
+}
+
+func newClusterState() *clusterState {
+	return &clusterState{
+		frameworks: map[string]*framework{},
+		removed:    map[string]bool{},
+		agents:     map[string]*agent{},
+		offers:     map[string]*offer{},
+	}
+}
+
+// close ends every stream, timer and agent link of st; st is not used again.
+func (st *clusterState) close() {
+	for _, fw := range st.frameworks {
+		if fw.sub != nil {
+			fw.sub.close()
+		}
+		if fw.failover != nil {
+			fw.failover.Stop()
+		}
+	}
+	for _, a := range st.agents {
+		a.link.close()
+	}
+}
+
+// framework is a framework this master knows: subscribed, disconnected
+// (waiting out its failover timeout) or recovered (known only from tasks
+// that reregistering agents reported).
+type framework struct {
+	id        string
+	info      mesos.FrameworkInfo
+	sub       *subscription // nil while disconnected
+	recovered bool
+
+	registeredTime   time.Time
+	reregisteredTime time.Time
+	unregisteredTime time.Time
+
+	suppressed bool
+	filters    map[string][]refusal // by agent id
+	failover   *time.Timer
+	// failoverGen tells a stale failover timer from the current one.
+	failoverGen int
+
+	tasks     map[string]*task // live tasks, including unreachable ones
+	completed []*task
+	offers    map[string]*offer
+}
+
+func newFramework(id string) *framework {
+	return &framework{
+		id:      id,
+		filters: map[string][]refusal{},
+		tasks:   map[string]*task{},
+		offers:  map[string]*offer{},
+	}
+}
+
+func (fw *framework) has(c string) bool { return fw.info.HasCapability(c) }
+
+// role is the role the framework's offers are allocated to.
+func (fw *framework) role() string {
+	if fw.has(mesos.CapabilityMultiRole) {
+		if len(fw.info.Roles) > 0 {
+			return fw.info.Roles[0]
+		}
+		return mesos.RoleUnreserved
+	}
+	if fw.info.Role != "" {
+		return fw.info.Role
+	}
+	return mesos.RoleUnreserved
+}
+
+func (fw *framework) complete(t *task) {
+	delete(fw.tasks, t.info.TaskID.Value)
+	fw.completed = append(fw.completed, t)
+	if n := len(fw.completed); n > maxCompletedTasks {
+		fw.completed = append([]*task(nil), fw.completed[n-maxCompletedTasks:]...)
+	}
+}
+
+// refusal is a refuse filter: resources on an agent the framework declined,
+// not offered to it again until the deadline unless more is free.
+type refusal struct {
+	resources mesos.Resources
+	until     time.Time
+}
+
+// task is a task the master knows.
+type task struct {
+	info        mesos.TaskInfo
+	frameworkID string
+	agentID     string
+	resources   mesos.Resources
+	// status is the latest status, in its canonical state (TASK_UNREACHABLE
+	// for example); conversion for the framework happens on delivery.
+	status   mesos.TaskStatus
+	statuses []mesos.TaskStatus
+}
+
+func (t *task) state() mesos.TaskState { return t.status.State }
+
+func (t *task) record(s mesos.TaskStatus) {
+	t.status = s
+	t.statuses = append(t.statuses, s)
+	if n := len(t.statuses); n > maxStatusesPerTask {
+		t.statuses = append([]mesos.TaskStatus(nil), t.statuses[n-maxStatusesPerTask:]...)
+	}
+}
+
+// holdsResources reports whether the task still uses its agent's resources.
+func (t *task) holdsResources() bool { return !t.state().Terminal() }
+
+type taskKey struct{ frameworkID, taskID string }
+
+// agent is a registered agent.
+type agent struct {
+	id               string
+	reg              cluster.Register
+	total            mesos.Resources
+	registeredTime   time.Time
+	reregisteredTime time.Time
+	reachable        bool
+	unreachableTime  time.Time
+	tasks            map[taskKey]*task
+	offers           map[string]*offer
+	link             *agentLink
+}
+
+// used is the sum of the resources of the agent's non-terminal tasks.
+func (a *agent) used() mesos.Resources {
+	var out mesos.Resources
+	for _, t := range a.tasks {
+		if t.holdsResources() {
+			out = out.Plus(t.resources)
+		}
+	}
+	return out
+}
+
+func (a *agent) offered() mesos.Resources {
+	var out mesos.Resources
+	for _, o := range a.offers {
+		out = out.Plus(o.resources)
+	}
+	return out
+}
+
+// free is what can be offered: total minus used minus outstanding offers.
+func (a *agent) free() mesos.Resources {
+	return a.total.Minus(a.used()).Minus(a.offered())
+}
+
+// offer is an outstanding offer.
+type offer struct {
+	id          string
+	frameworkID string
+	agentID     string
+	resources   mesos.Resources // unreserved, role "*", no allocation info
+}
+
+// agentLink carries the master's calls to one agent in order, and pings it.
+type agentLink struct {
+	url    string
+	ctx    context.Context
+	cancel context.CancelFunc
+	q      *queue[outbound]
+}
+
+// outbound is one call to an agent; failed, when set, runs on failure.
+type outbound struct {
+	path   string
+	body   any
+	failed func(error)
+}
+
+func (l *agentLink) send(o outbound) { l.q.push(o) }
+
+func (l *agentLink) close() {
+	l.cancel()
+	l.q.close()
+}
