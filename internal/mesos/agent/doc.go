@@ -1,0 +1,57 @@
+// Package agent is Stadion's built-in Mesos-compatible agent. It registers
+// with a master over the private cluster protocol (internal/mesos/cluster),
+// runs tasks in sandboxes through containerizers, runs Mesos-native health
+// checks and delivers status updates reliably.
+//
+// Registration: the agent posts Register to the master found by Config.Master
+// (a fixed address, or the leader in ZooKeeper, followed as it changes) and
+// retries with backoff. It reregisters, with its id and every task and its
+// latest status, when no ping came for five ping periods, when the master
+// answers 404 to a status update, and when the leader in ZooKeeper changes.
+//
+// Status updates: each carries a fresh 16-byte uuid and is resent with
+// backoff (Config.StatusRetryMin doubling up to StatusRetryMax) until the
+// master forwards its acknowledgement; a task's next update waits until then.
+// Once the terminal update is acknowledged the task is forgotten; its sandbox
+// stays on disk under
+// <work_dir>/slaves/<agent_id>/frameworks/<framework_id>/executors/<task_id>/runs/<container_id>.
+//
+// Containerizers:
+//   - mesos: a command task runs as "/bin/sh -c value" (or value exec'd with
+//     arguments as argv when shell is false) in its own process group, with
+//     the sandbox as working directory, stdout and stderr in the sandbox, PATH
+//     and HOME from the agent plus MESOS_SANDBOX, MESOS_DIRECTORY,
+//     MESOS_TASK_ID, MESOS_FRAMEWORK_ID, MESOS_EXECUTOR_ID,
+//     MESOS_AGENT_ENDPOINT and MESOS_SLAVE_ID, then the command's variables.
+//     URIs are fetched first (http, https, file, absolute paths; .tar, .tar.gz,
+//     .tgz and .zip are extracted unless extract is false or the file is
+//     executable; no cache). Secret variables are not supported.
+//   - docker: DOCKER tasks through the Docker Engine API (v1.41). The image
+//     is pulled when missing or when force_pull_image is set, and a failed
+//     pull fails the task. shell true replaces the entrypoint with /bin/sh -c
+//     value; shell false keeps the image's entrypoint with [value] + arguments
+//     as its command. Networks HOST, BRIDGE (with port mappings), NONE and
+//     USER; the sandbox is mounted at /mnt/mesos/sandbox; cpus and mem become
+//     CPU shares and a memory limit; host-path volumes become binds.
+//     Parameters understood: env, label, volume, net/network, hostname, user,
+//     workdir, entrypoint, cap-add, cap-drop, dns, dns-search, add-host,
+//     security-opt, init, log-driver, log-opt; others are logged and ignored.
+//     The container is named mesos-<container_id>, labelled stadion.task_id
+//     and friends, stopped with "docker stop -t <grace>", and removed after it
+//     ends; its output is copied into the sandbox's stdout and stderr.
+//   - simulated: no process at all; TASK_RUNNING at once, TASK_KILLED on
+//     kill. A task with a health check reports healthy once; no check runs.
+//     For benchmarks only: it is used only when it is the agent's explicit
+//     containerizer, and a DOCKER task never falls back to it.
+//
+// Health checks (HTTP, TCP, COMMAND; package health) target 127.0.0.1, or a
+// bridged container's own IP with the container port. COMMAND checks run in
+// the sandbox with the task's environment, or inside the container through
+// the Engine's exec API. A change of health is reported as TASK_RUNNING with
+// healthy set and REASON_TASK_HEALTH_CHECK_STATUS_UPDATED; after
+// consecutive_failures failures the task is killed and ends TASK_KILLED with
+// healthy false.
+//
+// Kills send TASK_KILLING, then SIGTERM to the process group and SIGKILL
+// after the grace period (the kill's policy, else the task's, else 3s).
+package agent
