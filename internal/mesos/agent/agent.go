@@ -60,6 +60,10 @@ type Agent struct {
 	pingPeriod time.Duration
 	stopping   bool
 	tasks      map[taskKey]*task
+	// shutdown holds the frameworks the master removed: nobody will
+	// acknowledge their updates, so their tasks are forgotten as soon as
+	// they end, as a Mesos agent cleans up a shut-down framework.
+	shutdown map[string]bool
 }
 
 // senders is the number of goroutines that post status updates.
@@ -119,6 +123,7 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 		pinged:     make(chan struct{}, 1),
 		lost:       make(chan struct{}, 1),
 		tasks:      make(map[taskKey]*task),
+		shutdown:   make(map[string]bool),
 	}
 	a.hc = &http.Client{
 		Timeout: 15 * time.Second,

@@ -303,13 +303,28 @@ func TestShutdownKillsFrameworkTasks(t *testing.T) {
 	if code := post(t, a, cluster.PathShutdown, cluster.Shutdown{FrameworkID: mesos.FrameworkID{Value: testFramework}}); code != http.StatusAccepted {
 		t.Fatalf("shutdown answered %d", code)
 	}
-	waitFor(t, "fw-1's tasks to be killed", func() bool {
+	// Nobody acknowledges a removed framework's updates: its tasks are
+	// killed and forgotten, the other framework's task keeps running.
+	waitFor(t, "fw-1's tasks to be killed and forgotten", func() bool {
 		states := map[string]mesos.TaskState{}
 		for _, ts := range a.State().Tasks {
 			states[ts.ID] = ts.State
 		}
-		return states["t1"] == mesos.TaskKilled && states["t2"] == mesos.TaskKilled && states["o1"] == mesos.TaskRunning
+		_, t1 := states["t1"]
+		_, t2 := states["t2"]
+		return !t1 && !t2 && states["o1"] == mesos.TaskRunning
 	})
+	for {
+		select {
+		case u := <-m.updates:
+			if u.FrameworkID.Value == testFramework && u.Status.State.Terminal() {
+				t.Errorf("%s's %s reached the master after the shutdown", u.Status.TaskID.Value, u.Status.State)
+			}
+			continue
+		default:
+		}
+		break
+	}
 }
 
 func TestEnvironmentAndSandbox(t *testing.T) {

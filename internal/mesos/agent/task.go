@@ -286,9 +286,15 @@ func (a *Agent) handleShutdown(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.mu.Lock()
+	a.shutdown[s.FrameworkID.Value] = true
 	var kills []func()
 	for key, t := range a.tasks {
 		if key.framework == s.FrameworkID.Value {
+			a.dropUpdatesLocked(t)
+			if t.terminal {
+				delete(a.tasks, key)
+				continue
+			}
 			if kill := a.killLocked(t, t.grace, ""); kill != nil {
 				kills = append(kills, kill)
 			}

@@ -26,10 +26,28 @@ type stream struct {
 // head.
 func (a *Agent) enqueueLocked(t *task, st mesos.TaskStatus) {
 	t.latest = st
+	if a.shutdown[t.key.framework] {
+		a.dropUpdatesLocked(t)
+		if st.State.Terminal() {
+			delete(a.tasks, t.key)
+		}
+		return
+	}
 	t.pending = append(t.pending, st)
 	if len(t.pending) == 1 {
 		t.delay = a.cfg.StatusRetryMin
 		a.sendHeadLocked(t)
+	}
+}
+
+// dropUpdatesLocked discards t's unacknowledged updates and stops resending
+// them.
+func (a *Agent) dropUpdatesLocked(t *task) {
+	clear(t.pending)
+	t.pending = t.pending[:0]
+	if t.retry != nil {
+		t.retry.Stop()
+		t.retry = nil
 	}
 }
 
