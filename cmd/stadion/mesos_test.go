@@ -182,24 +182,38 @@ func TestMesosCommands(t *testing.T) {
 		return len(running) == 2
 	})
 
-	// Kill the task on the first agent, then kill -9 the second agent.
-	var victim, survivor mesos.Offer
-	for _, o := range offers {
-		if victim.ID.Value == "" {
-			victim = o
-		} else {
-			survivor = o
+	// Kill both tasks.
+	for id := range running {
+		agentID := running[id].AgentID
+		if err := client.Kill(ctx, mesos.TaskID{Value: id}, agentID, nil); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if err := client.Kill(ctx, mesos.TaskID{Value: "task-" + victim.AgentID.Value}, &victim.AgentID, nil); err != nil {
-		t.Fatal(err)
-	}
-	next("TASK_KILLED", func(ev mesos.Event) bool {
-		return ev.Type == mesos.EventUpdate && ev.Update.Status.State == mesos.TaskKilled &&
-			ev.Update.Status.TaskID.Value == "task-"+victim.AgentID.Value
+	killed := map[string]bool{}
+	next("both tasks killed", func(ev mesos.Event) bool {
+		if ev.Type == mesos.EventUpdate && ev.Update.Status.State == mesos.TaskKilled {
+			killed[ev.Update.Status.TaskID.Value] = true
+		}
+		return len(killed) == 2
 	})
 
-	orphan := running["task-"+survivor.AgentID.Value]
+	// Launch again on one agent, then kill that agent with -9.
+	var survivor mesos.Offer
+	next("a new offer", func(ev mesos.Event) bool {
+		if ev.Type == mesos.EventOffers && len(ev.Offers.Offers) > 0 {
+			survivor = ev.Offers.Offers[0]
+			return true
+		}
+		return false
+	})
+	if err := client.Launch(ctx, []mesos.OfferID{survivor.ID}, []mesos.TaskInfo{taskOn(survivor, "orphan")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	running["orphan"] = next("the orphan running", func(ev mesos.Event) bool {
+		return ev.Type == mesos.EventUpdate && ev.Update.Status.TaskID.Value == "orphan" && ev.Update.Status.State == mesos.TaskRunning
+	}).Update.Status
+
+	orphan := running["orphan"]
 	agent := agents[fmt.Sprintf("%s:%d", survivor.URL.Address.IP, survivor.URL.Address.Port)]
 	if agent == nil {
 		t.Fatalf("no agent process at %+v", survivor.URL.Address)

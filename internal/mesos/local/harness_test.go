@@ -127,6 +127,11 @@ func startScheduler(t *testing.T, masterURL string, fw mesos.FrameworkInfo, stor
 	if err != nil {
 		t.Fatal(err)
 	}
+	return runScheduler(t, client)
+}
+
+// runScheduler runs client until the test ends.
+func runScheduler(t *testing.T, client *mesos.Client) *scheduler {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &scheduler{t: t, client: client, events: make(chan mesos.Event, 1024), cancel: cancel, done: make(chan error, 1), autoAck: true}
 	go func() { s.done <- client.Run(ctx, s.events) }()
