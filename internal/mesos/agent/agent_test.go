@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -458,4 +459,35 @@ func TestSimulatedMany(t *testing.T) {
 			running++
 		}
 	}
+}
+
+// TestRunWhileFirstRegistrationInFlight covers the master offering a new
+// agent before the agent has read the answer to its registration: the
+// launch waits for the registration instead of being refused.
+func TestRunWhileFirstRegistrationInFlight(t *testing.T) {
+	m := newFakeMaster(t)
+	m.holdRegister = make(chan struct{})
+	release := sync.OnceFunc(func() { close(m.holdRegister) })
+	t.Cleanup(release) // before the fake master closes, so that it can
+	a := startAgentUnregistered(t, m, nil)
+	m.nextRegister(t)
+
+	info := shellTask("early", "sleep 30")
+	info.AgentID = mesos.AgentID{Value: "agent-1"}
+	answered := make(chan int, 1)
+	go func() {
+		answered <- post(t, a, cluster.PathRun, cluster.Run{FrameworkID: mesos.FrameworkID{Value: testFramework}, Task: info})
+	}()
+	// Nothing may answer while the registration is held (without the
+	// wait, a 404 comes back at once).
+	select {
+	case code := <-answered:
+		t.Fatalf("run answered %d before the agent knew its id", code)
+	case <-time.After(300 * time.Millisecond):
+	}
+	release()
+	if code := <-answered; code != http.StatusAccepted {
+		t.Fatalf("run during registration answered %d, want 202", code)
+	}
+	m.expect(t, "early", mesos.TaskStarting)
 }

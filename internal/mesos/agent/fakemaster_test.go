@@ -39,6 +39,10 @@ type fakeMaster struct {
 	updates   chan cluster.StatusUpdate // first delivery of each uuid
 	resends   chan cluster.StatusUpdate // later deliveries
 
+	// holdRegister, when set before the agent starts, holds the answers
+	// to registrations until it is closed.
+	holdRegister chan struct{}
+
 	mu   sync.Mutex
 	seen map[string]bool
 }
@@ -59,6 +63,9 @@ func newFakeMaster(t *testing.T) *fakeMaster {
 			return
 		}
 		m.registers <- reg
+		if m.holdRegister != nil {
+			<-m.holdRegister
+		}
 		id := reg.AgentID
 		if id == "" {
 			id = "agent-1"
@@ -190,6 +197,19 @@ func shellTask(id, cmd string) mesos.TaskInfo {
 // startAgent starts an agent against m and waits for its registration.
 func startAgent(t *testing.T, m *fakeMaster, edit func(*Config)) *Agent {
 	t.Helper()
+	a := startAgentUnregistered(t, m, edit)
+	select {
+	case <-a.Registered():
+	case <-time.After(wait):
+		t.Fatal("agent did not register")
+	}
+	return a
+}
+
+// startAgentUnregistered starts an agent without waiting for its
+// registration.
+func startAgentUnregistered(t *testing.T, m *fakeMaster, edit func(*Config)) *Agent {
+	t.Helper()
 	cfg := Config{
 		Master:         m.srv.URL,
 		WorkDir:        t.TempDir(),
@@ -206,11 +226,6 @@ func startAgent(t *testing.T, m *fakeMaster, edit func(*Config)) *Agent {
 		t.Fatalf("start agent: %v", err)
 	}
 	t.Cleanup(a.Stop)
-	select {
-	case <-a.Registered():
-	case <-time.After(wait):
-		t.Fatal("agent did not register")
-	}
 	return a
 }
 

@@ -45,6 +45,10 @@ type task struct {
 
 // handleRun launches a task: it answers 202 at once and reports progress
 // through status updates.
+// firstRegistrationWait bounds how long a launch waits for the agent's first
+// registration to complete.
+const firstRegistrationWait = 5 * time.Second
+
 func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 	var run cluster.Run
 	if !cluster.Decode(w, r, &run) {
@@ -56,6 +60,15 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 	if key.task == "" || key.framework == "" {
 		http.Error(w, "run: task id and framework id are required", http.StatusBadRequest)
 		return
+	}
+	// The master may offer this agent before the agent has read the
+	// answer to its first registration: wait for it briefly rather than
+	// refuse a task that is meant for us.
+	select {
+	case <-a.registered:
+	case <-r.Context().Done():
+		return
+	case <-time.After(firstRegistrationWait):
 	}
 	a.mu.Lock()
 	switch {
