@@ -1,0 +1,187 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/stadionhq/stadion/internal/marathon"
+	"github.com/stadionhq/stadion/internal/mesos"
+)
+
+// ErrClosed is returned by a closed store.
+var ErrClosed = errors.New("state: store closed")
+
+// Store keeps the scheduler's state durably. Implementations are safe for
+// concurrent use, but the scheduler writes from one goroutine only.
+type Store interface {
+	// Load returns everything the store holds: current app versions,
+	// groups, instances, deployments and the framework id. Old app and
+	// group versions are not loaded; AppVersions and AppVersion read them.
+	Load(ctx context.Context) (Snapshot, error)
+	// Apply writes c atomically: after a crash either all of it or none
+	// of it is stored.
+	Apply(ctx context.Context, c Change) error
+	// AppVersions lists the stored versions of an app, oldest first.
+	AppVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error)
+	// AppVersion returns one stored version of an app; ok is false when
+	// there is no such app or version.
+	AppVersion(ctx context.Context, id marathon.PathID, version marathon.Timestamp) (app marathon.App, ok bool, err error)
+	// GroupVersions lists the stored versions of a group, oldest first.
+	GroupVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error)
+	// GroupVersion returns one stored version of a group.
+	GroupVersion(ctx context.Context, id marathon.PathID, version marathon.Timestamp) (g Group, ok bool, err error)
+	// Close releases the store.
+	Close() error
+}
+
+// Snapshot is the whole current state, as loaded at leader start.
+type Snapshot struct {
+	FrameworkID string
+	// Apps are the current version of every app.
+	Apps        []marathon.App
+	Groups      []Group
+	Instances   []Instance
+	Deployments []Deployment
+}
+
+// Change is one atomic write. Puts replace whole records; deletes of absent
+// records are no-ops.
+type Change struct {
+	// FrameworkID, when not empty, replaces the stored framework id.
+	FrameworkID string
+	// PutApps stores each app as a new version (App.Version must be set)
+	// and makes it the app's current version. A version already stored is
+	// replaced. Versions beyond the store's limit are dropped, oldest
+	// first.
+	PutApps []marathon.App
+	// DeleteApps removes apps with all their versions.
+	DeleteApps []marathon.PathID
+	// PutGroups stores each group as a new version and makes it current.
+	PutGroups    []Group
+	DeleteGroups []marathon.PathID
+	// PutInstances and DeleteInstances write instances by Instance.ID.
+	PutInstances    []Instance
+	DeleteInstances []string
+	// PutDeployments and DeleteDeployments write deployments by ID.
+	PutDeployments    []Deployment
+	DeleteDeployments []string
+}
+
+// Empty reports whether c writes nothing.
+func (c Change) Empty() bool {
+	return c.FrameworkID == "" && len(c.PutApps) == 0 && len(c.DeleteApps) == 0 &&
+		len(c.PutGroups) == 0 && len(c.DeleteGroups) == 0 &&
+		len(c.PutInstances) == 0 && len(c.DeleteInstances) == 0 &&
+		len(c.PutDeployments) == 0 && len(c.DeleteDeployments) == 0
+}
+
+// Group is a group's own settings and, per version, the app versions it
+// held, so that PUT /v2/groups/{id} {"version": v} can roll back. Apps are
+// stored as references (id → version), never as full definitions, so that
+// no record grows with the cluster.
+type Group struct {
+	ID           marathon.PathID                       `json:"id"`
+	Version      marathon.Timestamp                    `json:"version"`
+	Dependencies []marathon.PathID                     `json:"dependencies,omitempty"`
+	EnforceRole  bool                                  `json:"enforceRole,omitempty"`
+	Apps         map[marathon.PathID]marathon.Timestamp `json:"apps,omitempty"`
+}
+
+// Goal is what the scheduler wants for an instance.
+type Goal string
+
+// Instance goals, as Marathon has them.
+const (
+	// GoalRunning: keep a task running, relaunching it when it ends.
+	GoalRunning Goal = "Running"
+	// GoalStopped: kill the task and keep the instance (not used by apps
+	// without resident volumes; kept for Marathon's vocabulary).
+	GoalStopped Goal = "Stopped"
+	// GoalDecommissioned: kill the task and forget the instance once it is
+	// terminal.
+	GoalDecommissioned Goal = "Decommissioned"
+)
+
+// Instance is one instance of an app: a slot that a task fills. Its task
+// id changes with every launch (the incarnation); the instance id does not.
+type Instance struct {
+	// ID is "<app task prefix>.instance-<uuid>".
+	ID    string          `json:"id"`
+	AppID marathon.PathID `json:"appId"`
+	// AppVersion is the version of the app the instance runs (or will).
+	AppVersion marathon.Timestamp `json:"appVersion"`
+	Goal       Goal               `json:"goal"`
+	// Incarnation counts launches; the task id is ID + "._app." + Incarnation.
+	Incarnation int `json:"incarnation"`
+	// TaskID is the current task; "" before the first launch.
+	TaskID string `json:"taskId,omitempty"`
+	// State is the task's latest Mesos state; "" while the instance waits
+	// for an offer (Marathon's "Scheduled").
+	State    mesos.TaskState `json:"state,omitempty"`
+	AgentID  string          `json:"agentId,omitempty"`
+	Hostname string          `json:"hostname,omitempty"`
+	// HostPorts are the host ports the task got, in port order.
+	HostPorts []uint32 `json:"hostPorts,omitempty"`
+	// IPAddresses are the task's addresses from its container status.
+	IPAddresses []string `json:"ipAddresses,omitempty"`
+	// Healthy is the latest health result; nil when unknown.
+	Healthy *bool `json:"healthy,omitempty"`
+	// Ready is the latest readiness result during a deployment.
+	Ready *bool `json:"ready,omitempty"`
+	// Message is the latest status message (for lastTaskFailure).
+	Message string `json:"message,omitempty"`
+	// Attributes are the agent's attributes, kept for constraints.
+	Attributes map[string]string `json:"attributes,omitempty"`
+	// Times of the task's life.
+	LaunchedAt       time.Time `json:"launchedAt,omitzero"`
+	StagedAt         time.Time `json:"stagedAt,omitzero"`
+	StartedAt        time.Time `json:"startedAt,omitzero"`
+	UnreachableSince time.Time `json:"unreachableSince,omitzero"`
+}
+
+// Deployment is a running deployment: a plan of steps towards target app
+// versions. It is stored so that a new leader resumes it.
+type Deployment struct {
+	ID      string             `json:"id"`
+	Version marathon.Timestamp `json:"version"`
+	// Steps run one after another; the actions of a step run together.
+	Steps       []Step `json:"steps"`
+	CurrentStep int    `json:"currentStep"`
+	// Original and Target map the affected apps to their version before
+	// and after the deployment; a missing target means the app is removed.
+	Original map[marathon.PathID]marathon.Timestamp `json:"original,omitempty"`
+	Target   map[marathon.PathID]marathon.Timestamp `json:"target,omitempty"`
+	// Deadline, when set, fails the deployment if it has not finished by
+	// then (the progress deadline).
+	Deadline time.Time `json:"deadline,omitzero"`
+	// Rollback asks for the original versions to be restored on failure.
+	Rollback  bool      `json:"rollback,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Step is one step of a deployment plan.
+type Step struct {
+	Actions []Action `json:"actions"`
+}
+
+// Action is one action of a step: what happens to one app.
+type Action struct {
+	Type  marathon.DeploymentAction `json:"action"`
+	AppID marathon.PathID           `json:"app"`
+}
+
+// AffectedApps lists the apps a deployment touches.
+func (d Deployment) AffectedApps() []marathon.PathID {
+	var ids []marathon.PathID
+	seen := map[marathon.PathID]bool{}
+	for _, s := range d.Steps {
+		for _, a := range s.Actions {
+			if !seen[a.AppID] {
+				seen[a.AppID] = true
+				ids = append(ids, a.AppID)
+			}
+		}
+	}
+	return ids
+}
