@@ -81,10 +81,10 @@ func (c Change) Empty() bool {
 // stored as references (id → version), never as full definitions, so that
 // no record grows with the cluster.
 type Group struct {
-	ID           marathon.PathID                       `json:"id"`
-	Version      marathon.Timestamp                    `json:"version"`
-	Dependencies []marathon.PathID                     `json:"dependencies,omitempty"`
-	EnforceRole  bool                                  `json:"enforceRole,omitempty"`
+	ID           marathon.PathID                        `json:"id"`
+	Version      marathon.Timestamp                     `json:"version"`
+	Dependencies []marathon.PathID                      `json:"dependencies,omitempty"`
+	EnforceRole  bool                                   `json:"enforceRole,omitempty"`
 	Apps         map[marathon.PathID]marathon.Timestamp `json:"apps,omitempty"`
 }
 
