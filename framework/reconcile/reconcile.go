@@ -1,0 +1,254 @@
+package reconcile
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/stadionhq/stadion/internal/marathon"
+	"github.com/stadionhq/stadion/internal/mesos"
+	"github.com/stadionhq/stadion/internal/state"
+)
+
+// DefaultTaskLaunchTimeout is Marathon's --task_launch_timeout.
+const DefaultTaskLaunchTimeout = 5 * time.Minute
+
+// Backoff is an app's launch delay: no task of the app is launched before
+// Until. The scheduler grows it on failures and resets it on new versions.
+type Backoff struct {
+	Delay time.Duration
+	Until time.Time
+}
+
+// Input is everything Compute looks at.
+type Input struct {
+	// Apps are the current definitions, by id.
+	Apps      map[marathon.PathID]marathon.App
+	Instances []state.Instance
+	// Deployments are the running deployments; their apps' instance counts
+	// are theirs to change.
+	Deployments []state.Deployment
+	Backoffs    map[marathon.PathID]Backoff
+	Now         time.Time
+	// TaskLaunchTimeout bounds the time from launch to TASK_RUNNING;
+	// default DefaultTaskLaunchTimeout.
+	TaskLaunchTimeout time.Duration
+}
+
+// Plan is what Compute decided. Every list is sorted for determinism.
+type Plan struct {
+	// Launch lists the instances that need a task now, interleaved across
+	// apps so that one large app cannot starve the others.
+	Launch []string
+	// Delayed lists the instances that need a task but wait for their
+	// app's backoff.
+	Delayed []string
+	// Kill lists tasks to kill.
+	Kill []Kill
+	// Create lists instances to create.
+	Create []NewInstance
+	// Decommission lists instances whose goal becomes Decommissioned.
+	Decommission []string
+	// Expunge lists instances to forget: decommissioned and without a live
+	// task, or unreachable for longer than their app allows.
+	Expunge []string
+	// Wake is the earliest time at which the plan changes by the clock
+	// alone (a backoff ends, a launch times out, an unreachable instance
+	// expires); zero when nothing is pending.
+	Wake time.Time
+}
+
+// Kill names a task to kill and why.
+type Kill struct {
+	InstanceID string
+	TaskID     string
+	AgentID    string
+	Reason     string
+}
+
+// NewInstance asks for a new instance of an app at a version.
+type NewInstance struct {
+	AppID   marathon.PathID
+	Version marathon.Timestamp
+}
+
+// Kill reasons.
+const (
+	ReasonDecommissioned = "decommissioned"
+	ReasonLaunchTimeout  = "launch timeout"
+	ReasonOverCapacity   = "over capacity"
+	ReasonAppRemoved     = "app removed"
+)
+
+// Compute returns the plan for in. It is pure: time comes from in.Now.
+func Compute(in Input) Plan {
+	if in.TaskLaunchTimeout <= 0 {
+		in.TaskLaunchTimeout = DefaultTaskLaunchTimeout
+	}
+	var p Plan
+	deploying := map[marathon.PathID]bool{}
+	for _, d := range in.Deployments {
+		for _, id := range d.AffectedApps() {
+			deploying[id] = true
+		}
+	}
+	launch := map[marathon.PathID][]string{}
+	active := map[marathon.PathID][]state.Instance{}
+
+	for _, inst := range in.Instances {
+		app, known := in.Apps[inst.AppID]
+		switch {
+		case inst.Goal != state.GoalRunning:
+			p.retire(inst)
+		case !known:
+			p.Decommission = append(p.Decommission, inst.ID)
+			p.retire(inst)
+		default:
+			p.keep(inst, app, in, launch)
+			if countsAsActive(inst, app, in.Now) {
+				active[inst.AppID] = append(active[inst.AppID], inst)
+			}
+		}
+	}
+
+	for id, app := range in.Apps {
+		if deploying[id] {
+			continue
+		}
+		live := active[id]
+		switch {
+		case len(live) < app.Instances:
+			for range app.Instances - len(live) {
+				p.Create = append(p.Create, NewInstance{AppID: id, Version: app.Version})
+			}
+		case len(live) > app.Instances:
+			for _, victim := range Victims(live, app.KillSelection, len(live)-app.Instances) {
+				p.Decommission = append(p.Decommission, victim.ID)
+				if hasLiveTask(victim) {
+					p.Kill = append(p.Kill, Kill{InstanceID: victim.ID, TaskID: victim.TaskID, AgentID: victim.AgentID, Reason: ReasonOverCapacity})
+				}
+			}
+		}
+	}
+
+	p.Launch = interleave(launch)
+	slices.Sort(p.Delayed)
+	slices.SortFunc(p.Kill, func(a, b Kill) int { return cmp.Compare(a.InstanceID, b.InstanceID) })
+	slices.SortFunc(p.Create, func(a, b NewInstance) int { return cmp.Compare(a.AppID, b.AppID) })
+	slices.Sort(p.Decommission)
+	p.Decommission = slices.Compact(p.Decommission)
+	slices.Sort(p.Expunge)
+	return p
+}
+
+// retire handles an instance that must go: kill its task, forget it once
+// no task is left.
+func (p *Plan) retire(inst state.Instance) {
+	if hasLiveTask(inst) {
+		if inst.State != mesos.TaskKilling {
+			p.Kill = append(p.Kill, Kill{InstanceID: inst.ID, TaskID: inst.TaskID, AgentID: inst.AgentID, Reason: killReason(inst)})
+		}
+		return
+	}
+	p.Expunge = append(p.Expunge, inst.ID)
+}
+
+func killReason(inst state.Instance) string {
+	if inst.Goal == state.GoalRunning {
+		return ReasonAppRemoved
+	}
+	return ReasonDecommissioned
+}
+
+// keep handles an instance that should run.
+func (p *Plan) keep(inst state.Instance, app marathon.App, in Input, launch map[marathon.PathID][]string) {
+	switch {
+	case needsTask(inst):
+		b := in.Backoffs[inst.AppID]
+		if b.Until.After(in.Now) {
+			p.Delayed = append(p.Delayed, inst.ID)
+			p.wake(b.Until)
+			return
+		}
+		launch[inst.AppID] = append(launch[inst.AppID], inst.ID)
+	case inst.State == mesos.TaskStaging || inst.State == mesos.TaskStarting:
+		deadline := inst.LaunchedAt.Add(in.TaskLaunchTimeout)
+		if !inst.LaunchedAt.IsZero() && !in.Now.Before(deadline) {
+			p.Kill = append(p.Kill, Kill{InstanceID: inst.ID, TaskID: inst.TaskID, AgentID: inst.AgentID, Reason: ReasonLaunchTimeout})
+			return
+		}
+		p.wake(deadline)
+	case isUnreachable(inst):
+		s := app.UnreachableStrategy
+		if s.Disabled || inst.UnreachableSince.IsZero() {
+			return
+		}
+		expunge := inst.UnreachableSince.Add(time.Duration(s.ExpungeAfterSeconds) * time.Second)
+		if !in.Now.Before(expunge) {
+			// Marathon expunges it; should the task come back, it is
+			// unknown and gets killed.
+			p.Expunge = append(p.Expunge, inst.ID)
+			return
+		}
+		p.wake(expunge)
+		p.wake(inst.UnreachableSince.Add(time.Duration(s.InactiveAfterSeconds) * time.Second))
+	}
+}
+
+func (p *Plan) wake(t time.Time) {
+	if p.Wake.IsZero() || t.Before(p.Wake) {
+		p.Wake = t
+	}
+}
+
+// needsTask reports whether a Running instance has no task: never launched,
+// or its task ended.
+func needsTask(inst state.Instance) bool {
+	return inst.State == "" || (inst.State.Terminal() && inst.State != mesos.TaskLost) || inst.State == mesos.TaskUnknown
+}
+
+// isUnreachable reports whether the instance's agent stopped answering: the
+// task may still run.
+func isUnreachable(inst state.Instance) bool {
+	return inst.State == mesos.TaskUnreachable || inst.State == mesos.TaskLost
+}
+
+// hasLiveTask reports whether the instance has a task that may be running.
+func hasLiveTask(inst state.Instance) bool {
+	return inst.TaskID != "" && inst.State != "" && !inst.State.Terminal() && inst.State != mesos.TaskUnknown
+}
+
+// countsAsActive reports whether a Running instance fills a slot of its
+// app: an unreachable one stops counting once the app's inactiveAfter has
+// passed, so that a replacement is created.
+func countsAsActive(inst state.Instance, app marathon.App, now time.Time) bool {
+	if !isUnreachable(inst) {
+		return true
+	}
+	s := app.UnreachableStrategy
+	if s.Disabled || inst.UnreachableSince.IsZero() {
+		return true
+	}
+	return now.Before(inst.UnreachableSince.Add(time.Duration(s.InactiveAfterSeconds) * time.Second))
+}
+
+// interleave takes one instance of each app in turn, apps in id order.
+func interleave(byApp map[marathon.PathID][]string) []string {
+	ids := make([]marathon.PathID, 0, len(byApp))
+	total := 0
+	for id, insts := range byApp {
+		ids = append(ids, id)
+		slices.Sort(insts)
+		total += len(insts)
+	}
+	slices.Sort(ids)
+	out := make([]string, 0, total)
+	for i := 0; len(out) < total; i++ {
+		for _, id := range ids {
+			if i < len(byApp[id]) {
+				out = append(out, byApp[id][i])
+			}
+		}
+	}
+	return out
+}
