@@ -56,7 +56,9 @@ func task(st mesos.TaskState) func(*state.Instance) {
 
 func goal(g state.Goal) func(*state.Instance) { return func(i *state.Instance) { i.Goal = g } }
 
-func launchedAt(t time.Time) func(*state.Instance) { return func(i *state.Instance) { i.LaunchedAt = t } }
+func launchedAt(t time.Time) func(*state.Instance) {
+	return func(i *state.Instance) { i.LaunchedAt = t }
+}
 
 func unreachableSince(t time.Time) func(*state.Instance) {
 	return func(i *state.Instance) { i.UnreachableSince = t }
