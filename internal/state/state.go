@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/stadionhq/stadion/internal/marathon"
@@ -12,17 +13,31 @@ import (
 // ErrClosed is returned by a closed store.
 var ErrClosed = errors.New("state: store closed")
 
+// ErrInvalidChange is returned by Apply for a Change that fails
+// Change.Validate; nothing of such a Change is written.
+var ErrInvalidChange = errors.New("state: invalid change")
+
+// DefaultMaxVersions is the number of app and group versions kept per id
+// when a store's configuration leaves it unset, as Marathon's
+// --zk_max_versions.
+const DefaultMaxVersions = 50
+
 // Store keeps the scheduler's state durably. Implementations are safe for
-// concurrent use, but the scheduler writes from one goroutine only.
+// concurrent use, but the scheduler writes from one goroutine only. Every
+// method of a closed store returns an error wrapping ErrClosed, except Close,
+// which may be called again and returns nil.
 type Store interface {
 	// Load returns everything the store holds: current app versions,
 	// groups, instances, deployments and the framework id. Old app and
 	// group versions are not loaded; AppVersions and AppVersion read them.
+	// Load reads one consistent state, never half of an Apply.
 	Load(ctx context.Context) (Snapshot, error)
 	// Apply writes c atomically: after a crash either all of it or none
-	// of it is stored.
+	// of it is stored. It first checks c with c.Validate and returns an
+	// error wrapping ErrInvalidChange, writing nothing, when c is invalid.
 	Apply(ctx context.Context, c Change) error
-	// AppVersions lists the stored versions of an app, oldest first.
+	// AppVersions lists the stored versions of an app, oldest first; none
+	// (and no error) for an unknown app.
 	AppVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error)
 	// AppVersion returns one stored version of an app; ok is false when
 	// there is no such app or version.
@@ -35,7 +50,9 @@ type Store interface {
 	Close() error
 }
 
-// Snapshot is the whole current state, as loaded at leader start.
+// Snapshot is the whole current state, as loaded at leader start. Every
+// slice is sorted by id (byte order), so that two loads of the same state
+// are equal.
 type Snapshot struct {
 	FrameworkID string
 	// Apps are the current version of every app.
@@ -46,7 +63,10 @@ type Snapshot struct {
 }
 
 // Change is one atomic write. Puts replace whole records; deletes of absent
-// records are no-ops.
+// records are no-ops. Deletes are applied before puts, so a Change that
+// deletes and puts the same id leaves the put record (for apps and groups:
+// only the versions put by this Change). Within one list, a later entry for
+// the same id wins.
 type Change struct {
 	// FrameworkID, when not empty, replaces the stored framework id.
 	FrameworkID string
@@ -66,6 +86,72 @@ type Change struct {
 	// PutDeployments and DeleteDeployments write deployments by ID.
 	PutDeployments    []Deployment
 	DeleteDeployments []string
+}
+
+// Validate reports why c cannot be applied, as an error wrapping
+// ErrInvalidChange that lists every problem, or nil. A valid Change has
+//
+//   - apps with an absolute, non-root id and a version;
+//   - groups with an absolute id (the root "/" included) and a version;
+//   - instances and deployments with an id;
+//   - no empty id among the deletes.
+//
+// Stores call it at the start of Apply; callers may call it earlier.
+func (c Change) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf(format, args...))
+	}
+	for i, a := range c.PutApps {
+		if !a.ID.IsAbsolute() || a.ID.IsRoot() {
+			bad("put app %d: id %q is not an absolute app id", i, a.ID)
+		}
+		if a.Version.IsZero() {
+			bad("put app %d (%s): no version", i, a.ID)
+		}
+	}
+	for i, g := range c.PutGroups {
+		if !g.ID.IsAbsolute() {
+			bad("put group %d: id %q is not absolute", i, g.ID)
+		}
+		if g.Version.IsZero() {
+			bad("put group %d (%s): no version", i, g.ID)
+		}
+	}
+	for i, in := range c.PutInstances {
+		if in.ID == "" {
+			bad("put instance %d (app %s): no id", i, in.AppID)
+		}
+	}
+	for i, d := range c.PutDeployments {
+		if d.ID == "" {
+			bad("put deployment %d: no id", i)
+		}
+	}
+	for i, id := range c.DeleteApps {
+		if id == "" {
+			bad("delete app %d: empty id", i)
+		}
+	}
+	for i, id := range c.DeleteGroups {
+		if id == "" {
+			bad("delete group %d: empty id", i)
+		}
+	}
+	for i, id := range c.DeleteInstances {
+		if id == "" {
+			bad("delete instance %d: empty id", i)
+		}
+	}
+	for i, id := range c.DeleteDeployments {
+		if id == "" {
+			bad("delete deployment %d: empty id", i)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidChange, errors.Join(errs...))
 }
 
 // Empty reports whether c writes nothing.

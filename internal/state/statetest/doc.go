@@ -1,0 +1,3 @@
+// Package statetest is the contract test suite of state.Store: every
+// implementation calls Run from its tests and must pass it unchanged.
+package statetest
