@@ -254,6 +254,7 @@ func TestVictims(t *testing.T) {
 		inst("staging", "/a", task(mesos.TaskStaging)),
 		inst("sick", "/a", task(mesos.TaskRunning), healthy(false)),
 		inst("gone", "/a", task(mesos.TaskUnreachable)),
+		inst("waiting", "/a"),
 	}
 	tests := []struct {
 		name string
@@ -262,9 +263,9 @@ func TestVictims(t *testing.T) {
 		want []string
 	}{
 		{name: "none", sel: marathon.YoungestFirst, n: 0},
-		{name: "youngest first", sel: marathon.YoungestFirst, n: 5, want: []string{"gone", "sick", "staging", "young", "mid"}},
-		{name: "oldest first", sel: marathon.OldestFirst, n: 5, want: []string{"gone", "sick", "staging", "old", "mid"}},
-		{name: "more than there are", sel: marathon.YoungestFirst, n: 10, want: []string{"gone", "sick", "staging", "young", "mid", "old"}},
+		{name: "youngest first", sel: marathon.YoungestFirst, n: 6, want: []string{"gone", "sick", "waiting", "staging", "young", "mid"}},
+		{name: "oldest first", sel: marathon.OldestFirst, n: 6, want: []string{"gone", "sick", "staging", "waiting", "old", "mid"}},
+		{name: "more than there are", sel: marathon.YoungestFirst, n: 10, want: []string{"gone", "sick", "waiting", "staging", "young", "mid", "old"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"cmp"
 	"slices"
+	"time"
 
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/mesos"
@@ -24,9 +25,9 @@ func Victims(instances []state.Instance, sel marathon.KillSelection, n int) []st
 		}
 		var c int
 		if sel == marathon.OldestFirst {
-			c = a.StagedAt.Compare(b.StagedAt)
+			c = stagedOrder(a).Compare(stagedOrder(b))
 		} else {
-			c = b.StagedAt.Compare(a.StagedAt)
+			c = stagedOrder(b).Compare(stagedOrder(a))
 		}
 		if c != 0 {
 			return c
@@ -48,4 +49,13 @@ func victimRank(inst state.Instance) int {
 	default:
 		return 3
 	}
+}
+
+// stagedOrder is when an instance was staged; one still waiting for an
+// offer counts as the youngest of all, as Marathon has it.
+func stagedOrder(inst state.Instance) time.Time {
+	if inst.StagedAt.IsZero() {
+		return time.Unix(1<<62, 0)
+	}
+	return inst.StagedAt
 }
