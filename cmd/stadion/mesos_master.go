@@ -41,7 +41,7 @@ func runMesosMaster(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fs.IntVar(&cfg.Port, "port", port, usage("port", "port to listen on; 0 picks a free one"))
 	fs.StringVar(&cfg.Hostname, "hostname", env("hostname", ""), usage("hostname", "hostname to advertise in MasterInfo and redirects (default: the IP)"))
-	fs.StringVar(&cfg.WorkDir, "work_dir", env("work_dir", ""), usage("work_dir", "directory that keeps the master id across restarts (optional)"))
+	fs.StringVar(&cfg.WorkDir, "work_dir", env("work_dir", ""), usage("work_dir", "work directory; accepted for compatibility, the built-in master keeps no registry (optional)"))
 	fs.StringVar(&cfg.ZK, "zk", env("zk", ""), usage("zk", "ZooKeeper URL zk://host:port[,host:port]/path for leader election; empty runs standalone"))
 	durations := []struct {
 		name, text string

@@ -218,13 +218,16 @@ func TestMesosCommands(t *testing.T) {
 	if agent == nil {
 		t.Fatalf("no agent process at %+v", survivor.URL.Address)
 	}
+	// The killed agent leaves its task's process behind, as a real one
+	// would; end it with the test. Without its pid it would leak, so the
+	// test stops here, with the agent alive to kill it.
+	if orphan.ContainerStatus == nil || orphan.ContainerStatus.ExecutorPID == 0 {
+		t.Fatalf("TASK_RUNNING of %s has no executor_pid: %+v", orphan.TaskID.Value, orphan.ContainerStatus)
+	}
+	pid := int(orphan.ContainerStatus.ExecutorPID)
+	t.Cleanup(func() { syscall.Kill(-pid, syscall.SIGKILL) })
 	if err := agent.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
-	}
-	// The killed agent leaves its task's process behind, as a real one
-	// would; end it with the test.
-	if pid := orphan.ContainerStatus.ExecutorPID; pid > 0 {
-		t.Cleanup(func() { syscall.Kill(-int(pid), syscall.SIGKILL) })
 	}
 	st := next("TASK_UNREACHABLE", func(ev mesos.Event) bool {
 		return ev.Type == mesos.EventUpdate && ev.Update.Status.TaskID.Value == orphan.TaskID.Value &&

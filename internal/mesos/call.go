@@ -93,7 +93,19 @@ type ReconcileTask struct {
 type Message struct {
 	AgentID    AgentID    `json:"agent_id"`
 	ExecutorID ExecutorID `json:"executor_id"`
-	Data       []byte     `json:"data"`
+	// Data is required by Mesos; a nil Data is sent as "" (empty bytes),
+	// since null would read as unset ("Missing required fields:
+	// message.data").
+	Data []byte `json:"data"`
+}
+
+// MarshalJSON encodes m with a nil Data as "" rather than null.
+func (m Message) MarshalJSON() ([]byte, error) {
+	type plain Message // no MarshalJSON: no recursion
+	if m.Data == nil {
+		m.Data = []byte{}
+	}
+	return json.Marshal(plain(m))
 }
 
 // Request is the REQUEST call, ignored by Mesos's built-in allocator.

@@ -3,7 +3,9 @@ package mesos_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stadionhq/stadion/internal/mesos"
@@ -232,5 +234,33 @@ func TestAcknowledgeRefusesStatusWithoutUUID(t *testing.T) {
 	}
 	if calls := m.Calls(mesos.CallAcknowledge); len(calls) != 0 {
 		t.Fatalf("%d ACKNOWLEDGE calls reached the master, want none", len(calls))
+	}
+}
+
+// TestMessageData checks that MESSAGE always carries data: Mesos answers a
+// null (unset) data with 400 "Missing required fields: message.data".
+func TestMessageData(t *testing.T) {
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{name: "nil", data: nil, want: `""`},
+		{name: "empty", data: []byte{}, want: `""`},
+		{name: "bytes", data: []byte("hi"), want: `"aGk="`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := mesos.Message{AgentID: mesos.AgentID{Value: "S0"}, ExecutorID: mesos.ExecutorID{Value: "e1"}, Data: tc.data}
+			for _, v := range []any{msg, &msg, mesos.Call{Type: mesos.CallMessage, Message: &msg}} {
+				got, err := json.Marshal(v)
+				if err != nil {
+					t.Fatalf("marshal %T: %v", v, err)
+				}
+				if want := `"data":` + tc.want; !strings.Contains(string(got), want) {
+					t.Errorf("%T encodes as %s, want %s", v, got, want)
+				}
+			}
+		})
 	}
 }

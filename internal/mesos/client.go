@@ -76,7 +76,11 @@ type Config struct {
 	HTTPClient *http.Client
 	// Principal and Secret are HTTP Basic credentials for a master started
 	// with --authenticate_http_frameworks. Principal also fills
-	// Framework.Principal when that is empty. Secret is never logged.
+	// Framework.Principal when that is empty. Secret is never logged. The
+	// credentials go only to URLs with the scheme of the master the
+	// Detector named: a 307 to another host keeps them (the leader is
+	// elsewhere), one to another scheme (http after https) drops them for
+	// the rest of that chain and for the leader it leads to.
 	Principal string
 	Secret    string
 	// MissedHeartbeats is how many heartbeat intervals may pass without a
@@ -169,8 +173,11 @@ type Client struct {
 	loaded  bool   // Store has been read
 	savedID string // the id known to be in Store
 
-	mu          sync.Mutex
-	leader      *url.URL // scheduler endpoint of the leader; nil: ask the Detector
+	mu     sync.Mutex
+	leader *url.URL // scheduler endpoint of the leader; nil: ask the Detector
+	// authScheme is the scheme of the Detector's last answer, the only
+	// one Basic credentials are sent over.
+	authScheme  string
 	frameworkID string
 	streamID    string // of the live subscription; "" when there is none
 }
@@ -188,7 +195,7 @@ func New(cfg Config) (*Client, error) {
 		hc = http.Client{Transport: defaultTransport()}
 	}
 	// Redirects are followed by post, which learns the leader from them and
-	// keeps the Authorization header across hosts.
+	// keeps the Authorization header across hosts of the same scheme.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c := &Client{
 		cfg:    cfg,
@@ -509,8 +516,16 @@ func (c *Client) Call(ctx context.Context, call Call) error {
 
 // post sends body to endpoint and follows 307 redirects to the leader. It
 // returns the final answer, which is never a 307, and the URL that gave it.
+// Basic credentials are sent while the URL keeps the scheme of the master
+// the Detector named; once a redirect changes it they are not sent again on
+// this chain (Location "//host/path" keeps the scheme by construction).
 func (c *Client) post(ctx context.Context, endpoint *url.URL, body []byte, streamID string, typ CallType) (*http.Response, *url.URL, error) {
+	c.mu.Lock()
+	authScheme := c.authScheme
+	c.mu.Unlock()
+	auth := c.cfg.Principal != ""
 	for hops := 0; ; hops++ {
+		auth = auth && strings.EqualFold(endpoint.Scheme, authScheme)
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint.String(), bytes.NewReader(body))
 		if err != nil {
 			return nil, endpoint, fmt.Errorf("build %s request: %w", typ, err)
@@ -520,7 +535,7 @@ func (c *Client) post(ctx context.Context, endpoint *url.URL, body []byte, strea
 		if streamID != "" {
 			req.Header.Set(StreamIDHeader, streamID)
 		}
-		if c.cfg.Principal != "" {
+		if auth {
 			req.SetBasicAuth(c.cfg.Principal, c.cfg.Secret)
 		}
 		resp, err := c.http.Do(req)
@@ -571,6 +586,9 @@ func (c *Client) endpoint(ctx context.Context) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("detect leading master: %w", err)
 	}
+	c.mu.Lock()
+	c.authScheme = u.Scheme
+	c.mu.Unlock()
 	return u, nil
 }
 

@@ -464,6 +464,47 @@ func TestRunFollowsRedirect(t *testing.T) {
 	}
 }
 
+// TestRedirectCredentials checks that Basic credentials follow a 307 to
+// another host of the same scheme but never to another scheme, neither on
+// the redirect nor on later calls to the leader it found.
+func TestRedirectCredentials(t *testing.T) {
+	tests := []struct {
+		name     string
+		tls      bool // the master the Detector names serves https
+		wantAuth bool // the leader gets the credentials
+	}{
+		{name: "absolute URL, same scheme, other host", tls: false, wantAuth: true},
+		{name: "absolute URL, https to http", tls: true, wantAuth: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			leader := mesostest.NewMaster(t, mesostest.Config{})
+			other := mesostest.NewMaster(t, mesostest.Config{TLS: tc.tls})
+			// An absolute Location, with the leader's scheme: http.
+			other.RedirectLocation(strings.Replace(leader.URL(), "127.0.0.1", "localhost", 1) + "/master" + mesos.SchedulerPath)
+			c := newClient(t, other.URL(), func(cfg *mesos.Config) {
+				cfg.Principal = "stadion"
+				cfg.Secret = "s3cret-value"
+				cfg.HTTPClient = other.HTTPClient()
+			})
+			r := run(t, c)
+			r.expect(mesos.EventSubscribed)
+			if err := c.Decline(context.Background(), []mesos.OfferID{{Value: "o1"}}, nil); err != nil {
+				t.Fatalf("Decline: %v", err)
+			}
+			if _, _, ok := (&http.Request{Header: other.NextCall(mesos.CallSubscribe).Header}).BasicAuth(); !ok {
+				t.Errorf("the master the Detector named got no credentials")
+			}
+			for _, req := range []mesostest.Request{leader.NextCall(mesos.CallSubscribe), leader.NextCall(mesos.CallDecline)} {
+				user, pass, ok := (&http.Request{Header: req.Header}).BasicAuth()
+				if ok != tc.wantAuth {
+					t.Errorf("%s to the leader: basic auth %q/%q (%v), want credentials: %v", req.Call.Type, user, pass, ok, tc.wantAuth)
+				}
+			}
+		})
+	}
+}
+
 func TestRunGivesUpRedirectLoop(t *testing.T) {
 	a := mesostest.NewMaster(t, mesostest.Config{})
 	b := mesostest.NewMaster(t, mesostest.Config{})

@@ -253,6 +253,21 @@ func TestKill(t *testing.T) {
 	}
 }
 
+// TestKillWithoutTaskKillingState checks that a framework without
+// TASK_KILLING_STATE gets no TASK_KILLING: the kill goes from TASK_RUNNING
+// straight to TASK_KILLED, as with Mesos's executors.
+func TestKillWithoutTaskKillingState(t *testing.T) {
+	m := newFakeMaster(t)
+	a := startAgent(t, m, nil)
+	runFor(t, a, shellTask("t1", "sleep 30"))
+	m.expectAck(t, a, "t1", mesos.TaskStarting)
+	m.expectAck(t, a, "t1", mesos.TaskRunning)
+	kill(t, a, "t1", 0)
+	if st := m.next(t); st.Status.State != mesos.TaskKilled {
+		t.Fatalf("update after the kill is %s, want %s", st.Status.State, mesos.TaskKilled)
+	}
+}
+
 func TestKillEscalatesToSIGKILL(t *testing.T) {
 	m := newFakeMaster(t)
 	a := startAgent(t, m, nil)

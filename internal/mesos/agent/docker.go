@@ -149,7 +149,8 @@ func (d *dockerContainerizer) Launch(ctx context.Context, spec Spec, exited func
 	}
 	logsDone := make(chan struct{})
 	go c.copyLogs(spec.Sandbox, logsDone)
-	go c.wait(logsDone, exited)
+	// ctx is the agent's: it ends when the agent stops.
+	go c.wait(ctx, logsDone, exited)
 	return c, nil
 }
 
@@ -349,24 +350,20 @@ type dockerContainer struct {
 func (c *dockerContainer) PID() int   { return c.pid }
 func (c *dockerContainer) IP() string { return c.ip }
 
+// Bounds of the pause before waiting again for a container whose wait
+// call failed while it still runs.
+const (
+	dockerRewaitMin = 100 * time.Millisecond
+	dockerRewaitMax = 10 * time.Second
+)
+
 // wait waits for the container to end, lets the log copy finish, removes
-// the container and reports the exit.
-func (c *dockerContainer) wait(logsDone <-chan struct{}, exited func(Exit)) {
-	var res struct {
-		StatusCode int `json:"StatusCode"`
-		Error      *struct {
-			Message string `json:"Message"`
-		} `json:"Error"`
-	}
-	var exit Exit
-	err := c.d.client.do(context.Background(), "POST", "/containers/"+c.id+"/wait", nil, nil, &res)
-	switch {
-	case err != nil:
-		exit = Exit{Code: -1, Message: "Failed to wait for container: " + err.Error()}
-	case res.Error != nil && res.Error.Message != "":
-		exit = Exit{Code: res.StatusCode, Message: "Container failed: " + res.Error.Message}
-	default:
-		exit = Exit{Code: res.StatusCode}
+// the container and reports the exit. When the agent stops first (ctx
+// ends) the container is left alone.
+func (c *dockerContainer) wait(ctx context.Context, logsDone <-chan struct{}, exited func(Exit)) {
+	exit, ok := c.awaitExit(ctx)
+	if !ok {
+		return
 	}
 	close(c.done)
 	select {
@@ -375,6 +372,73 @@ func (c *dockerContainer) wait(logsDone <-chan struct{}, exited func(Exit)) {
 	}
 	c.remove()
 	exited(exit)
+}
+
+// awaitExit returns the container's exit. A failed wait call (the
+// connection to the engine broke, the engine restarted) says nothing of
+// the container: it is inspected, and waited for again while it runs, with
+// backoff; only a wait's answer or the inspected state gives the exit. ok
+// is false when ctx ends first.
+func (c *dockerContainer) awaitExit(ctx context.Context) (exit Exit, ok bool) {
+	delay := dockerRewaitMin
+	for {
+		var res struct {
+			StatusCode int `json:"StatusCode"`
+			Error      *struct {
+				Message string `json:"Message"`
+			} `json:"Error"`
+		}
+		err := c.d.client.do(ctx, "POST", "/containers/"+c.id+"/wait", nil, nil, &res)
+		switch {
+		case err == nil && res.Error != nil && res.Error.Message != "":
+			return Exit{Code: res.StatusCode, Message: "Container failed: " + res.Error.Message}, true
+		case err == nil:
+			return Exit{Code: res.StatusCode}, true
+		case ctx.Err() != nil:
+			return Exit{}, false
+		}
+		exit, ended, ierr := c.inspectExit(ctx)
+		if ended {
+			return exit, true
+		}
+		if ierr != nil {
+			c.d.log.Warn("cannot wait for container; retrying", "container", c.name, "error", err, "inspect_error", ierr, "retry_in", delay)
+		} else {
+			c.d.log.Warn("wait for container failed while it runs; retrying", "container", c.name, "error", err, "retry_in", delay)
+		}
+		select {
+		case <-ctx.Done():
+			return Exit{}, false
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, dockerRewaitMax)
+	}
+}
+
+// inspectExit inspects the container: ended reports whether it has
+// stopped, or is gone, and exit how.
+func (c *dockerContainer) inspectExit(ctx context.Context) (exit Exit, ended bool, err error) {
+	var info struct {
+		State struct {
+			Running  bool   `json:"Running"`
+			ExitCode int    `json:"ExitCode"`
+			Error    string `json:"Error"`
+		} `json:"State"`
+	}
+	ictx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	err = c.d.client.do(ictx, "GET", "/containers/"+c.id+"/json", nil, nil, &info)
+	switch {
+	case isNotFound(err):
+		return Exit{Code: -1, Message: "Container " + c.name + " disappeared"}, true, nil
+	case err != nil:
+		return Exit{}, false, err
+	case info.State.Running:
+		return Exit{}, false, nil
+	case info.State.Error != "":
+		return Exit{Code: info.State.ExitCode, Message: "Container failed: " + info.State.Error}, true, nil
+	}
+	return Exit{Code: info.State.ExitCode}, true, nil
 }
 
 // copyLogs follows the container's output into the sandbox's stdout and

@@ -8,12 +8,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -196,5 +199,128 @@ func TestDockerMissingImage(t *testing.T) {
 	st := m.expectAck(t, a, "d1", mesos.TaskFailed)
 	if st.Reason != mesos.ReasonContainerLaunchFailed || !strings.Contains(st.Message, "stadion-no-such-image") {
 		t.Errorf("FAILED reason %s message %q", st.Reason, st.Message)
+	}
+}
+
+// fakeEngine is a Docker Engine API double for one container, "c1", whose
+// /wait calls fail (the connection is cut) when failWait says so.
+type fakeEngine struct {
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	running  bool
+	exitCode int
+	failWait func(n int) bool // n counts the wait calls from 1
+	waits    int
+
+	waited  chan int      // the number of each wait call, as it arrives
+	release chan struct{} // closed to end the second wait
+	deleted atomic.Bool
+}
+
+func newFakeEngine(t *testing.T) *fakeEngine {
+	e := &fakeEngine{running: true, waited: make(chan int, 100), release: make(chan struct{})}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1.41/_ping", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "OK") })
+	mux.HandleFunc("GET /v1.41/images/{image}/json", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })
+	mux.HandleFunc("POST /v1.41/containers/create", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, `{"Id":"c1"}`)
+	})
+	mux.HandleFunc("POST /v1.41/containers/c1/start", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	mux.HandleFunc("POST /v1.41/containers/c1/stop", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	mux.HandleFunc("GET /v1.41/containers/c1/logs", func(w http.ResponseWriter, r *http.Request) {})
+	mux.HandleFunc("GET /v1.41/containers/c1/json", func(w http.ResponseWriter, r *http.Request) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		fmt.Fprintf(w, `{"State":{"Running":%t,"Pid":4242,"ExitCode":%d},"NetworkSettings":{}}`, e.running, e.exitCode)
+	})
+	mux.HandleFunc("DELETE /v1.41/containers/c1", func(w http.ResponseWriter, r *http.Request) {
+		e.deleted.Store(true)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /v1.41/containers/c1/wait", func(w http.ResponseWriter, r *http.Request) {
+		e.mu.Lock()
+		e.waits++
+		n := e.waits
+		e.mu.Unlock()
+		e.waited <- n
+		if n == 2 {
+			select {
+			case <-e.release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		e.mu.Lock()
+		fail, code := e.failWait(n), e.exitCode
+		e.mu.Unlock()
+		if fail {
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				t.Errorf("hijack: %v", err)
+				return
+			}
+			conn.Close()
+			return
+		}
+		fmt.Fprintf(w, `{"StatusCode":%d}`, code)
+	})
+	e.srv = httptest.NewServer(mux)
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+func (e *fakeEngine) host() string { return "tcp://" + e.srv.Listener.Addr().String() }
+
+// exit makes the container stop with code.
+func (e *fakeEngine) exit(code int) {
+	e.mu.Lock()
+	e.running, e.exitCode = false, code
+	e.mu.Unlock()
+}
+
+// TestDockerWaitErrorIsNotAnExit checks that a failed /wait call does not
+// end a running container: the agent inspects it, waits again, and reports
+// the exit only from the engine's account of it.
+func TestDockerWaitErrorIsNotAnExit(t *testing.T) {
+	e := newFakeEngine(t)
+	e.failWait = func(int) bool { return true } // every wait loses its connection
+	m := newFakeMaster(t)
+	a := startAgent(t, m, func(cfg *Config) {
+		cfg.Containerizers = []string{ContainerizerMesos, ContainerizerDocker}
+		cfg.DockerHost = e.host()
+	})
+	run(t, a, dockerTask("web", "fake-image"))
+	m.expectAck(t, a, "web", mesos.TaskStarting)
+	m.expectAck(t, a, "web", mesos.TaskRunning)
+
+	// The first wait fails while the container runs: the agent waits again.
+	for want := 1; want <= 2; want++ {
+		select {
+		case n := <-e.waited:
+			if n != want {
+				t.Fatalf("wait call %d, want %d", n, want)
+			}
+		case u := <-m.updates:
+			t.Fatalf("%s while the container runs: %q", u.Status.State, u.Status.Message)
+		case <-time.After(wait):
+			t.Fatalf("no wait call %d", want)
+		}
+	}
+	if e.deleted.Load() {
+		t.Fatal("the agent removed a running container")
+	}
+
+	// The container ends and the second wait fails too: the exit comes
+	// from inspecting it.
+	e.exit(3)
+	close(e.release)
+	st := m.expect(t, "web", mesos.TaskFailed)
+	if st.Message != "Container exited with status 3" {
+		t.Errorf("TASK_FAILED message %q", st.Message)
+	}
+	if !e.deleted.Load() {
+		t.Error("the ended container was not removed")
 	}
 }

@@ -163,9 +163,21 @@ func ack(t *testing.T, a *Agent, st mesos.TaskStatus) int {
 	return post(t, a, cluster.PathAck, cluster.Ack{FrameworkID: mesos.FrameworkID{Value: testFramework}, TaskID: st.TaskID, UUID: st.UUID})
 }
 
+// run launches info for testFramework, which has TASK_KILLING_STATE.
 func run(t *testing.T, a *Agent, info mesos.TaskInfo) {
 	t.Helper()
-	if code := post(t, a, cluster.PathRun, cluster.Run{FrameworkID: mesos.FrameworkID{Value: testFramework}, Task: info}); code != http.StatusAccepted {
+	runFor(t, a, info, mesos.CapabilityTaskKillingState)
+}
+
+// runFor launches info for testFramework with the capabilities caps.
+func runFor(t *testing.T, a *Agent, info mesos.TaskInfo, caps ...string) {
+	t.Helper()
+	fw := mesos.FrameworkInfo{ID: &mesos.FrameworkID{Value: testFramework}, User: "root", Name: "test"}
+	for _, c := range caps {
+		fw.Capabilities = append(fw.Capabilities, mesos.Capability{Type: c})
+	}
+	r := cluster.Run{FrameworkID: mesos.FrameworkID{Value: testFramework}, FrameworkInfo: fw, Task: info}
+	if code := post(t, a, cluster.PathRun, r); code != http.StatusAccepted {
 		t.Fatalf("run answered %d", code)
 	}
 }

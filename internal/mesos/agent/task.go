@@ -30,6 +30,10 @@ type task struct {
 	simulated   bool
 	subject     string // "Command" or "Container", for exit messages
 	grace       time.Duration
+	// killingState is whether the framework had TASK_KILLING_STATE at the
+	// launch: only then does a kill report TASK_KILLING, as Mesos's
+	// executors do.
+	killingState bool
 
 	container Container
 	launched  bool  // the launch has finished, well or not
@@ -92,6 +96,8 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 		containerID: newUUIDString(),
 		subject:     "Command",
 		grace:       gracePeriod(nil, info.KillPolicy),
+
+		killingState: run.FrameworkInfo.HasCapability(mesos.CapabilityTaskKillingState),
 	}
 	t.sandbox = filepath.Join(a.cfg.WorkDir, "slaves", a.id, "frameworks", key.framework,
 		"executors", key.task, "runs", t.containerID)
@@ -267,8 +273,9 @@ func (a *Agent) finishLocked(t *task, e Exit) {
 	a.running.Done()
 }
 
-// handleKill kills a task: TASK_KILLING, SIGTERM, SIGKILL after the grace
-// period, TASK_KILLED. An unknown task is ignored.
+// handleKill kills a task: TASK_KILLING (if the framework has
+// TASK_KILLING_STATE), SIGTERM, SIGKILL after the grace period, TASK_KILLED.
+// An unknown task is ignored.
 func (a *Agent) handleKill(w http.ResponseWriter, r *http.Request) {
 	var k cluster.Kill
 	if !cluster.Decode(w, r, &k) {
@@ -321,9 +328,10 @@ func (a *Agent) handleShutdown(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// killLocked marks t killed, queues TASK_KILLING once, and returns the call
-// that signals its container, to be made without the lock; nil when there is
-// nothing to signal (yet). why, when set, is a health-check kill's message.
+// killLocked marks t killed, queues TASK_KILLING once (for a framework with
+// TASK_KILLING_STATE), and returns the call that signals its container, to be
+// made without the lock; nil when there is nothing to signal (yet). why, when
+// set, is a health-check kill's message.
 func (a *Agent) killLocked(t *task, grace time.Duration, why string) func() {
 	if t.terminal {
 		return nil
@@ -334,11 +342,13 @@ func (a *Agent) killLocked(t *task, grace time.Duration, why string) func() {
 		if why != "" {
 			t.healthKill = why
 		}
-		st := a.statusLocked(t, mesos.TaskKilling, "", "", mesos.SourceExecutor)
-		if why != "" {
-			st.Healthy = new(false)
+		if t.killingState {
+			st := a.statusLocked(t, mesos.TaskKilling, "", "", mesos.SourceExecutor)
+			if why != "" {
+				st.Healthy = new(false)
+			}
+			a.enqueueLocked(t, st)
 		}
-		a.enqueueLocked(t, st)
 		if t.cancelHealth != nil {
 			t.cancelHealth()
 		}

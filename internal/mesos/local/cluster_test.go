@@ -142,8 +142,9 @@ func TestResubscribeAfterMasterRestart(t *testing.T) {
 	s.launch(offer, commandTask("survivor", "sleep 30"))
 	s.update("survivor", mesos.TaskRunning)
 
-	// A new master on the same address and work dir: the agent reregisters
-	// with its task and the scheduler resubscribes with its framework id.
+	// A new master, with a new id, on the same address and work dir: the
+	// agent reregisters with its task and the scheduler resubscribes with
+	// its framework id; the master adopts both by id.
 	u, err := url.Parse(c.URL())
 	if err != nil {
 		t.Fatal(err)

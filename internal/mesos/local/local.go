@@ -27,7 +27,7 @@ type Config struct {
 	Agent agent.Config
 	// RegisterTimeout bounds the wait for every agent to register; default 30s.
 	RegisterTimeout time.Duration
-	// Logger receives the cluster's logs; default slog.Default().
+	// Logger receives the cluster's logs; nil discards them.
 	Logger *slog.Logger
 }
 
@@ -50,7 +50,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		cfg.RegisterTimeout = 30 * time.Second
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	mcfg := cfg.Master
 	if mcfg.WorkDir == "" {

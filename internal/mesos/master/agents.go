@@ -2,7 +2,9 @@ package master
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -57,12 +59,12 @@ func (m *Master) register(reg cluster.Register) (cluster.Registered, error) {
 	now := time.Now()
 	id := reg.AgentID
 	if id == "" {
-		id = fmt.Sprintf("%s-S%d", m.id, st.nextAgent)
+		id = fmt.Sprintf("%s-S%d", m.id, m.nextAgent)
 		for st.agents[id] != nil {
-			st.nextAgent++
-			id = fmt.Sprintf("%s-S%d", m.id, st.nextAgent)
+			m.nextAgent++
+			id = fmt.Sprintf("%s-S%d", m.id, m.nextAgent)
 		}
-		st.nextAgent++
+		m.nextAgent++
 	}
 	a := st.agents[id]
 	wasUnreachable := false
@@ -182,7 +184,7 @@ func (m *Master) outboxLoop(link *agentLink) {
 				return
 			}
 			if err != nil {
-				m.log.Warn("agent call failed", "path", o.path, "url", link.url, "error", err)
+				m.log.Log(link.ctx, callFailureLevel(o.path, err), "agent call failed", "path", o.path, "url", link.url, "error", err)
 				if o.failed != nil {
 					o.failed(err)
 				}
@@ -197,6 +199,18 @@ func (m *Master) outboxLoop(link *agentLink) {
 			return
 		}
 	}
+}
+
+// callFailureLevel is the level of a failed call to an agent. An agent
+// answers a duplicate or late acknowledgement (a framework acknowledging
+// twice, or an update the master acknowledged on its behalf) with 404 or
+// 409: routine, so Debug.
+func callFailureLevel(path string, err error) slog.Level {
+	var se *cluster.StatusError
+	if path == cluster.PathAck && errors.As(err, &se) && (se.Code == http.StatusNotFound || se.Code == http.StatusConflict) {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
 }
 
 // pingLoop pings the agent every AgentPingTimeout; after

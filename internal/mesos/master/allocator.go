@@ -85,12 +85,12 @@ func (m *Master) allocate() {
 				continue
 			}
 			o := &offer{
-				id:          fmt.Sprintf("%s-O%d", m.id, st.nextOffer),
+				id:          fmt.Sprintf("%s-O%d", m.id, m.nextOffer),
 				frameworkID: fw.id,
 				agentID:     a.id,
 				resources:   free,
 			}
-			st.nextOffer++
+			m.nextOffer++
 			st.offers[o.id] = o
 			fw.offers[o.id] = o
 			a.offers[o.id] = o

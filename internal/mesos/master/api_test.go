@@ -3,8 +3,10 @@ package master_test
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -225,4 +227,40 @@ func TestRedirectAndHealth(t *testing.T) {
 	if code, _, _ := post(t, m.URL()+"/master/state.json", http.MethodGet, "", nil, ""); code != 404 {
 		t.Errorf("/master/state.json: %d, want 404", code)
 	}
+}
+
+// TestNilLoggerDiscards checks that a master without a Logger logs nowhere,
+// in particular not to slog.Default: loggers are injected.
+func TestNilLoggerDiscards(t *testing.T) {
+	var logs syncBuffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+
+	cfg := fastConfig(t)
+	cfg.Logger = nil
+	m := startMaster(t, cfg)
+	subscribe(t, m, frameworkInfo())
+	m.Stop()
+	if s := logs.String(); s != "" {
+		t.Errorf("the master logged to slog.Default:\n%s", s)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the master's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -3,6 +3,7 @@ package master_test
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -234,6 +235,102 @@ func TestKill(t *testing.T) {
 	s.mustCall(mesos.Call{Type: mesos.CallKill, Kill: &mesos.Kill{TaskID: mesos.TaskID{Value: "nope"}}})
 	if st := s.update("nope"); st.State != mesos.TaskLost || st.Reason != mesos.ReasonReconciliation || len(st.UUID) != 0 {
 		t.Errorf("update %+v", st)
+	}
+}
+
+// TestTaskKillingHiddenWithoutCapability checks that a TASK_KILLING that
+// reaches the master for a framework without TASK_KILLING_STATE (it dropped
+// the capability after the launch) is neither delivered nor recorded, so
+// reconciliation and /master/state never show it.
+func TestTaskKillingHiddenWithoutCapability(t *testing.T) {
+	m := startMaster(t, fastConfig(t))
+	a := startAgent(t, m, "cpus:2;mem:1024")
+	s := subscribe(t, m, frameworkInfo())
+	launched(t, s, a, "t1")
+	a.update(s.frameworkID, "t1", mesos.TaskRunning)
+	if st := s.update("t1"); st.State != mesos.TaskRunning {
+		t.Fatalf("update %+v", st)
+	}
+	uuid := a.update(s.frameworkID, "t1", mesos.TaskKilling)
+	if ack := recv(t, a.acks, "ack"); !bytes.Equal(ack.UUID, uuid) {
+		t.Errorf("ack %+v, want the master's acknowledgement of TASK_KILLING", ack)
+	}
+	s.mustCall(mesos.Call{Type: mesos.CallReconcile, Reconcile: &mesos.Reconcile{}})
+	if st := s.update("t1"); st.State != mesos.TaskRunning || st.Reason != mesos.ReasonReconciliation {
+		t.Errorf("reconciliation %s %s, want TASK_RUNNING", st.State, st.Reason)
+	}
+	if _, _, state := post(t, m.URL()+"/master/state", http.MethodGet, "", nil, ""); strings.Contains(state, string(mesos.TaskKilling)) {
+		t.Errorf("/master/state shows %s: %s", mesos.TaskKilling, state)
+	}
+}
+
+// TestKillOnOtherAgentIgnored checks that a KILL naming an agent other than
+// the task's does nothing, as in Mesos.
+func TestKillOnOtherAgentIgnored(t *testing.T) {
+	m := startMaster(t, fastConfig(t))
+	a := startAgent(t, m, "cpus:2;mem:1024")
+	s := subscribe(t, m, frameworkInfo())
+	launched(t, s, a, "t1")
+	s.mustCall(mesos.Call{Type: mesos.CallKill, Kill: &mesos.Kill{TaskID: mesos.TaskID{Value: "t1"}, AgentID: &mesos.AgentID{Value: a.id + "-other"}}})
+	select {
+	case k := <-a.kills:
+		t.Fatalf("kill for another agent reached the task's agent: %+v", k)
+	case <-time.After(300 * time.Millisecond):
+	}
+	s.noEvent(100*time.Millisecond, mesos.EventUpdate)
+	s.mustCall(mesos.Call{Type: mesos.CallKill, Kill: &mesos.Kill{TaskID: mesos.TaskID{Value: "t1"}, AgentID: &mesos.AgentID{Value: a.id}}})
+	if k := recv(t, a.kills, "kill"); k.TaskID.Value != "t1" {
+		t.Errorf("kill %+v", k)
+	}
+}
+
+// TestImplicitReconcileUnacknowledgedTerminal checks that implicit
+// reconciliation answers for a terminal task whose update is not yet
+// acknowledged: Mesos answers for every task the framework still has.
+func TestImplicitReconcileUnacknowledgedTerminal(t *testing.T) {
+	m := startMaster(t, fastConfig(t))
+	a := startAgent(t, m, "cpus:2;mem:1024")
+	s := subscribe(t, m, frameworkInfo())
+	launched(t, s, a, "t1")
+	a.update(s.frameworkID, "t1", mesos.TaskFailed)
+	if st := s.update("t1"); st.State != mesos.TaskFailed {
+		t.Fatalf("update %+v", st)
+	}
+	s.mustCall(mesos.Call{Type: mesos.CallReconcile, Reconcile: &mesos.Reconcile{}})
+	if st := s.update("t1"); st.State != mesos.TaskFailed || st.Reason != mesos.ReasonReconciliation || len(st.UUID) != 0 {
+		t.Errorf("reconciliation %+v, want TASK_FAILED", st)
+	}
+}
+
+// TestDuplicateAckLoggedAtDebug checks that an agent's 404 or 409 to an
+// acknowledgement, its routine answer to a duplicate, is not a warning.
+func TestDuplicateAckLoggedAtDebug(t *testing.T) {
+	var logs syncBuffer
+	cfg := fastConfig(t)
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m := startMaster(t, cfg)
+	a := startAgent(t, m, "cpus:2;mem:1024")
+	s := subscribe(t, m, frameworkInfo())
+	launched(t, s, a, "t1")
+	for _, code := range []int{http.StatusConflict, http.StatusNotFound} {
+		a.ackStatus.Store(int32(code))
+		uuid := a.update(s.frameworkID, "t1", mesos.TaskRunning)
+		s.update("t1")
+		s.mustCall(mesos.Call{Type: mesos.CallAcknowledge, Acknowledge: &mesos.Acknowledge{
+			AgentID: mesos.AgentID{Value: a.id}, TaskID: mesos.TaskID{Value: "t1"}, UUID: uuid}})
+		recv(t, a.acks, "ack")
+	}
+	deadline := time.Now().Add(waitTimeout)
+	for strings.Count(logs.String(), `msg="agent call failed"`) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the failed acknowledgements were not logged:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for line := range strings.SplitSeq(logs.String(), "\n") {
+		if strings.Contains(line, `msg="agent call failed"`) && !strings.Contains(line, "level=DEBUG") {
+			t.Errorf("duplicate acknowledgement logged above Debug: %s", line)
+		}
 	}
 }
 
@@ -489,22 +586,61 @@ func TestUpdateFramework(t *testing.T) {
 	}
 }
 
-func TestWorkDirKeepsMasterID(t *testing.T) {
+// TestRestartDoesNotReuseIDs restarts a master with the same work dir: a new
+// framework and a new agent of the restarted master must not get the ids of
+// the previous run's, which come back later and are adopted by id.
+func TestRestartDoesNotReuseIDs(t *testing.T) {
 	cfg := fastConfig(t)
 	cfg.WorkDir = t.TempDir()
 	m1 := startMaster(t, cfg)
-	id := m1.ID()
-	m1.Stop()
-	m2 := startMaster(t, cfg)
-	if m2.ID() != id {
-		t.Fatalf("master id %q after restart, want %q", m2.ID(), id)
-	}
-	// A framework of the previous incarnation comes back first; a new one
-	// must not get its id.
+	oldAgent := startAgent(t, m1, "cpus:1;mem:128")
 	info := frameworkInfo()
-	info.ID = &mesos.FrameworkID{Value: id + "-0000"}
-	subscribe(t, m2, info)
-	if fresh := subscribe(t, m2, frameworkInfo()); fresh.frameworkID != id+"-0001" {
-		t.Errorf("new framework id %q, want %s-0001", fresh.frameworkID, id)
+	info.FailoverTimeout = float(3600)
+	old := subscribe(t, m1, info)
+	m1.Stop()
+	old.closed()
+
+	m2 := startMaster(t, cfg)
+	if m2.ID() == m1.ID() {
+		t.Errorf("restarted master kept id %q", m1.ID())
+	}
+	// The new ones come first, while the old framework is within its
+	// failover timeout and the old agent has yet to reregister.
+	fresh := subscribe(t, m2, frameworkInfo())
+	if fresh.frameworkID == old.frameworkID {
+		t.Fatalf("new framework got the id %q of the previous run's", fresh.frameworkID)
+	}
+	newAgent := startAgent(t, m2, "cpus:1;mem:128")
+	if newAgent.id == oldAgent.id {
+		t.Fatalf("new agent got the id %q of the previous run's", newAgent.id)
+	}
+
+	info.ID = &mesos.FrameworkID{Value: old.frameworkID}
+	if back := subscribe(t, m2, info); back.frameworkID != old.frameworkID {
+		t.Errorf("old framework resubscribed as %q, want %q", back.frameworkID, old.frameworkID)
+	}
+	oldAgent.masterURL = m2.URL()
+	wasID := oldAgent.id
+	oldAgent.register(mesos.Resources{}, nil)
+	if oldAgent.id != wasID {
+		t.Errorf("old agent reregistered as %q, want %q", oldAgent.id, wasID)
+	}
+	// Both frameworks and both agents are there, apart.
+	fresh.noEvent(200*time.Millisecond, mesos.EventError)
+	_, _, state := post(t, m2.URL()+"/master/state", http.MethodGet, "", nil, "")
+	var st struct {
+		Frameworks []struct {
+			ID     string `json:"id"`
+			Active bool   `json:"active"`
+		} `json:"frameworks"`
+		Slaves []struct {
+			ID string `json:"id"`
+		} `json:"slaves"`
+	}
+	if err := json.Unmarshal([]byte(state), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Frameworks) != 2 || !st.Frameworks[0].Active || !st.Frameworks[1].Active || len(st.Slaves) != 2 {
+		t.Errorf("state has frameworks %+v and agents %+v, want two active frameworks and two agents", st.Frameworks, st.Slaves)
 	}
 }

@@ -35,8 +35,10 @@ type Config struct {
 	// Hostname is advertised in MasterInfo, redirects and offers of
 	// leadership; default IP.
 	Hostname string
-	// WorkDir, when set, keeps the master id in WorkDir/master.id so that a
-	// restarted master keeps its id (and its id prefixes).
+	// WorkDir is Mesos's --work_dir. It is accepted and shown in the flags
+	// of /master/state but holds nothing yet: Mesos keeps its registry
+	// there, which this master does not implement. The master id is fresh on
+	// every start, as in Mesos, whatever WorkDir is.
 	WorkDir string
 	// ZK, such as "zk://127.0.0.1:2181/mesos", makes the master a contender
 	// for leadership in ZooKeeper (json.info_ nodes). Only the elected master
@@ -58,8 +60,14 @@ type Config struct {
 	// HeartbeatInterval is the period of HEARTBEAT events on scheduler
 	// streams; default 15s, as Mesos hard-codes it.
 	HeartbeatInterval time.Duration
-	// Logger receives the master's logs; default slog.Default().
+	// Logger receives the master's logs; nil discards them.
 	Logger *slog.Logger
+
+	// Test knobs (export_test.go): the most events queued for one
+	// scheduler stream (default defaultStreamQueueLimit) and the bound on
+	// writing one record of it (default writeTimeout's).
+	streamQueueLimit   int
+	streamWriteTimeout time.Duration
 }
 
 // withDefaults returns c with defaults filled in.
@@ -86,7 +94,10 @@ func (c Config) withDefaults() Config {
 		c.HeartbeatInterval = DefaultHeartbeatInterval
 	}
 	if c.Logger == nil {
-		c.Logger = slog.Default()
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.streamQueueLimit == 0 {
+		c.streamQueueLimit = defaultStreamQueueLimit
 	}
 	return c
 }

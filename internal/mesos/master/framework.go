@@ -93,7 +93,7 @@ func (m *Master) subscribe(s *mesos.Subscribe) *subscription {
 	defer m.mu.Unlock()
 	st := m.st
 	refuse := func(msg string) *subscription {
-		sub := newSubscription("")
+		sub := m.newSubscription("")
 		sub.send(mesos.Event{Type: mesos.EventError, Error: &mesos.ErrorEvent{Message: msg}})
 		sub.close()
 		m.log.Debug("subscription refused", "error", msg)
@@ -108,14 +108,15 @@ func (m *Master) subscribe(s *mesos.Subscribe) *subscription {
 	now := time.Now()
 	var fw *framework
 	if info.ID == nil {
-		// Skip ids that adopted frameworks hold: with WorkDir the master id,
-		// and so the prefix, survives a restart while the counter does not.
-		id := fmt.Sprintf("%s-%04d", m.id, st.nextFramework)
+		// The master id is fresh on every start and the counter never
+		// goes back, so only a framework that made up an id with this
+		// prefix can hold it; skip such ids all the same.
+		id := fmt.Sprintf("%s-%04d", m.id, m.nextFramework)
 		for st.frameworks[id] != nil || st.removed[id] {
-			st.nextFramework++
-			id = fmt.Sprintf("%s-%04d", m.id, st.nextFramework)
+			m.nextFramework++
+			id = fmt.Sprintf("%s-%04d", m.id, m.nextFramework)
 		}
-		st.nextFramework++
+		m.nextFramework++
 		fw = newFramework(id)
 		fw.registeredTime = now
 		st.frameworks[id] = fw
@@ -163,7 +164,7 @@ func (m *Master) subscribe(s *mesos.Subscribe) *subscription {
 	fw.info = info
 	fw.filters = map[string][]refusal{}
 	fw.suppressed = suppressedAll(&info, s.SuppressedRoles)
-	sub := newSubscription(fw.id)
+	sub := m.newSubscription(fw.id)
 	fw.sub = sub
 	interval := m.cfg.HeartbeatInterval.Seconds()
 	mi := m.info
@@ -172,7 +173,7 @@ func (m *Master) subscribe(s *mesos.Subscribe) *subscription {
 		HeartbeatIntervalSeconds: &interval,
 		MasterInfo:               &mi,
 	}})
-	sub.q.push(heartbeat)
+	sub.push(heartbeat)
 	m.kickAllocator()
 	return sub
 }

@@ -260,6 +260,8 @@ type fakeAgent struct {
 	masterURL string
 	id        string
 	down      atomic.Bool
+	// ackStatus, when not 0, is the status code of the answers to /ack.
+	ackStatus atomic.Int32
 	runs      chan cluster.Run
 	kills     chan cluster.Kill
 	acks      chan cluster.Ack
@@ -292,7 +294,17 @@ func startAgent(t *testing.T, m *master.Master, resources string) *fakeAgent {
 	}
 	handle(cluster.PathRun, func(r *http.Request) bool { return decodeInto(r, a.runs) })
 	handle(cluster.PathKill, func(r *http.Request) bool { return decodeInto(r, a.kills) })
-	handle(cluster.PathAck, func(r *http.Request) bool { return decodeInto(r, a.acks) })
+	mux.HandleFunc(cluster.PathAck, func(w http.ResponseWriter, r *http.Request) {
+		if !decodeInto(r, a.acks) {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		if code := a.ackStatus.Load(); code != 0 {
+			http.Error(w, "not the pending update", int(code))
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
 	handle(cluster.PathShutdown, func(r *http.Request) bool { return decodeInto(r, a.shutdowns) })
 	a.srv = httptest.NewServer(mux)
 	t.Cleanup(a.srv.Close)

@@ -9,10 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -51,6 +48,13 @@ type Master struct {
 	leader      *mesos.MasterInfo // the known leader, nil when none
 	electedTime time.Time
 	st          *clusterState
+	// Counters of the framework, agent and offer ids, "<id>-0000",
+	// "<id>-S0", "<id>-O0". They outlive st: a master that loses and
+	// regains leadership keeps its id, and frameworks and agents of the
+	// earlier term may come back to it.
+	nextFramework int
+	nextAgent     int
+	nextOffer     int
 }
 
 // Start starts a master that is listening and serving when it returns. It
@@ -60,10 +64,10 @@ func Start(ctx context.Context, cfg Config) (*Master, error) {
 		return nil, fmt.Errorf("invalid master config: %w", err)
 	}
 	cfg = cfg.withDefaults()
-	id, err := masterID(cfg.WorkDir)
-	if err != nil {
-		return nil, err
-	}
+	// As in Mesos, the id is fresh on every start: ids made from it
+	// ("<id>-0000", "<id>-S0", "<id>-O0") cannot collide with those of an
+	// earlier run whose frameworks and agents come back and are adopted.
+	id := newUUID()
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.IP, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
@@ -201,29 +205,6 @@ func (m *Master) setLeadership(elected bool, leader *mesos.MasterInfo) {
 	if elected && !was {
 		m.log.Info("elected as the leading master", "master_id", m.id)
 	}
-}
-
-// masterID returns a new random UUID, or the one kept in workDir/master.id.
-func masterID(workDir string) (string, error) {
-	if workDir == "" {
-		return newUUID(), nil
-	}
-	path := filepath.Join(workDir, "master.id")
-	if data, err := os.ReadFile(path); err == nil {
-		if id := strings.TrimSpace(string(data)); id != "" {
-			return id, nil
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("read master id: %w", err)
-	}
-	id := newUUID()
-	if err := os.MkdirAll(workDir, 0o755); err != nil {
-		return "", fmt.Errorf("create work dir: %w", err)
-	}
-	if err := os.WriteFile(path, []byte(id+"\n"), 0o644); err != nil {
-		return "", fmt.Errorf("write master id: %w", err)
-	}
-	return id, nil
 }
 
 // newUUID returns a random RFC 4122 version 4 UUID.

@@ -2,8 +2,8 @@ package master
 
 import "sync"
 
-// queue is an unbounded FIFO that one consumer drains; producers never block,
-// so the master can enqueue while holding its lock.
+// queue is a FIFO that one consumer drains; producers never block, so the
+// master can enqueue while holding its lock.
 type queue[T any] struct {
 	mu     sync.Mutex
 	items  []T
@@ -14,13 +14,21 @@ type queue[T any] struct {
 func newQueue[T any]() *queue[T] { return &queue[T]{wake: make(chan struct{}, 1)} }
 
 // push appends v unless the queue is closed.
-func (q *queue[T]) push(v T) {
+func (q *queue[T]) push(v T) { q.pushLimited(v, 0) }
+
+// pushLimited appends v unless the queue is closed or already holds limit
+// items (0 is no limit); it reports whether v was queued.
+func (q *queue[T]) pushLimited(v T, limit int) bool {
 	q.mu.Lock()
-	if !q.closed {
+	ok := !q.closed && (limit <= 0 || len(q.items) < limit)
+	if ok {
 		q.items = append(q.items, v)
 	}
 	q.mu.Unlock()
-	q.signal()
+	if ok {
+		q.signal()
+	}
+	return ok
 }
 
 // close marks the queue closed; what is queued can still be taken.
@@ -29,6 +37,22 @@ func (q *queue[T]) close() {
 	q.closed = true
 	q.mu.Unlock()
 	q.signal()
+}
+
+// abort closes the queue and drops what it holds.
+func (q *queue[T]) abort() {
+	q.mu.Lock()
+	q.closed = true
+	clear(q.items)
+	q.items = nil
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *queue[T]) isClosed() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.closed
 }
 
 func (q *queue[T]) signal() {

@@ -24,10 +24,7 @@ type clusterState struct {
 	agents     map[string]*agent
 	offers     map[string]*offer
 
-	nextFramework int
-	nextAgent     int
-	nextOffer     int
-	rotation      int // round-robin start of the allocator
+	rotation int // round-robin start of the allocator
 }
 
 func newClusterState() *clusterState {

@@ -2,32 +2,95 @@ package master
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stadionhq/stadion/internal/mesos"
 	"github.com/stadionhq/stadion/internal/mesos/recordio"
 )
 
+// Bounds on a scheduler stream whose client does not keep up.
+const (
+	// defaultStreamQueueLimit is how many events may wait for one
+	// subscription's writer; past it the stream is closed.
+	defaultStreamQueueLimit = 10000
+	// minStreamWriteTimeout is the least time one record may take to write;
+	// the bound is 2 heartbeat intervals when that is longer.
+	minStreamWriteTimeout = 30 * time.Second
+)
+
 // subscription is one framework's event stream. The master queues encoded
 // events without blocking; the HTTP handler that owns the response writes
-// them out.
+// them out. A subscription whose queue outgrows its limit, or whose event
+// cannot be encoded, is aborted: its queue is dropped and the handler ends
+// the stream as if the client had gone.
 type subscription struct {
 	streamID    string
 	frameworkID string
+	log         *slog.Logger
+	limit       int // most queued events; 0 is no limit
 	q           *queue[[]byte]
+	aborted     atomic.Bool
+
+	mu sync.Mutex
+	// interrupt, set by the writer, makes a write in progress fail.
+	interrupt func()
 }
 
-func newSubscription(frameworkID string) *subscription {
-	return &subscription{streamID: newUUID(), frameworkID: frameworkID, q: newQueue[[]byte]()}
+func (m *Master) newSubscription(frameworkID string) *subscription {
+	return &subscription{
+		streamID:    newUUID(),
+		frameworkID: frameworkID,
+		log:         m.log,
+		limit:       m.cfg.streamQueueLimit,
+		q:           newQueue[[]byte](),
+	}
 }
 
+// send queues ev. It never blocks: the master calls it with its lock held.
 func (s *subscription) send(ev mesos.Event) {
 	data, err := json.Marshal(ev)
 	if err != nil {
-		panic("master: encode event: " + err.Error()) // the types always encode
+		s.log.Error("cannot encode event; closing the scheduler stream", "framework_id", s.frameworkID, "event_type", ev.Type, "error", err)
+		s.abort()
+		return
 	}
-	s.q.push(data)
+	s.push(data)
+}
+
+// push queues an encoded record, or aborts the subscription when its client
+// has fallen limit records behind.
+func (s *subscription) push(data []byte) {
+	if s.q.pushLimited(data, s.limit) {
+		return
+	}
+	if !s.aborted.Load() && !s.q.isClosed() {
+		s.log.Warn("scheduler stream not read; closing it", "framework_id", s.frameworkID, "queued_events", s.limit)
+		s.abort()
+	}
+}
+
+// abort drops what is queued and ends the stream; the framework is then
+// disconnected.
+func (s *subscription) abort() {
+	s.aborted.Store(true)
+	s.q.abort()
+	s.mu.Lock()
+	interrupt := s.interrupt
+	s.mu.Unlock()
+	if interrupt != nil {
+		interrupt()
+	}
+}
+
+// setInterrupt installs f, which makes the writer's write in progress fail.
+func (s *subscription) setInterrupt(f func()) {
+	s.mu.Lock()
+	s.interrupt = f
+	s.mu.Unlock()
 }
 
 // close ends the stream once what is queued has been written.
@@ -35,47 +98,80 @@ func (s *subscription) close() { s.q.close() }
 
 var heartbeat = []byte(`{"type":"HEARTBEAT"}`)
 
+// writeTimeout bounds the write of one record: 2 heartbeat intervals, at
+// least minStreamWriteTimeout.
+func (m *Master) writeTimeout() time.Duration {
+	if m.cfg.streamWriteTimeout > 0 {
+		return m.cfg.streamWriteTimeout
+	}
+	return max(2*m.cfg.HeartbeatInterval, minStreamWriteTimeout)
+}
+
 // serveStream writes sub's events as a chunked RecordIO stream until the
-// master closes it or the client goes away; the latter disconnects the
-// framework.
+// master closes it or the client goes away or stops reading; the latter
+// disconnect the framework, as does an aborted subscription.
 func (m *Master) serveStream(w http.ResponseWriter, r *http.Request, sub *subscription) {
 	w.Header().Set("Content-Type", contentJSON)
 	w.Header().Set(headerStreamID, sub.streamID)
 	w.WriteHeader(http.StatusOK)
-	flusher, _ := w.(http.Flusher)
+	rc := http.NewResponseController(w)
+	timeout := m.writeTimeout()
+	// An abort must not wait for a write blocked on a client that does
+	// not read: a deadline in the past ends it (net.Conn deadlines may be
+	// set while a write is in progress).
+	sub.setInterrupt(func() { _ = rc.SetWriteDeadline(time.Unix(1, 0)) })
+	if m.writeStream(w, rc, r, sub, timeout) {
+		// The end of the response is bounded too; net/http clears the
+		// deadline before it reuses the connection.
+		_ = rc.SetWriteDeadline(time.Now().Add(timeout))
+		return
+	}
+	// Whatever is left of the response fails at once, which closes the
+	// connection.
+	_ = rc.SetWriteDeadline(time.Unix(1, 0))
+	m.streamGone(sub)
+}
+
+// writeStream writes sub's records and heartbeats, each within timeout. It
+// returns true when the master closed the stream, false when the client
+// went away, stopped reading or the subscription was aborted.
+func (m *Master) writeStream(w http.ResponseWriter, rc *http.ResponseController, r *http.Request, sub *subscription, timeout time.Duration) bool {
 	rw := recordio.NewWriter(w)
 	ticker := time.NewTicker(m.cfg.HeartbeatInterval)
 	defer ticker.Stop()
 	write := func(records ...[]byte) bool {
 		for _, rec := range records {
-			if err := rw.WriteRecord(rec); err != nil {
+			if sub.aborted.Load() {
 				return false
 			}
-			if flusher != nil {
-				flusher.Flush()
+			_ = rc.SetWriteDeadline(time.Now().Add(timeout)) // net/http's writer supports it
+			err := rw.WriteRecord(rec)
+			if err == nil {
+				err = rc.Flush()
+			}
+			if err != nil {
+				m.log.Debug("scheduler stream write failed", "framework_id", sub.frameworkID, "error", err)
+				return false
 			}
 		}
 		return true
 	}
 	for {
 		records, closed := sub.q.take()
-		if !write(records...) {
-			break
+		if sub.aborted.Load() || !write(records...) {
+			return false
 		}
 		if closed {
-			return
+			return true
 		}
 		select {
 		case <-sub.q.wake:
 		case <-ticker.C:
 			if !write(heartbeat) {
-				m.streamGone(sub)
-				return
+				return false
 			}
 		case <-r.Context().Done():
-			m.streamGone(sub)
-			return
+			return false
 		}
 	}
-	m.streamGone(sub)
 }

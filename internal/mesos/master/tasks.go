@@ -88,16 +88,21 @@ func (m *Master) statusUpdate(u cluster.StatusUpdate) (int, string) {
 		fw.tasks[s.TaskID.Value] = t
 		a.tasks[taskKey{fwID, s.TaskID.Value}] = t
 	}
+	// Agents send TASK_KILLING only for frameworks that had
+	// TASK_KILLING_STATE when the task was launched. One that has dropped it
+	// since (UPDATE_FRAMEWORK, resubscription) never sees the state: it is
+	// not recorded, and the master acknowledges it on the framework's
+	// behalf so that the agent moves on to the next update.
+	hidden := s.State == mesos.TaskKilling && !fw.has(mesos.CapabilityTaskKillingState)
 	redelivery := len(s.UUID) > 0 && bytes.Equal(s.UUID, t.status.UUID)
-	if !redelivery {
+	if !redelivery && !hidden {
 		t.record(s)
 		m.log.Debug("task status update", "framework_id", fwID, "task_id", s.TaskID.Value, "agent_id", a.id, "state", s.State)
 	}
 	switch {
 	case fw.sub == nil:
-	case s.State == mesos.TaskKilling && !fw.has(mesos.CapabilityTaskKillingState):
-		// Not for this framework; acknowledge it on its behalf so the
-		// agent moves on to the next update.
+		// Resent by the agent until the framework is back.
+	case hidden:
 		if len(s.UUID) > 0 {
 			a.link.send(outbound{path: cluster.PathAck, body: cluster.Ack{FrameworkID: u.FrameworkID, TaskID: s.TaskID, UUID: s.UUID}})
 		}
@@ -142,21 +147,28 @@ func (m *Master) kill(st *clusterState, fw *framework, k *mesos.Kill) {
 		m.reconcile(st, fw, []mesos.ReconcileTask{{TaskID: k.TaskID, AgentID: k.AgentID}})
 		return
 	}
+	if k.AgentID != nil && k.AgentID.Value != t.agentID {
+		// As Mesos does: a KILL naming another agent than the task's is
+		// ignored.
+		m.log.Debug("kill for a task of another agent ignored", "framework_id", fw.id, "task_id", k.TaskID.Value,
+			"agent_id", k.AgentID.Value, "task_agent_id", t.agentID)
+		return
+	}
 	m.log.Debug("killing task", "framework_id", fw.id, "task_id", k.TaskID.Value, "agent_id", a.id)
 	a.link.send(outbound{path: cluster.PathKill, body: cluster.Kill{
 		FrameworkID: mesos.FrameworkID{Value: fw.id}, TaskID: k.TaskID, KillPolicy: k.KillPolicy,
 	}})
 }
 
-// reconcile answers RECONCILE: explicit for the listed tasks, implicit (every
-// non-terminal task) when none are listed.
+// reconcile answers RECONCILE: explicit for the listed tasks, implicit when
+// none are listed. Implicit reconciliation answers for every task the
+// framework still has, as Mesos does: the live ones and the terminal ones
+// whose update is not acknowledged yet.
 func (m *Master) reconcile(st *clusterState, fw *framework, tasks []mesos.ReconcileTask) {
 	now := time.Now()
 	if len(tasks) == 0 {
 		for _, t := range fw.tasks {
-			if !t.state().Terminal() {
-				m.deliver(fw, reconciled(t))
-			}
+			m.deliver(fw, reconciled(t))
 		}
 		return
 	}

@@ -28,6 +28,9 @@ type Config struct {
 	// sends one HEARTBEAT right after SUBSCRIBED, as Mesos does, and no
 	// others unless the test sends them.
 	HeartbeatInterval time.Duration
+	// TLS serves https with httptest's certificate; HTTPClient returns a
+	// client that trusts it.
+	TLS bool
 }
 
 // Reply is a chosen answer to one request.
@@ -88,7 +91,11 @@ func NewMaster(t testing.TB, cfg Config) *Master {
 	mux := http.NewServeMux()
 	mux.HandleFunc(mesos.SchedulerPath, m.serve)
 	mux.HandleFunc("/master"+mesos.SchedulerPath, m.serve)
-	m.srv = httptest.NewServer(mux)
+	if cfg.TLS {
+		m.srv = httptest.NewTLSServer(mux)
+	} else {
+		m.srv = httptest.NewServer(mux)
+	}
 	t.Cleanup(func() {
 		m.DropStream()
 		m.srv.CloseClientConnections()
@@ -97,8 +104,13 @@ func NewMaster(t testing.TB, cfg Config) *Master {
 	return m
 }
 
-// URL returns the master's base URL, such as "http://127.0.0.1:41234".
+// URL returns the master's base URL, such as "http://127.0.0.1:41234", or
+// "https://..." with Config.TLS.
 func (m *Master) URL() string { return m.srv.URL }
+
+// HTTPClient returns an HTTP client that trusts the master's certificate
+// (with Config.TLS) and no other.
+func (m *Master) HTTPClient() *http.Client { return m.srv.Client() }
 
 // Addr returns the master's host:port.
 func (m *Master) Addr() string { return m.srv.Listener.Addr().String() }
@@ -129,6 +141,15 @@ func (m *Master) RedirectTo(leader *Master) {
 	if leader != nil {
 		m.redirect = "//" + leader.Addr() + "/master" + mesos.SchedulerPath
 	}
+}
+
+// RedirectLocation makes the master answer every request with a 307 whose
+// Location is loc verbatim, such as an absolute URL of another scheme or
+// host. "" makes it serve again.
+func (m *Master) RedirectLocation(loc string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.redirect = loc
 }
 
 // Send writes ev on the live subscription stream.
