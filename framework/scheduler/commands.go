@@ -1,0 +1,39 @@
+package scheduler
+
+import (
+	"github.com/stadionhq/stadion/internal/marathon"
+)
+
+// Change is what an API call wants done to the apps, computed on the loop
+// from the current apps so that concurrent calls cannot lose each other's
+// updates (PATCH, partialUpdate, scaleBy and restart read the current app).
+// It returns the apps to create or replace and the ids to remove; it must not
+// modify current. An error (a *marathon.Error for 404, 409, 422) aborts the
+// call with nothing changed.
+type Change func(current map[marathon.PathID]marathon.App) (put []marathon.App, remove []marathon.PathID, err error)
+
+// DeployOptions are the query options of deployable calls.
+type DeployOptions struct {
+	// Force cancels conflicting deployments instead of answering 409.
+	Force bool
+	// Restart makes a new version of every put app even when nothing
+	// changed (POST /v2/apps/{id}/restart).
+	Restart bool
+}
+
+// KillOptions are the options of task kills (DELETE /v2/apps/{id}/tasks,
+// POST /v2/tasks/delete).
+type KillOptions struct {
+	// Scale lowers the apps' instance counts by the killed tasks, as a
+	// deployment; without it the instances are relaunched.
+	Scale bool
+	// Wipe forgets the instances (there are no local volumes to destroy).
+	Wipe  bool
+	Force bool
+}
+
+// KillResult answers a kill: the killed tasks, or the deployment with Scale.
+type KillResult struct {
+	Tasks      []marathon.Task
+	Deployment *marathon.DeploymentResult
+}

@@ -1,0 +1,340 @@
+package scheduler
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/stadionhq/stadion/framework/deployment"
+	"github.com/stadionhq/stadion/internal/marathon"
+	"github.com/stadionhq/stadion/internal/state"
+)
+
+// Deploy applies change to the apps as one deployment. It answers once the
+// new app versions and the deployment are stored; the deployment then runs
+// in the loop. Conflicting deployments give a 409 *marathon.Error unless
+// opts.Force cancels them.
+func (s *Scheduler) Deploy(ctx context.Context, change Change, opts DeployOptions) (marathon.DeploymentResult, error) {
+	var res marathon.DeploymentResult
+	var err error
+	if doErr := s.do(ctx, func(ctx context.Context) { res, err = s.deploy(ctx, change, opts) }); doErr != nil {
+		return res, doErr
+	}
+	return res, err
+}
+
+func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOptions) (marathon.DeploymentResult, error) {
+	st := s.st
+	put, remove, err := change(maps.Clone(st.apps))
+	if err != nil {
+		return marathon.DeploymentResult{}, err
+	}
+	now := s.cfg.Now()
+	version := s.nextVersion(now, put, remove)
+	original := map[marathon.PathID]marathon.App{}
+	target := map[marathon.PathID]marathon.App{}
+	for _, app := range put {
+		old, existed := st.apps[app.ID]
+		app.Version = version
+		upgrade := !existed || marathon.IsUpgrade(old, app)
+		switch {
+		case existed && !upgrade && !opts.Restart && old.Instances == app.Instances:
+			continue // nothing changed
+		case existed && !upgrade && !opts.Restart:
+			app.VersionInfo = &marathon.VersionInfo{LastScalingAt: version, LastConfigChangeAt: configChangeOf(old)}
+		default:
+			app.VersionInfo = &marathon.VersionInfo{LastScalingAt: version, LastConfigChangeAt: version}
+		}
+		if existed {
+			original[app.ID] = old
+		}
+		target[app.ID] = app
+	}
+	for _, id := range remove {
+		old, existed := st.apps[id]
+		if !existed {
+			return marathon.DeploymentResult{}, marathon.AppNotFound(id)
+		}
+		original[id] = old
+	}
+	id := newDeploymentID()
+	res := marathon.DeploymentResult{DeploymentID: id, Version: version}
+	if len(target) == 0 && len(remove) == 0 {
+		return res, nil
+	}
+	d, changed, err := deployment.Plan(original, target, version, id)
+	if err != nil {
+		return marathon.DeploymentResult{}, marathon.NotValid(marathon.Detail{Path: "/dependencies", Errors: []string{err.Error()}})
+	}
+	if !changed {
+		return res, nil
+	}
+	d.CreatedAt = now
+	running := derefDeployments(st.sortedDeployments())
+	if conflicts := deployment.Conflicts(running, d); len(conflicts) > 0 {
+		if !opts.Force {
+			return marathon.DeploymentResult{}, marathon.AppLocked(conflicts...)
+		}
+		for _, cid := range conflicts {
+			s.cancel(cid, "canceled by a forced deployment", now)
+		}
+	}
+
+	for appID, app := range target {
+		st.apps[appID] = app
+		st.change.PutApps = append(st.change.PutApps, app)
+		delete(st.backoffs, appID)
+	}
+	for _, appID := range remove {
+		delete(st.apps, appID)
+		delete(st.backoffs, appID)
+		st.change.DeleteApps = append(st.change.DeleteApps, appID)
+		s.cfg.Events.Publish(marathon.AppTerminatedEvent{AppID: appID, EventMeta: marathon.Meta(marathon.EventAppTerminated, now)})
+	}
+	st.deployments[d.ID] = &d
+	st.change.PutDeployments = append(st.change.PutDeployments, d)
+	st.dirty = true
+	s.flush(ctx)
+	s.cfg.Events.Publish(marathon.DeploymentInfoEvent{
+		Plan: planOf(d), CurrentStep: currentStep(d), EventMeta: marathon.Meta(marathon.EventDeploymentInfo, now),
+	})
+	s.log.Info("deployment started", "deployment_id", d.ID, "apps", len(d.AffectedApps()))
+	return res, nil
+}
+
+// nextVersion returns a version later than every version of the apps it
+// touches, so that two changes within a millisecond stay ordered.
+func (s *Scheduler) nextVersion(now time.Time, put []marathon.App, remove []marathon.PathID) marathon.Timestamp {
+	v := marathon.NewTimestamp(now)
+	ids := slices.Clone(remove)
+	for _, a := range put {
+		ids = append(ids, a.ID)
+	}
+	for _, id := range ids {
+		if old, ok := s.st.apps[id]; ok && !old.Version.Time.Before(v.Time) {
+			v = marathon.NewTimestamp(old.Version.Time.Add(time.Millisecond))
+		}
+	}
+	return v
+}
+
+func configChangeOf(a marathon.App) marathon.Timestamp {
+	if a.VersionInfo != nil && !a.VersionInfo.LastConfigChangeAt.IsZero() {
+		return a.VersionInfo.LastConfigChangeAt
+	}
+	return a.Version
+}
+
+// cancel drops a running deployment without rolling it back.
+func (s *Scheduler) cancel(id, reason string, now time.Time) {
+	d := s.st.deployments[id]
+	if d == nil {
+		return
+	}
+	delete(s.st.deployments, id)
+	s.st.change.DeleteDeployments = append(s.st.change.DeleteDeployments, id)
+	s.st.dirty = true
+	s.cfg.Events.Publish(marathon.DeploymentStatusEvent{
+		ID: id, Plan: planOf(*d), Reason: reason, EventMeta: marathon.Meta(marathon.EventDeploymentFailed, now),
+	})
+}
+
+// CancelDeployment stops a running deployment. With force it only stops;
+// otherwise it starts a deployment back to the original versions and
+// returns it.
+func (s *Scheduler) CancelDeployment(ctx context.Context, id string, force bool) (*marathon.DeploymentResult, error) {
+	var res *marathon.DeploymentResult
+	var err error
+	doErr := s.do(ctx, func(ctx context.Context) {
+		d := s.st.deployments[id]
+		if d == nil {
+			err = marathon.DeploymentNotFound(id)
+			return
+		}
+		now := s.cfg.Now()
+		if force {
+			s.cancel(id, "canceled", now)
+			s.flush(ctx)
+			return
+		}
+		var originals []marathon.App
+		var removeIDs []marathon.PathID
+		for _, appID := range d.AffectedApps() {
+			v, had := d.Original[appID]
+			if !had {
+				if _, exists := s.st.apps[appID]; exists {
+					removeIDs = append(removeIDs, appID)
+				}
+				continue
+			}
+			app, ok, lerr := s.cfg.Store.AppVersion(ctx, appID, v)
+			if lerr != nil || !ok {
+				err = fmt.Errorf("load %s version %s for the rollback: %w", appID, v, lerr)
+				return
+			}
+			originals = append(originals, app)
+		}
+		s.cancel(id, "rolled back", now)
+		rollback := func(map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+			return originals, removeIDs, nil
+		}
+		r, derr := s.deploy(ctx, rollback, DeployOptions{Force: true})
+		res, err = &r, derr
+	})
+	if doErr != nil {
+		return nil, doErr
+	}
+	return res, err
+}
+
+// KillTasks kills tasks by id. Without Scale their instances get new tasks;
+// with Scale the apps' instance counts drop by the killed tasks, as a
+// deployment; with Wipe the instances are forgotten and replaced.
+func (s *Scheduler) KillTasks(ctx context.Context, taskIDs []string, opts KillOptions) (KillResult, error) {
+	var res KillResult
+	var err error
+	doErr := s.do(ctx, func(ctx context.Context) { res, err = s.killTasks(ctx, taskIDs, opts) })
+	if doErr != nil {
+		return res, doErr
+	}
+	return res, err
+}
+
+func (s *Scheduler) killTasks(ctx context.Context, taskIDs []string, opts KillOptions) (KillResult, error) {
+	st := s.st
+	now := s.cfg.Now()
+	var victims []*state.Instance
+	for _, tid := range taskIDs {
+		inst := st.instances[st.byTask[tid]]
+		if inst == nil || inst.TaskID != tid {
+			return KillResult{}, marathon.TaskNotFound(tid)
+		}
+		victims = append(victims, inst)
+	}
+	var res KillResult
+	for _, inst := range victims {
+		res.Tasks = append(res.Tasks, TaskOf(st.apps[inst.AppID], *inst))
+	}
+	if opts.Scale {
+		perApp := map[marathon.PathID]int{}
+		for _, inst := range victims {
+			perApp[inst.AppID]++
+		}
+		scale := func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+			var put []marathon.App
+			for id, n := range perApp {
+				app := current[id]
+				app.Instances = max(0, app.Instances-n)
+				put = append(put, app)
+			}
+			return put, nil, nil
+		}
+		r, err := s.deploy(ctx, scale, DeployOptions{Force: opts.Force})
+		if err != nil {
+			return KillResult{}, err
+		}
+		res.Deployment = &r
+	}
+	for _, inst := range victims {
+		if opts.Scale || opts.Wipe {
+			inst.Goal = state.GoalDecommissioned
+			st.putInstance(inst)
+		}
+		if inst.State != "" && !inst.State.Terminal() {
+			delete(st.kills, inst.TaskID)
+			s.kill(inst.ID, inst.TaskID, inst.AgentID, "killed through the API", now)
+		}
+	}
+	s.flush(ctx)
+	return res, nil
+}
+
+// ResetDelay ends an app's launch backoff.
+func (s *Scheduler) ResetDelay(ctx context.Context, appID marathon.PathID) error {
+	var err error
+	doErr := s.do(ctx, func(context.Context) {
+		if _, ok := s.st.apps[appID]; !ok {
+			err = marathon.AppNotFound(appID)
+			return
+		}
+		delete(s.st.backoffs, appID)
+		s.st.dirty = true
+	})
+	if doErr != nil {
+		return doErr
+	}
+	return err
+}
+
+// AppVersions lists an app's stored versions, oldest first.
+func (s *Scheduler) AppVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error) {
+	return s.cfg.Store.AppVersions(ctx, id)
+}
+
+// AppVersion returns one stored version of an app.
+func (s *Scheduler) AppVersion(ctx context.Context, id marathon.PathID, v marathon.Timestamp) (marathon.App, bool, error) {
+	return s.cfg.Store.AppVersion(ctx, id, v)
+}
+
+// planOf is the plan of a deployment as the events show it.
+func planOf(d state.Deployment) marathon.DeploymentPlan {
+	p := marathon.DeploymentPlan{ID: d.ID, Version: d.Version}
+	for _, step := range d.Steps {
+		p.Steps = append(p.Steps, stepOf(step))
+	}
+	return p
+}
+
+// currentStep is the deployment's current step; CurrentStep is 1-based as
+// on Marathon's wire, 0 meaning the first.
+func currentStep(d state.Deployment) marathon.Step {
+	i := max(d.CurrentStep, 1) - 1
+	if i >= len(d.Steps) {
+		return marathon.Step{}
+	}
+	return stepOf(d.Steps[i])
+}
+
+func stepOf(step state.Step) marathon.Step {
+	var out marathon.Step
+	for _, a := range step.Actions {
+		out.Actions = append(out.Actions, marathon.Action{Action: a.Type, App: a.AppID})
+	}
+	return out
+}
+
+func newDeploymentID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// TaskOf renders an instance's task as the /v2 API shows it.
+func TaskOf(app marathon.App, inst state.Instance) marathon.Task {
+	t := marathon.Task{
+		ID:          inst.TaskID,
+		AppID:       inst.AppID,
+		Host:        inst.Hostname,
+		IPAddresses: ipAddrs(inst.IPAddresses),
+		SlaveID:     inst.AgentID,
+		State:       marathon.TaskState(inst.State),
+		Role:        app.Role,
+	}
+	if inst.State != "" && !inst.State.Terminal() {
+		t.Ports = inst.HostPorts
+		for _, p := range app.ServicePorts() {
+			t.ServicePorts = append(t.ServicePorts, uint32(p))
+		}
+		t.StagedAt = marathon.NewTimestamp(inst.StagedAt)
+		if !inst.StartedAt.IsZero() {
+			t.StartedAt = marathon.NewTimestamp(inst.StartedAt)
+		}
+		t.Version = inst.AppVersion
+	}
+	return t
+}

@@ -1,0 +1,240 @@
+package scheduler
+
+import (
+	"context"
+	"time"
+
+	"github.com/stadionhq/stadion/framework/reconcile"
+	"github.com/stadionhq/stadion/internal/marathon"
+	"github.com/stadionhq/stadion/internal/mesos"
+)
+
+// handleEvent dispatches one Mesos event.
+func (s *Scheduler) handleEvent(ctx context.Context, ev mesos.Event) {
+	switch ev.Type {
+	case mesos.EventSubscribed:
+		s.handleSubscribed(ctx, ev.Subscribed)
+	case mesos.EventOffers:
+		for _, o := range ev.Offers.Offers {
+			s.st.offers[o.ID.Value] = o
+		}
+	case mesos.EventRescind:
+		delete(s.st.offers, ev.Rescind.OfferID.Value)
+	case mesos.EventUpdate:
+		s.handleUpdate(ev.Update.Status)
+	case mesos.EventError:
+		s.log.Error("mesos refused the framework", "message", ev.Error.Message)
+	}
+}
+
+func (s *Scheduler) handleSubscribed(ctx context.Context, sub *mesos.Subscribed) {
+	st := s.st
+	first := st.frameworkID == ""
+	st.frameworkID = sub.FrameworkID.Value
+	st.subscribed = true
+	st.suppressed = false
+	st.offers = map[string]mesos.Offer{}
+	st.dirty = true
+	typ := marathon.EventSchedulerReregistered
+	if first {
+		typ = marathon.EventSchedulerRegistered
+	}
+	s.cfg.Events.Publish(marathon.SchedulerEvent{FrameworkID: st.frameworkID, EventMeta: marathon.Meta(typ, s.cfg.Now())})
+	s.log.Info("subscribed to mesos", "framework_id", st.frameworkID)
+	s.reconcileTasks(ctx, true)
+}
+
+// reconcileTasks asks Mesos for the state of every task we know
+// (explicitly) and of every task it knows (implicitly): tasks it reports
+// that we do not know are killed as they come in.
+func (s *Scheduler) reconcileTasks(ctx context.Context, explicit bool) {
+	if !s.st.subscribed {
+		return
+	}
+	if explicit {
+		var tasks []mesos.ReconcileTask
+		for _, inst := range s.st.instances {
+			if inst.TaskID == "" || inst.State == "" || inst.State.Terminal() {
+				continue
+			}
+			rt := mesos.ReconcileTask{TaskID: mesos.TaskID{Value: inst.TaskID}}
+			if inst.AgentID != "" {
+				rt.AgentID = &mesos.AgentID{Value: inst.AgentID}
+			}
+			tasks = append(tasks, rt)
+		}
+		if len(tasks) > 0 {
+			s.calls.reconcile(tasks)
+		}
+	}
+	s.calls.reconcile(nil)
+}
+
+// handleUpdate applies a task status to its instance.
+func (s *Scheduler) handleUpdate(status mesos.TaskStatus) {
+	st := s.st
+	now := s.cfg.Now()
+	if len(status.UUID) > 0 {
+		st.acks = append(st.acks, status)
+	}
+	inst := st.instances[st.byTask[status.TaskID.Value]]
+	if inst == nil || inst.TaskID != status.TaskID.Value {
+		s.unknownTask(status)
+		return
+	}
+	app, known := st.apps[inst.AppID]
+	prevHealthy := inst.Healthy
+	prevState := inst.State
+	inst.State = status.State
+	inst.Message = status.Message
+	if status.AgentID != nil && status.AgentID.Value != "" {
+		inst.AgentID = status.AgentID.Value
+	}
+	if ips := statusIPs(status); len(ips) > 0 {
+		inst.IPAddresses = ips
+	}
+	switch {
+	case status.State == mesos.TaskRunning:
+		if inst.StartedAt.IsZero() {
+			inst.StartedAt = now
+		}
+		inst.UnreachableSince = time.Time{}
+		if status.Healthy != nil {
+			h := *status.Healthy
+			inst.Healthy = &h
+		}
+	case status.State == mesos.TaskUnreachable || status.State == mesos.TaskLost:
+		if inst.UnreachableSince.IsZero() {
+			inst.UnreachableSince = now
+			if status.UnreachableTime != nil {
+				inst.UnreachableSince = time.Unix(0, status.UnreachableTime.Nanoseconds)
+			}
+		}
+	case status.State.Terminal():
+		delete(st.kills, inst.TaskID)
+		healthKill := status.State == mesos.TaskKilled && status.Healthy != nil && !*status.Healthy
+		if known && inst.AppVersion == app.Version && isBackoffState(status.State, healthKill) {
+			st.backoffs[inst.AppID] = grow(st.backoffs[inst.AppID], app, now)
+		}
+		if isFailure(status.State) {
+			st.lastFailure[inst.AppID] = &marathon.TaskFailure{
+				AppID: inst.AppID, Host: inst.Hostname, Message: status.Message, State: marathon.TaskState(status.State),
+				TaskID: inst.TaskID, Timestamp: marathon.NewTimestamp(now), Version: inst.AppVersion, SlaveID: inst.AgentID,
+			}
+		}
+		if healthKill {
+			s.cfg.Events.Publish(marathon.UnhealthyInstanceKillEvent{
+				AppID: inst.AppID, TaskID: inst.TaskID, InstanceID: inst.ID, Version: inst.AppVersion,
+				Reason: status.Message, Host: inst.Hostname, SlaveID: inst.AgentID,
+				EventMeta: marathon.Meta(marathon.EventUnhealthyInstanceKill, now),
+			})
+		}
+		inst.Healthy = nil
+		st.waitingSince[inst.ID] = now
+	}
+	st.putInstance(inst)
+	if prevState != inst.State {
+		s.cfg.Events.Publish(marathon.StatusUpdateEvent{
+			SlaveID: inst.AgentID, TaskID: inst.TaskID, TaskStatus: marathon.TaskState(inst.State), Message: status.Message,
+			AppID: inst.AppID, Host: inst.Hostname, IPAddresses: ipAddrs(inst.IPAddresses), Ports: inst.HostPorts,
+			Version: inst.AppVersion, EventMeta: marathon.Meta(marathon.EventStatusUpdate, now),
+		})
+	}
+	if !sameHealth(prevHealthy, inst.Healthy) && inst.Healthy != nil {
+		s.cfg.Events.Publish(marathon.HealthStatusChangedEvent{
+			AppID: inst.AppID, InstanceID: inst.ID, TaskID: inst.TaskID, Version: inst.AppVersion, Alive: *inst.Healthy,
+			EventMeta: marathon.Meta(marathon.EventHealthStatusChanged, now),
+		})
+	}
+}
+
+// unknownTask handles an update for a task no instance owns: a live one is
+// killed, as Marathon kills tasks it does not know.
+func (s *Scheduler) unknownTask(status mesos.TaskStatus) {
+	if status.State.Terminal() {
+		return
+	}
+	agent := ""
+	if status.AgentID != nil {
+		agent = status.AgentID.Value
+	}
+	last, sent := s.st.kills[status.TaskID.Value]
+	if sent && s.cfg.Now().Sub(last) < s.cfg.KillRetry {
+		return
+	}
+	s.st.kills[status.TaskID.Value] = s.cfg.Now()
+	s.log.Info("killing unknown task", "task_id", status.TaskID.Value, "agent_id", agent, "state", status.State)
+	s.calls.kill(status.TaskID.Value, agent, nil)
+}
+
+// isBackoffState reports whether a terminal state grows the launch delay:
+// failures, finishes and health-check kills do; plain kills do not.
+func isBackoffState(st mesos.TaskState, healthKill bool) bool {
+	switch st {
+	case mesos.TaskFailed, mesos.TaskFinished, mesos.TaskError:
+		return true
+	}
+	return healthKill
+}
+
+// isFailure reports whether a terminal state is recorded as the app's last
+// task failure.
+func isFailure(st mesos.TaskState) bool {
+	switch st {
+	case mesos.TaskFailed, mesos.TaskError, mesos.TaskLost, mesos.TaskDropped, mesos.TaskGone, mesos.TaskGoneByOperator, mesos.TaskUnknown:
+		return true
+	}
+	return false
+}
+
+// grow returns the next launch delay: backoffSeconds first, then multiplied
+// by backoffFactor up to maxLaunchDelaySeconds.
+func grow(b reconcile.Backoff, app marathon.App, now time.Time) reconcile.Backoff {
+	maxDelay := time.Duration(app.MaxLaunchDelaySeconds) * time.Second
+	if b.Delay == 0 {
+		b.Delay = time.Duration(app.BackoffSeconds) * time.Second
+	} else {
+		b.Delay = time.Duration(float64(b.Delay) * app.BackoffFactor)
+	}
+	b.Delay = min(b.Delay, maxDelay)
+	b.Until = now.Add(b.Delay)
+	return b
+}
+
+func statusIPs(status mesos.TaskStatus) []string {
+	cs := status.ContainerStatus
+	if cs == nil {
+		return nil
+	}
+	var ips []string
+	for _, n := range cs.NetworkInfos {
+		for _, ip := range n.IPAddresses {
+			if ip.IPAddress != "" {
+				ips = append(ips, ip.IPAddress)
+			}
+		}
+	}
+	return ips
+}
+
+func ipAddrs(ips []string) []marathon.IPAddr {
+	out := make([]marathon.IPAddr, 0, len(ips))
+	for _, ip := range ips {
+		proto := "IPv4"
+		for _, c := range ip {
+			if c == ':' {
+				proto = "IPv6"
+				break
+			}
+		}
+		out = append(out, marathon.IPAddr{IPAddress: ip, Protocol: marathon.IPProtocol(proto)})
+	}
+	return out
+}
+
+func sameHealth(a, b *bool) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}

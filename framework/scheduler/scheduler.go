@@ -1,0 +1,275 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/stadionhq/stadion/framework/reconcile"
+	"github.com/stadionhq/stadion/internal/marathon"
+	"github.com/stadionhq/stadion/internal/mesos"
+	"github.com/stadionhq/stadion/internal/state"
+)
+
+// Defaults of Config, as Marathon has them where Marathon has a flag.
+const (
+	DefaultReconciliationInterval     = 10 * time.Minute
+	DefaultReconciliationInitialDelay = 15 * time.Second
+	DefaultDeclineOfferDuration       = 120 * time.Second
+	DefaultMaxInstancesPerOffer       = 100
+	DefaultKillRetry                  = 30 * time.Second
+)
+
+// Mesos is what the scheduler needs of a Mesos client (*mesos.Client).
+type Mesos interface {
+	Run(ctx context.Context, events chan<- mesos.Event) error
+	Launch(ctx context.Context, offerIDs []mesos.OfferID, tasks []mesos.TaskInfo, filters *mesos.Filters) error
+	Decline(ctx context.Context, offerIDs []mesos.OfferID, filters *mesos.Filters) error
+	Revive(ctx context.Context, roles ...string) error
+	Suppress(ctx context.Context, roles ...string) error
+	Kill(ctx context.Context, taskID mesos.TaskID, agentID *mesos.AgentID, policy *mesos.KillPolicy) error
+	Acknowledge(ctx context.Context, status mesos.TaskStatus) error
+	Reconcile(ctx context.Context, tasks []mesos.ReconcileTask) error
+}
+
+var _ Mesos = (*mesos.Client)(nil)
+
+// Publisher receives the Marathon events the scheduler emits.
+type Publisher interface {
+	Publish(e marathon.Event)
+}
+
+// Config configures a Scheduler. Zero values mean the defaults.
+type Config struct {
+	// Mesos is the client the scheduler subscribes with; required.
+	Mesos Mesos
+	// Store keeps the state; required.
+	Store state.Store
+	// Events receives Marathon events; optional.
+	Events Publisher
+	// Role is the Mesos role of the framework ("*" by default).
+	Role string
+	// EnvVarsPrefix is Marathon's --env_vars_prefix.
+	EnvVarsPrefix string
+	// TaskLaunchTimeout is Marathon's --task_launch_timeout.
+	TaskLaunchTimeout time.Duration
+	// ReconciliationInterval and ReconciliationInitialDelay are Marathon's
+	// --reconciliation_interval and --reconciliation_initial_delay.
+	ReconciliationInterval     time.Duration
+	ReconciliationInitialDelay time.Duration
+	// DeclineOfferDuration is how long offers are refused when nothing
+	// waits (Marathon's --decline_offer_duration).
+	DeclineOfferDuration time.Duration
+	// MaxInstancesPerOffer caps the launches per offer.
+	MaxInstancesPerOffer int
+	// KillRetry is how long an unanswered kill waits before it is sent again.
+	KillRetry time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Logger receives the scheduler's logs; default discards.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Role == "" {
+		c.Role = "*"
+	}
+	if c.TaskLaunchTimeout == 0 {
+		c.TaskLaunchTimeout = reconcile.DefaultTaskLaunchTimeout
+	}
+	if c.ReconciliationInterval == 0 {
+		c.ReconciliationInterval = DefaultReconciliationInterval
+	}
+	if c.ReconciliationInitialDelay == 0 {
+		c.ReconciliationInitialDelay = DefaultReconciliationInitialDelay
+	}
+	if c.DeclineOfferDuration == 0 {
+		c.DeclineOfferDuration = DefaultDeclineOfferDuration
+	}
+	if c.MaxInstancesPerOffer == 0 {
+		c.MaxInstancesPerOffer = DefaultMaxInstancesPerOffer
+	}
+	if c.KillRetry == 0 {
+		c.KillRetry = DefaultKillRetry
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Events == nil {
+		c.Events = discard{}
+	}
+	return c
+}
+
+// Validate reports the first invalid field.
+func (c Config) Validate() error {
+	switch {
+	case c.Mesos == nil:
+		return errors.New("scheduler: Mesos client required")
+	case c.Store == nil:
+		return errors.New("scheduler: state store required")
+	case c.TaskLaunchTimeout < 0, c.ReconciliationInterval < 0, c.DeclineOfferDuration < 0, c.KillRetry < 0:
+		return errors.New("scheduler: durations must not be negative")
+	case c.MaxInstancesPerOffer < 0:
+		return errors.New("scheduler: max instances per offer must not be negative")
+	}
+	return nil
+}
+
+type discard struct{}
+
+func (discard) Publish(marathon.Event) {}
+
+// Scheduler is the event loop. Its exported methods are safe for concurrent
+// use: they hand their work to the loop and wait for its answer.
+type Scheduler struct {
+	cfg Config
+	log *slog.Logger
+
+	commands chan command
+	view     atomic.Pointer[View]
+	calls    *caller
+	ready    chan struct{} // closed once the state is loaded
+
+	// Everything below is owned by the loop goroutine.
+	st *loopState
+}
+
+// New returns a scheduler; Run starts it.
+func New(cfg Config) (*Scheduler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	s := &Scheduler{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		commands: make(chan command),
+		ready:    make(chan struct{}),
+	}
+	s.view.Store(&View{})
+	return s, nil
+}
+
+// View returns the latest published view. It never blocks.
+func (s *Scheduler) View() *View { return s.view.Load() }
+
+// Ready is closed once the scheduler has loaded its state and serves.
+func (s *Scheduler) Ready() <-chan struct{} { return s.ready }
+
+// Run loads the state, subscribes to Mesos and runs the loop until ctx ends
+// or the framework is removed by Mesos. A panic in the loop is recovered,
+// logged with its stack and returned as an error.
+func (s *Scheduler) Run(ctx context.Context) (err error) {
+	snap, err := s.cfg.Store.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("load state: %w", err)
+	}
+	s.st = newLoopState(snap, s.cfg.Now())
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	s.calls = newCaller(ctx, s.cfg.Mesos, s.log)
+	defer s.calls.close()
+	events := make(chan mesos.Event, 1024)
+	mesosDone := make(chan error, 1)
+	go func() { mesosDone <- s.cfg.Mesos.Run(ctx, events) }()
+
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("scheduler loop panicked", "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("scheduler loop panicked: %v", r)
+		}
+	}()
+	s.publish()
+	close(s.ready)
+	return s.loop(ctx, events, mesosDone)
+}
+
+func (s *Scheduler) loop(ctx context.Context, events <-chan mesos.Event, mesosDone <-chan error) error {
+	wake := time.NewTimer(time.Hour)
+	defer wake.Stop()
+	reconcileTick := time.NewTimer(s.cfg.ReconciliationInitialDelay)
+	defer reconcileTick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-mesosDone:
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("mesos subscription ended: %w", err)
+		case ev := <-events:
+			s.handleEvent(ctx, ev)
+		case cmd := <-s.commands:
+			cmd(ctx, s)
+		case <-wake.C:
+		case <-reconcileTick.C:
+			s.reconcileTasks(ctx, false)
+			reconcileTick.Reset(s.cfg.ReconciliationInterval)
+		}
+		// Take whatever else is ready before acting, so that a burst of
+		// events costs one pass.
+		s.drain(ctx, events)
+		next := s.pass(ctx)
+		resetTimer(wake, next, s.cfg.Now())
+	}
+}
+
+// drain handles every event and command already waiting, up to a bound.
+func (s *Scheduler) drain(ctx context.Context, events <-chan mesos.Event) {
+	for range 4096 {
+		select {
+		case ev := <-events:
+			s.handleEvent(ctx, ev)
+		case cmd := <-s.commands:
+			cmd(ctx, s)
+		default:
+			return
+		}
+	}
+}
+
+func resetTimer(t *time.Timer, next, now time.Time) {
+	d := time.Hour
+	if !next.IsZero() {
+		d = max(next.Sub(now), time.Millisecond)
+	}
+	t.Reset(d)
+}
+
+// command is work an API call hands to the loop.
+type command func(ctx context.Context, s *Scheduler)
+
+// do runs f on the loop and waits for it, or for ctx.
+func (s *Scheduler) do(ctx context.Context, f func(ctx context.Context)) error {
+	done := make(chan struct{})
+	cmd := func(loopCtx context.Context, s *Scheduler) {
+		defer close(done)
+		f(loopCtx)
+		// Read your writes: the caller's next read sees what it did.
+		if s.st.dirty {
+			s.publish()
+		}
+	}
+	select {
+	case <-s.ready:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case s.commands <- cmd:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	<-done
+	return nil
+}
