@@ -28,6 +28,7 @@ type command struct {
 
 // commands lists every subcommand in the order --help shows them.
 var commands = []command{
+	{name: "serve", summary: "run the scheduler: Marathon's /v2 API on Mesos", run: runServe},
 	{name: "mesos master", summary: "run the built-in Mesos-compatible master (development and tests)", run: runMesosMaster},
 	{name: "mesos agent", summary: "run the built-in Mesos-compatible agent (development and tests)", run: runMesosAgent},
 	{name: "version", summary: "print the version", run: runVersion},

@@ -38,6 +38,7 @@ func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOption
 	target := map[marathon.PathID]marathon.App{}
 	for _, app := range put {
 		old, existed := st.apps[app.ID]
+		s.assignServicePorts(&app, put)
 		app.Version = version
 		upgrade := !existed || marathon.IsUpgrade(old, app)
 		switch {
@@ -337,4 +338,79 @@ func TaskOf(app marathon.App, inst state.Instance) marathon.Task {
 		t.Version = inst.AppVersion
 	}
 	return t
+}
+
+// The range Marathon assigns service ports from (--local_port_min and
+// --local_port_max).
+const (
+	servicePortMin = 10000
+	servicePortMax = 20000
+)
+
+// assignServicePorts gives every service port 0 of app a port of the range
+// that no other app uses: the one the app had before when it is free, else
+// the lowest free one. It copies what it changes, since app shares its
+// slices with the loop's current apps.
+func (s *Scheduler) assignServicePorts(app *marathon.App, batch []marathon.App) {
+	used := map[int]bool{}
+	for id, other := range s.st.apps {
+		if id != app.ID {
+			for _, p := range other.ServicePorts() {
+				used[p] = true
+			}
+		}
+	}
+	for _, other := range batch {
+		if other.ID != app.ID {
+			for _, p := range other.ServicePorts() {
+				used[p] = true
+			}
+		}
+	}
+	for _, p := range app.ServicePorts() {
+		used[p] = true
+	}
+	var previous []int
+	if old, ok := s.st.apps[app.ID]; ok {
+		previous = old.ServicePorts()
+	}
+	next := servicePortMin
+	pick := func(i int) int {
+		if i < len(previous) && previous[i] != 0 && !used[previous[i]] {
+			used[previous[i]] = true
+			return previous[i]
+		}
+		for ; next <= servicePortMax; next++ {
+			if !used[next] {
+				used[next] = true
+				return next
+			}
+		}
+		return 0 // the range is exhausted; the port stays unassigned
+	}
+	if app.IsHostNetworking() {
+		app.PortDefinitions = slices.Clone(app.PortDefinitions)
+		for i := range app.PortDefinitions {
+			if app.PortDefinitions[i].Port == 0 && !app.RequirePorts {
+				app.PortDefinitions[i].Port = pick(i)
+			}
+		}
+		return
+	}
+	if app.Container == nil {
+		return
+	}
+	c := *app.Container
+	c.PortMappings = slices.Clone(c.PortMappings)
+	for i := range c.PortMappings {
+		if c.PortMappings[i].ServicePort == 0 {
+			c.PortMappings[i].ServicePort = pick(i)
+		}
+	}
+	app.Container = &c
+}
+
+// GroupVersion returns one stored version of a group.
+func (s *Scheduler) GroupVersion(ctx context.Context, id marathon.PathID, v marathon.Timestamp) (state.Group, bool, error) {
+	return s.cfg.Store.GroupVersion(ctx, id, v)
 }

@@ -73,8 +73,8 @@ type QueueView struct {
 }
 
 // DeploymentView is a running deployment and its progress. The embedded
-// Deployment.CurrentStep is read as a 0-based index into Steps; the API
-// reports it 1-based, as Marathon's currentStep.
+// Deployment.CurrentStep is 1-based, as Marathon's currentStep (0 reads as
+// the first step).
 type DeploymentView struct {
 	state.Deployment
 	// CurrentActions describe the current step's actions.

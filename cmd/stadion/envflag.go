@@ -1,0 +1,123 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// envFlags registers flags whose defaults come from environment variables
+// named prefix + the flag's name in upper case (Marathon's MARATHON_HTTP_PORT
+// for --http_port): the precedence is default < environment < flag. A bad
+// environment value is collected as an error, reported by Err after parsing.
+type envFlags struct {
+	fs     *flag.FlagSet
+	prefix string
+	errs   []string
+}
+
+func newEnvFlags(fs *flag.FlagSet, prefix string) *envFlags {
+	return &envFlags{fs: fs, prefix: prefix}
+}
+
+func (e *envFlags) env(name string) (string, string, bool) {
+	key := e.prefix + strings.ToUpper(name)
+	v, ok := os.LookupEnv(key)
+	return key, v, ok
+}
+
+func (e *envFlags) usage(name, text string) string {
+	return text + " (env " + e.prefix + strings.ToUpper(name) + ")"
+}
+
+// String registers a string flag.
+func (e *envFlags) String(p *string, name, def, text string) {
+	if _, v, ok := e.env(name); ok {
+		def = v
+	}
+	e.fs.StringVar(p, name, def, e.usage(name, text))
+}
+
+// Int registers an integer flag.
+func (e *envFlags) Int(p *int, name string, def int, text string) {
+	if key, v, ok := e.env(name); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Sprintf("%s=%q: not an integer", key, v))
+		} else {
+			def = n
+		}
+	}
+	e.fs.IntVar(p, name, def, e.usage(name, text))
+}
+
+// Float registers a floating-point flag.
+func (e *envFlags) Float(p *float64, name string, def float64, text string) {
+	if key, v, ok := e.env(name); ok {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Sprintf("%s=%q: not a number", key, v))
+		} else {
+			def = f
+		}
+	}
+	e.fs.Float64Var(p, name, def, e.usage(name, text))
+}
+
+// Bool registers a boolean flag.
+func (e *envFlags) Bool(p *bool, name string, def bool, text string) {
+	if key, v, ok := e.env(name); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Sprintf("%s=%q: not a boolean", key, v))
+		} else {
+			def = b
+		}
+	}
+	e.fs.BoolVar(p, name, def, e.usage(name, text))
+}
+
+// Millis registers a duration flag given in milliseconds, as Marathon's
+// timeouts and intervals are.
+func (e *envFlags) Millis(p *time.Duration, name string, def time.Duration, text string) {
+	ms := def.Milliseconds()
+	if key, v, ok := e.env(name); ok {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			e.errs = append(e.errs, fmt.Sprintf("%s=%q: not a number of milliseconds", key, v))
+		} else {
+			ms = n
+		}
+	}
+	*p = time.Duration(ms) * time.Millisecond
+	e.fs.Var(millisFlag{p}, name, e.usage(name, text+" in milliseconds (default "+strconv.FormatInt(ms, 10)+")"))
+}
+
+// Err reports the bad environment values, if any.
+func (e *envFlags) Err() error {
+	if len(e.errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("bad environment: %s", strings.Join(e.errs, "; "))
+}
+
+type millisFlag struct{ p *time.Duration }
+
+func (f millisFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return strconv.FormatInt(f.p.Milliseconds(), 10)
+}
+
+func (f millisFlag) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a number of milliseconds, got %q", s)
+	}
+	*f.p = time.Duration(n) * time.Millisecond
+	return nil
+}

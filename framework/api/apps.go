@@ -1,0 +1,486 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/stadionhq/stadion/framework/scheduler"
+	"github.com/stadionhq/stadion/internal/marathon"
+)
+
+// appsDispatch routes /v2/apps/{rest...}. App ids contain slashes, so the
+// sub-resources are split off the end: ids cannot end with restart, tasks
+// or versions (Marathon 1.8.180), which keeps this unambiguous. The id,
+// taskId and version path values are set for the handlers.
+func (s *server) appsDispatch(w http.ResponseWriter, r *http.Request) {
+	rest := strings.Trim(r.PathValue("rest"), "/")
+	if rest == "" {
+		s.appsCollection(w, r)
+		return
+	}
+	segs := strings.Split(rest, "/")
+	n := len(segs)
+	id := func(k int) string { return "/" + strings.Join(segs[:k], "/") }
+	var h http.Handler
+	switch {
+	case segs[n-1] == "restart" && n > 1:
+		r.SetPathValue("id", id(n-1))
+		h = byMethod(r, map[string]http.Handler{http.MethodPost: s.appRestart})
+	case segs[n-1] == "tasks" && n > 1:
+		r.SetPathValue("id", id(n-1))
+		h = byMethod(r, map[string]http.Handler{http.MethodGet: s.appTasksGet, http.MethodDelete: s.appTasksDelete})
+	case n > 2 && segs[n-2] == "tasks" && r.Method == http.MethodDelete:
+		r.SetPathValue("id", id(n-2))
+		r.SetPathValue("taskId", segs[n-1])
+		h = s.appTaskDelete
+	case segs[n-1] == "versions" && n > 1:
+		r.SetPathValue("id", id(n-1))
+		h = byMethod(r, map[string]http.Handler{http.MethodGet: s.appVersionsGet})
+	case n > 2 && segs[n-2] == "versions" && r.Method == http.MethodGet:
+		r.SetPathValue("id", id(n-2))
+		r.SetPathValue("version", segs[n-1])
+		h = s.appVersionGet
+	case segs[n-1] == "*":
+		r.SetPathValue("id", id(n-1))
+		h = byMethod(r, map[string]http.Handler{http.MethodGet: s.appGroupGet})
+	default:
+		r.SetPathValue("id", id(n))
+		h = byMethod(r, map[string]http.Handler{
+			http.MethodGet: s.appGet, http.MethodPut: s.appPut, http.MethodPatch: s.appPatch, http.MethodDelete: s.appDelete,
+		})
+	}
+	if h == nil {
+		h = s.appNotFound
+	}
+	h.ServeHTTP(w, r)
+}
+
+// appsCollection serves /v2/apps/ like /v2/apps.
+func (s *server) appsCollection(w http.ResponseWriter, r *http.Request) {
+	h := byMethod(r, map[string]http.Handler{
+		http.MethodGet: s.appsList, http.MethodPost: s.appsCreate, http.MethodPut: s.appsPut, http.MethodPatch: s.appsPatch,
+	})
+	if h == nil {
+		h = s.appNotFound
+	}
+	h.ServeHTTP(w, r)
+}
+
+func byMethod(r *http.Request, hs map[string]http.Handler) http.Handler {
+	if r.Method == http.MethodHead {
+		return hs[http.MethodGet]
+	}
+	return hs[r.Method]
+}
+
+// appID is the canonical id of the {id} path value.
+func appID(r *http.Request) marathon.PathID {
+	return marathon.PathID(r.PathValue("id")).Canonical()
+}
+
+// deployOptions reads force.
+func deployOptions(r *http.Request) (scheduler.DeployOptions, error) {
+	force, err := boolParam(r, "force", false)
+	return scheduler.DeployOptions{Force: force}, err
+}
+
+// listApps is GET /v2/apps.
+func (s *server) listApps(w http.ResponseWriter, r *http.Request) (any, error) {
+	q := r.URL.Query()
+	var sels []labelSelector
+	for _, l := range q["label"] {
+		if l == "" {
+			continue
+		}
+		sel, err := parseLabelSelector(l)
+		if err != nil {
+			return nil, err
+		}
+		sels = append(sels, sel)
+	}
+	idFilter, cmdFilter := strings.ToLower(q.Get("id")), strings.ToLower(q.Get("cmd"))
+	e := appEmbedOf(r)
+	v := s.backend.View()
+	out := marathon.AppList{Apps: []marathon.AppInfo{}}
+	for _, av := range v.Apps {
+		if idFilter != "" && !strings.Contains(strings.ToLower(string(av.App.ID)), idFilter) {
+			continue
+		}
+		if cmdFilter != "" && !strings.Contains(strings.ToLower(av.App.Cmd), cmdFilter) {
+			continue
+		}
+		if !matchesAll(sels, av.App.Labels) {
+			continue
+		}
+		out.Apps = append(out.Apps, s.appInfo(v, av, e))
+	}
+	return out, nil
+}
+
+func matchesAll(sels []labelSelector, labels map[string]string) bool {
+	for _, sel := range sels {
+		if !sel.matches(labels) {
+			return false
+		}
+	}
+	return true
+}
+
+// getApp is GET /v2/apps/{id}: Marathon always embeds counts, tasks,
+// deployments and lastTaskFailure here.
+func (s *server) getApp(w http.ResponseWriter, r *http.Request) (any, error) {
+	id := appID(r)
+	v := s.backend.View()
+	av := v.App(id)
+	if av == nil {
+		return nil, marathon.AppNotFound(id)
+	}
+	e := appEmbedOf(r)
+	e.tasks, e.lastTaskFailure = true, true
+	return marathon.AppBody{App: s.appInfo(v, av, e)}, nil
+}
+
+// getGroupApps is GET /v2/apps/{group}/*: the apps below a group, as
+// {"*": [AppInfo]}.
+func (s *server) getGroupApps(w http.ResponseWriter, r *http.Request) (any, error) {
+	gid := appID(r)
+	v := s.backend.View()
+	e := appEmbedOf(r)
+	e.tasks, e.lastTaskFailure = true, true
+	apps := []marathon.AppInfo{}
+	for _, av := range v.Apps {
+		if av.App.ID.IsChildOf(gid) {
+			apps = append(apps, s.appInfo(v, av, e))
+		}
+	}
+	return map[string][]marathon.AppInfo{"*": apps}, nil
+}
+
+// errGroupClash is Marathon's root-group rule that an id names either an
+// app or a group.
+func errGroupClash(id marathon.PathID) error {
+	return marathon.NotValid(marathon.Detail{Path: "/id", Errors: []string{
+		fmt.Sprintf("Groups and Applications may not have the same identifier: %s", id)}})
+}
+
+// checkClash rejects a new app whose id is a group of existing apps or
+// lies below an existing app.
+func checkClash(current map[marathon.PathID]marathon.App, id marathon.PathID) error {
+	for cid := range current {
+		if cid.IsChildOf(id) || id.IsChildOf(cid) {
+			return errGroupClash(id)
+		}
+	}
+	return nil
+}
+
+// createApp is POST /v2/apps: 201 with the app as AppInfo, Location and
+// Marathon-Deployment-Id; 409 when the id exists.
+func (s *server) createApp(w http.ResponseWriter, r *http.Request) (any, error) {
+	opts, err := deployOptions(r)
+	if err != nil {
+		return nil, err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	app, err := marathon.ParseApp(body, s.cfg.NormalizeOptions)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.backend.Deploy(r.Context(), func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+		if _, ok := current[app.ID]; ok {
+			return nil, nil, marathon.AppExists(app.ID)
+		}
+		if err := checkClash(current, app.ID); err != nil {
+			return nil, nil, err
+		}
+		return []marathon.App{app}, nil, nil
+	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	app = versioned(app, res, true)
+	s.postEvent(r, app)
+	deployed(w, res)
+	w.Header().Set("Location", "/v2/apps"+string(app.ID))
+	return reply{status: http.StatusCreated, body: marathon.AppInfo{
+		App:         app,
+		Deployments: []marathon.DeploymentRef{{ID: res.DeploymentID}},
+		Tasks:       []marathon.Task{},
+	}}, nil
+}
+
+// versioned sets the version the deployment gave the app, as the stored
+// app has it.
+func versioned(app marathon.App, res marathon.DeploymentResult, configChange bool) marathon.App {
+	app.Version = res.Version
+	vi := marathon.VersionInfo{LastScalingAt: res.Version, LastConfigChangeAt: res.Version}
+	if !configChange && app.VersionInfo != nil {
+		vi.LastConfigChangeAt = app.VersionInfo.LastConfigChangeAt
+	}
+	app.VersionInfo = &vi
+	return app
+}
+
+// postEvent publishes api_post_event for an app written through the API.
+func (s *server) postEvent(r *http.Request, app marathon.App) {
+	s.bus.Publish(marathon.APIPostEvent{
+		ClientIP: clientIP(r), URI: r.URL.RequestURI(), AppDefinition: app,
+		EventMeta: marathon.Meta(marathon.EventAPIPost, s.now()),
+	})
+}
+
+// updatedApp computes the new definition of app id from a PUT or PATCH
+// body: merged onto the current app when partial and the app exists,
+// otherwise read as a whole definition. The id comes from the URL.
+func (s *server) updatedApp(id marathon.PathID, cur marathon.App, exists bool, body []byte, partial bool) (marathon.App, error) {
+	var app marathon.App
+	var err error
+	if exists && partial {
+		app, err = marathon.MergePatch(cur, body)
+	} else {
+		app, err = marathon.DecodeAppUpdate(body)
+		app.ID = id
+	}
+	if err != nil {
+		return marathon.App{}, err
+	}
+	app.ID = id
+	return marathon.Admit(app, s.cfg.NormalizeOptions)
+}
+
+// putApp is PUT /v2/apps/{id}: create or update (partialUpdate=true by
+// default); 201 when created, else 200, with the deployment result.
+func (s *server) putApp(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.updateApp(w, r, true)
+}
+
+// patchApp is PATCH /v2/apps/{id}: merge onto an existing app.
+func (s *server) patchApp(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.updateApp(w, r, false)
+}
+
+func (s *server) updateApp(w http.ResponseWriter, r *http.Request, put bool) (any, error) {
+	id := appID(r)
+	if err := marathon.ValidateAppID(id); err != nil {
+		return nil, err
+	}
+	opts, err := deployOptions(r)
+	if err != nil {
+		return nil, err
+	}
+	partial := true
+	if put {
+		if partial, err = boolParam(r, "partialUpdate", true); err != nil {
+			return nil, err
+		}
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	// Reject malformed bodies before involving the loop.
+	if _, err := marathon.DecodeAppUpdate(body); err != nil {
+		return nil, err
+	}
+	var app marathon.App
+	var created, upgrade bool
+	res, err := s.backend.Deploy(r.Context(), func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+		cur, ok := current[id]
+		if !ok && !put {
+			return nil, nil, marathon.AppNotFound(id)
+		}
+		if !ok {
+			if err := checkClash(current, id); err != nil {
+				return nil, nil, err
+			}
+		}
+		a, err := s.updatedApp(id, cur, ok, body, partial)
+		if err != nil {
+			return nil, nil, err
+		}
+		app, created, upgrade = a, !ok, !ok || marathon.IsUpgrade(cur, a)
+		return []marathon.App{a}, nil, nil
+	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.postEvent(r, versioned(app, res, upgrade))
+	deployed(w, res)
+	if created {
+		w.Header().Set("Location", "/v2/apps"+string(id))
+		return reply{status: http.StatusCreated, body: res}, nil
+	}
+	return res, nil
+}
+
+// putApps is PUT /v2/apps: create or update many apps in one deployment.
+func (s *server) putApps(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.updateApps(w, r, true)
+}
+
+// patchApps is PATCH /v2/apps: patch many existing apps in one deployment.
+func (s *server) patchApps(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.updateApps(w, r, false)
+}
+
+func (s *server) updateApps(w http.ResponseWriter, r *http.Request, put bool) (any, error) {
+	opts, err := deployOptions(r)
+	if err != nil {
+		return nil, err
+	}
+	partial := true
+	if put {
+		if partial, err = boolParam(r, "partialUpdate", true); err != nil {
+			return nil, err
+		}
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	decoded, err := marathon.DecodeApps(body)
+	if err != nil {
+		return nil, err
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(body, &raws); err != nil {
+		return nil, marathon.MalformedJSON(err.Error())
+	}
+	ids := make([]marathon.PathID, len(decoded))
+	for i, a := range decoded {
+		base := s.cfg.NormalizeOptions.Base
+		if base == "" {
+			base = marathon.RootID
+		}
+		ids[i] = a.ID.Resolve(base)
+		if err := marathon.ValidateAppID(ids[i]); err != nil {
+			return nil, prefixError(err, fmt.Sprintf("(%d)", i))
+		}
+	}
+	var apps []marathon.App
+	var upgrades []bool
+	res, err := s.backend.Deploy(r.Context(), func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+		apps, upgrades = make([]marathon.App, len(ids)), make([]bool, len(ids))
+		for i, id := range ids {
+			cur, ok := current[id]
+			if !ok && !put {
+				return nil, nil, marathon.AppNotFound(id)
+			}
+			a, err := s.updatedApp(id, cur, ok, raws[i], partial)
+			if err != nil {
+				return nil, nil, prefixError(err, fmt.Sprintf("(%d)", i))
+			}
+			apps[i], upgrades[i] = a, !ok || marathon.IsUpgrade(cur, a)
+		}
+		return slices.Clone(apps), nil, nil
+	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	for i, a := range apps {
+		s.postEvent(r, versioned(a, res, upgrades[i]))
+	}
+	return deployed(w, res), nil
+}
+
+// prefixError prefixes the detail paths of a *marathon.Error (bulk bodies:
+// "(0)/cmd").
+func prefixError(err error, prefix string) error {
+	me, ok := err.(*marathon.Error)
+	if !ok || len(me.Details) == 0 {
+		return err
+	}
+	c := *me
+	c.Details = make([]marathon.Detail, len(me.Details))
+	for i, d := range me.Details {
+		p := d.Path
+		if p == "/" {
+			p = ""
+		}
+		c.Details[i] = marathon.Detail{Path: prefix + p, Errors: d.Errors}
+	}
+	return &c
+}
+
+// deleteApp is DELETE /v2/apps/{id}.
+func (s *server) deleteApp(w http.ResponseWriter, r *http.Request) (any, error) {
+	id := appID(r)
+	opts, err := deployOptions(r)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.backend.Deploy(r.Context(), func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+		if _, ok := current[id]; !ok {
+			return nil, nil, marathon.AppNotFound(id)
+		}
+		return nil, []marathon.PathID{id}, nil
+	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return deployed(w, res), nil
+}
+
+// restartApp is POST /v2/apps/{id}/restart: a new version of the same
+// definition, replaced by the upgrade strategy.
+func (s *server) restartApp(w http.ResponseWriter, r *http.Request) (any, error) {
+	id := appID(r)
+	opts, err := deployOptions(r)
+	if err != nil {
+		return nil, err
+	}
+	opts.Restart = true
+	res, err := s.backend.Deploy(r.Context(), func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+		cur, ok := current[id]
+		if !ok {
+			return nil, nil, marathon.AppNotFound(id)
+		}
+		return []marathon.App{cur}, nil, nil
+	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return deployed(w, res), nil
+}
+
+// getAppVersions is GET /v2/apps/{id}/versions, newest first.
+func (s *server) getAppVersions(w http.ResponseWriter, r *http.Request) (any, error) {
+	id := appID(r)
+	vs, err := s.backend.AppVersions(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 && s.backend.View().App(id) == nil {
+		return nil, marathon.AppNotFound(id)
+	}
+	out := make([]marathon.Timestamp, 0, len(vs))
+	for i := len(vs) - 1; i >= 0; i-- {
+		out = append(out, vs[i])
+	}
+	return marathon.VersionList{Versions: out}, nil
+}
+
+// getAppVersion is GET /v2/apps/{id}/versions/{version}: the app as it
+// was at that version.
+func (s *server) getAppVersion(w http.ResponseWriter, r *http.Request) (any, error) {
+	id := appID(r)
+	raw := r.PathValue("version")
+	v, err := marathon.ParseTimestamp(raw)
+	if err != nil {
+		return nil, marathon.BadRequest(fmt.Sprintf("Invalid timestamp provided '%s'. Expecting ISO-8601 datetime string.", raw))
+	}
+	app, ok, err := s.backend.AppVersion(r.Context(), id, v)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, &marathon.Error{Status: http.StatusNotFound, Message: fmt.Sprintf("App '%s' does not exist in version %s", id, v)}
+	}
+	return app, nil
+}

@@ -1,0 +1,103 @@
+package api
+
+import (
+	"math"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/stadionhq/stadion/internal/marathon"
+)
+
+// listDeployments is GET /v2/deployments.
+func (s *server) listDeployments(w http.ResponseWriter, r *http.Request) (any, error) {
+	v := s.backend.View()
+	out := make([]marathon.Deployment, 0, len(v.Deployments))
+	for _, d := range v.Deployments {
+		out = append(out, deploymentOf(d))
+	}
+	return out, nil
+}
+
+// deleteDeployment is DELETE /v2/deployments/{id}: without force a
+// rollback deployment (200 with its result), with force only the cancel
+// (202, no body).
+func (s *server) deleteDeployment(w http.ResponseWriter, r *http.Request) (any, error) {
+	id := r.PathValue("id")
+	force, err := boolParam(r, "force", false)
+	if err != nil {
+		return nil, err
+	}
+	found := false
+	for _, d := range s.backend.View().Deployments {
+		if d.ID == id {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return nil, marathon.DeploymentNotFound(id)
+	}
+	res, err := s.backend.CancelDeployment(r.Context(), id, force)
+	if err != nil {
+		return nil, err
+	}
+	if force || res == nil {
+		return reply{status: http.StatusAccepted}, nil
+	}
+	return deployed(w, *res), nil
+}
+
+// getQueue is GET /v2/queue.
+func (s *server) getQueue(w http.ResponseWriter, r *http.Request) (any, error) {
+	v := s.backend.View()
+	now := s.now()
+	out := marathon.Queue{Queue: []marathon.QueueItem{}}
+	for _, av := range v.Apps {
+		q := av.Queue
+		if q == nil {
+			continue
+		}
+		item := marathon.QueueItem{
+			App:   av.App,
+			Count: q.Count,
+			Role:  av.App.Role,
+			Since: marathon.NewTimestamp(q.Since),
+			Delay: marathon.Delay{Overdue: true},
+		}
+		if left := q.DelayUntil.Sub(now); left > 0 {
+			item.Delay = marathon.Delay{TimeLeftSeconds: int(math.Ceil(left.Seconds()))}
+		}
+		sum := &marathon.OffersSummary{ProcessedOffersCount: q.ProcessedOffers, UnusedOffersCount: q.UnusedOffers}
+		reasons := make([]string, 0, len(q.Unplaced))
+		for reason := range q.Unplaced {
+			reasons = append(reasons, reason)
+		}
+		sort.Strings(reasons)
+		for _, reason := range reasons {
+			sum.RejectSummaryLastOffers = append(sum.RejectSummaryLastOffers, marathon.RejectSummary{
+				Reason: reason, Declined: q.Unplaced[reason], Processed: q.ProcessedOffers,
+			})
+		}
+		item.ProcessedOffersSummary = sum
+		out.Queue = append(out.Queue, item)
+	}
+	return out, nil
+}
+
+// resetDelay is DELETE /v2/queue/{id}/delay (204).
+func (s *server) resetDelay(w http.ResponseWriter, r *http.Request) (any, error) {
+	rest := strings.Trim(r.PathValue("rest"), "/")
+	raw, ok := strings.CutSuffix(rest, "/delay")
+	if !ok || raw == "" {
+		return nil, &marathon.Error{Status: http.StatusNotFound, Message: "Not found"}
+	}
+	id := marathon.PathID("/" + raw).Canonical()
+	if s.backend.View().App(id) == nil {
+		return nil, &marathon.Error{Status: http.StatusNotFound, Message: "Application " + string(id) + " not found in tasks queue."}
+	}
+	if err := s.backend.ResetDelay(r.Context(), id); err != nil {
+		return nil, err
+	}
+	return reply{status: http.StatusNoContent}, nil
+}

@@ -1,0 +1,408 @@
+package api
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/stadionhq/stadion/framework/scheduler"
+	"github.com/stadionhq/stadion/internal/marathon"
+	"github.com/stadionhq/stadion/internal/state"
+)
+
+// groupNode is a node of the group tree derived from app ids and the
+// stored groups.
+type groupNode struct {
+	id       marathon.PathID
+	apps     []*scheduler.AppView
+	children map[marathon.PathID]*groupNode
+	stored   *state.Group
+}
+
+// groupTree builds the tree of a View.
+func groupTree(v *scheduler.View) *groupNode {
+	root := &groupNode{id: marathon.RootID, children: map[marathon.PathID]*groupNode{}}
+	node := func(id marathon.PathID) *groupNode {
+		n := root
+		segs := id.Segments()
+		for i := range segs {
+			cid := marathon.PathID("/" + strings.Join(segs[:i+1], "/"))
+			c, ok := n.children[cid]
+			if !ok {
+				c = &groupNode{id: cid, children: map[marathon.PathID]*groupNode{}}
+				n.children[cid] = c
+			}
+			n = c
+		}
+		return n
+	}
+	for _, av := range v.Apps {
+		p := node(av.App.ID.Parent())
+		p.apps = append(p.apps, av)
+	}
+	for i := range v.Groups {
+		g := &v.Groups[i]
+		node(g.ID.Canonical()).stored = g
+	}
+	return root
+}
+
+// find returns the node of id, or nil.
+func (n *groupNode) find(id marathon.PathID) *groupNode {
+	if id == n.id {
+		return n
+	}
+	for cid, c := range n.children {
+		if id == cid || id.IsChildOf(cid) {
+			return c.find(id)
+		}
+	}
+	return nil
+}
+
+// groupOut is a group as GET /v2/groups writes it. Apps and Groups are
+// omitted when not embedded; Apps are App or, with group.apps.* embeds,
+// AppInfo.
+type groupOut struct {
+	ID           marathon.PathID    `json:"id"`
+	Apps         any                `json:"apps,omitempty"`
+	Groups       *[]groupOut        `json:"groups,omitempty"`
+	Pods         []any              `json:"pods"`
+	Dependencies []marathon.PathID  `json:"dependencies"`
+	Version      marathon.Timestamp `json:"version,omitzero"`
+	EnforceRole  *bool              `json:"enforceRole,omitempty"`
+}
+
+// render writes a node and returns it with the newest version in its
+// subtree (the group version when none is stored).
+func (s *server) render(v *scheduler.View, n *groupNode, e groupEmbed) (groupOut, marathon.Timestamp) {
+	out := groupOut{ID: n.id, Pods: []any{}, Dependencies: []marathon.PathID{}}
+	var newest marathon.Timestamp
+	if n.stored != nil {
+		newest = n.stored.Version
+		if n.stored.Dependencies != nil {
+			out.Dependencies = n.stored.Dependencies
+		}
+	}
+	if n.id != marathon.RootID {
+		er := n.stored != nil && n.stored.EnforceRole
+		out.EnforceRole = &er
+	}
+	switch {
+	case e.apps && e.appInfo:
+		apps := make([]marathon.AppInfo, 0, len(n.apps))
+		for _, av := range n.apps {
+			apps = append(apps, s.appInfo(v, av, e.app))
+		}
+		out.Apps = apps
+	case e.apps:
+		apps := make([]marathon.App, 0, len(n.apps))
+		for _, av := range n.apps {
+			apps = append(apps, av.App)
+		}
+		out.Apps = apps
+	}
+	for _, av := range n.apps {
+		if av.App.Version.After(newest.Time) {
+			newest = av.App.Version
+		}
+	}
+	ids := make([]marathon.PathID, 0, len(n.children))
+	for id := range n.children {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	groups := make([]groupOut, 0, len(ids))
+	for _, id := range ids {
+		g, ver := s.render(v, n.children[id], e)
+		groups = append(groups, g)
+		if ver.After(newest.Time) {
+			newest = ver
+		}
+	}
+	if e.groups {
+		out.Groups = &groups
+	}
+	if n.stored != nil && !n.stored.Version.IsZero() {
+		out.Version = n.stored.Version
+	} else {
+		out.Version = newest
+	}
+	return out, newest
+}
+
+// groupID is the canonical id of the {id} path value; the root without
+// one.
+func groupID(r *http.Request) marathon.PathID {
+	return marathon.PathID("/" + strings.Trim(r.PathValue("id"), "/")).Canonical()
+}
+
+// getGroup is GET /v2/groups and /v2/groups/{id}.
+func (s *server) getGroup(w http.ResponseWriter, r *http.Request) (any, error) {
+	id := groupID(r)
+	v := s.backend.View()
+	n := groupTree(v).find(id)
+	if n == nil {
+		return nil, marathon.GroupNotFound(id)
+	}
+	out, _ := s.render(v, n, groupEmbedOf(r))
+	return out, nil
+}
+
+// below lists the current apps in group id (transitively).
+func below(current map[marathon.PathID]marathon.App, id marathon.PathID) []marathon.PathID {
+	var ids []marathon.PathID
+	for cid := range current {
+		if cid.IsChildOf(id) {
+			ids = append(ids, cid)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// parseGroup decodes, normalises and validates a group body whose ids are
+// relative to base.
+func (s *server) parseGroup(g marathon.Group, base marathon.PathID) (marathon.Group, error) {
+	opts := s.cfg.NormalizeOptions
+	opts.Base = base
+	g, err := marathon.NormalizeGroup(g, opts)
+	if err != nil {
+		return g, err
+	}
+	if err := marathon.ValidateGroup(g); err != nil {
+		return g, err
+	}
+	return g, nil
+}
+
+// createGroup is POST /v2/groups[/{id}]: 201 with the deployment result;
+// 409 when the group exists.
+func (s *server) createGroup(w http.ResponseWriter, r *http.Request) (any, error) {
+	opts, err := deployOptions(r)
+	if err != nil {
+		return nil, err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	g, err := marathon.DecodeGroup(body)
+	if err != nil {
+		return nil, err
+	}
+	if g, err = s.parseGroup(g, groupID(r)); err != nil {
+		return nil, err
+	}
+	if g.ID.IsRoot() {
+		return nil, marathon.GroupExists(g.ID)
+	}
+	apps := g.AllApps()
+	res, err := s.backend.Deploy(r.Context(), func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+		if _, ok := current[g.ID]; ok || len(below(current, g.ID)) > 0 {
+			return nil, nil, marathon.GroupExists(g.ID)
+		}
+		for _, a := range apps {
+			if err := checkClash(current, a.ID); err != nil {
+				return nil, nil, err
+			}
+		}
+		return apps, nil, nil
+	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	deployed(w, res)
+	w.Header().Set("Location", "/v2/groups"+string(g.ID))
+	return reply{status: http.StatusCreated, body: res}, nil
+}
+
+// putGroup is PUT /v2/groups[/{id}]: {"version": v} rolls the group back,
+// {"scaleBy": f} scales every app below it, anything else is the group's
+// new definition: changed apps are updated, new ones started, apps and
+// subgroups left out of a given "apps" or "groups" list removed.
+func (s *server) putGroup(w http.ResponseWriter, r *http.Request) (any, error) {
+	opts, err := deployOptions(r)
+	if err != nil {
+		return nil, err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	u, err := marathon.DecodeGroupUpdate(body)
+	if err != nil {
+		return nil, err
+	}
+	id := groupID(r)
+	var change scheduler.Change
+	switch {
+	case u.Version != nil:
+		change, err = s.rollbackGroup(r, id, *u.Version)
+	case u.ScaleBy != nil:
+		change, err = scaleGroup(id, *u.ScaleBy)
+	default:
+		change, err = s.applyGroup(u, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.backend.Deploy(r.Context(), change, opts)
+	if err != nil {
+		return nil, err
+	}
+	return deployed(w, res), nil
+}
+
+// rollbackGroup restores the app versions that group id held at version.
+func (s *server) rollbackGroup(r *http.Request, id marathon.PathID, version marathon.Timestamp) (scheduler.Change, error) {
+	g, ok, err := s.backend.GroupVersion(r.Context(), id, version)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, &marathon.Error{Status: http.StatusNotFound, Message: fmt.Sprintf("Group '%s' does not exist in version %s", id, version)}
+	}
+	ids := make([]marathon.PathID, 0, len(g.Apps))
+	for aid := range g.Apps {
+		ids = append(ids, aid)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	apps := make([]marathon.App, 0, len(ids))
+	for _, aid := range ids {
+		app, ok, err := s.backend.AppVersion(r.Context(), aid, g.Apps[aid])
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, &marathon.Error{Status: http.StatusNotFound, Message: fmt.Sprintf("App '%s' does not exist in version %s", aid, g.Apps[aid])}
+		}
+		apps = append(apps, app)
+	}
+	keep := map[marathon.PathID]bool{}
+	for _, aid := range ids {
+		keep[aid] = true
+	}
+	return func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+		var remove []marathon.PathID
+		for _, cid := range below(current, id) {
+			if !keep[cid] {
+				remove = append(remove, cid)
+			}
+		}
+		return apps, remove, nil
+	}, nil
+}
+
+// scaleGroup multiplies the instances of every app below id by f,
+// rounding up.
+func scaleGroup(id marathon.PathID, f float64) (scheduler.Change, error) {
+	if f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, marathon.NotValid(marathon.Detail{Path: "/scaleBy", Errors: []string{"must be a positive number"}})
+	}
+	return func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+		ids := below(current, id)
+		if len(ids) == 0 {
+			return nil, nil, marathon.GroupNotFound(id)
+		}
+		apps := make([]marathon.App, 0, len(ids))
+		for _, aid := range ids {
+			a := current[aid]
+			a.Instances = int(math.Ceil(float64(a.Instances) * f))
+			apps = append(apps, a)
+		}
+		return apps, nil, nil
+	}, nil
+}
+
+// applyGroup replaces group id with the update's definition.
+func (s *server) applyGroup(u marathon.GroupUpdate, id marathon.PathID) (scheduler.Change, error) {
+	def := u.Group(id)
+	def.ID = id
+	target, err := s.parseGroup(def, id)
+	if err != nil {
+		return nil, err
+	}
+	apps := target.AllApps()
+	return func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+		for _, a := range apps {
+			if _, ok := current[a.ID]; ok {
+				continue
+			}
+			if err := checkClashExcept(current, a.ID, target); err != nil {
+				return nil, nil, err
+			}
+		}
+		var remove []marathon.PathID
+		for _, cid := range below(current, id) {
+			if !kept(target, cid) {
+				remove = append(remove, cid)
+			}
+		}
+		return apps, remove, nil
+	}, nil
+}
+
+// checkClashExcept is checkClash ignoring apps the update removes.
+func checkClashExcept(current map[marathon.PathID]marathon.App, id marathon.PathID, target marathon.Group) error {
+	for cid := range current {
+		if (cid.IsChildOf(id) || id.IsChildOf(cid)) && (!cid.IsChildOf(target.ID) || kept(target, cid)) {
+			return errGroupClash(id)
+		}
+	}
+	return nil
+}
+
+// kept reports whether app id (below g) survives applying g: it is listed,
+// or it lies in a part of the tree the definition leaves out (an absent
+// "apps" or "groups" keeps what is there).
+func kept(g marathon.Group, id marathon.PathID) bool {
+	if id.Parent() == g.ID {
+		if g.Apps == nil {
+			return true
+		}
+		for _, a := range g.Apps {
+			if a.ID == id {
+				return true
+			}
+		}
+		return false
+	}
+	if g.Groups == nil {
+		return true
+	}
+	for _, c := range g.Groups {
+		if id.IsChildOf(c.ID) {
+			return kept(c, id)
+		}
+	}
+	return false
+}
+
+// deleteGroup is DELETE /v2/groups[/{id}]: removes every app below it.
+func (s *server) deleteGroup(w http.ResponseWriter, r *http.Request) (any, error) {
+	opts, err := deployOptions(r)
+	if err != nil {
+		return nil, err
+	}
+	id := groupID(r)
+	stored := false
+	for _, g := range s.backend.View().Groups {
+		if g.ID.Canonical() == id {
+			stored = true
+		}
+	}
+	res, err := s.backend.Deploy(r.Context(), func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+		ids := below(current, id)
+		if len(ids) == 0 && !stored && !id.IsRoot() {
+			return nil, nil, marathon.GroupNotFound(id)
+		}
+		return nil, ids, nil
+	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	return deployed(w, res), nil
+}

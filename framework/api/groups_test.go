@@ -1,0 +1,104 @@
+package api
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stadionhq/stadion/internal/marathon"
+	"github.com/stadionhq/stadion/internal/state"
+)
+
+func TestGetGroups(t *testing.T) {
+	h := newHarness(t)
+	seedWeb(h)
+	r := h.do("GET", "/v2/groups", "")
+	h.expect(r, 200, "")
+	var root struct {
+		ID     string
+		Apps   []map[string]any
+		Groups []struct {
+			ID     string
+			Apps   []map[string]any
+			Groups []any
+		}
+		Pods         []any
+		Dependencies []any
+		Version      string
+	}
+	mustUnmarshal(t, r.body, &root)
+	if root.ID != "/" || len(root.Apps) != 0 || len(root.Groups) != 2 || root.Groups[0].ID != "/prod" || len(root.Groups[0].Apps) != 2 ||
+		root.Pods == nil || root.Dependencies == nil || root.Version == "" {
+		t.Errorf("root %s", r.body)
+	}
+	if _, ok := root.Groups[0].Apps[0]["tasksRunning"]; ok {
+		t.Error("plain group apps carry counts")
+	}
+
+	r = h.do("GET", "/v2/groups/prod?embed=group.apps&embed=group.apps.counts&embed=group.apps.tasks", "")
+	h.expect(r, 200, "")
+	var prod map[string]json.RawMessage
+	mustUnmarshal(t, r.body, &prod)
+	if _, ok := prod["groups"]; ok {
+		t.Errorf("groups not embedded but present: %s", r.body)
+	}
+	var apps []map[string]any
+	mustUnmarshal(t, prod["apps"], &apps)
+	if len(apps) != 2 || apps[1]["tasks"] == nil || apps[1]["tasksRunning"] == nil {
+		t.Errorf("apps %s", prod["apps"])
+	}
+	h.expect(h.do("GET", "/v2/groups/nope", ""), 404, `{"message":"Group '/nope' does not exist"}`)
+}
+
+func TestWriteGroups(t *testing.T) {
+	h := newHarness(t)
+	r := h.do("POST", "/v2/groups", `{"id":"/shop","apps":[{"id":"web","cmd":"x","instances":2}],"groups":[{"id":"back","apps":[{"id":"db","cmd":"y"}]}]}`)
+	h.expect(r, 201, "")
+	if r.header.Get(marathon.DeploymentHeader) == "" || r.header.Get("Location") != "/v2/groups/shop" {
+		t.Errorf("headers %v", r.header)
+	}
+	if _, ok := h.be.apps["/shop/back/db"]; !ok || len(h.be.apps) != 2 {
+		t.Fatalf("apps %v", h.be.apps)
+	}
+	h.expect(h.do("POST", "/v2/groups", `{"id":"/shop"}`), 409, `{"message":"A group with id [/shop] already exists."}`)
+	h.expect(h.do("POST", "/v2/groups", `{"id":"/x","apps":[{"id":"/elsewhere/a","cmd":"x"}]}`), 422, "")
+
+	// scaleBy rounds up.
+	r = h.do("PUT", "/v2/groups/shop", `{"scaleBy":1.5}`)
+	h.expect(r, 200, "")
+	if h.be.apps["/shop/web"].Instances != 3 || h.be.apps["/shop/back/db"].Instances != 2 || r.header.Get(marathon.DeploymentHeader) == "" {
+		t.Errorf("scaled %d %d", h.be.apps["/shop/web"].Instances, h.be.apps["/shop/back/db"].Instances)
+	}
+	h.expect(h.do("PUT", "/v2/groups/nope", `{"scaleBy":2}`), 404, `{"message":"Group '/nope' does not exist"}`)
+
+	// Applying a definition: web changes, new starts, the absent subgroup
+	// goes (groups given), apps directly in it are listed.
+	h.expect(h.do("PUT", "/v2/groups/shop", `{"apps":[{"id":"web","cmd":"z"},{"id":"new","cmd":"n"}],"groups":[]}`), 200, "")
+	d := h.be.lastDeploy()
+	if len(d.put) != 2 || len(d.remove) != 1 || d.remove[0] != "/shop/back/db" || h.be.apps["/shop/web"].Cmd != "z" {
+		t.Errorf("apply %+v", d)
+	}
+	// Absent "groups" keeps subgroups; absent "apps" keeps apps.
+	h.be.seed(mustApp(t, `{"id":"/shop/back/db","cmd":"y"}`))
+	h.expect(h.do("PUT", "/v2/groups/shop", `{"apps":[{"id":"web","cmd":"z"}]}`), 200, "")
+	if d := h.be.lastDeploy(); len(d.remove) != 1 || d.remove[0] != "/shop/new" {
+		t.Errorf("apps given, groups absent: removed %v", d.remove)
+	}
+
+	// Version rollback.
+	old := h.be.versions["/shop/web"][0]
+	h.be.groups = []state.Group{{ID: "/shop", Version: old.Version, Apps: map[marathon.PathID]marathon.Timestamp{"/shop/web": old.Version}}}
+	h.expect(h.do("PUT", "/v2/groups/shop", `{"version":"`+old.Version.String()+`","scaleBy":3}`), 200, "")
+	d = h.be.lastDeploy()
+	if len(d.put) != 1 || d.put[0].Cmd != "x" || len(d.remove) != 1 || d.remove[0] != "/shop/back/db" {
+		t.Errorf("rollback %+v", d)
+	}
+	h.expect(h.do("PUT", "/v2/groups/shop", `{"version":"2001-01-01T00:00:00.000Z"}`), 404, "")
+
+	r = h.do("DELETE", "/v2/groups/shop", "")
+	h.expect(r, 200, "")
+	if len(h.be.apps) != 0 || r.header.Get(marathon.DeploymentHeader) == "" {
+		t.Errorf("after delete %v", h.be.apps)
+	}
+	h.be.groups = nil
+	h.expect(h.do("DELETE", "/v2/groups/shop", ""), 404, `{"message":"Group '/shop' does not exist"}`)
+}

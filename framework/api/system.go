@@ -1,0 +1,46 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/stadionhq/stadion/internal/marathon"
+)
+
+// getInfo is GET /v2/info.
+func (s *server) getInfo(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.info(), nil
+}
+
+func (s *server) info() marathon.Info {
+	if s.cfg.Info != nil {
+		return s.cfg.Info()
+	}
+	return marathon.Info{
+		Name: "marathon", Version: "1.10.0", Elected: true,
+		FrameworkID:     s.backend.View().FrameworkID,
+		MarathonConfig:  map[string]any{},
+		ZookeeperConfig: map[string]any{},
+	}
+}
+
+// getLeader is GET /v2/leader: {"leader": "host:port"} or 404.
+func (s *server) getLeader(w http.ResponseWriter, r *http.Request) (any, error) {
+	var addr string
+	var ok bool
+	if s.cfg.Leader != nil {
+		addr, ok = s.cfg.Leader()
+	} else {
+		addr = s.info().Leader
+		ok = addr != ""
+	}
+	if !ok {
+		return nil, marathon.NoLeader()
+	}
+	return marathon.Leader{Leader: addr}, nil
+}
+
+// ping is GET /ping.
+func (s *server) ping(w http.ResponseWriter, r *http.Request) (any, error) {
+	w.Header().Set("Cache-Control", "must-revalidate,no-cache,no-store")
+	return plainText("pong\n"), nil
+}

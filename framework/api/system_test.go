@@ -1,0 +1,106 @@
+package api
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stadionhq/stadion/internal/marathon"
+)
+
+func TestInfoLeaderPingMetrics(t *testing.T) {
+	h := newHarness(t)
+	r := h.do("GET", "/v2/info", "")
+	h.expect(r, 200, "")
+	if m := missingPaths(t, readExample(t, "info.json"), r.body, ".marathon_config.", ".zookeeper_config."); len(m) > 0 {
+		t.Errorf("missing %v", m)
+	}
+	h.expect(h.do("GET", "/v2/leader", ""), 200, `{"leader":"leader.example:8080"}`)
+	r = h.do("GET", "/ping", "")
+	if r.status != 200 || string(r.body) != "pong\n" || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
+		t.Errorf("ping %d %q %v", r.status, r.body, r.header)
+	}
+	r = h.do("GET", "/metrics", "")
+	if r.status != 200 || !strings.Contains(string(r.body), `stadion_http_requests_total{code="200",method="GET",route="/ping"} 1`) {
+		t.Errorf("metrics %d %s", r.status, r.body)
+	}
+	h.expect(h.do("POST", "/v2/info", ""), 405, "")
+}
+
+func TestNoLeader(t *testing.T) {
+	be := newFakeBackend()
+	srv := httptest.NewServer(New(Config{Backend: be, Leader: func() (string, bool) { return "", false }}))
+	defer srv.Close()
+	h := &harness{t: t, srv: srv, be: be}
+	h.expect(h.do("GET", "/v2/leader", ""), 404, `{"message":"There is no leader"}`)
+	if err := (Config{}).Validate(); err == nil {
+		t.Error("Config without Backend is valid")
+	}
+	// A second handler on the same registry reuses the metrics.
+	reg := prometheus.NewRegistry()
+	New(Config{Backend: be, Registry: reg})
+	New(Config{Backend: be, Registry: reg})
+}
+
+func TestEventStream(t *testing.T) {
+	h := newHarness(t)
+	h.expect(h.do("GET", "/v2/events", ""), 405, "")
+	h.expect(h.do("GET", "/v2/events", "", "Accept: application/json"), 405, "")
+
+	res, all := openStream(t, h.srv.URL+"/v2/events", "Accept: text/event-stream")
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("stream %d %v", res.StatusCode, res.Header)
+	}
+	if f := all.next(2 * time.Second); f.event != "event_stream_attached" || !strings.Contains(f.data, `"remoteAddress":"127.0.0.1"`) {
+		t.Fatalf("first event %+v", f)
+	}
+	_, filtered := openStream(t, h.srv.URL+"/v2/events?event_type=deployment_info&event_type=status_update_event&plan-format=light",
+		"Accept: text/event-stream")
+	// The filtered stream is attached once its subscriber is counted.
+	waitFor(t, func() bool { return h.bus.Subscribers() == 2 })
+	if f := all.next(2 * time.Second); f.event != "event_stream_attached" {
+		t.Fatalf("second attach %+v", f)
+	}
+
+	plan := marathon.DeploymentPlan{ID: "d1", Original: &marathon.Group{ID: "/"}, Target: &marathon.Group{ID: "/"},
+		Steps: []marathon.Step{{Actions: []marathon.Action{{Action: marathon.StartApplication, App: "/a"}}}}}
+	h.bus.Publish(marathon.AppTerminatedEvent{AppID: "/gone", EventMeta: marathon.Meta(marathon.EventAppTerminated, h.be.now)})
+	h.bus.Publish(marathon.DeploymentInfoEvent{Plan: plan, CurrentStep: plan.Steps[0], EventMeta: marathon.Meta(marathon.EventDeploymentInfo, h.be.now)})
+
+	if f := all.next(2 * time.Second); f.event != "app_terminated_event" {
+		t.Errorf("all: %+v", f)
+	}
+	if f := all.next(2 * time.Second); f.event != "deployment_info" || !strings.Contains(f.data, `"original"`) {
+		t.Errorf("all: full plan expected, got %+v", f)
+	}
+	f := filtered.next(2 * time.Second)
+	if f.event != "deployment_info" || strings.Contains(f.data, `"original"`) || strings.Contains(f.data, `"target"`) || !strings.Contains(f.data, `"steps"`) {
+		t.Errorf("filtered light: %+v", f)
+	}
+	if !filtered.sawKeepAlive(2 * time.Second) {
+		t.Error("no keep-alive")
+	}
+
+	// api_post_event reaches the stream.
+	h.expect(h.do("POST", "/v2/apps", `{"id":"/e","cmd":"x"}`), 201, "")
+	if f := all.next(2 * time.Second); f.event != "api_post_event" {
+		t.Errorf("after POST: %+v", f)
+	}
+	// The stream ends with the client; its subscription goes.
+	res.Body.Close()
+	waitFor(t, func() bool { return h.bus.Subscribers() == 1 })
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
