@@ -26,7 +26,7 @@ test: deps
 	go vet ./...
 	go test -count=1 -timeout 20m ./...
 
-## run: the built-in Mesos master and one agent, in the foreground
+## run: stadion serve with the built-in Mesos cluster on :8080, state in ./data
 run: build
 	scripts/run.sh
 

@@ -1,27 +1,17 @@
 #!/usr/bin/env bash
-# run.sh starts the built-in Mesos master and one agent in the foreground
-# (`make run`). Ctrl-C stops both; so does either one exiting.
+# run.sh starts `stadion serve` with the built-in Mesos cluster in the
+# foreground (`make run`): the Marathon API on :8080, state under ./data.
+# Ctrl-C stops it.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
-mkdir -p data/master data/agent
+mkdir -p data
 
-pids=()
-stop() {
-	trap - INT TERM EXIT
-	kill "${pids[@]}" 2>/dev/null || true
-	wait || true
-}
-trap stop INT TERM EXIT
-
-bin/stadion mesos master --ip 127.0.0.1 --port 5050 --work_dir ./data/master &
-pids+=($!)
-bin/stadion mesos agent --master 127.0.0.1:5050 --ip 127.0.0.1 --port 5051 --work_dir ./data/agent &
-pids+=($!)
-
-echo "run: starting the built-in Mesos master and agent; look at http://127.0.0.1:5050/master/state (Ctrl-C stops both)"
-# Whichever ends first (or Ctrl-C) ends both.
-status=0
-wait -n || status=$?
-exit "$status"
+cat <<'MSG'
+run: starting stadion serve --master local on http://127.0.0.1:8080 (state in ./data, Ctrl-C stops it)
+run: deploy the example app from another terminal:
+       curl -X POST -H 'Content-Type: application/json' --data @examples/hello.json http://127.0.0.1:8080/v2/apps
+       curl http://127.0.0.1:8080/v2/apps/hello
+MSG
+exec bin/stadion serve --master local --http_port 8080 --data_dir ./data
