@@ -38,14 +38,17 @@ e2e: deps
 		echo "e2e: no e2e tests yet"; \
 	fi
 
-## bench: benchmarks of every package that has some
-bench:
+## bench: Go benchmarks of every package that has some, then bench/cmd/launchbench
+## (10,000 tasks on 50 simulated agents: launch rate, raw limit, GET latency,
+## RSS), which rewrites the Results section of bench/README.md
+bench: build
 	@pkgs=$$(grep -rl --include='*_test.go' '^func Benchmark' . | xargs -r -n1 dirname | sort -u); \
 	if [ -z "$$pkgs" ]; then \
-		echo "bench: no benchmarks yet"; \
+		echo "bench: no Go benchmarks yet"; \
 	else \
 		go test -run '^$$' -bench . -benchmem $$pkgs; \
 	fi
+	go run ./bench/cmd/launchbench -stadion bin/stadion -readme bench/README.md
 
 ## clean: remove the stadion binary and `make run` data (./bin tools stay)
 clean:

@@ -31,6 +31,7 @@ var commands = []command{
 	{name: "serve", summary: "run the scheduler: Marathon's /v2 API on Mesos", run: runServe},
 	{name: "mesos master", summary: "run the built-in Mesos-compatible master (development and tests)", run: runMesosMaster},
 	{name: "mesos agent", summary: "run the built-in Mesos-compatible agent (development and tests)", run: runMesosAgent},
+	{name: "mesos local", summary: "run the built-in master and N agents in one process (development, benchmarks)", run: runMesosLocal},
 	{name: "version", summary: "print the version", run: runVersion},
 }
 
@@ -53,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if args[0] == "mesos" {
-		fmt.Fprintln(stderr, "stadion mesos: expected \"master\" or \"agent\"")
+		fmt.Fprintln(stderr, "stadion mesos: expected \"master\", \"agent\" or \"local\"")
 		return exitUsage
 	}
 	fmt.Fprintf(stderr, "stadion: unknown command %q; see stadion --help\n", args[0])

@@ -93,7 +93,7 @@ func (e *envFlags) Millis(p *time.Duration, name string, def time.Duration, text
 		}
 	}
 	*p = time.Duration(ms) * time.Millisecond
-	e.fs.Var(millisFlag{p}, name, e.usage(name, text+" in milliseconds (default "+strconv.FormatInt(ms, 10)+")"))
+	e.fs.Var(millisFlag{p}, name, e.usage(name, text+" in milliseconds"))
 }
 
 // Err reports the bad environment values, if any.

@@ -34,7 +34,7 @@ func TestHelp(t *testing.T) {
 		{name: "master", args: []string{"mesos", "master", "--help"}, code: exitOK, contains: []string{"-ip", "-port", "-hostname", "-work_dir", "-zk"}},
 		{name: "agent", args: []string{"mesos", "agent", "--help"}, code: exitOK, contains: []string{"-master", "-ip", "-port", "-hostname", "-work_dir", "-resources", "-attributes", "-containerizers"}},
 		{name: "unknown command", args: []string{"frobnicate"}, code: exitUsage, contains: []string{`unknown command "frobnicate"`}},
-		{name: "mesos alone", args: []string{"mesos"}, code: exitUsage, contains: []string{`expected "master" or "agent"`}},
+		{name: "mesos alone", args: []string{"mesos"}, code: exitUsage, contains: []string{`expected "master", "agent" or "local"`}},
 		{name: "bad flag", args: []string{"mesos", "master", "--no-such-flag"}, code: exitUsage, contains: []string{"no-such-flag"}},
 	}
 	for _, tc := range tests {

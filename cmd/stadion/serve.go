@@ -2,31 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"os/user"
-	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/stadionhq/stadion/framework/api"
-	"github.com/stadionhq/stadion/framework/events"
 	"github.com/stadionhq/stadion/framework/scheduler"
-	"github.com/stadionhq/stadion/internal/marathon"
-	"github.com/stadionhq/stadion/internal/mesos"
-	"github.com/stadionhq/stadion/internal/mesos/agent"
-	"github.com/stadionhq/stadion/internal/mesos/local"
-	"github.com/stadionhq/stadion/internal/state/boltstore"
-	"github.com/stadionhq/stadion/internal/zk"
+	"github.com/stadionhq/stadion/framework/server"
 )
 
 const serveAbout = `Run the scheduler: Marathon's /v2 REST API and event stream on
@@ -109,180 +93,31 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func serve(ctx context.Context, c serveConfig, stdout io.Writer, log *slog.Logger) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-
-	store, err := boltstore.Open(boltstore.Config{Path: filepath.Join(c.dataDir, "stadion.db"), Logger: log.With("component", "state")})
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-
-	detector, cleanup, err := masterDetector(ctx, c, log)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-
-	secret := ""
-	if c.secretFile != "" {
-		b, err := os.ReadFile(c.secretFile)
-		if err != nil {
-			return fmt.Errorf("read --mesos_authentication_secret_file: %w", err)
-		}
-		secret = strings.TrimSpace(string(b))
-	}
-	failover := c.failoverTimeout
-	checkpoint := true
-	advertised := net.JoinHostPort(c.hostname, strconv.Itoa(c.httpPort))
-	client, err := mesos.New(mesos.Config{
-		Detector: detector,
-		Framework: mesos.FrameworkInfo{
-			User:            currentUser(),
-			Name:            c.frameworkName,
-			FailoverTimeout: &failover,
-			Checkpoint:      &checkpoint,
-			Role:            c.role,
-			Hostname:        c.hostname,
-			WebUIURL:        "http://" + advertised,
-			Capabilities: []mesos.Capability{
-				{Type: mesos.CapabilityPartitionAware},
-				{Type: mesos.CapabilityTaskKillingState},
-			},
-		},
-		Store:     scheduler.FrameworkIDs(store),
-		Principal: c.principal,
-		Secret:    secret,
-		Logger:    log.With("component", "mesos"),
-	})
-	if err != nil {
-		return err
-	}
-	bus := events.NewBus(events.Config{Logger: log.With("component", "events")})
-	sched, err := scheduler.New(scheduler.Config{
-		Mesos:                      client,
-		Store:                      store,
-		Events:                     bus,
+	srv, err := server.Start(ctx, server.Config{
+		Master:                     c.master,
+		HTTPAddress:                c.httpAddress,
+		HTTPPort:                   c.httpPort,
+		Hostname:                   c.hostname,
+		FrameworkName:              c.frameworkName,
 		Role:                       c.role,
-		EnvVarsPrefix:              c.envVarsPrefix,
+		FailoverTimeout:            time.Duration(c.failoverTimeout * float64(time.Second)),
 		TaskLaunchTimeout:          c.taskLaunchTimeout,
 		ReconciliationInterval:     c.reconcileInterval,
 		ReconciliationInitialDelay: c.reconcileDelay,
 		DeclineOfferDuration:       c.declineOfferDuration,
 		MaxInstancesPerOffer:       c.maxInstancesPerOffer,
-		Logger:                     log.With("component", "scheduler"),
+		EnvVarsPrefix:              c.envVarsPrefix,
+		Principal:                  c.principal,
+		SecretFile:                 c.secretFile,
+		DataDir:                    c.dataDir,
+		LocalContainerizers:        strings.Split(c.localContainerizers, ","),
+		LocalAgents:                c.localAgents,
+		Version:                    version,
+		Logger:                     log,
 	})
 	if err != nil {
 		return err
 	}
-	registry := prometheus.NewRegistry()
-	handler := api.New(api.Config{
-		Backend:  sched,
-		Events:   bus,
-		Registry: registry,
-		Logger:   log.With("component", "api"),
-		Leader:   func() (string, bool) { return advertised, true },
-		Info: func() marathon.Info {
-			return serveInfo(c, sched.View().FrameworkID)
-		},
-	})
-
-	ln, err := net.Listen("tcp", net.JoinHostPort(c.httpAddress, strconv.Itoa(c.httpPort)))
-	if err != nil {
-		return fmt.Errorf("listen for HTTP: %w", err)
-	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	schedErr := make(chan error, 1)
-	go func() { schedErr <- sched.Run(ctx) }()
-	fmt.Fprintf(stdout, "stadion serve: Marathon API on http://%s (master %s, state in %s)\n", ln.Addr(), c.master, c.dataDir)
-
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-schedErr:
-	case runErr = <-serveErr:
-	}
-	cancel()
-	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
-	defer done()
-	srv.Shutdown(shutdownCtx)
-	if errors.Is(runErr, context.Canceled) || errors.Is(runErr, http.ErrServerClosed) {
-		runErr = nil
-	}
-	return runErr
-}
-
-// masterDetector finds the Mesos master of --master; "local" starts the
-// built-in cluster in this process, stopped by the returned cleanup.
-func masterDetector(ctx context.Context, c serveConfig, log *slog.Logger) (mesos.Detector, func(), error) {
-	switch {
-	case c.master == "local":
-		var containerizers []string
-		for _, name := range strings.Split(c.localContainerizers, ",") {
-			if name = strings.TrimSpace(name); name == agent.ContainerizerDocker && !dockerAvailable() {
-				log.Warn("docker containerizer disabled: no docker socket", "socket", "/var/run/docker.sock")
-				continue
-			} else if name != "" {
-				containerizers = append(containerizers, name)
-			}
-		}
-		cluster, err := local.Start(ctx, local.Config{
-			Agents:  c.localAgents,
-			WorkDir: filepath.Join(c.dataDir, "mesos"),
-			Agent:   agent.Config{Containerizers: containerizers},
-			Logger:  log.With("component", "local-mesos"),
-		})
-		if err != nil {
-			return nil, nil, fmt.Errorf("start the built-in cluster: %w", err)
-		}
-		det, err := mesos.StaticDetector(cluster.URL())
-		if err != nil {
-			cluster.Stop()
-			return nil, nil, err
-		}
-		log.Info("built-in mesos cluster started", "master", cluster.URL(), "agents", len(cluster.Agents))
-		return det, cluster.Stop, nil
-	case strings.HasPrefix(c.master, "zk://"):
-		servers, path, err := zk.ParseURL(c.master)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--master: %w", err)
-		}
-		det, err := zk.NewMasterDetector(zk.MasterDetectorConfig{Servers: servers, Path: path, Logger: log.With("component", "zk")})
-		if err != nil {
-			return nil, nil, err
-		}
-		return det, func() { det.Close() }, nil
-	default:
-		det, err := mesos.StaticDetector(c.master)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--master: %w", err)
-		}
-		return det, func() {}, nil
-	}
-}
-
-func dockerAvailable() bool {
-	_, err := os.Stat("/var/run/docker.sock")
-	return err == nil
-}
-
-func currentUser() string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	return "root"
-}
-
-// serveInfo is GET /v2/info.
-func serveInfo(c serveConfig, frameworkID string) marathon.Info {
-	return marathon.Info{
-		Name:        "marathon",
-		Version:     "1.10.0-stadion-" + version,
-		Buildref:    version + " " + runtime.Version(),
-		Elected:     true,
-		Leader:      net.JoinHostPort(c.hostname, strconv.Itoa(c.httpPort)),
-		FrameworkID: frameworkID,
-	}
+	fmt.Fprintf(stdout, "stadion serve: Marathon API on %s (master %s, state in %s)\n", srv.URL(), c.master, c.dataDir)
+	return srv.Wait()
 }

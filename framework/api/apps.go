@@ -204,7 +204,14 @@ func (s *server) createApp(w http.ResponseWriter, r *http.Request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	app = versioned(app, res, true)
+	// Answer with the app as deployed: the scheduler assigns the service
+	// ports, which Marathon's response shows. Deploy publishes its view
+	// before it returns.
+	if av := s.backend.View().App(app.ID); av != nil && av.App.Version.Equal(res.Version.Time) {
+		app = av.App
+	} else {
+		app = versioned(app, res, true)
+	}
 	s.postEvent(r, app)
 	deployed(w, res)
 	w.Header().Set("Location", "/v2/apps"+string(app.ID))

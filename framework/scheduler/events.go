@@ -33,6 +33,9 @@ func (s *Scheduler) handleSubscribed(ctx context.Context, sub *mesos.Subscribed)
 	st.frameworkID = sub.FrameworkID.Value
 	st.subscribed = true
 	st.suppressed = false
+	// A master may keep refuse filters across a failover: revive once if
+	// anything waits.
+	st.newWork = true
 	st.offers = map[string]mesos.Offer{}
 	st.dirty = true
 	typ := marathon.EventSchedulerReregistered

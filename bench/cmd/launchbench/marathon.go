@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// marathonClient drives `stadion serve` through the /v2 API.
+type marathonClient struct {
+	base string
+	http *http.Client
+}
+
+func newMarathonClient(base string) *marathonClient {
+	return &marathonClient{base: base, http: &http.Client{
+		Timeout:   60 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: 16},
+	}}
+}
+
+// benchApp is the app posted: a command task that the simulated
+// containerizer never runs, with no host ports (portDefinitions empty, so
+// Marathon's default of one dynamic port does not apply).
+func benchApp(id string, instances int) map[string]any {
+	return map[string]any{
+		"id":              id,
+		"cmd":             "sleep 3600",
+		"cpus":            0.01,
+		"mem":             8,
+		"disk":            0,
+		"instances":       instances,
+		"portDefinitions": []any{},
+	}
+}
+
+// postApps posts apps apps of instances instances each, with workers
+// concurrent POST /v2/apps.
+func (c *marathonClient) postApps(ctx context.Context, apps, instances, workers int) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ids := make(chan string)
+	go func() {
+		defer close(ids)
+		for i := range apps {
+			select {
+			case ids <- fmt.Sprintf("/bench/app-%03d", i):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	for range workers {
+		wg.Go(func() {
+			for id := range ids {
+				if err := c.postApp(ctx, benchApp(id, instances)); err != nil {
+					once.Do(func() { first = err; cancel() })
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+func (c *marathonClient) postApp(ctx context.Context, app map[string]any) error {
+	body, err := json.Marshal(app)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v2/apps", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("post app %s: %w", app["id"], err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("post app %s: %s: %s", app["id"], resp.Status, b)
+	}
+	return nil
+}
+
+// getJSON decodes GET path into v.
+func (c *marathonClient) getJSON(ctx context.Context, path string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("get %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("get %s: %s: %s", path, resp.Status, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("decode %s: %w", path, err)
+	}
+	return nil
+}
+
+// running sums tasksRunning over every app (GET /v2/apps without embed:
+// 100 small objects, cheap to poll).
+func (c *marathonClient) running(ctx context.Context) (int, error) {
+	var list struct {
+		Apps []struct {
+			TasksRunning int `json:"tasksRunning"`
+		} `json:"apps"`
+	}
+	if err := c.getJSON(ctx, "/v2/apps", &list); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, a := range list.Apps {
+		n += a.TasksRunning
+	}
+	return n, nil
+}
+
+// deployments counts GET /v2/deployments.
+func (c *marathonClient) deployments(ctx context.Context) (int, error) {
+	var list []json.RawMessage
+	if err := c.getJSON(ctx, "/v2/deployments", &list); err != nil {
+		return 0, err
+	}
+	return len(list), nil
+}
+
+// tasks counts GET /v2/tasks by state.
+func (c *marathonClient) tasks(ctx context.Context) (map[string]int, error) {
+	var list struct {
+		Tasks []struct {
+			State string `json:"state"`
+		} `json:"tasks"`
+	}
+	if err := c.getJSON(ctx, "/v2/tasks", &list); err != nil {
+		return nil, err
+	}
+	states := map[string]int{}
+	for _, t := range list.Tasks {
+		states[t.State]++
+	}
+	return states, nil
+}
+
+// waitFor polls cond every interval until it reports true, and returns the
+// time at which it did.
+func waitFor(ctx context.Context, interval, timeout time.Duration, cond func() (bool, error)) (time.Time, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := cond()
+		now := time.Now()
+		if err != nil {
+			return now, err
+		}
+		if ok {
+			return now, nil
+		}
+		if now.After(deadline) {
+			return now, fmt.Errorf("not done within %s", timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return now, ctx.Err()
+		case <-time.After(interval):
+		}
+	}
+}
+
+// latency is the outcome of timing one request repeatedly.
+type latency struct {
+	N             int
+	P50, P99, Max time.Duration
+	Bytes         int
+}
+
+// measureGET times n sequential GETs of path, reading each body whole.
+func (c *marathonClient) measureGET(ctx context.Context, path string, n int) (latency, error) {
+	durations := make([]time.Duration, 0, n)
+	size := 0
+	for range n {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+		if err != nil {
+			return latency{}, err
+		}
+		start := time.Now()
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return latency{}, fmt.Errorf("get %s: %w", path, err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		d := time.Since(start)
+		if err != nil {
+			return latency{}, fmt.Errorf("read %s: %w", path, err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			return latency{}, fmt.Errorf("get %s: %s", path, resp.Status)
+		}
+		durations = append(durations, d)
+		size = len(b)
+	}
+	slices.Sort(durations)
+	return latency{
+		N:     n,
+		P50:   percentile(durations, 50),
+		P99:   percentile(durations, 99),
+		Max:   durations[len(durations)-1],
+		Bytes: size,
+	}, nil
+}
+
+// percentile returns the p-th percentile of sorted by the nearest-rank
+// method: the smallest value with at least p% of the values at or below it.
+func percentile(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := (p*len(sorted) + 99) / 100 // ceil(p/100 · n)
+	return sorted[max(rank, 1)-1]
+}

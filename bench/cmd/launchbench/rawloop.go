@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os/user"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/stadionhq/stadion/internal/mesos"
+)
+
+// rawConfig shapes the raw-limit loop.
+type rawConfig struct {
+	// Master is the cluster's host:port.
+	Master string
+	// Tasks is how many tasks to bring to TASK_RUNNING.
+	Tasks int
+	// CPUs and Mem are each task's resources.
+	CPUs, Mem float64
+	// Workers is the number of goroutines sending calls (ACCEPT and
+	// ACKNOWLEDGE) concurrently; the event loop itself never waits on them.
+	Workers int
+	// Timeout bounds the whole run.
+	Timeout time.Duration
+}
+
+// rawResult is what the raw loop measured.
+type rawResult struct {
+	Elapsed  time.Duration // SUBSCRIBED to the last TASK_RUNNING
+	Running  int
+	Launched int
+	Accepts  int // ACCEPT calls
+	Acks     int // ACKNOWLEDGE calls
+}
+
+// runRaw is the smallest scheduler that can launch cfg.Tasks tasks: it
+// subscribes, accepts every offer with as many tasks as fit (spread evenly
+// over the offers of one OFFERS event, so that the agents share the work as
+// they do under the scheduler), acknowledges every update, and stops when
+// every task is TASK_RUNNING. It keeps no state beyond counters. The clock
+// starts at SUBSCRIBED, before the first offer, as the scheduler's starts
+// before it revives offers.
+func runRaw(ctx context.Context, cfg rawConfig) (rawResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	det, err := mesos.StaticDetector(cfg.Master)
+	if err != nil {
+		return rawResult{}, err
+	}
+	failover := 60.0
+	client, err := mesos.New(mesos.Config{
+		Detector:  det,
+		Framework: mesos.FrameworkInfo{User: currentUser(), Name: "launchbench-raw", FailoverTimeout: &failover},
+	})
+	if err != nil {
+		return rawResult{}, err
+	}
+	events := make(chan mesos.Event, 1024)
+	runErr := make(chan error, 1)
+	go func() { runErr <- client.Run(ctx, events) }()
+
+	calls := make(chan func(context.Context) error, 65536)
+	var (
+		wg       sync.WaitGroup
+		callMu   sync.Mutex
+		callErr  error
+		callDone = make(chan struct{})
+	)
+	for range max(cfg.Workers, 1) {
+		wg.Go(func() {
+			for call := range calls {
+				if err := call(ctx); err != nil && ctx.Err() == nil {
+					callMu.Lock()
+					if callErr == nil {
+						callErr = err
+						close(callDone)
+					}
+					callMu.Unlock()
+				}
+			}
+		})
+	}
+	defer func() { close(calls); wg.Wait() }()
+
+	var (
+		res     rawResult
+		start   time.Time
+		running = map[string]bool{}
+	)
+	for {
+		select {
+		case <-ctx.Done():
+			return res, fmt.Errorf("raw loop: %d of %d running: %w", len(running), cfg.Tasks, ctx.Err())
+		case err := <-runErr:
+			return res, fmt.Errorf("raw loop: mesos client stopped: %w", err)
+		case <-callDone:
+			return res, fmt.Errorf("raw loop: %w", callErr)
+		case ev := <-events:
+			switch ev.Type {
+			case mesos.EventSubscribed:
+				if start.IsZero() {
+					start = time.Now()
+				}
+			case mesos.EventOffers:
+				res.Launched += rawOffers(ev.Offers.Offers, cfg, res.Launched, &res.Accepts, client, calls)
+			case mesos.EventUpdate:
+				st := ev.Update.Status
+				if len(st.UUID) > 0 {
+					res.Acks++
+					calls <- func(ctx context.Context) error { return client.Acknowledge(ctx, st) }
+				}
+				switch st.State {
+				case mesos.TaskRunning:
+					running[st.TaskID.Value] = true
+				case mesos.TaskStaging, mesos.TaskStarting:
+				default:
+					return res, fmt.Errorf("raw loop: task %s is %s: %s", st.TaskID.Value, st.State, st.Message)
+				}
+				if len(running) == cfg.Tasks {
+					res.Elapsed = time.Since(start)
+					res.Running = len(running)
+					return res, nil
+				}
+			}
+		}
+	}
+}
+
+// rawOffers launches tasks on offers and returns how many it launched.
+// Offers nothing is left for are declined for a long while.
+func rawOffers(offers []mesos.Offer, cfg rawConfig, launched int, accepts *int, client *mesos.Client, calls chan<- func(context.Context) error) int {
+	refuse := 3600.0
+	n := 0
+	left := cfg.Tasks - launched
+	share := (left + len(offers) - 1) / max(len(offers), 1)
+	for _, o := range offers {
+		res := mesos.Resources(o.Resources)
+		fit := int(math.Min(math.Floor(res.Scalar("cpus")/cfg.CPUs+1e-9), math.Floor(res.Scalar("mem")/cfg.Mem+1e-9)))
+		k := min(fit, share, left-n)
+		ids := []mesos.OfferID{o.ID}
+		if k <= 0 {
+			calls <- func(ctx context.Context) error {
+				return client.Decline(ctx, ids, &mesos.Filters{RefuseSeconds: &refuse})
+			}
+			continue
+		}
+		tasks := make([]mesos.TaskInfo, k)
+		for i := range tasks {
+			id := "raw-" + strconv.Itoa(launched+n+i)
+			tasks[i] = rawTask(id, o.AgentID, cfg)
+		}
+		n += k
+		*accepts++
+		calls <- func(ctx context.Context) error { return client.Launch(ctx, ids, tasks, nil) }
+	}
+	return n
+}
+
+func rawTask(id string, agentID mesos.AgentID, cfg rawConfig) mesos.TaskInfo {
+	cmd := "sleep 3600"
+	return mesos.TaskInfo{
+		Name:    id,
+		TaskID:  mesos.TaskID{Value: id},
+		AgentID: agentID,
+		Command: &mesos.CommandInfo{Value: &cmd},
+		Resources: mesos.Resources{
+			{Name: "cpus", Type: mesos.ValueScalar, Scalar: &mesos.Scalar{Value: cfg.CPUs}},
+			{Name: "mem", Type: mesos.ValueScalar, Scalar: &mesos.Scalar{Value: cfg.Mem}},
+		},
+	}
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "root"
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// process is this test binary running as `stadion <args>`.
+type process struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func startStadion(t *testing.T, name string, args ...string) *process {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), "STADION_TEST_MAIN=1")
+	out := &prefixLog{t: t, prefix: name + ": "}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	go func() { cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-p.done
+		}
+		out.stop()
+	})
+	return p
+}
+
+// prefixLog forwards a process's output to the test log until the test ends.
+type prefixLog struct {
+	mu      sync.Mutex
+	t       *testing.T
+	prefix  string
+	stopped bool
+}
+
+func (l *prefixLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.stopped {
+		l.t.Log(l.prefix + string(p))
+	}
+	return len(p), nil
+}
+
+func (l *prefixLog) stop() {
+	l.mu.Lock()
+	l.stopped = true
+	l.mu.Unlock()
+}
+
+func waitHTTP(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not answer 200: %v", url, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,88 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// MasterLocal is the --master value that runs the built-in cluster.
+const MasterLocal = "local"
+
+// Config is the parsed options of `stadion serve`. Zero values mean the
+// defaults of the scheduler and the built-in cluster; the command sets
+// Marathon's defaults through its flags.
+type Config struct {
+	// Master is "local", "host:port", "http://host:port" or
+	// "zk://host:port[,host:port]/path"; required.
+	Master string
+	// HTTPAddress and HTTPPort are where the API listens; port 0 picks a
+	// free port (URL reports it).
+	HTTPAddress string
+	HTTPPort    int
+	// Hostname is advertised to Mesos and in /v2/leader and /v2/info.
+	Hostname string
+	// FrameworkName is registered with Mesos; default "marathon".
+	FrameworkName string
+	// Role is the Mesos role of the framework; default "*".
+	Role string
+	// FailoverTimeout is how long Mesos keeps the tasks while the scheduler
+	// is away.
+	FailoverTimeout time.Duration
+	// TaskLaunchTimeout, ReconciliationInterval,
+	// ReconciliationInitialDelay, DeclineOfferDuration and
+	// MaxInstancesPerOffer are Marathon's flags of the same names.
+	TaskLaunchTimeout          time.Duration
+	ReconciliationInterval     time.Duration
+	ReconciliationInitialDelay time.Duration
+	DeclineOfferDuration       time.Duration
+	MaxInstancesPerOffer       int
+	// KillRetry is how long an unanswered kill waits before it is resent
+	// (scheduler.DefaultKillRetry when zero).
+	KillRetry time.Duration
+	// EnvVarsPrefix is Marathon's --env_vars_prefix.
+	EnvVarsPrefix string
+	// Principal and SecretFile authenticate with Mesos; the file holds
+	// the secret.
+	Principal  string
+	SecretFile string
+	// DataDir holds the state store (stadion.db) and, with Master
+	// "local", the built-in cluster's work directories; required.
+	DataDir string
+	// LocalContainerizers and LocalAgents shape the built-in cluster.
+	// "docker" is dropped with a warning when there is no Docker socket.
+	LocalContainerizers []string
+	LocalAgents         int
+	// LocalAgentResources is every built-in agent's resources in Mesos's
+	// text form; empty derives them from the machine.
+	LocalAgentResources string
+	// LocalAllocationInterval is the built-in master's offer period.
+	LocalAllocationInterval time.Duration
+	// MesosMinBackoff and MesosMaxBackoff bound the wait before a
+	// resubscription to Mesos.
+	MesosMinBackoff time.Duration
+	MesosMaxBackoff time.Duration
+	// Version is the build version shown in /v2/info.
+	Version string
+	// Logger receives every component's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Validate reports the first unusable field.
+func (c Config) Validate() error {
+	switch {
+	case c.Master == "":
+		return errors.New("server: master required (local, host:port or zk://.../mesos)")
+	case c.DataDir == "":
+		return errors.New("server: data dir required")
+	case c.HTTPPort < 0 || c.HTTPPort > 65535:
+		return errors.New("server: http port out of range")
+	case c.FailoverTimeout < 0, c.TaskLaunchTimeout < 0, c.ReconciliationInterval < 0,
+		c.ReconciliationInitialDelay < 0, c.DeclineOfferDuration < 0, c.KillRetry < 0,
+		c.LocalAllocationInterval < 0, c.MesosMinBackoff < 0, c.MesosMaxBackoff < 0:
+		return errors.New("server: durations must not be negative")
+	case c.LocalAgents < 0, c.MaxInstancesPerOffer < 0:
+		return errors.New("server: counts must not be negative")
+	}
+	return nil
+}

@@ -1,0 +1,345 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stadionhq/stadion/framework/api"
+	"github.com/stadionhq/stadion/framework/events"
+	"github.com/stadionhq/stadion/framework/scheduler"
+	"github.com/stadionhq/stadion/internal/marathon"
+	"github.com/stadionhq/stadion/internal/mesos"
+	"github.com/stadionhq/stadion/internal/mesos/agent"
+	"github.com/stadionhq/stadion/internal/mesos/local"
+	"github.com/stadionhq/stadion/internal/mesos/master"
+	"github.com/stadionhq/stadion/internal/state/boltstore"
+	"github.com/stadionhq/stadion/internal/zk"
+)
+
+// DefaultFailoverTimeout is Marathon's --failover_timeout (one week).
+const DefaultFailoverTimeout = 7 * 24 * time.Hour
+
+// shutdownTimeout bounds the graceful end of HTTP requests on Stop.
+const shutdownTimeout = 5 * time.Second
+
+// Server is a running `stadion serve`.
+type Server struct {
+	log     *slog.Logger
+	url     string
+	sched   *scheduler.Scheduler
+	cluster *local.Cluster
+
+	cancel   context.CancelFunc
+	done     chan struct{}
+	err      error // set before done closes
+	stopOnce sync.Once
+}
+
+// Start opens the store, finds or starts the Mesos master, and runs the
+// scheduler and the HTTP API until ctx ends, Stop is called, or one of
+// them fails (Wait reports it). It returns once the API listens.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.FailoverTimeout == 0 {
+		cfg.FailoverTimeout = DefaultFailoverTimeout
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var cleanups []func()
+	fail := func(err error) (*Server, error) {
+		cancel()
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+		return nil, err
+	}
+
+	store, err := boltstore.Open(boltstore.Config{Path: filepath.Join(cfg.DataDir, "stadion.db"), Logger: log.With("component", "state")})
+	if err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, func() { store.Close() })
+
+	det, cluster, closeDet, err := masterDetector(ctx, cfg, log)
+	if err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, closeDet)
+
+	secret := ""
+	if cfg.SecretFile != "" {
+		b, err := os.ReadFile(cfg.SecretFile)
+		if err != nil {
+			return fail(fmt.Errorf("read --mesos_authentication_secret_file: %w", err))
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+
+	// Listen before registering, so that the advertised address carries
+	// the real port when HTTPPort is 0.
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.HTTPAddress, strconv.Itoa(cfg.HTTPPort)))
+	if err != nil {
+		return fail(fmt.Errorf("listen for HTTP: %w", err))
+	}
+	cleanups = append(cleanups, func() { ln.Close() })
+	port := ln.Addr().(*net.TCPAddr).Port
+	advertised := net.JoinHostPort(cfg.Hostname, strconv.Itoa(port))
+
+	failover := cfg.FailoverTimeout.Seconds()
+	checkpoint := true
+	client, err := mesos.New(mesos.Config{
+		Detector: det,
+		Framework: mesos.FrameworkInfo{
+			User:            currentUser(),
+			Name:            cfg.FrameworkName,
+			FailoverTimeout: &failover,
+			Checkpoint:      &checkpoint,
+			Role:            cfg.Role,
+			Hostname:        cfg.Hostname,
+			WebUIURL:        "http://" + advertised,
+			Capabilities: []mesos.Capability{
+				{Type: mesos.CapabilityPartitionAware},
+				{Type: mesos.CapabilityTaskKillingState},
+			},
+		},
+		Store:      scheduler.FrameworkIDs(store),
+		Principal:  cfg.Principal,
+		Secret:     secret,
+		MinBackoff: cfg.MesosMinBackoff,
+		MaxBackoff: cfg.MesosMaxBackoff,
+		Logger:     log.With("component", "mesos"),
+	})
+	if err != nil {
+		return fail(err)
+	}
+	bus := events.NewBus(events.Config{Logger: log.With("component", "events")})
+	sched, err := scheduler.New(scheduler.Config{
+		Mesos:                      client,
+		Store:                      store,
+		Events:                     bus,
+		Role:                       cfg.Role,
+		EnvVarsPrefix:              cfg.EnvVarsPrefix,
+		TaskLaunchTimeout:          cfg.TaskLaunchTimeout,
+		ReconciliationInterval:     cfg.ReconciliationInterval,
+		ReconciliationInitialDelay: cfg.ReconciliationInitialDelay,
+		DeclineOfferDuration:       cfg.DeclineOfferDuration,
+		MaxInstancesPerOffer:       cfg.MaxInstancesPerOffer,
+		KillRetry:                  cfg.KillRetry,
+		Logger:                     log.With("component", "scheduler"),
+	})
+	if err != nil {
+		return fail(err)
+	}
+	handler := api.New(api.Config{
+		Backend:  sched,
+		Events:   bus,
+		Registry: prometheus.NewRegistry(),
+		Logger:   log.With("component", "api"),
+		Leader:   func() (string, bool) { return advertised, true },
+		Info: func() marathon.Info {
+			return info(cfg, advertised, port, sched.View().FrameworkID)
+		},
+	})
+
+	s := &Server{
+		log:     log,
+		url:     "http://" + net.JoinHostPort(loopbackIfAny(ln.Addr().(*net.TCPAddr).IP), strconv.Itoa(port)),
+		sched:   sched,
+		cluster: cluster,
+		cancel:  cancel,
+		done:    make(chan struct{}),
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	schedErr := make(chan error, 1)
+	go func() { schedErr <- sched.Run(ctx) }()
+	go s.supervise(ctx, srv, serveErr, schedErr, cleanups)
+	log.Info("stadion serve started", "url", s.url, "master", cfg.Master, "data_dir", cfg.DataDir)
+	return s, nil
+}
+
+// supervise waits for the end (ctx, a failed scheduler or HTTP server),
+// then stops everything in order: HTTP, scheduler, cluster, store.
+func (s *Server) supervise(ctx context.Context, srv *http.Server, serveErr, schedErr <-chan error, cleanups []func()) {
+	var runErr error
+	schedDone := false
+	select {
+	case <-ctx.Done():
+	case runErr = <-schedErr:
+		schedDone = true
+	case runErr = <-serveErr:
+	}
+	s.cancel()
+	shutdownCtx, done := context.WithTimeout(context.Background(), shutdownTimeout)
+	// The event streams never end on their own; Close cuts what Shutdown
+	// could not finish in time.
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+	}
+	done()
+	if !schedDone {
+		<-schedErr // the store stays open until the loop is gone
+	}
+	for i := len(cleanups) - 1; i >= 0; i-- {
+		cleanups[i]()
+	}
+	if errors.Is(runErr, context.Canceled) || errors.Is(runErr, http.ErrServerClosed) {
+		runErr = nil
+	}
+	s.err = runErr
+	close(s.done)
+}
+
+// URL is the API's base URL, "http://host:port", with the port actually
+// bound (a loopback host when listening on every address).
+func (s *Server) URL() string { return s.url }
+
+// Scheduler is the scheduler loop.
+func (s *Server) Scheduler() *scheduler.Scheduler { return s.sched }
+
+// Cluster is the built-in cluster with Master "local", else nil.
+func (s *Server) Cluster() *local.Cluster { return s.cluster }
+
+// Done is closed once the server has stopped.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Wait blocks until the server has stopped and returns why: nil after
+// Stop or the end of Start's context, else the scheduler's or the HTTP
+// server's error.
+func (s *Server) Wait() error {
+	<-s.done
+	return s.err
+}
+
+// Stop stops the server and waits for it.
+func (s *Server) Stop() {
+	s.stopOnce.Do(s.cancel)
+	<-s.done
+}
+
+// masterDetector finds the Mesos master of cfg.Master; "local" starts the
+// built-in cluster, returned too. The returned func releases what it
+// started.
+func masterDetector(ctx context.Context, cfg Config, log *slog.Logger) (mesos.Detector, *local.Cluster, func(), error) {
+	switch {
+	case cfg.Master == MasterLocal:
+		var containerizers []string
+		for _, name := range cfg.LocalContainerizers {
+			if name = strings.TrimSpace(name); name == agent.ContainerizerDocker && !dockerAvailable() {
+				log.Warn("docker containerizer disabled: no docker socket", "socket", dockerSocket)
+				continue
+			} else if name != "" {
+				containerizers = append(containerizers, name)
+			}
+		}
+		cluster, err := local.Start(ctx, local.Config{
+			Agents:  cfg.LocalAgents,
+			WorkDir: filepath.Join(cfg.DataDir, "mesos"),
+			Master:  master.Config{AllocationInterval: cfg.LocalAllocationInterval},
+			Agent:   agent.Config{Containerizers: containerizers, Resources: cfg.LocalAgentResources},
+			Logger:  log.With("component", "local-mesos"),
+		})
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("start the built-in cluster: %w", err)
+		}
+		det, err := mesos.StaticDetector(cluster.URL())
+		if err != nil {
+			cluster.Stop()
+			return nil, nil, nil, err
+		}
+		log.Info("built-in mesos cluster started", "master", cluster.URL(), "agents", len(cluster.Agents))
+		return det, cluster, cluster.Stop, nil
+	case strings.HasPrefix(cfg.Master, "zk://"):
+		servers, path, err := zk.ParseURL(cfg.Master)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("--master: %w", err)
+		}
+		det, err := zk.NewMasterDetector(zk.MasterDetectorConfig{Servers: servers, Path: path, Logger: log.With("component", "zk")})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return det, nil, func() { det.Close() }, nil
+	default:
+		det, err := mesos.StaticDetector(cfg.Master)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("--master: %w", err)
+		}
+		return det, nil, func() {}, nil
+	}
+}
+
+const dockerSocket = "/var/run/docker.sock"
+
+func dockerAvailable() bool {
+	_, err := os.Stat(dockerSocket)
+	return err == nil
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "root"
+}
+
+// loopbackIfAny turns the unspecified address into a loopback one that
+// clients can dial.
+func loopbackIfAny(ip net.IP) string {
+	if ip == nil || ip.IsUnspecified() {
+		return "127.0.0.1"
+	}
+	return ip.String()
+}
+
+// info is GET /v2/info: marathon_config carries the flags clients read
+// (Marathon's names, its timeouts in milliseconds).
+func info(cfg Config, leader string, port int, frameworkID string) marathon.Info {
+	version := cfg.Version
+	if version == "" {
+		version = "dev"
+	}
+	return marathon.Info{
+		Name:        "marathon",
+		Version:     "1.10.0-stadion-" + version,
+		Buildref:    version + " " + runtime.Version(),
+		Elected:     true,
+		Leader:      leader,
+		FrameworkID: frameworkID,
+		MarathonConfig: map[string]any{
+			"master":                         cfg.Master,
+			"hostname":                       cfg.Hostname,
+			"framework_name":                 cfg.FrameworkName,
+			"mesos_role":                     cfg.Role,
+			"failover_timeout":               int64(cfg.FailoverTimeout.Seconds()),
+			"task_launch_timeout":            cfg.TaskLaunchTimeout.Milliseconds(),
+			"reconciliation_interval":        cfg.ReconciliationInterval.Milliseconds(),
+			"reconciliation_initial_delay":   cfg.ReconciliationInitialDelay.Milliseconds(),
+			"decline_offer_duration":         cfg.DeclineOfferDuration.Milliseconds(),
+			"max_instances_per_offer":        cfg.MaxInstancesPerOffer,
+			"env_vars_prefix":                cfg.EnvVarsPrefix,
+			"mesos_authentication_principal": cfg.Principal,
+		},
+		ZookeeperConfig: map[string]any{},
+		HTTPConfig:      marathon.HTTPConfig{HTTPPort: port},
+	}
+}
