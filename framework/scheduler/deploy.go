@@ -95,6 +95,8 @@ func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOption
 		st.change.DeleteApps = append(st.change.DeleteApps, appID)
 		s.cfg.Events.Publish(marathon.AppTerminatedEvent{AppID: appID, EventMeta: marathon.Meta(marathon.EventAppTerminated, now)})
 	}
+	changedIDs := slices.Collect(maps.Keys(target))
+	s.versionGroups(append(changedIDs, remove...), version)
 	st.deployments[d.ID] = &d
 	st.change.PutDeployments = append(st.change.PutDeployments, d)
 	st.dirty = true
@@ -413,4 +415,40 @@ func (s *Scheduler) assignServicePorts(app *marathon.App, batch []marathon.App) 
 // GroupVersion returns one stored version of a group.
 func (s *Scheduler) GroupVersion(ctx context.Context, id marathon.PathID, v marathon.Timestamp) (state.Group, bool, error) {
 	return s.cfg.Store.GroupVersion(ctx, id, v)
+}
+
+// versionGroups stores a new version of every group above the changed apps,
+// holding the version of each app below it, so that PUT /v2/groups/{id}
+// {"version": v} can restore the group as it was. A group left without apps
+// is removed (the root group never is).
+func (s *Scheduler) versionGroups(changed []marathon.PathID, version marathon.Timestamp) {
+	st := s.st
+	groups := map[marathon.PathID]bool{}
+	for _, id := range changed {
+		for g := id.Parent(); ; g = g.Parent() {
+			groups[g] = true
+			if g == marathon.RootID {
+				break
+			}
+		}
+	}
+	for _, g := range slices.Sorted(maps.Keys(groups)) {
+		apps := map[marathon.PathID]marathon.Timestamp{}
+		for id, app := range st.apps {
+			if id.IsChildOf(g) {
+				apps[id] = app.Version
+			}
+		}
+		if len(apps) == 0 && g != marathon.RootID {
+			if _, ok := st.groups[g]; ok {
+				delete(st.groups, g)
+				st.change.DeleteGroups = append(st.change.DeleteGroups, g)
+			}
+			continue
+		}
+		prev := st.groups[g]
+		next := state.Group{ID: g, Version: version, Dependencies: prev.Dependencies, EnforceRole: prev.EnforceRole, Apps: apps}
+		st.groups[g] = next
+		st.change.PutGroups = append(st.change.PutGroups, next)
+	}
 }

@@ -359,10 +359,6 @@ func TestGroups(t *testing.T) {
 
 // TestGroupVersionRollback is PUT /v2/groups/{id} {"version": v}.
 func TestGroupVersionRollback(t *testing.T) {
-	// The scheduler never stores group versions (state.Change.PutGroups is
-	// not written by any deployment), so every rollback by version is a
-	// 404. Remove the skip when group versions are stored.
-	t.Skip("known bug: group versions are never stored; PUT /v2/groups/{id} {\"version\"} answers 404")
 	t.Parallel()
 	e := start(t)
 	created := e.deployed(e.do(http.MethodPost, "/v2/groups", `{"id":"/g","apps":[{"id":"/g/a","cmd":"sleep 600","cpus":0.1,"mem":16,"instances":1}]}`), http.StatusCreated)
