@@ -32,8 +32,20 @@ func RequireDocker(t testing.TB) {
 	}
 }
 
-// ScratchImage builds the Go main package in pkgDir (a path relative to the
-// test's package directory, such as "testdata/webserver") as a static binary
+// WebServerImage builds the tiny HTTP server of testdata/webserver (it
+// answers "ok <hostname>" on $LISTEN_PORT, else $PORT, else 8080) as an
+// image FROM scratch.
+func WebServerImage(t testing.TB) string {
+	t.Helper()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ScratchImage(t, filepath.Join(root, "internal", "testenv", "testdata", "webserver"))
+}
+
+// ScratchImage builds the Go main package in pkgDir (absolute, or relative to
+// the test's package directory, such as "testdata/webserver") as a static binary
 // and packs it into an image FROM scratch with the binary as its ENTRYPOINT.
 // There is no registry here, so images are always built locally. The image is
 // removed when the test ends. It returns the image's tag.
@@ -41,7 +53,11 @@ func ScratchImage(t testing.TB, pkgDir string) string {
 	t.Helper()
 	RequireDocker(t)
 	dir := t.TempDir()
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(dir, "app"), "./"+filepath.Clean(pkgDir))
+	pkg := filepath.Clean(pkgDir)
+	if !filepath.IsAbs(pkg) {
+		pkg = "./" + pkg
+	}
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(dir, "app"), pkg)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build %s: %v\n%s", pkgDir, err, out)

@@ -13,7 +13,7 @@ import (
 // TestDockerBridgeTask launches a DOCKER task in BRIDGE mode from an image
 // built FROM scratch and reaches it on its host port.
 func TestDockerBridgeTask(t *testing.T) {
-	image := testenv.ScratchImage(t, "testdata/webserver")
+	image := testenv.WebServerImage(t)
 	cfg := clusterConfig(t, 1)
 	cfg.Agent.Containerizers = []string{"mesos", "docker"}
 	cfg.Agent.DockerHost = testenv.DockerHost()

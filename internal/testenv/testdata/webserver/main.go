@@ -1,5 +1,7 @@
 // Command webserver is a tiny static HTTP server for DOCKER task tests: it
-// answers every request with "ok <hostname>" on $PORT (default 8080).
+// answers every request with "ok <hostname>" on $LISTEN_PORT, else $PORT,
+// else 8080. (Marathon's $PORT is the host port; a bridged container
+// listens on its container port, given as LISTEN_PORT.)
 package main
 
 import (
@@ -9,7 +11,10 @@ import (
 )
 
 func main() {
-	port := os.Getenv("PORT")
+	port := os.Getenv("LISTEN_PORT")
+	if port == "" {
+		port = os.Getenv("PORT")
+	}
 	if port == "" {
 		port = "8080"
 	}
