@@ -300,3 +300,36 @@ func containsTask(insts []state.Instance, taskID string) bool {
 	}
 	return false
 }
+
+// TestUnknownTaskIsKilled: a task Mesos runs for the framework that the
+// scheduler does not know (here: its instance was lost from the store while
+// the scheduler was away) is killed when reconciliation reports it, and the
+// app gets its instance back.
+func TestUnknownTaskIsKilled(t *testing.T) {
+	h := start(t)
+	h.deploy(sleeper("/orphaned", 1))
+	h.wait("1 running", running("/orphaned", 1))
+	lost := h.sched.View().App("/orphaned").Instances[0]
+
+	h.stop()
+	if err := h.store.Apply(context.Background(), state.Change{DeleteInstances: []string{lost.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	h.run(slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+	h.wait("the unknown task killed and a new instance running", func(v *scheduler.View) error {
+		if err := running("/orphaned", 1)(v); err != nil {
+			return err
+		}
+		if got := v.App("/orphaned").Instances[0].TaskID; got == lost.TaskID {
+			return fmt.Errorf("still the lost task %s", got)
+		}
+		for _, a := range h.cluster.Agents {
+			for _, task := range a.State().Tasks {
+				if task.ID == lost.TaskID {
+					return fmt.Errorf("agent still runs %s (%s)", task.ID, task.State)
+				}
+			}
+		}
+		return nil
+	})
+}
