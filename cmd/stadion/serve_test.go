@@ -516,28 +516,9 @@ func doJSON(t *testing.T, method, url string, v any) (int, string) {
 // through sh -c, is still alive (zombies count as gone), and kills it.
 func checkNoTaskProcesses(t *testing.T, cmd string) {
 	t.Helper()
-	direct := strings.ReplaceAll(cmd, " ", "\x00") + "\x00"
-	shell := "\x00" + cmd + "\x00"
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		var left []int
-		dirs, _ := os.ReadDir("/proc")
-		for _, d := range dirs {
-			pid, err := strconv.Atoi(d.Name())
-			if err != nil {
-				continue
-			}
-			line, err := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
-			if err != nil || (string(line) != direct && !strings.HasSuffix(string(line), shell)) {
-				continue
-			}
-			if stat, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat")); err == nil {
-				if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
-					continue
-				}
-			}
-			left = append(left, pid)
-		}
+		left := taskProcesses(cmd)
 		if len(left) == 0 {
 			return
 		}
@@ -549,5 +530,39 @@ func checkNoTaskProcesses(t *testing.T, cmd string) {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// taskProcesses lists the live processes running cmd, directly or under
+// sh -c.
+func taskProcesses(cmd string) []int {
+	direct := strings.ReplaceAll(cmd, " ", "\x00") + "\x00"
+	shell := "\x00" + cmd + "\x00"
+	var found []int
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		line, err := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
+		if err != nil || (string(line) != direct && !strings.HasSuffix(string(line), shell)) {
+			continue
+		}
+		if stat, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat")); err == nil {
+			if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+				continue
+			}
+		}
+		found = append(found, pid)
+	}
+	return found
+}
+
+// killTaskProcesses kills the processes running cmd: the tasks of an agent
+// killed with -9, which a real host would keep running too.
+func killTaskProcesses(cmd string) {
+	for _, pid := range taskProcesses(cmd) {
+		syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
