@@ -88,6 +88,8 @@ type server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *httpMetrics
+	// defs caches the apps' definition JSON (render.go).
+	defs defCache
 
 	// Sub-routes of the /v2/apps/{rest...} catch-all.
 	appsList, appsCreate, appsPut, appsPatch   http.Handler

@@ -104,7 +104,7 @@ func (s *server) listApps(w http.ResponseWriter, r *http.Request) (any, error) {
 	idFilter, cmdFilter := strings.ToLower(q.Get("id")), strings.ToLower(q.Get("cmd"))
 	e := appEmbedOf(r)
 	v := s.backend.View()
-	out := marathon.AppList{Apps: []marathon.AppInfo{}}
+	out := appsBody{s: s, v: v, e: e, key: "apps", apps: make([]*scheduler.AppView, 0, len(v.Apps))}
 	for _, av := range v.Apps {
 		if idFilter != "" && !strings.Contains(strings.ToLower(string(av.App.ID)), idFilter) {
 			continue
@@ -115,7 +115,7 @@ func (s *server) listApps(w http.ResponseWriter, r *http.Request) (any, error) {
 		if !matchesAll(sels, av.App.Labels) {
 			continue
 		}
-		out.Apps = append(out.Apps, s.appInfo(v, av, e))
+		out.apps = append(out.apps, av)
 	}
 	return out, nil
 }
@@ -140,7 +140,7 @@ func (s *server) getApp(w http.ResponseWriter, r *http.Request) (any, error) {
 	}
 	e := appEmbedOf(r)
 	e.tasks, e.lastTaskFailure = true, true
-	return marathon.AppBody{App: s.appInfo(v, av, e)}, nil
+	return appsBody{s: s, v: v, e: e, key: "app", single: true, apps: []*scheduler.AppView{av}}, nil
 }
 
 // getGroupApps is GET /v2/apps/{group}/*: the apps below a group, as
@@ -150,13 +150,13 @@ func (s *server) getGroupApps(w http.ResponseWriter, r *http.Request) (any, erro
 	v := s.backend.View()
 	e := appEmbedOf(r)
 	e.tasks, e.lastTaskFailure = true, true
-	apps := []marathon.AppInfo{}
+	out := appsBody{s: s, v: v, e: e, key: "*"}
 	for _, av := range v.Apps {
 		if av.App.ID.IsChildOf(gid) {
-			apps = append(apps, s.appInfo(v, av, e))
+			out.apps = append(out.apps, av)
 		}
 	}
-	return map[string][]marathon.AppInfo{"*": apps}, nil
+	return out, nil
 }
 
 // errGroupClash is Marathon's root-group rule that an id names either an

@@ -2,8 +2,8 @@ package api
 
 import (
 	"net"
-	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/stadionhq/stadion/framework/scheduler"
@@ -17,7 +17,7 @@ import (
 // instances whose task ended and that wait for a relaunch or expunge are
 // not tasks, as in Marathon's task list. TASK_LOST, TASK_UNREACHABLE and
 // TASK_KILLING still are (marathon-lb keeps lost and unreachable tasks).
-func isTask(in state.Instance) bool {
+func isTask(in *state.Instance) bool {
 	if in.TaskID == "" {
 		return false
 	}
@@ -31,29 +31,54 @@ func isTask(in state.Instance) bool {
 
 // taskState is the instance's task state; a launched task without a
 // status yet is staging.
-func taskState(in state.Instance) marathon.TaskState {
+func taskState(in *state.Instance) marathon.TaskState {
 	if in.State == "" {
 		return marathon.TaskStaging
 	}
 	return marathon.TaskState(in.State)
 }
 
-// taskOf converts an instance to the task JSON; ok is false when the
-// instance is no task (isTask).
-func taskOf(app *marathon.App, in state.Instance) (marathon.Task, bool) {
-	if !isTask(in) {
-		return marathon.Task{}, false
+// taskBuf converts instances to tasks with as few allocations as it can:
+// the tasks it returns share its buffers (and the instances' host ports),
+// and stay valid until its next use. The zero taskBuf is ready.
+type taskBuf struct {
+	tasks        []marathon.Task
+	ips          []marathon.IPAddr
+	health       []marathon.HealthCheckResult
+	servicePorts []uint32
+	deployments  []marathon.DeploymentRef
+}
+
+// tasksOf lists the tasks of an app; [] when it has none.
+func (b *taskBuf) tasksOf(av *scheduler.AppView) []marathon.Task {
+	b.tasks, b.ips, b.health = b.tasks[:0], b.ips[:0], b.health[:0]
+	if b.tasks == nil {
+		b.tasks = []marathon.Task{}
 	}
+	b.servicePorts = servicePorts(b.servicePorts[:0], &av.App)
+	for i := range av.Instances {
+		if in := &av.Instances[i]; isTask(in) {
+			b.tasks = append(b.tasks, b.task(&av.App, in))
+		}
+	}
+	return b.tasks
+}
+
+// task converts an instance that is a task (isTask); b.servicePorts must
+// hold app's service ports.
+func (b *taskBuf) task(app *marathon.App, in *state.Instance) marathon.Task {
 	t := marathon.Task{
-		ID:          in.TaskID,
-		AppID:       in.AppID,
-		Host:        in.Hostname,
-		IPAddresses: ipAddresses(in.IPAddresses),
-		Ports:       slices.Clone(in.HostPorts),
-		SlaveID:     in.AgentID,
-		State:       taskState(in),
-		Version:     in.AppVersion,
+		ID:      in.TaskID,
+		AppID:   in.AppID,
+		Host:    in.Hostname,
+		Ports:   in.HostPorts,
+		SlaveID: in.AgentID,
+		State:   taskState(in),
+		Version: in.AppVersion,
 	}
+	n := len(b.ips)
+	b.ips = appendIPAddresses(b.ips, in.IPAddresses)
+	t.IPAddresses = b.ips[n:len(b.ips):len(b.ips)]
 	if t.Ports == nil {
 		t.Ports = []uint32{}
 	}
@@ -70,58 +95,65 @@ func taskOf(app *marathon.App, in state.Instance) (marathon.Task, bool) {
 	if !in.StartedAt.IsZero() {
 		t.StartedAt = marathon.NewTimestamp(in.StartedAt)
 	}
-	if app != nil {
-		for _, p := range app.ServicePorts() {
-			t.ServicePorts = append(t.ServicePorts, uint32(p))
-		}
-		t.Role = app.Role
-		t.HealthCheckResults = healthResults(app, in)
+	if len(b.servicePorts) > 0 {
+		t.ServicePorts = b.servicePorts[:len(b.servicePorts):len(b.servicePorts)]
 	}
-	return t, true
+	t.Role = app.Role
+	if len(app.HealthChecks) > 0 && in.Healthy != nil {
+		n := len(b.health)
+		b.health = appendHealthResults(b.health, app, in)
+		t.HealthCheckResults = b.health[n:len(b.health):len(b.health)]
+	}
+	return t
 }
 
-// healthResults reports the instance's health once per health check of
-// the app, so that consumers that want one alive result per check
+// release drops the buffers' references into a View, so that a pooled
+// taskBuf keeps no instance data alive.
+func (b *taskBuf) release() {
+	clear(b.tasks[:cap(b.tasks)])
+	clear(b.ips[:cap(b.ips)])
+	clear(b.health[:cap(b.health)])
+	clear(b.deployments[:cap(b.deployments)])
+}
+
+// servicePorts appends app.ServicePorts() as the tasks carry them.
+func servicePorts(dst []uint32, app *marathon.App) []uint32 {
+	for _, p := range app.ServicePorts() {
+		dst = append(dst, uint32(p))
+	}
+	return dst
+}
+
+// appendHealthResults reports the instance's health once per health check
+// of the app, so that consumers that want one alive result per check
 // (marathon-registrator, marathon-consul) see a complete set. The store
 // keeps one aggregated result per instance; the per-check timestamps are
 // not kept and are written as null. Absent until a result is known, as
-// in Marathon.
-func healthResults(app *marathon.App, in state.Instance) []marathon.HealthCheckResult {
-	if len(app.HealthChecks) == 0 || in.Healthy == nil {
-		return nil
-	}
-	out := make([]marathon.HealthCheckResult, len(app.HealthChecks))
-	for i := range out {
+// in Marathon (the caller checks in.Healthy).
+func appendHealthResults(dst []marathon.HealthCheckResult, app *marathon.App, in *state.Instance) []marathon.HealthCheckResult {
+	for range app.HealthChecks {
 		r := marathon.HealthCheckResult{Alive: *in.Healthy, InstanceID: in.ID}
 		if !*in.Healthy {
 			r.ConsecutiveFailures = 1
 		}
-		out[i] = r
+		dst = append(dst, r)
 	}
-	return out
+	return dst
 }
 
-func ipAddresses(ips []string) []marathon.IPAddr {
-	out := make([]marathon.IPAddr, 0, len(ips))
+func appendIPAddresses(dst []marathon.IPAddr, ips []string) []marathon.IPAddr {
 	for _, s := range ips {
 		p := marathon.IPv4
-		if ip := net.ParseIP(s); ip != nil && ip.To4() == nil {
-			p = marathon.IPv6
+		// Only an address with a colon can parse as IPv6; net.ParseIP
+		// allocates, and most addresses are IPv4.
+		if strings.IndexByte(s, ':') >= 0 {
+			if ip := net.ParseIP(s); ip != nil && ip.To4() == nil {
+				p = marathon.IPv6
+			}
 		}
-		out = append(out, marathon.IPAddr{IPAddress: s, Protocol: p})
+		dst = append(dst, marathon.IPAddr{IPAddress: s, Protocol: p})
 	}
-	return out
-}
-
-// tasksOf lists the tasks of an app.
-func tasksOf(av *scheduler.AppView) []marathon.Task {
-	out := []marathon.Task{}
-	for _, in := range av.Instances {
-		if t, ok := taskOf(&av.App, in); ok {
-			out = append(out, t)
-		}
-	}
-	return out
+	return dst
 }
 
 // appEmbed says which runtime fields an AppInfo carries. Counts and
@@ -136,7 +168,8 @@ type appEmbed struct {
 // health result (so both stay 0 for apps without health checks).
 func counts(av *scheduler.AppView) marathon.TaskCounts {
 	var c marathon.TaskCounts
-	for _, in := range av.Instances {
+	for i := range av.Instances {
+		in := &av.Instances[i]
 		if !isTask(in) {
 			continue
 		}
@@ -159,6 +192,13 @@ func counts(av *scheduler.AppView) marathon.TaskCounts {
 
 // appInfo builds the AppInfo of an app with the embeds asked for.
 func (s *server) appInfo(v *scheduler.View, av *scheduler.AppView, e appEmbed) marathon.AppInfo {
+	var b taskBuf
+	return s.appInfoBuf(v, av, e, &b)
+}
+
+// appInfoBuf is appInfo with the tasks and deployments in b's buffers:
+// the AppInfo is valid until b's next use.
+func (s *server) appInfoBuf(v *scheduler.View, av *scheduler.AppView, e appEmbed, b *taskBuf) marathon.AppInfo {
 	c := counts(av)
 	info := marathon.AppInfo{
 		App:            av.App,
@@ -166,13 +206,17 @@ func (s *server) appInfo(v *scheduler.View, av *scheduler.AppView, e appEmbed) m
 		TasksRunning:   c.Running,
 		TasksHealthy:   c.Healthy,
 		TasksUnhealthy: c.Unhealthy,
-		Deployments:    make([]marathon.DeploymentRef, 0, len(av.Deployments)),
+	}
+	b.deployments = b.deployments[:0]
+	if b.deployments == nil {
+		b.deployments = []marathon.DeploymentRef{}
 	}
 	for _, id := range av.Deployments {
-		info.Deployments = append(info.Deployments, marathon.DeploymentRef{ID: id})
+		b.deployments = append(b.deployments, marathon.DeploymentRef{ID: id})
 	}
+	info.Deployments = b.deployments
 	if e.tasks {
-		info.Tasks = tasksOf(av)
+		info.Tasks = b.tasksOf(av)
 	}
 	if e.readiness {
 		info.ReadinessCheckResults = readinessOf(v, av.App.ID)
@@ -213,7 +257,7 @@ func (s *server) taskStats(av *scheduler.AppView) *marathon.TasksStats {
 	}
 	var afterScaling, latest, outdated, total []state.Instance
 	for _, in := range av.Instances {
-		if !isTask(in) {
+		if !isTask(&in) {
 			continue
 		}
 		total = append(total, in)

@@ -55,6 +55,10 @@ func (s *server) wrap(route string, fn handlerFunc) http.Handler {
 		case rep.body == nil:
 			w.WriteHeader(rep.status)
 		default:
+			if a, ok := rep.body.(jsonAppender); ok {
+				writeAppended(w, rep.status, a)
+				return
+			}
 			writeJSON(w, rep.status, rep.body)
 		}
 	}))

@@ -57,7 +57,7 @@ func endpoints(apps []*scheduler.AppView) string {
 		name := av.App.ID.TaskPrefix()
 		var running []state.Instance
 		for _, in := range av.Instances {
-			if isTask(in) && taskState(in) == marathon.TaskRunning {
+			if isTask(&in) && taskState(&in) == marathon.TaskRunning {
 				running = append(running, in)
 			}
 		}
@@ -110,16 +110,7 @@ func (s *server) listTasks(w http.ResponseWriter, r *http.Request) (any, error) 
 	if wantsText(r) {
 		return plainText(endpoints(v.Apps)), nil
 	}
-	filter := statusFilter(r)
-	out := marathon.TaskList{Tasks: []marathon.Task{}}
-	for _, av := range v.Apps {
-		for _, t := range tasksOf(av) {
-			if filter == nil || filter[t.State] {
-				out.Tasks = append(out.Tasks, t)
-			}
-		}
-	}
-	return out, nil
+	return tasksBody{apps: v.Apps, filter: statusFilter(r)}, nil
 }
 
 // appsOfPath returns the app, or with a trailing "*" segment the apps
@@ -154,11 +145,7 @@ func (s *server) getAppTasks(w http.ResponseWriter, r *http.Request) (any, error
 	if wantsText(r) {
 		return plainText(endpoints(apps)), nil
 	}
-	out := marathon.TaskList{Tasks: []marathon.Task{}}
-	for _, av := range apps {
-		out.Tasks = append(out.Tasks, tasksOf(av)...)
-	}
-	return out, nil
+	return tasksBody{apps: apps}, nil
 }
 
 // killOptions reads scale, wipe and force; scale and wipe exclude each
@@ -214,7 +201,7 @@ func (s *server) deleteAppTasks(w http.ResponseWriter, r *http.Request) (any, er
 	host, hasHost := r.URL.Query()["host"]
 	var ids []string
 	for _, in := range av.Instances {
-		if !isTask(in) {
+		if !isTask(&in) {
 			continue
 		}
 		if hasHost && host[0] != "*" && in.Hostname != host[0] {
@@ -244,7 +231,7 @@ func (s *server) deleteAppTask(w http.ResponseWriter, r *http.Request) (any, err
 	inst := marathon.InstanceIDOfTask(taskID)
 	var ids []string
 	for _, in := range av.Instances {
-		if in.ID == inst && isTask(in) {
+		if in.ID == inst && isTask(&in) {
 			ids = append(ids, in.TaskID)
 		}
 	}
@@ -278,7 +265,7 @@ func (s *server) deleteTasks(w http.ResponseWriter, r *http.Request) (any, error
 	byInstance := map[string]string{}
 	for _, av := range v.Apps {
 		for _, in := range av.Instances {
-			if isTask(in) {
+			if isTask(&in) {
 				byInstance[in.ID] = in.TaskID
 			}
 		}

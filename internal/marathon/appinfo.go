@@ -32,27 +32,10 @@ type appInfoExtra struct {
 	TasksStats            *TasksStats            `json:"tasksStats,omitempty"`
 }
 
-func (i AppInfo) extra() appInfoExtra {
-	return appInfoExtra{i.TasksStaged, i.TasksRunning, i.TasksHealthy, i.TasksUnhealthy, i.Deployments,
-		i.ReadinessCheckResults, i.Tasks, i.LastTaskFailure, i.TasksStats}
-}
-
 // MarshalJSON writes the app (App.MarshalJSON) followed by the runtime
-// fields.
+// fields (see AppendJSON).
 func (i AppInfo) MarshalJSON() ([]byte, error) {
-	app, err := i.App.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	x := i.extra()
-	if x.Deployments == nil {
-		x.Deployments = []DeploymentRef{}
-	}
-	extra, err := marshalPlain(x)
-	if err != nil {
-		return nil, err
-	}
-	return mergeObjects(app, extra)
+	return i.AppendJSON(nil, nil)
 }
 
 // UnmarshalJSON reads the app and the runtime fields (client side).

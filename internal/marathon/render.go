@@ -1,10 +1,5 @@
 package marathon
 
-import (
-	"bytes"
-	"errors"
-)
-
 // MarshalJSON emits the app as Stadion's /v2 API does: every canonical
 // field (collections as [] or {} rather than absent, as Marathon 1.10 and
 // older clients expect) plus the legacy fields old clients still read:
@@ -103,24 +98,4 @@ func (a App) withEmptyCollections() App {
 		a.Container = &c
 	}
 	return a
-}
-
-// mergeObjects concatenates the members of two JSON objects; members of
-// extra are appended after those of base.
-func mergeObjects(base, extra []byte) ([]byte, error) {
-	base, extra = bytes.TrimSpace(base), bytes.TrimSpace(extra)
-	if len(base) < 2 || base[0] != '{' || len(extra) < 2 || extra[0] != '{' {
-		return nil, errors.New("marathon: merge of non-objects")
-	}
-	inner := bytes.TrimSpace(extra[1 : len(extra)-1])
-	if len(inner) == 0 {
-		return base, nil
-	}
-	out := make([]byte, 0, len(base)+len(inner)+1)
-	out = append(out, base[:len(base)-1]...)
-	if len(bytes.TrimSpace(base[1:len(base)-1])) > 0 {
-		out = append(out, ',')
-	}
-	out = append(out, inner...)
-	return append(out, '}'), nil
 }

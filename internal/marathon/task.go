@@ -85,28 +85,9 @@ type LocalVolume struct {
 }
 
 // MarshalJSON omits the launch fields of inactive tasks and writes empty
-// lists as [].
+// lists as [] (see AppendJSON).
 func (t Task) MarshalJSON() ([]byte, error) {
-	type plain Task
-	p := plain(t)
-	if p.IPAddresses == nil {
-		p.IPAddresses = []IPAddr{}
-	}
-	if p.ServicePorts == nil {
-		p.ServicePorts = []uint32{}
-	}
-	if t.StagedAt.IsZero() {
-		return marshalPlain(struct {
-			plain
-			Ports     []uint32   `json:"ports,omitempty"`
-			StartedAt *Timestamp `json:"startedAt,omitempty"`
-			Version   *Timestamp `json:"version,omitempty"`
-		}{plain: p})
-	}
-	if p.Ports == nil {
-		p.Ports = []uint32{}
-	}
-	return marshalPlain(p)
+	return t.AppendJSON(nil), nil
 }
 
 // IsHealthy reports what Marathon's consumers read as healthy: results for

@@ -1,0 +1,178 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"weak"
+
+	"github.com/stadionhq/stadion/framework/scheduler"
+	"github.com/stadionhq/stadion/internal/marathon"
+)
+
+// The app and task endpoints (GET /v2/apps, /v2/apps/{id},
+// /v2/apps/{group}/*, /v2/tasks, /v2/apps/{id}/tasks) write their bodies
+// without encoding/json's reflection over AppInfo and Task, which
+// validated and compacted every nested MarshalJSON output again: each
+// app's definition comes from defCache, and the runtime fields and tasks
+// are appended by marathon.AppInfo.AppendJSON and Task.AppendJSON, into
+// one pooled buffer. The bytes are those encoding/json writes for the same
+// values (testdata/golden holds them).
+
+// jsonAppender is a handler result that appends its own JSON body; wrap
+// writes it as writeJSON writes other values.
+type jsonAppender interface {
+	appendJSON(dst []byte) ([]byte, error)
+}
+
+// bodyPool holds response buffers. A buffer of GET /v2/apps at 10,000
+// tasks is about 4 MB; sync.Pool drops buffers that stay unused over two
+// garbage collections, so an idle server does not keep them.
+var bodyPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBody is the largest buffer put back in bodyPool.
+const maxPooledBody = 64 << 20
+
+// writeAppended writes v's body with Content-Length, as writeJSON does.
+func writeAppended(w http.ResponseWriter, status int, v jsonAppender) {
+	bp := bodyPool.Get().(*[]byte)
+	b, err := v.appendJSON((*bp)[:0])
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, marathon.Message{Message: "encode response: " + err.Error()})
+		return
+	}
+	b = append(b, '\n')
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+	if cap(b) <= maxPooledBody {
+		*bp = b[:0]
+		bodyPool.Put(bp)
+	}
+}
+
+// appsBody is a body of app infos: {"apps": [...]}, {"*": [...]}, or with
+// one the single app {"app": {...}}.
+type appsBody struct {
+	s    *server
+	v    *scheduler.View
+	apps []*scheduler.AppView
+	e    appEmbed
+	// key is the member name; single writes apps[0] as an object.
+	key    string
+	single bool
+}
+
+func (b appsBody) appendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, '{')
+	dst = appendKey(dst, b.key)
+	if !b.single {
+		dst = append(dst, '[')
+	}
+	tb := taskBufPool.Get().(*taskBuf)
+	defer putTaskBuf(tb)
+	for i, av := range b.apps {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		def, err := b.s.defs.get(av)
+		if err != nil {
+			return nil, err
+		}
+		info := b.s.appInfoBuf(b.v, av, b.e, tb)
+		if dst, err = info.AppendJSON(dst, def); err != nil {
+			return nil, err
+		}
+	}
+	if !b.single {
+		dst = append(dst, ']')
+	}
+	return append(dst, '}'), nil
+}
+
+// appendKey appends "key": for the fixed member names of appsBody.
+func appendKey(dst []byte, key string) []byte {
+	dst = append(dst, '"')
+	dst = append(dst, key...)
+	return append(dst, '"', ':')
+}
+
+// tasksBody is a body of tasks, {"tasks": [...]}: those of apps whose
+// state is in filter, or all when filter is nil.
+type tasksBody struct {
+	apps   []*scheduler.AppView
+	filter map[marathon.TaskState]bool
+}
+
+func (b tasksBody) appendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, `{"tasks":[`...)
+	tb := taskBufPool.Get().(*taskBuf)
+	defer putTaskBuf(tb)
+	first := true
+	for _, av := range b.apps {
+		tasks := tb.tasksOf(av)
+		for i := range tasks {
+			if b.filter != nil && !b.filter[tasks[i].State] {
+				continue
+			}
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = tasks[i].AppendJSON(dst)
+		}
+	}
+	return append(dst, "]}"...), nil
+}
+
+// taskBufPool holds the task buffers of appsBody (their size follows the
+// largest app).
+var taskBufPool = sync.Pool{New: func() any { return new(taskBuf) }}
+
+func putTaskBuf(b *taskBuf) {
+	b.release()
+	taskBufPool.Put(b)
+}
+
+// defCache keeps each app's definition as App.MarshalJSON writes it, per
+// AppView: a View is immutable, so an AppView's definition never changes,
+// and apps that a new View shares with the previous one keep their bytes.
+// The keys are weak: the cache keeps no View alive, and entries of
+// collected AppViews are dropped as the cache grows.
+type defCache struct {
+	mu   sync.Mutex
+	defs map[weak.Pointer[scheduler.AppView]][]byte
+	// sweepAt is the size at which the next sweep of dead entries runs.
+	sweepAt int
+}
+
+// get returns av's definition JSON; the caller must not modify it.
+func (c *defCache) get(av *scheduler.AppView) ([]byte, error) {
+	key := weak.Make(av)
+	c.mu.Lock()
+	def, ok := c.defs[key]
+	c.mu.Unlock()
+	if ok {
+		return def, nil
+	}
+	def, err := av.App.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.defs == nil {
+		c.defs = map[weak.Pointer[scheduler.AppView]][]byte{}
+	}
+	if len(c.defs) >= c.sweepAt {
+		for k := range c.defs {
+			if k.Value() == nil {
+				delete(c.defs, k)
+			}
+		}
+		c.sweepAt = max(2*len(c.defs), 256)
+	}
+	c.defs[key] = def
+	return def, nil
+}

@@ -1,0 +1,89 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/stadionhq/stadion/framework/scheduler"
+	"github.com/stadionhq/stadion/internal/marathon"
+)
+
+func TestDefCache(t *testing.T) {
+	var c defCache
+	av := &scheduler.AppView{App: marathon.NewApp("/a")}
+	want, err := av.App.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d1, err := c.get(av)
+	if err != nil || !bytes.Equal(d1, want) {
+		t.Fatalf("get = %s, %v; want %s", d1, err, want)
+	}
+	if d2, _ := c.get(av); &d2[0] != &d1[0] {
+		t.Error("the second get encoded again")
+	}
+	// Another AppView of the same app (a new View) is encoded anew.
+	av2 := &scheduler.AppView{App: marathon.NewApp("/a")}
+	av2.App.Instances = 7
+	want2, _ := av2.App.MarshalJSON()
+	if d3, _ := c.get(av2); !bytes.Equal(d3, want2) {
+		t.Errorf("get(av2) = %s, want %s", d3, want2)
+	}
+	// Entries of collected AppViews go away as the cache grows.
+	for i := range 2000 {
+		c.get(&scheduler.AppView{App: marathon.NewApp(marathon.PathID(fmt.Sprintf("/x%d", i)))})
+		if i%100 == 0 {
+			runtime.GC()
+		}
+	}
+	c.mu.Lock()
+	n := len(c.defs)
+	c.mu.Unlock()
+	if n > 1000 {
+		t.Errorf("%d cached definitions after 2000 AppViews were dropped", n)
+	}
+	if d4, _ := c.get(av); &d4[0] != &d1[0] {
+		t.Error("a live AppView lost its definition")
+	}
+	runtime.KeepAlive(av)
+	runtime.KeepAlive(av2)
+}
+
+// TestRenderConcurrent renders the golden requests from many goroutines
+// (with -race: the shared definition cache and buffer pools).
+func TestRenderConcurrent(t *testing.T) {
+	h := newHarness(t)
+	seedRender(h)
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			for i := range 10 {
+				gl := renderGoldens[(g+i)%len(renderGoldens)]
+				want, err := os.ReadFile(filepath.Join("testdata", "golden", gl.name+".json"))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				req, _ := http.NewRequest("GET", h.srv.URL+gl.path, nil)
+				res, err := h.srv.Client().Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var b bytes.Buffer
+				b.ReadFrom(res.Body)
+				res.Body.Close()
+				if !bytes.Equal(b.Bytes(), want) {
+					t.Errorf("GET %s: body differs from the golden", gl.path)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
