@@ -91,10 +91,7 @@ type ActionStatus struct {
 // An action whose app is missing from in.Apps is a stop: the app is gone.
 func Next(in Input) Output {
 	d := in.Deployment
-	byApp := map[marathon.PathID][]state.Instance{}
-	for _, inst := range in.Instances {
-		byApp[inst.AppID] = append(byApp[inst.AppID], inst)
-	}
+	byApp := groupByApp(in.Instances)
 	first := max(d.CurrentStep, 1)
 	out := Output{Step: first}
 	for out.Step <= len(d.Steps) {
@@ -120,6 +117,31 @@ func Next(in Input) Output {
 	return out
 }
 
+// groupByApp groups instances by app, keeping their order. Instances that
+// come grouped already (each app's in one run, as the scheduler lists them)
+// are sub-sliced rather than copied: nothing here modifies them.
+func groupByApp(instances []state.Instance) map[marathon.PathID][]state.Instance {
+	byApp := map[marathon.PathID][]state.Instance{}
+	start := 0
+	for i := 1; i <= len(instances); i++ {
+		if i < len(instances) && instances[i].AppID == instances[start].AppID {
+			continue
+		}
+		id := instances[start].AppID
+		if _, seen := byApp[id]; seen {
+			// Not grouped: copy, in order.
+			byApp = map[marathon.PathID][]state.Instance{}
+			for _, inst := range instances {
+				byApp[inst.AppID] = append(byApp[inst.AppID], inst)
+			}
+			return byApp
+		}
+		byApp[id] = instances[start:i:i]
+		start = i
+	}
+	return byApp
+}
+
 // result is what one action asks for.
 type result struct {
 	status ActionStatus
@@ -142,7 +164,7 @@ func evaluate(a state.Action, apps map[marathon.PathID]marathon.App, insts []sta
 // scale brings the app to app.Instances instances, of whatever version.
 func scale(a state.Action, app marathon.App, insts []state.Instance, now time.Time) result {
 	r := result{status: ActionStatus{Action: a, Instances: app.Instances}}
-	var active []state.Instance
+	active := make([]state.Instance, 0, len(insts))
 	dying := 0
 	for _, inst := range insts {
 		switch {

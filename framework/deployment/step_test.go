@@ -625,3 +625,31 @@ func TestNextResume(t *testing.T) {
 	w.insts = stored.Instances
 	w.upgrade(2, 6)
 }
+
+func TestGroupByApp(t *testing.T) {
+	a1 := state.Instance{ID: "a.1", AppID: "/a"}
+	a2 := state.Instance{ID: "a.2", AppID: "/a"}
+	b1 := state.Instance{ID: "b.1", AppID: "/b"}
+	cases := []struct {
+		name string
+		in   []state.Instance
+		want map[marathon.PathID][]state.Instance
+	}{
+		{name: "none", in: nil, want: map[marathon.PathID][]state.Instance{}},
+		{name: "grouped", in: []state.Instance{a1, a2, b1}, want: map[marathon.PathID][]state.Instance{"/a": {a1, a2}, "/b": {b1}}},
+		{name: "interleaved", in: []state.Instance{a1, b1, a2}, want: map[marathon.PathID][]state.Instance{"/a": {a1, a2}, "/b": {b1}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := groupByApp(tc.in)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("groupByApp (-want +got):\n%s", diff)
+			}
+			for id, insts := range got {
+				if len(insts) != cap(insts) {
+					t.Errorf("%s: cap %d > len %d: an append would overwrite the next app", id, cap(insts), len(insts))
+				}
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/mesos"
+	"github.com/stadionhq/stadion/internal/state"
 )
 
 // Expected-resource helpers: what a task takes, as Fit copies it from the
@@ -348,5 +349,48 @@ func TestFitDeterministic(t *testing.T) {
 	}
 	if len(first.Launches) == 0 {
 		t.Fatal("nothing launched")
+	}
+}
+
+// TestRunningWithoutConstraints checks what the scheduler relies on to hand
+// Fit only the running instances of constrained apps: those of an app
+// without constraints change nothing, even when offers run out and the
+// app's later instances get the verdict of an earlier one.
+func TestRunningWithoutConstraints(t *testing.T) {
+	tests := []struct {
+		name   string
+		offers []mesos.Offer
+		apps   []marathon.App
+		max    int
+	}{
+		{
+			name:   "fits",
+			offers: []mesos.Offer{big("a"), big("b")},
+			apps:   []marathon.App{app(instances(3))},
+		},
+		{
+			name:   "offers full",
+			offers: []mesos.Offer{big("a"), big("b")},
+			apps:   []marathon.App{app(instances(5)), app(id("/b"), instances(2))},
+			max:    2,
+		},
+		{
+			name:   "insufficient resources",
+			offers: []mesos.Offer{offer(host("a"), cpus(0.1), mem(1024)), big("b")},
+			apps:   []marathon.App{app(instances(3), needCpus(1)), app(id("/b"), instances(2), needCpus(0.05))},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			alone := Fit(Request{Offers: tc.offers, Pending: pending(tc.apps...), MaxPerOffer: tc.max})
+			var live []state.Instance
+			for _, a := range tc.apps {
+				live = append(live, running(string(a.ID), on("a")), running(string(a.ID), on("b"), with("rack", "r1")))
+			}
+			withRunning := Fit(Request{Offers: tc.offers, Pending: pending(tc.apps...), Running: live, MaxPerOffer: tc.max})
+			if diff := cmp.Diff(alone, withRunning); diff != "" {
+				t.Errorf("Fit changed with running instances (-without +with):\n%s", diff)
+			}
+		})
 	}
 }

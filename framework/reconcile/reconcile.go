@@ -81,48 +81,95 @@ const (
 )
 
 // Compute returns the plan for in. It is pure: time comes from in.Now.
+// It is the merge of one ComputeApp per app id (of the apps and of the
+// instances), which lets a caller recompute only the apps that changed.
 func Compute(in Input) Plan {
-	if in.TaskLaunchTimeout <= 0 {
-		in.TaskLaunchTimeout = DefaultTaskLaunchTimeout
-	}
-	var p Plan
 	deploying := map[marathon.PathID]bool{}
 	for _, d := range in.Deployments {
 		for _, id := range d.AffectedApps() {
 			deploying[id] = true
 		}
 	}
-	launch := map[marathon.PathID][]string{}
-	active := map[marathon.PathID][]state.Instance{}
-
+	byApp := make(map[marathon.PathID][]state.Instance, len(in.Apps))
+	for id := range in.Apps {
+		byApp[id] = nil
+	}
 	for _, inst := range in.Instances {
-		app, known := in.Apps[inst.AppID]
+		byApp[inst.AppID] = append(byApp[inst.AppID], inst)
+	}
+	plans := make(map[marathon.PathID]Plan, len(byApp))
+	for id, insts := range byApp {
+		app, known := in.Apps[id]
+		plans[id] = ComputeApp(AppInput{
+			AppID: id, App: app, Known: known, Instances: insts, Deploying: deploying[id],
+			Backoff: in.Backoffs[id], Now: in.Now, TaskLaunchTimeout: in.TaskLaunchTimeout,
+		})
+	}
+	return Merge(plans)
+}
+
+// AppInput is what ComputeApp looks at: one app id and its instances.
+type AppInput struct {
+	AppID marathon.PathID
+	// App is the current definition; Known is false when the app is gone
+	// (its instances are then decommissioned).
+	App   marathon.App
+	Known bool
+	// Instances are the instances of AppID, in any order.
+	Instances []state.Instance
+	// Deploying says a running deployment affects the app: its instance
+	// count is the deployment's to change.
+	Deploying bool
+	Backoff   Backoff
+	Now       time.Time
+	// TaskLaunchTimeout as in Input; default DefaultTaskLaunchTimeout.
+	TaskLaunchTimeout time.Duration
+}
+
+// ComputeApp returns the plan for one app id, its lists sorted as
+// Compute's (Launch by instance id). It is pure, and its plan changes by
+// the clock alone only at its Wake: until then, equal inputs give an equal
+// plan.
+func ComputeApp(in AppInput) Plan {
+	if in.TaskLaunchTimeout <= 0 {
+		in.TaskLaunchTimeout = DefaultTaskLaunchTimeout
+	}
+	var p Plan
+	active := 0
+	isActive := func(inst *state.Instance) bool {
+		return in.Known && inst.Goal == state.GoalRunning && countsAsActive(inst, &in.App, in.Now)
+	}
+	for i := range in.Instances {
+		inst := &in.Instances[i]
 		switch {
 		case inst.Goal != state.GoalRunning:
-			p.retire(inst)
-		case !known:
+			p.retire(*inst)
+		case !in.Known:
 			p.Decommission = append(p.Decommission, inst.ID)
-			p.retire(inst)
+			p.retire(*inst)
 		default:
-			p.keep(inst, app, in, launch)
-			if countsAsActive(inst, app, in.Now) {
-				active[inst.AppID] = append(active[inst.AppID], inst)
-			}
+			p.keep(inst, &in)
+		}
+		if isActive(inst) {
+			active++
 		}
 	}
-
-	for id, app := range in.Apps {
-		if deploying[id] {
-			continue
-		}
-		live := active[id]
+	if in.Known && !in.Deploying {
+		app := in.App
 		switch {
-		case len(live) < app.Instances:
-			for range app.Instances - len(live) {
-				p.Create = append(p.Create, NewInstance{AppID: id, Version: app.Version})
+		case active < app.Instances:
+			for range app.Instances - active {
+				p.Create = append(p.Create, NewInstance{AppID: in.AppID, Version: app.Version})
 			}
-		case len(live) > app.Instances:
-			for _, victim := range Victims(live, app.KillSelection, len(live)-app.Instances) {
+		case active > app.Instances:
+			// Only a surplus needs the active instances themselves.
+			live := make([]state.Instance, 0, active)
+			for i := range in.Instances {
+				if isActive(&in.Instances[i]) {
+					live = append(live, in.Instances[i])
+				}
+			}
+			for _, victim := range Victims(live, app.KillSelection, active-app.Instances) {
 				p.Decommission = append(p.Decommission, victim.ID)
 				if hasLiveTask(victim) {
 					p.Kill = append(p.Kill, Kill{InstanceID: victim.ID, TaskID: victim.TaskID, AgentID: victim.AgentID, Reason: ReasonOverCapacity})
@@ -130,15 +177,43 @@ func Compute(in Input) Plan {
 			}
 		}
 	}
+	slices.Sort(p.Launch)
+	p.sort()
+	return p
+}
 
+// Merge combines the plans of distinct app ids (ComputeApp's) into one, as
+// Compute returns it: Launch interleaved across apps in id order, the other
+// lists sorted, Wake the earliest.
+func Merge(plans map[marathon.PathID]Plan) Plan {
+	var p Plan
+	launch := make(map[marathon.PathID][]string, len(plans))
+	for id, ap := range plans {
+		if len(ap.Launch) > 0 {
+			launch[id] = ap.Launch
+		}
+		p.Delayed = append(p.Delayed, ap.Delayed...)
+		p.Kill = append(p.Kill, ap.Kill...)
+		p.Create = append(p.Create, ap.Create...)
+		p.Decommission = append(p.Decommission, ap.Decommission...)
+		p.Expunge = append(p.Expunge, ap.Expunge...)
+		if !ap.Wake.IsZero() {
+			p.wake(ap.Wake)
+		}
+	}
 	p.Launch = interleave(launch)
+	p.sort()
+	return p
+}
+
+// sort orders every list but Launch.
+func (p *Plan) sort() {
 	slices.Sort(p.Delayed)
 	slices.SortFunc(p.Kill, func(a, b Kill) int { return cmp.Compare(a.InstanceID, b.InstanceID) })
 	slices.SortFunc(p.Create, func(a, b NewInstance) int { return cmp.Compare(a.AppID, b.AppID) })
 	slices.Sort(p.Decommission)
 	p.Decommission = slices.Compact(p.Decommission)
 	slices.Sort(p.Expunge)
-	return p
 }
 
 // retire handles an instance that must go: kill its task, forget it once
@@ -161,16 +236,16 @@ func killReason(inst state.Instance) string {
 }
 
 // keep handles an instance that should run.
-func (p *Plan) keep(inst state.Instance, app marathon.App, in Input, launch map[marathon.PathID][]string) {
+func (p *Plan) keep(inst *state.Instance, in *AppInput) {
 	switch {
-	case needsTask(inst):
-		b := in.Backoffs[inst.AppID]
+	case needsTask(*inst):
+		b := in.Backoff
 		if b.Until.After(in.Now) {
 			p.Delayed = append(p.Delayed, inst.ID)
 			p.wake(b.Until)
 			return
 		}
-		launch[inst.AppID] = append(launch[inst.AppID], inst.ID)
+		p.Launch = append(p.Launch, inst.ID)
 	case inst.State == mesos.TaskStaging || inst.State == mesos.TaskStarting:
 		deadline := inst.LaunchedAt.Add(in.TaskLaunchTimeout)
 		if !inst.LaunchedAt.IsZero() && !in.Now.Before(deadline) {
@@ -178,8 +253,8 @@ func (p *Plan) keep(inst state.Instance, app marathon.App, in Input, launch map[
 			return
 		}
 		p.wake(deadline)
-	case isUnreachable(inst):
-		s := app.UnreachableStrategy
+	case isUnreachable(*inst):
+		s := in.App.UnreachableStrategy
 		if s.Disabled || inst.UnreachableSince.IsZero() {
 			return
 		}
@@ -221,8 +296,8 @@ func hasLiveTask(inst state.Instance) bool {
 // countsAsActive reports whether a Running instance fills a slot of its
 // app: an unreachable one stops counting once the app's inactiveAfter has
 // passed, so that a replacement is created.
-func countsAsActive(inst state.Instance, app marathon.App, now time.Time) bool {
-	if !isUnreachable(inst) {
+func countsAsActive(inst *state.Instance, app *marathon.App, now time.Time) bool {
+	if !isUnreachable(*inst) {
 		return true
 	}
 	s := app.UnreachableStrategy
@@ -232,13 +307,13 @@ func countsAsActive(inst state.Instance, app marathon.App, now time.Time) bool {
 	return now.Before(inst.UnreachableSince.Add(time.Duration(s.InactiveAfterSeconds) * time.Second))
 }
 
-// interleave takes one instance of each app in turn, apps in id order.
+// interleave takes one instance of each app in turn, apps in id order;
+// each app's list is sorted already.
 func interleave(byApp map[marathon.PathID][]string) []string {
 	ids := make([]marathon.PathID, 0, len(byApp))
 	total := 0
 	for id, insts := range byApp {
 		ids = append(ids, id)
-		slices.Sort(insts)
 		total += len(insts)
 	}
 	slices.Sort(ids)

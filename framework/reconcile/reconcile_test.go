@@ -279,3 +279,76 @@ func TestVictims(t *testing.T) {
 		})
 	}
 }
+
+// TestComputeAppUntilWake checks what the scheduler relies on to reuse an
+// app's plan: with equal inputs, ComputeApp's plan stays the same until its
+// Wake, and Compute is the Merge of the apps' plans.
+func TestComputeAppUntilWake(t *testing.T) {
+	cases := []struct {
+		name  string
+		in    AppInput
+		wakes bool // the plan changes at Wake
+	}{
+		{
+			name: "launch timeout",
+			in: AppInput{AppID: "/a", App: app("/a", instances(1)), Known: true,
+				Instances: []state.Instance{inst("a.1", "/a", task(mesos.TaskStaging), launchedAt(t0.Add(-time.Minute)))}},
+			wakes: true,
+		},
+		{
+			name: "backoff",
+			in: AppInput{AppID: "/a", App: app("/a", instances(2)), Known: true,
+				Instances: []state.Instance{inst("a.1", "/a"), inst("a.2", "/a", task(mesos.TaskRunning))},
+				Backoff:   Backoff{Delay: time.Minute, Until: t0.Add(time.Minute)}},
+			wakes: true,
+		},
+		{
+			name: "unreachable becomes inactive, then expunged",
+			in: AppInput{AppID: "/a", App: app("/a", instances(1), unreachable(60, 600)), Known: true,
+				Instances: []state.Instance{inst("a.1", "/a", task(mesos.TaskUnreachable), unreachableSince(t0.Add(-30*time.Second)))}},
+			wakes: true,
+		},
+		{
+			name: "nothing pending",
+			in: AppInput{AppID: "/a", App: app("/a", instances(1)), Known: true,
+				Instances: []state.Instance{inst("a.1", "/a", task(mesos.TaskRunning))}},
+		},
+		{
+			name: "removed app",
+			in:   AppInput{AppID: "/gone", Instances: []state.Instance{inst("g.1", "/gone", task(mesos.TaskRunning))}},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.in
+			in.Now = t0
+			first := ComputeApp(in)
+			if tc.wakes != !first.Wake.IsZero() {
+				t.Fatalf("Wake = %v, want set: %v", first.Wake, tc.wakes)
+			}
+			later := t0.Add(time.Hour)
+			if tc.wakes {
+				later = first.Wake.Add(-time.Nanosecond)
+			}
+			in.Now = later
+			if diff := cmp.Diff(first, ComputeApp(in), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("plan changed before Wake (-first +later):\n%s", diff)
+			}
+			if tc.wakes {
+				in.Now = first.Wake
+				if cmp.Equal(first, ComputeApp(in), cmpopts.EquateEmpty()) {
+					t.Errorf("plan unchanged at Wake %v", first.Wake)
+				}
+			}
+			apps := map[marathon.PathID]marathon.App{}
+			if in.Known {
+				apps[in.AppID] = in.App
+			}
+			in.Now = t0
+			whole := Compute(Input{Apps: apps, Instances: in.Instances, Backoffs: map[marathon.PathID]Backoff{in.AppID: in.Backoff}, Now: t0})
+			if diff := cmp.Diff(whole, Merge(map[marathon.PathID]Plan{in.AppID: ComputeApp(in)}), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Compute differs from Merge of ComputeApp (-Compute +Merge):\n%s", diff)
+			}
+		})
+	}
+}

@@ -88,10 +88,12 @@ func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOption
 		st.apps[appID] = app
 		st.change.PutApps = append(st.change.PutApps, app)
 		delete(st.backoffs, appID)
+		st.touch(appID)
 	}
 	for _, appID := range remove {
 		delete(st.apps, appID)
 		delete(st.backoffs, appID)
+		st.touch(appID)
 		st.change.DeleteApps = append(st.change.DeleteApps, appID)
 		s.cfg.Events.Publish(marathon.AppTerminatedEvent{AppID: appID, EventMeta: marathon.Meta(marathon.EventAppTerminated, now)})
 	}
@@ -264,6 +266,7 @@ func (s *Scheduler) ResetDelay(ctx context.Context, appID marathon.PathID) error
 			return
 		}
 		delete(s.st.backoffs, appID)
+		s.st.touch(appID)
 		s.st.dirty = true
 	})
 	if doErr != nil {

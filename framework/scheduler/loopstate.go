@@ -18,10 +18,25 @@ type loopState struct {
 	subscribed  bool
 	suppressed  bool
 
-	apps        map[marathon.PathID]marathon.App
-	groups      map[marathon.PathID]state.Group
-	instances   map[string]*state.Instance
-	byTask      map[string]string // task id → instance id
+	apps      map[marathon.PathID]marathon.App
+	groups    map[marathon.PathID]state.Group
+	instances map[string]*state.Instance
+	byTask    map[string]string // task id → instance id
+	// byApp indexes instances by app id, sorted by instance id; an app id
+	// without instances has no entry. gen[app] changes with every change of the app's
+	// instances, definition or backoff (touch), so that a pass redoes
+	// only the work of the apps that changed: snapshots, plans (see
+	// bench/README.md, "Where the time goes").
+	byApp  map[marathon.PathID][]*state.Instance // sorted by id
+	gen    map[marathon.PathID]uint64
+	genSeq uint64
+	snaps  map[marathon.PathID]snapshot
+	plans  map[marathon.PathID]planMemo
+	// steady remembers the deployments whose last Next changed nothing,
+	// with the generations it saw.
+	steady map[string]deploymentMemo
+	// depViews are the published views of the running deployments.
+	depViews    map[*state.Deployment]deploymentViewMemo
 	deployments map[string]*state.Deployment
 	offers      map[string]mesos.Offer
 	backoffs    map[marathon.PathID]reconcile.Backoff
@@ -61,6 +76,12 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 		groups:       make(map[marathon.PathID]state.Group, len(snap.Groups)),
 		instances:    make(map[string]*state.Instance, len(snap.Instances)),
 		byTask:       make(map[string]string, len(snap.Instances)),
+		byApp:        map[marathon.PathID][]*state.Instance{},
+		gen:          map[marathon.PathID]uint64{},
+		snaps:        map[marathon.PathID]snapshot{},
+		plans:        map[marathon.PathID]planMemo{},
+		steady:       map[string]deploymentMemo{},
+		depViews:     map[*state.Deployment]deploymentViewMemo{},
 		deployments:  make(map[string]*state.Deployment, len(snap.Deployments)),
 		offers:       map[string]mesos.Offer{},
 		backoffs:     map[marathon.PathID]reconcile.Backoff{},
@@ -79,7 +100,7 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 	}
 	for i := range snap.Instances {
 		inst := snap.Instances[i]
-		st.instances[inst.ID] = &inst
+		st.addInstance(&inst)
 		if inst.TaskID != "" {
 			st.byTask[inst.TaskID] = inst.ID
 		}
@@ -94,10 +115,26 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 	return st
 }
 
+// touch records that an app's instances, definition or backoff changed.
+func (st *loopState) touch(id marathon.PathID) {
+	st.genSeq++
+	st.gen[id] = st.genSeq
+}
+
+// addInstance indexes a new instance (not yet stored: see putInstance).
+func (st *loopState) addInstance(inst *state.Instance) {
+	st.instances[inst.ID] = inst
+	list := st.byApp[inst.AppID]
+	i, _ := slices.BinarySearchFunc(list, inst.ID, byID)
+	st.byApp[inst.AppID] = slices.Insert(list, i, inst)
+	st.touch(inst.AppID)
+}
+
 // putInstance records inst as changed: stored with the pass, and shown.
 func (st *loopState) putInstance(inst *state.Instance) {
 	st.change.PutInstances = append(st.change.PutInstances, *inst)
 	st.dirty = true
+	st.touch(inst.AppID)
 }
 
 // expunge forgets an instance.
@@ -107,6 +144,16 @@ func (st *loopState) expunge(id string) {
 		return
 	}
 	delete(st.instances, id)
+	list := st.byApp[inst.AppID]
+	if i, found := slices.BinarySearchFunc(list, id, byID); found {
+		list = slices.Delete(list, i, i+1)
+	}
+	if len(list) == 0 {
+		delete(st.byApp, inst.AppID)
+	} else {
+		st.byApp[inst.AppID] = list
+	}
+	st.touch(inst.AppID)
 	if inst.TaskID != "" {
 		delete(st.byTask, inst.TaskID)
 		delete(st.kills, inst.TaskID)
@@ -153,15 +200,50 @@ func (st *loopState) sortedDeployments() []*state.Deployment {
 	return ds
 }
 
-// instanceList returns copies of every instance, sorted by id. It sorts
-// the pointers and copies once: swapping the large structs themselves made
-// the sort most of a pass's CPU at 10,000 instances (bench/README.md).
-func (st *loopState) instanceList() []state.Instance {
-	ptrs := slices.Collect(maps.Values(st.instances))
-	slices.SortFunc(ptrs, func(a, b *state.Instance) int { return cmp.Compare(a.ID, b.ID) })
+// snapshot is an immutable copy of one app's instances at a generation.
+type snapshot struct {
+	gen       uint64
+	instances []state.Instance
+}
+
+// instancesOf returns copies of an app's instances, sorted by id; nil when
+// it has none. The slice is shared (with the pure cores and the published
+// Views) and never modified: a change of the app makes a new one. Its
+// HostPorts and IPAddresses are copies too; Attributes and Healthy/Ready
+// are replaced, never modified, by the loop.
+func (st *loopState) instancesOf(id marathon.PathID) []state.Instance {
+	g := st.gen[id]
+	if s, ok := st.snaps[id]; ok && s.gen == g {
+		return s.instances
+	}
+	ptrs := st.byApp[id]
+	if len(ptrs) == 0 {
+		delete(st.snaps, id)
+		return nil
+	}
 	out := make([]state.Instance, len(ptrs))
 	for i, inst := range ptrs {
 		out[i] = *inst
+		out[i].HostPorts = slices.Clone(inst.HostPorts)
+		out[i].IPAddresses = slices.Clone(inst.IPAddresses)
 	}
+	st.snaps[id] = snapshot{gen: g, instances: out}
 	return out
+}
+
+func byID(inst *state.Instance, id string) int { return cmp.Compare(inst.ID, id) }
+
+// appIDs lists the ids of the current apps and of the apps that still have
+// instances, unsorted.
+func (st *loopState) appIDs() []marathon.PathID {
+	ids := make([]marathon.PathID, 0, len(st.apps)+len(st.byApp))
+	for id := range st.apps {
+		ids = append(ids, id)
+	}
+	for id := range st.byApp {
+		if _, ok := st.apps[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }

@@ -21,14 +21,7 @@ func (s *Scheduler) pass(ctx context.Context) time.Time {
 	st := s.st
 	now := s.cfg.Now()
 
-	plan := reconcile.Compute(reconcile.Input{
-		Apps:              st.apps,
-		Instances:         st.instanceList(),
-		Deployments:       derefDeployments(st.sortedDeployments()),
-		Backoffs:          st.backoffs,
-		Now:               now,
-		TaskLaunchTimeout: s.cfg.TaskLaunchTimeout,
-	})
+	plan := s.computePlan(now)
 	wake := plan.Wake
 
 	for _, id := range plan.Decommission {
@@ -63,10 +56,53 @@ func (s *Scheduler) pass(ctx context.Context) time.Time {
 	return wake
 }
 
+// planMemo is an app's last plan and what it was computed from.
+type planMemo struct {
+	gen       uint64
+	deploying bool
+	plan      reconcile.Plan
+}
+
+// computePlan is reconcile.Compute over the loop's state, computed per app
+// (reconcile.ComputeApp) and merged. An app's plan is computed again only
+// when its generation or deployment status changed or its Wake came:
+// ComputeApp promises the same plan until then. At 10,000 instances,
+// copying and sorting every instance for Compute on every pass was a large
+// part of a pass (bench/README.md).
+func (s *Scheduler) computePlan(now time.Time) reconcile.Plan {
+	st := s.st
+	deploying := map[marathon.PathID]bool{}
+	for _, d := range st.deployments {
+		for _, id := range d.AffectedApps() {
+			deploying[id] = true
+		}
+	}
+	ids := st.appIDs()
+	plans := make(map[marathon.PathID]reconcile.Plan, len(ids))
+	for _, id := range ids {
+		m, ok := st.plans[id]
+		if !ok || m.gen != st.gen[id] || m.deploying != deploying[id] || (!m.plan.Wake.IsZero() && !now.Before(m.plan.Wake)) {
+			app, known := st.apps[id]
+			m = planMemo{gen: st.gen[id], deploying: deploying[id], plan: reconcile.ComputeApp(reconcile.AppInput{
+				AppID: id, App: app, Known: known, Instances: st.instancesOf(id), Deploying: deploying[id],
+				Backoff: st.backoffs[id], Now: now, TaskLaunchTimeout: s.cfg.TaskLaunchTimeout,
+			})}
+			st.plans[id] = m
+		}
+		plans[id] = m.plan
+	}
+	for id := range st.plans {
+		if _, ok := plans[id]; !ok {
+			delete(st.plans, id)
+		}
+	}
+	return reconcile.Merge(plans)
+}
+
 // createInstance adds a new instance of an app, waiting for an offer.
 func (s *Scheduler) createInstance(appID marathon.PathID, version marathon.Timestamp, now time.Time) {
 	inst := &state.Instance{ID: marathon.NewInstanceID(appID), AppID: appID, AppVersion: version, Goal: state.GoalRunning}
-	s.st.instances[inst.ID] = inst
+	s.st.addInstance(inst)
 	s.st.fresh = append(s.st.fresh, inst.ID)
 	s.st.waitingSince[inst.ID] = now
 	s.st.putInstance(inst)
@@ -102,24 +138,31 @@ func (s *Scheduler) nextKillRetry(now time.Time) time.Time {
 // advanceDeployments runs each deployment's current step once.
 func (s *Scheduler) advanceDeployments(now time.Time) {
 	st := s.st
-	// Group the instances by app once per pass, and again only after a
-	// deployment changed them, and give each deployment only its apps'
-	// instances: Next looks at no others. Listing every instance for every
-	// deployment cost O(deployments × instances) a pass, most of the loop's
-	// CPU with 100 deployments of 100 instances (bench/README.md).
-	var byApp map[marathon.PathID][]state.Instance
-	for _, d := range st.sortedDeployments() {
-		if byApp == nil {
-			byApp = instancesByApp(st.instanceList())
+	// Each deployment gets only its apps' instances (Next looks at no
+	// others), from the per-app snapshots; one whose last Next changed
+	// nothing is skipped while its apps stay the same (deploymentMemo).
+	// Listing every instance for every deployment cost O(deployments ×
+	// instances) a pass (bench/README.md).
+	for id := range st.steady {
+		if _, ok := st.deployments[id]; !ok {
+			delete(st.steady, id)
 		}
+	}
+	for _, d := range st.sortedDeployments() {
+		apps := d.AffectedApps()
+		if m, ok := st.steady[d.ID]; ok && m.valid(d, apps, st) {
+			continue
+		}
+		delete(st.steady, d.ID)
+		insts := st.instancesOfApps(apps)
 		out := deployment.Next(deployment.Input{
 			Deployment: *d,
 			Apps:       st.apps,
-			Instances:  instancesOf(*d, byApp),
+			Instances:  insts,
 			Now:        now,
 		})
-		if len(out.Create) > 0 || len(out.Kill) > 0 {
-			byApp = nil
+		if len(out.Create) == 0 && len(out.Kill) == 0 && !out.Done && out.Step == d.CurrentStep && !clockBound(insts) {
+			st.steady[d.ID] = newDeploymentMemo(d, apps, st)
 		}
 		for _, n := range out.Create {
 			s.createInstance(n.AppID, n.Version, now)
@@ -161,26 +204,55 @@ func (s *Scheduler) advanceDeployments(now time.Time) {
 	}
 }
 
-// instancesByApp groups instances by app, keeping their order.
-func instancesByApp(instances []state.Instance) map[marathon.PathID][]state.Instance {
-	byApp := map[marathon.PathID][]state.Instance{}
-	for _, inst := range instances {
-		byApp[inst.AppID] = append(byApp[inst.AppID], inst)
-	}
-	return byApp
+// deploymentMemo records that deployment.Next changed nothing for a
+// deployment at a step, with the generations of its apps. Next is pure and
+// looks only at the deployment, its apps and their instances, and at the
+// clock only for unreachable instances (clockBound): while none of these
+// changed, it would change nothing again.
+type deploymentMemo struct {
+	step int
+	gens []uint64
 }
 
-// instancesOf lists the instances of the apps that d's actions name.
-func instancesOf(d state.Deployment, byApp map[marathon.PathID][]state.Instance) []state.Instance {
-	var out []state.Instance
-	seen := map[marathon.PathID]bool{}
-	for _, step := range d.Steps {
-		for _, a := range step.Actions {
-			if !seen[a.AppID] {
-				seen[a.AppID] = true
-				out = append(out, byApp[a.AppID]...)
-			}
+func newDeploymentMemo(d *state.Deployment, apps []marathon.PathID, st *loopState) deploymentMemo {
+	m := deploymentMemo{step: d.CurrentStep, gens: make([]uint64, len(apps))}
+	for i, id := range apps {
+		m.gens[i] = st.gen[id]
+	}
+	return m
+}
+
+func (m deploymentMemo) valid(d *state.Deployment, apps []marathon.PathID, st *loopState) bool {
+	if m.step != d.CurrentStep || len(m.gens) != len(apps) {
+		return false
+	}
+	for i, id := range apps {
+		if st.gen[id] != m.gens[i] {
+			return false
 		}
+	}
+	return true
+}
+
+// clockBound reports whether an instance is unreachable: whether it fills
+// its app's slot depends on the time.
+func clockBound(insts []state.Instance) bool {
+	for _, inst := range insts {
+		if inst.State == mesos.TaskUnreachable || inst.State == mesos.TaskLost {
+			return true
+		}
+	}
+	return false
+}
+
+// instancesOfApps lists the instances of apps, app after app.
+func (st *loopState) instancesOfApps(apps []marathon.PathID) []state.Instance {
+	if len(apps) == 1 {
+		return st.instancesOf(apps[0])
+	}
+	var out []state.Instance
+	for _, id := range apps {
+		out = append(out, st.instancesOf(id)...)
 	}
 	return out
 }
@@ -207,7 +279,7 @@ func (s *Scheduler) launch(ids []string, now time.Time) {
 	res := placement.Fit(placement.Request{
 		Offers:      offers,
 		Pending:     pending,
-		Running:     st.instanceList(),
+		Running:     st.placed(pending),
 		MaxPerOffer: s.cfg.MaxInstancesPerOffer,
 	})
 	s.recordUnplaced(res, pending, len(offers))
@@ -236,6 +308,7 @@ func (s *Scheduler) launch(ids []string, now time.Time) {
 			s.log.Error("cannot build task", "app_id", app.ID, "instance_id", inst.ID, "error", err)
 			inst.Incarnation--
 			inst.TaskID, inst.State = "", ""
+			st.touch(inst.AppID)
 			continue
 		}
 		st.byTask[inst.TaskID] = inst.ID
@@ -265,6 +338,27 @@ func (s *Scheduler) launch(ids []string, now time.Time) {
 	}
 	// Something still waits: refuse these offers only briefly.
 	s.declineAll(unused, 5*time.Second)
+}
+
+// placed lists what placement.Fit needs of the running instances: those of
+// the pending instances' apps that have constraints. Fit looks only at the
+// instances of the apps it places, and only through their constraints
+// (counts per field value, and whether there are any); for an app without
+// constraints they change no decision.
+func (st *loopState) placed(pending []placement.Pending) []state.Instance {
+	var out []state.Instance
+	seen := map[marathon.PathID]bool{}
+	for _, p := range pending {
+		id := p.Instance.AppID
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if len(p.App.Constraints) > 0 {
+			out = append(out, st.instancesOf(id)...)
+		}
+	}
+	return out
 }
 
 // waiting lists the instances that need a task now: the plan's, then those

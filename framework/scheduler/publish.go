@@ -10,33 +10,38 @@ import (
 )
 
 // publish builds a new View from the loop's state and makes it current.
-// Everything in it is copied: the loop goes on changing its own state.
+// Nothing in it is shared with what the loop goes on changing: the apps'
+// instance lists are the loop's immutable per-app snapshots (instancesOf),
+// shared with the previous View while the app does not change, so that a
+// publish copies only the instances of the apps that changed.
 func (s *Scheduler) publish() {
 	st := s.st
 	st.seq++
 	st.dirty = false
 	now := s.cfg.Now()
 
-	byApp := map[marathon.PathID][]state.Instance{}
-	for _, inst := range st.instances {
-		c := *inst
-		c.HostPorts = slices.Clone(inst.HostPorts)
-		c.IPAddresses = slices.Clone(inst.IPAddresses)
-		byApp[inst.AppID] = append(byApp[inst.AppID], c)
+	// The apps with an instance waiting for a task: only they have a queue.
+	waits := map[marathon.PathID]bool{}
+	for id := range st.waitingSince {
+		if inst := st.instances[id]; inst != nil && inst.Goal == state.GoalRunning {
+			waits[inst.AppID] = true
+		}
 	}
 	deps := st.sortedDeployments()
 	depsByApp := map[marathon.PathID][]string{}
 	views := make([]DeploymentView, 0, len(deps))
+	live := make(map[*state.Deployment]bool, len(deps))
 	for _, d := range deps {
-		dv := DeploymentView{Deployment: cloneDeployment(*d)}
-		if i := max(d.CurrentStep, 1) - 1; i < len(d.Steps) {
-			for _, a := range d.Steps[i].Actions {
-				dv.CurrentActions = append(dv.CurrentActions, ActionView{Action: a})
-			}
-		}
-		views = append(views, dv)
+		live[d] = true
+		views = append(views, st.deploymentView(d))
 		for _, id := range d.AffectedApps() {
 			depsByApp[id] = append(depsByApp[id], d.ID)
+		}
+	}
+
+	for d := range st.depViews {
+		if !live[d] {
+			delete(st.depViews, d)
 		}
 	}
 
@@ -44,14 +49,15 @@ func (s *Scheduler) publish() {
 	ids := slices.Sorted(maps.Keys(st.apps))
 	v.Apps = make([]*AppView, 0, len(ids))
 	for _, id := range ids {
-		insts := byApp[id]
-		slices.SortFunc(insts, func(a, b state.Instance) int { return cmp.Compare(a.ID, b.ID) })
+		insts := st.instancesOf(id)
 		av := &AppView{App: st.apps[id], Instances: insts, Deployments: depsByApp[id]}
 		if f := st.lastFailure[id]; f != nil {
 			c := *f
 			av.LastTaskFailure = &c
 		}
-		av.Queue = s.queueOf(id, insts)
+		if waits[id] {
+			av.Queue = s.queueOf(id, insts)
+		}
 		v.Apps = append(v.Apps, av)
 	}
 	for _, g := range st.groups {
@@ -85,6 +91,28 @@ func (s *Scheduler) queueOf(id marathon.PathID, insts []state.Instance) *QueueVi
 		q.ProcessedOffers, q.UnusedOffers = o.processed, o.unused
 	}
 	return &q
+}
+
+// deploymentView returns the view of a running deployment: a copy, made
+// again only when its current step moved (the loop changes nothing else of
+// a running deployment). Its slices and maps are shared by the Views.
+func (st *loopState) deploymentView(d *state.Deployment) DeploymentView {
+	if c, ok := st.depViews[d]; ok && c.step == d.CurrentStep {
+		return c.view
+	}
+	dv := DeploymentView{Deployment: cloneDeployment(*d)}
+	if i := max(d.CurrentStep, 1) - 1; i < len(d.Steps) {
+		for _, a := range d.Steps[i].Actions {
+			dv.CurrentActions = append(dv.CurrentActions, ActionView{Action: a})
+		}
+	}
+	st.depViews[d] = deploymentViewMemo{step: d.CurrentStep, view: dv}
+	return dv
+}
+
+type deploymentViewMemo struct {
+	step int
+	view DeploymentView
 }
 
 func cloneDeployment(d state.Deployment) state.Deployment {

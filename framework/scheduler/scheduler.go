@@ -198,6 +198,11 @@ func (s *Scheduler) loop(ctx context.Context, events <-chan mesos.Event, mesosDo
 	defer wake.Stop()
 	reconcileTick := time.NewTimer(s.cfg.ReconciliationInitialDelay)
 	defer reconcileTick.Stop()
+	// due holds a pass back until minPassInterval after the previous one.
+	due := time.NewTimer(time.Hour)
+	defer due.Stop()
+	var lastPass time.Time
+	held := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -212,6 +217,8 @@ func (s *Scheduler) loop(ctx context.Context, events <-chan mesos.Event, mesosDo
 		case cmd := <-s.commands:
 			cmd(ctx, s)
 		case <-wake.C:
+		case <-due.C:
+			held = false
 		case <-reconcileTick.C:
 			s.reconcileTasks(ctx, false)
 			reconcileTick.Reset(s.cfg.ReconciliationInterval)
@@ -219,10 +226,30 @@ func (s *Scheduler) loop(ctx context.Context, events <-chan mesos.Event, mesosDo
 		// Take whatever else is ready before acting, so that a burst of
 		// events costs one pass.
 		s.drain(ctx, events)
+		if wait := minPassInterval - time.Since(lastPass); wait > 0 {
+			if !held {
+				held = true
+				due.Reset(wait)
+			}
+			continue
+		}
+		if held {
+			held = false
+			due.Stop()
+		}
+		lastPass = time.Now()
 		next := s.pass(ctx)
 		resetTimer(wake, next, s.cfg.Now())
 	}
 }
+
+// minPassInterval spaces passes: inputs that come sooner after a pass wait
+// for the next one, a few milliseconds later. Status updates arrive one by
+// one during large launches, and every pass costs a store commit and a
+// look at every app that changed; a pass per update or two was most of the
+// scheduler's CPU (bench/README.md). A command answers from its own work
+// (do publishes it); only what the pass does after it waits.
+const minPassInterval = 5 * time.Millisecond
 
 // drain handles every event and command already waiting, up to a bound.
 func (s *Scheduler) drain(ctx context.Context, events <-chan mesos.Event) {
