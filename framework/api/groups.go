@@ -200,6 +200,7 @@ func (s *server) createGroup(w http.ResponseWriter, r *http.Request) (any, error
 		return nil, marathon.GroupExists(g.ID)
 	}
 	apps := g.AllApps()
+	opts.Groups = groupSettings(g)
 	res, err := s.backend.Deploy(r.Context(), func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
 		if _, ok := current[g.ID]; ok || len(below(current, g.ID)) > 0 {
 			return nil, nil, marathon.GroupExists(g.ID)
@@ -245,6 +246,13 @@ func (s *server) putGroup(w http.ResponseWriter, r *http.Request) (any, error) {
 		change, err = scaleGroup(id, *u.ScaleBy)
 	default:
 		change, err = s.applyGroup(u, id)
+		if err == nil {
+			def := u.Group(id)
+			def.ID = id
+			if parsed, perr := s.parseGroup(def, id); perr == nil {
+				opts.Groups = groupSettings(parsed)
+			}
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -405,4 +413,13 @@ func (s *server) deleteGroup(w http.ResponseWriter, r *http.Request) (any, error
 		return nil, err
 	}
 	return deployed(w, res), nil
+}
+
+// groupSettings lists the settings of g and of every group below it.
+func groupSettings(g marathon.Group) []scheduler.GroupSettings {
+	out := []scheduler.GroupSettings{{ID: g.ID, Dependencies: g.Dependencies, EnforceRole: g.EnforceRole != nil && *g.EnforceRole}}
+	for _, sub := range g.Groups {
+		out = append(out, groupSettings(sub)...)
+	}
+	return out
 }

@@ -19,6 +19,17 @@ type DeployOptions struct {
 	// Restart makes a new version of every put app even when nothing
 	// changed (POST /v2/apps/{id}/restart).
 	Restart bool
+	// Groups are group settings a group definition sets (POST and PUT
+	// /v2/groups): their dependencies order the deployment of every app
+	// below them, and they are stored with the group.
+	Groups []GroupSettings
+}
+
+// GroupSettings are a group's own settings.
+type GroupSettings struct {
+	ID           marathon.PathID
+	Dependencies []marathon.PathID
+	EnforceRole  bool
 }
 
 // KillOptions are the options of task kills (DELETE /v2/apps/{id}/tasks,

@@ -63,14 +63,21 @@ func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOption
 	}
 	id := newDeploymentID()
 	res := marathon.DeploymentResult{DeploymentID: id, Version: version}
+	settings := map[marathon.PathID]GroupSettings{}
+	for _, g := range opts.Groups {
+		settings[g.ID] = g
+	}
 	if len(target) == 0 && len(remove) == 0 {
+		s.storeGroupSettings(ctx, settings, version)
 		return res, nil
 	}
-	d, changed, err := deployment.Plan(original, target, version, id)
+	deps := s.groupDependencies(settings)
+	d, changed, err := deployment.Plan(withGroupDependencies(original, deps), withGroupDependencies(target, deps), version, id)
 	if err != nil {
 		return marathon.DeploymentResult{}, marathon.NotValid(marathon.Detail{Path: "/dependencies", Errors: []string{err.Error()}})
 	}
 	if !changed {
+		s.storeGroupSettings(ctx, settings, version)
 		return res, nil
 	}
 	d.CreatedAt = now
@@ -98,7 +105,7 @@ func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOption
 		s.cfg.Events.Publish(marathon.AppTerminatedEvent{AppID: appID, EventMeta: marathon.Meta(marathon.EventAppTerminated, now)})
 	}
 	changedIDs := slices.Collect(maps.Keys(target))
-	s.versionGroups(append(changedIDs, remove...), version)
+	s.versionGroups(append(changedIDs, remove...), version, settings)
 	st.deployments[d.ID] = &d
 	st.change.PutDeployments = append(st.change.PutDeployments, d)
 	st.dirty = true
@@ -420,13 +427,17 @@ func (s *Scheduler) GroupVersion(ctx context.Context, id marathon.PathID, v mara
 	return s.cfg.Store.GroupVersion(ctx, id, v)
 }
 
-// versionGroups stores a new version of every group above the changed apps,
-// holding the version of each app below it, so that PUT /v2/groups/{id}
-// {"version": v} can restore the group as it was. A group left without apps
-// is removed (the root group never is).
-func (s *Scheduler) versionGroups(changed []marathon.PathID, version marathon.Timestamp) {
+// versionGroups stores a new version of every group above the changed apps
+// and of every group whose settings are given, holding the version of each
+// app below it, so that PUT /v2/groups/{id} {"version": v} can restore the
+// group as it was. A group left without apps is removed (the root group
+// never is).
+func (s *Scheduler) versionGroups(changed []marathon.PathID, version marathon.Timestamp, settings map[marathon.PathID]GroupSettings) {
 	st := s.st
 	groups := map[marathon.PathID]bool{}
+	for id := range settings {
+		groups[id] = true
+	}
 	for _, id := range changed {
 		for g := id.Parent(); ; g = g.Parent() {
 			groups[g] = true
@@ -451,7 +462,72 @@ func (s *Scheduler) versionGroups(changed []marathon.PathID, version marathon.Ti
 		}
 		prev := st.groups[g]
 		next := state.Group{ID: g, Version: version, Dependencies: prev.Dependencies, EnforceRole: prev.EnforceRole, Apps: apps}
+		if set, ok := settings[g]; ok {
+			next.Dependencies, next.EnforceRole = slices.Clone(set.Dependencies), set.EnforceRole
+		}
 		st.groups[g] = next
 		st.change.PutGroups = append(st.change.PutGroups, next)
 	}
+}
+
+// storeGroupSettings stores settings that came without any app change.
+func (s *Scheduler) storeGroupSettings(ctx context.Context, settings map[marathon.PathID]GroupSettings, version marathon.Timestamp) {
+	changed := map[marathon.PathID]GroupSettings{}
+	for id, set := range settings {
+		prev, ok := s.st.groups[id]
+		if !ok || !slices.Equal(prev.Dependencies, set.Dependencies) || prev.EnforceRole != set.EnforceRole {
+			changed[id] = set
+		}
+	}
+	if len(changed) == 0 {
+		return
+	}
+	s.versionGroups(nil, version, changed)
+	s.st.dirty = true
+	s.flush(ctx)
+}
+
+// groupDependencies returns the dependencies of every group: the given
+// settings, else the stored ones.
+func (s *Scheduler) groupDependencies(settings map[marathon.PathID]GroupSettings) map[marathon.PathID][]marathon.PathID {
+	deps := map[marathon.PathID][]marathon.PathID{}
+	for id, g := range s.st.groups {
+		if len(g.Dependencies) > 0 {
+			deps[id] = g.Dependencies
+		}
+	}
+	for id, set := range settings {
+		deps[id] = set.Dependencies
+	}
+	return deps
+}
+
+// withGroupDependencies returns apps whose dependencies include those of
+// every group above them, for planning only: a group's dependencies order
+// the deployment of every app below it, as in Marathon.
+func withGroupDependencies(apps map[marathon.PathID]marathon.App, groupDeps map[marathon.PathID][]marathon.PathID) map[marathon.PathID]marathon.App {
+	if len(groupDeps) == 0 {
+		return apps
+	}
+	out := make(map[marathon.PathID]marathon.App, len(apps))
+	for id, app := range apps {
+		var extra []marathon.PathID
+		for g := id.Parent(); ; g = g.Parent() {
+			for _, dep := range groupDeps[g] {
+				// A group depending on a group above or at the app
+				// says nothing about the app itself.
+				if dep != id && !id.IsChildOf(dep) {
+					extra = append(extra, dep)
+				}
+			}
+			if g == marathon.RootID {
+				break
+			}
+		}
+		if len(extra) > 0 {
+			app.Dependencies = append(slices.Clone(app.Dependencies), extra...)
+		}
+		out[id] = app
+	}
+	return out
 }
