@@ -3,11 +3,10 @@ package api
 import (
 	"bufio"
 	"encoding/json"
+	"github.com/stadionhq/stadion/internal/marathon/marathontest"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -142,41 +141,11 @@ func running(app marathon.PathID, n int, host string, ports ...uint32) state.Ins
 
 func boolp(b bool) *bool { return &b }
 
-// readExample reads a Marathon example payload from testdata.
-func readExample(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "examples", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+// readExample reads one of Marathon's example payloads.
+func readExample(t *testing.T, name string) []byte { return marathontest.Example(t, name) }
 
 // paths lists the key paths of a JSON document ("tasks[].id").
-func paths(t *testing.T, data []byte) map[string]bool {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(data, &v); err != nil {
-		t.Fatalf("%s: %v", data, err)
-	}
-	out := map[string]bool{}
-	var walk func(p string, v any)
-	walk = func(p string, v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, c := range x {
-				out[p+"."+k] = true
-				walk(p+"."+k, c)
-			}
-		case []any:
-			for _, c := range x {
-				walk(p+"[]", c)
-			}
-		}
-	}
-	walk("", v)
-	return out
-}
+func paths(t *testing.T, data []byte) map[string]bool { return marathontest.Paths(t, data) }
 
 // missingPaths returns the example's key paths absent from got, except
 // those under an allowed prefix.

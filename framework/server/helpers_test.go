@@ -5,11 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/stadionhq/stadion/internal/marathon/marathontest"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -263,41 +262,11 @@ func taskIDs(ts []task) []string {
 	return ids
 }
 
-// example reads a Marathon example payload.
-func example(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "examples", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+// example reads one of Marathon's example payloads.
+func example(t *testing.T, name string) []byte { return marathontest.Example(t, name) }
 
 // paths lists the key paths of a JSON document (".tasks[].id").
-func paths(t *testing.T, data []byte) map[string]bool {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(data, &v); err != nil {
-		t.Fatalf("%s: %v", data, err)
-	}
-	out := map[string]bool{}
-	var walk func(p string, v any)
-	walk = func(p string, v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, c := range x {
-				out[p+"."+k] = true
-				walk(p+"."+k, c)
-			}
-		case []any:
-			for _, c := range x {
-				walk(p+"[]", c)
-			}
-		}
-	}
-	walk("", v)
-	return out
-}
+func paths(t *testing.T, data []byte) map[string]bool { return marathontest.Paths(t, data) }
 
 // shape fails when got lacks a key path of Marathon's example, except
 // those under an allowed prefix (fields of features the test does not

@@ -13,7 +13,7 @@ import (
 	"testing"
 )
 
-var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz seed corpora from testdata/examples")
+var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz seed corpora from the examples of marathontest")
 
 // checkAPIError fails unless err is an *Error with a 400 or 422 status.
 func checkAPIError(t *testing.T, err error) {

@@ -3,8 +3,7 @@ package marathon
 import (
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
+	"github.com/stadionhq/stadion/internal/marathon/marathontest"
 	"testing"
 )
 
@@ -43,11 +42,7 @@ func details(t *testing.T, err error) map[string][]string {
 
 func readExample(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "examples", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return marathontest.Example(t, name)
 }
 
 // mustApp decodes and normalises body, failing on any error.
