@@ -96,6 +96,22 @@ func (e *envFlags) Millis(p *time.Duration, name string, def time.Duration, text
 	e.fs.Var(millisFlag{p}, name, e.usage(name, text+" in milliseconds"))
 }
 
+// Duration registers a duration flag whose value, from the environment or
+// the command line, is read by parse: Mesos's "15secs" with
+// master.ParseDuration, for instance.
+func (e *envFlags) Duration(p *time.Duration, name string, def time.Duration, text string, parse func(string) (time.Duration, error)) {
+	*p = def
+	if key, v, ok := e.env(name); ok {
+		d, err := parse(v)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Sprintf("%s=%q: %v", key, v, err))
+		} else {
+			*p = d
+		}
+	}
+	e.fs.Var(durationFlag{p, parse}, name, e.usage(name, text))
+}
+
 // Err reports the bad environment values, if any.
 func (e *envFlags) Err() error {
 	if len(e.errs) == 0 {
@@ -119,5 +135,29 @@ func (f millisFlag) Set(s string) error {
 		return fmt.Errorf("want a number of milliseconds, got %q", s)
 	}
 	*f.p = time.Duration(n) * time.Millisecond
+	return nil
+}
+
+// durationFlag is a flag.Value for durations read by parse.
+type durationFlag struct {
+	p     *time.Duration
+	parse func(string) (time.Duration, error)
+}
+
+var _ flag.Value = durationFlag{}
+
+func (f durationFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return f.p.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	d, err := f.parse(s)
+	if err != nil {
+		return err
+	}
+	*f.p = d
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"strings"
 
 	"github.com/stadionhq/stadion/internal/mesos/agent"
@@ -30,36 +29,33 @@ func runMesosAgent(ctx context.Context, args []string, stdout, stderr io.Writer)
 		dockerSocket   string
 		level          string
 	)
-	env := func(name, def string) string { return envDefault("MESOS_"+strings.ToUpper(name), def) }
-	usage := func(name, text string) string {
-		return text + " (env MESOS_" + strings.ToUpper(name) + ")"
+	f := newEnvFlags(fs, "MESOS_")
+	f.String(&cfg.Master, "master", "", "master to register with: host:port, http://host:port or zk://host:port[,host:port]/path (required)")
+	f.String(&cfg.IP, "ip", agent.DefaultIP, "IP address to listen on and advertise")
+	f.Int(&cfg.Port, "port", 5051, "port to listen on; 0 picks a free one")
+	f.String(&cfg.Hostname, "hostname", "", "hostname to advertise (default: the IP)")
+	f.String(&cfg.WorkDir, "work_dir", "", "directory of the task sandboxes (required)")
+	f.String(&cfg.Resources, "resources", "",
+		`resources, "cpus:4;mem:4096;disk:10000;ports:[31000-32000]" or a JSON array; cpus, mem, disk and ports not given are derived from the machine`)
+	f.String(&cfg.Attributes, "attributes", "", `attributes, "rack:r1;zone:a"`)
+	f.String(&containerizers, "containerizers", agent.ContainerizerMesos,
+		"comma-separated containerizers: mesos (command tasks as processes), docker (DOCKER tasks), simulated (benchmarks: tasks without processes; excludes mesos)")
+	// An empty MESOS_DOCKER_SOCKET falls back to DOCKER_HOST as an unset
+	// one does, so this flag bypasses f.String.
+	dockerDefault := envDefault("DOCKER_HOST", defaultDockerSocket)
+	if _, v, _ := f.env("docker_socket"); v != "" {
+		dockerDefault = v
 	}
-	fs.StringVar(&cfg.Master, "master", env("master", ""), usage("master", "master to register with: host:port, http://host:port or zk://host:port[,host:port]/path (required)"))
-	fs.StringVar(&cfg.IP, "ip", env("ip", agent.DefaultIP), usage("ip", "IP address to listen on and advertise"))
-	portText := env("port", "5051")
-	port, err := strconv.Atoi(portText)
-	if err != nil {
-		fmt.Fprintf(stderr, "stadion mesos agent: bad environment: MESOS_PORT=%q: not a port number\n", portText)
-		return exitUsage
-	}
-	fs.IntVar(&cfg.Port, "port", port, usage("port", "port to listen on; 0 picks a free one"))
-	fs.StringVar(&cfg.Hostname, "hostname", env("hostname", ""), usage("hostname", "hostname to advertise (default: the IP)"))
-	fs.StringVar(&cfg.WorkDir, "work_dir", env("work_dir", ""), usage("work_dir", "directory of the task sandboxes (required)"))
-	fs.StringVar(&cfg.Resources, "resources", env("resources", ""), usage("resources",
-		`resources, "cpus:4;mem:4096;disk:10000;ports:[31000-32000]" or a JSON array; cpus, mem, disk and ports not given are derived from the machine`))
-	fs.StringVar(&cfg.Attributes, "attributes", env("attributes", ""), usage("attributes", `attributes, "rack:r1;zone:a"`))
-	fs.StringVar(&containerizers, "containerizers", env("containerizers", agent.ContainerizerMesos), usage("containerizers",
-		"comma-separated containerizers: mesos (command tasks as processes), docker (DOCKER tasks), simulated (benchmarks: tasks without processes; excludes mesos)"))
-	dockerDefault := env("docker_socket", "")
-	if dockerDefault == "" {
-		dockerDefault = envDefault("DOCKER_HOST", defaultDockerSocket)
-	}
-	fs.StringVar(&dockerSocket, "docker_socket", dockerDefault, usage("docker_socket",
+	fs.StringVar(&dockerSocket, "docker_socket", dockerDefault, f.usage("docker_socket",
 		"Docker Engine socket path, or unix:// or tcp:// URL (default also from DOCKER_HOST)"))
-	fs.StringVar(&level, "logging_level", env("logging_level", "INFO"), usage("logging_level", "least severe level logged: DEBUG, INFO, WARNING or ERROR"))
+	f.String(&level, "logging_level", "INFO", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
 
 	if code, done := parse(fs, args); done {
 		return code
+	}
+	if err := f.Err(); err != nil {
+		fmt.Fprintln(stderr, "stadion mesos agent:", err)
+		return exitUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "stadion mesos agent: unexpected arguments %q\n", fs.Args())

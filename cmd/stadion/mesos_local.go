@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/stadionhq/stadion/internal/mesos/agent"
@@ -29,37 +28,23 @@ func runMesosLocal(ctx context.Context, args []string, stdout, stderr io.Writer)
 		containerizers string
 		level          string
 	)
-	env := func(name, def string) string { return envDefault("MESOS_"+strings.ToUpper(name), def) }
-	usage := func(name, text string) string {
-		return text + " (env MESOS_" + strings.ToUpper(name) + ")"
-	}
-	ints := []struct {
-		name, text string
-		dst        *int
-		def        int
-	}{
-		{"port", "port of the master; 0 picks a free one (agents always pick free ports)", &cfg.Master.Port, master.DefaultPort},
-		{"agents", "number of agents", &cfg.Agents, 1},
-	}
-	for _, n := range ints {
-		text := env(n.name, strconv.Itoa(n.def))
-		v, err := strconv.Atoi(text)
-		if err != nil {
-			fmt.Fprintf(stderr, "stadion mesos local: bad environment: MESOS_%s=%q: not a number\n", strings.ToUpper(n.name), text)
-			return exitUsage
-		}
-		fs.IntVar(n.dst, n.name, v, usage(n.name, n.text))
-	}
-	fs.StringVar(&cfg.Master.IP, "ip", env("ip", master.DefaultIP), usage("ip", "IPv4 address of the master and the agents"))
-	fs.StringVar(&cfg.WorkDir, "work_dir", env("work_dir", ""), usage("work_dir", "directory of the master's and agents' work directories (default: a temporary directory, removed on exit)"))
-	fs.StringVar(&cfg.Agent.Resources, "resources", env("resources", ""), usage("resources",
-		`resources of every agent, "cpus:4;mem:4096;disk:10000;ports:[31000-32000]"; those not given are derived from the machine`))
-	fs.StringVar(&containerizers, "containerizers", env("containerizers", agent.ContainerizerMesos), usage("containerizers",
-		"comma-separated containerizers of every agent: mesos, docker, simulated (benchmarks: tasks without processes; excludes mesos)"))
-	fs.StringVar(&level, "logging_level", env("logging_level", "WARNING"), usage("logging_level", "least severe level logged: DEBUG, INFO, WARNING or ERROR"))
+	f := newEnvFlags(fs, "MESOS_")
+	f.Int(&cfg.Master.Port, "port", master.DefaultPort, "port of the master; 0 picks a free one (agents always pick free ports)")
+	f.Int(&cfg.Agents, "agents", 1, "number of agents")
+	f.String(&cfg.Master.IP, "ip", master.DefaultIP, "IPv4 address of the master and the agents")
+	f.String(&cfg.WorkDir, "work_dir", "", "directory of the master's and agents' work directories (default: a temporary directory, removed on exit)")
+	f.String(&cfg.Agent.Resources, "resources", "",
+		`resources of every agent, "cpus:4;mem:4096;disk:10000;ports:[31000-32000]"; those not given are derived from the machine`)
+	f.String(&containerizers, "containerizers", agent.ContainerizerMesos,
+		"comma-separated containerizers of every agent: mesos, docker, simulated (benchmarks: tasks without processes; excludes mesos)")
+	f.String(&level, "logging_level", "WARNING", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
 
 	if code, done := parse(fs, args); done {
 		return code
+	}
+	if err := f.Err(); err != nil {
+		fmt.Fprintln(stderr, "stadion mesos local:", err)
+		return exitUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "stadion mesos local: unexpected arguments %q\n", fs.Args())

@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/stadionhq/stadion/internal/mesos/master"
 )
@@ -25,57 +21,26 @@ Prints the URL it serves on; logs go to stderr.`
 func runMesosMaster(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("mesos master", "", mesosMasterAbout, stderr)
 	var (
-		cfg     master.Config
-		envErrs []string
-		level   string
+		cfg   master.Config
+		level string
 	)
-	env := func(name, def string) string { return envDefault("MESOS_"+strings.ToUpper(name), def) }
-	usage := func(name, text string) string {
-		return text + " (env MESOS_" + strings.ToUpper(name) + ")"
-	}
-	fs.StringVar(&cfg.IP, "ip", env("ip", master.DefaultIP), usage("ip", "IPv4 address to listen on and advertise"))
-	portText := env("port", strconv.Itoa(master.DefaultPort))
-	port, err := strconv.Atoi(portText)
-	if err != nil {
-		envErrs = append(envErrs, fmt.Sprintf("MESOS_PORT=%q: not a port number", portText))
-	}
-	fs.IntVar(&cfg.Port, "port", port, usage("port", "port to listen on; 0 picks a free one"))
-	fs.StringVar(&cfg.Hostname, "hostname", env("hostname", ""), usage("hostname", "hostname to advertise in MasterInfo and redirects (default: the IP)"))
-	fs.StringVar(&cfg.WorkDir, "work_dir", env("work_dir", ""), usage("work_dir", "work directory; accepted for compatibility, the built-in master keeps no registry (optional)"))
-	fs.StringVar(&cfg.ZK, "zk", env("zk", ""), usage("zk", "ZooKeeper URL zk://host:port[,host:port]/path for leader election; empty runs standalone"))
-	durations := []struct {
-		name, text string
-		dst        *time.Duration
-		def        time.Duration
-	}{
-		{"zk_session_timeout", "ZooKeeper session timeout", &cfg.ZKSessionTimeout, master.DefaultZKSessionTimeout},
-		{"agent_ping_timeout", "how long an agent has to answer a ping, and the ping period", &cfg.AgentPingTimeout, master.DefaultAgentPingTimeout},
-		{"allocation_interval", "period of batch allocation of offers", &cfg.AllocationInterval, master.DefaultAllocationInterval},
-	}
-	for _, d := range durations {
-		*d.dst = d.def
-		if text, ok := lookupMasterEnv(d.name); ok {
-			v, err := master.ParseDuration(text)
-			if err != nil {
-				envErrs = append(envErrs, fmt.Sprintf("MESOS_%s: %v", strings.ToUpper(d.name), err))
-			}
-			*d.dst = v
-		}
-		fs.Var(masterDurationFlag{d.dst}, d.name, usage(d.name, d.text))
-	}
-	maxText := env("max_agent_ping_timeouts", strconv.Itoa(master.DefaultMaxAgentPingTimeouts))
-	maxPings, err := strconv.Atoi(maxText)
-	if err != nil {
-		envErrs = append(envErrs, fmt.Sprintf("MESOS_MAX_AGENT_PING_TIMEOUTS=%q: not a number", maxText))
-	}
-	fs.IntVar(&cfg.MaxAgentPingTimeouts, "max_agent_ping_timeouts", maxPings, usage("max_agent_ping_timeouts", "consecutive failed pings after which an agent is unreachable"))
-	fs.StringVar(&level, "logging_level", env("logging_level", "INFO"), usage("logging_level", "least severe level logged: DEBUG, INFO, WARNING or ERROR"))
+	f := newEnvFlags(fs, "MESOS_")
+	f.String(&cfg.IP, "ip", master.DefaultIP, "IPv4 address to listen on and advertise")
+	f.Int(&cfg.Port, "port", master.DefaultPort, "port to listen on; 0 picks a free one")
+	f.String(&cfg.Hostname, "hostname", "", "hostname to advertise in MasterInfo and redirects (default: the IP)")
+	f.String(&cfg.WorkDir, "work_dir", "", "work directory; accepted for compatibility, the built-in master keeps no registry (optional)")
+	f.String(&cfg.ZK, "zk", "", "ZooKeeper URL zk://host:port[,host:port]/path for leader election; empty runs standalone")
+	f.Duration(&cfg.ZKSessionTimeout, "zk_session_timeout", master.DefaultZKSessionTimeout, "ZooKeeper session timeout", master.ParseDuration)
+	f.Duration(&cfg.AgentPingTimeout, "agent_ping_timeout", master.DefaultAgentPingTimeout, "how long an agent has to answer a ping, and the ping period", master.ParseDuration)
+	f.Duration(&cfg.AllocationInterval, "allocation_interval", master.DefaultAllocationInterval, "period of batch allocation of offers", master.ParseDuration)
+	f.Int(&cfg.MaxAgentPingTimeouts, "max_agent_ping_timeouts", master.DefaultMaxAgentPingTimeouts, "consecutive failed pings after which an agent is unreachable")
+	f.String(&level, "logging_level", "INFO", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
 
 	if code, done := parse(fs, args); done {
 		return code
 	}
-	if len(envErrs) > 0 {
-		fmt.Fprintln(stderr, "stadion mesos master: bad environment:", strings.Join(envErrs, "; "))
+	if err := f.Err(); err != nil {
+		fmt.Fprintln(stderr, "stadion mesos master:", err)
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
@@ -96,30 +61,4 @@ func runMesosMaster(ctx context.Context, args []string, stdout, stderr io.Writer
 	fmt.Fprintln(stdout, m.URL())
 	<-m.Done()
 	return exitOK
-}
-
-// lookupMasterEnv reads the MESOS_<NAME> environment variable of a flag.
-func lookupMasterEnv(name string) (string, bool) {
-	return os.LookupEnv("MESOS_" + strings.ToUpper(name))
-}
-
-// masterDurationFlag is a flag.Value for durations in Mesos's or Go's form.
-type masterDurationFlag struct{ d *time.Duration }
-
-var _ flag.Value = masterDurationFlag{}
-
-func (f masterDurationFlag) String() string {
-	if f.d == nil {
-		return ""
-	}
-	return f.d.String()
-}
-
-func (f masterDurationFlag) Set(s string) error {
-	d, err := master.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	*f.d = d
-	return nil
 }

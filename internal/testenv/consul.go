@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -28,8 +27,7 @@ type Consul struct {
 	logPath string
 	ports   consulPorts
 
-	mu   sync.Mutex
-	proc *process // nil while stopped
+	restartable
 }
 
 type consulPorts struct {
@@ -59,7 +57,7 @@ func StartConsul(t testing.TB) *Consul {
 		}
 		c.HTTPAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(c.ports.http))
 		c.DNSAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(c.ports.dns))
-		if err = c.start(); !errors.Is(err, errExited) {
+		if err = c.start(c.launch); !errors.Is(err, errExited) {
 			break
 		}
 	}
@@ -73,29 +71,20 @@ func StartConsul(t testing.TB) *Consul {
 // agent is stopped already.
 func (c *Consul) Stop(t testing.TB) {
 	t.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.proc != nil {
-		c.proc.stop()
-		c.proc = nil
-	}
+	c.stop()
 }
 
 // Start starts the agent again on the same ports. It does nothing when the
 // agent is running.
 func (c *Consul) Start(t testing.TB) {
 	t.Helper()
-	if err := c.start(); err != nil {
+	if err := c.start(c.launch); err != nil {
 		t.Fatalf("restart consul: %v", err)
 	}
 }
 
-func (c *Consul) start() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.proc != nil {
-		return nil
-	}
+// launch starts the agent and waits until it has a leader.
+func (c *Consul) launch() (*process, error) {
 	args := []string{
 		"agent", "-dev",
 		"-node", "testenv",
@@ -113,16 +102,7 @@ func (c *Consul) start() error {
 		"-grpc-tls-port", "-1",
 		"-log-level", "info",
 	}
-	p, err := startProcess(c.bin, args, c.dir, c.logPath)
-	if err != nil {
-		return err
-	}
-	if err := p.waitReady(c.hasLeader); err != nil {
-		p.stop()
-		return err
-	}
-	c.proc = p
-	return nil
+	return startReady(c.bin, args, c.dir, c.logPath, c.hasLeader)
 }
 
 var consulClient = &http.Client{Timeout: 2 * time.Second}

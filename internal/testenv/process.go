@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -57,6 +58,52 @@ func startProcess(path string, args []string, dir, logPath string) (*process, er
 		close(p.done)
 	}()
 	return p, nil
+}
+
+// startReady starts a process like startProcess and waits until ready
+// returns nil; a process that does not get ready is stopped.
+func startReady(path string, args []string, dir, logPath string, ready func() error) (*process, error) {
+	p, err := startProcess(path, args, dir, logPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.waitReady(ready); err != nil {
+		p.stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+// restartable is the process of a part that a test may stop and start
+// again in place, on the same ports and with the same directory.
+type restartable struct {
+	mu   sync.Mutex
+	proc *process // nil while stopped
+}
+
+// stop stops the process; it does nothing when stopped already.
+func (r *restartable) stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.proc != nil {
+		r.proc.stop()
+		r.proc = nil
+	}
+}
+
+// start calls launch for a ready process unless one is running.
+func (r *restartable) start(launch func() (*process, error)) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.proc != nil {
+		return nil
+	}
+	p, err := launch()
+	if err != nil {
+		return err
+	}
+	r.proc = p
+	return nil
 }
 
 // exited reports whether the process has ended.

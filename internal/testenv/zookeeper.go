@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -34,8 +33,7 @@ type ZooKeeper struct {
 	dir     string // data, config and log
 	logPath string
 
-	mu   sync.Mutex
-	proc *process // nil while stopped
+	restartable
 }
 
 // StartZooKeeper starts a standalone ZooKeeper server on a random loopback
@@ -60,7 +58,7 @@ func StartZooKeeper(t testing.TB) *ZooKeeper {
 	var err error
 	for range 3 {
 		z.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
-		if err = z.start(); !errors.Is(err, errExited) {
+		if err = z.start(z.launch); !errors.Is(err, errExited) {
 			break
 		}
 	}
@@ -84,29 +82,21 @@ func (z *ZooKeeper) URL(path string) string {
 // nothing when the server is stopped already.
 func (z *ZooKeeper) Stop(t testing.TB) {
 	t.Helper()
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	if z.proc != nil {
-		z.proc.stop()
-		z.proc = nil
-	}
+	z.stop()
 }
 
 // Start starts the server again on the same port with the same data. It does
 // nothing when the server is running.
 func (z *ZooKeeper) Start(t testing.TB) {
 	t.Helper()
-	if err := z.start(); err != nil {
+	if err := z.start(z.launch); err != nil {
 		t.Fatalf("restart zookeeper: %v", err)
 	}
 }
 
-func (z *ZooKeeper) start() error {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	if z.proc != nil {
-		return nil
-	}
+// launch writes the configuration, starts the server and waits until it
+// serves requests.
+func (z *ZooKeeper) launch() (*process, error) {
 	_, port, _ := net.SplitHostPort(z.Addr)
 	cfg := filepath.Join(z.dir, "zoo.cfg")
 	conf := strings.Join([]string{
@@ -122,7 +112,7 @@ func (z *ZooKeeper) start() error {
 		"",
 	}, "\n")
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
-		return fmt.Errorf("write config: %w", err)
+		return nil, fmt.Errorf("write config: %w", err)
 	}
 	var cp []string
 	for _, j := range zkJars {
@@ -143,16 +133,7 @@ func (z *ZooKeeper) start() error {
 		zkMainClass,
 		cfg,
 	}
-	p, err := startProcess(z.java, args, z.dir, z.logPath)
-	if err != nil {
-		return err
-	}
-	if err := p.waitReady(z.serving); err != nil {
-		p.stop()
-		return err
-	}
-	z.proc = p
-	return nil
+	return startReady(z.java, args, z.dir, z.logPath, z.serving)
 }
 
 // serving asks the server with the four-letter word srvr, which only

@@ -36,10 +36,11 @@ type MasterContenderConfig struct {
 
 // Validate reports whether the configuration is usable.
 func (c MasterContenderConfig) Validate() error {
-	if err := validateGroup(c.Servers, c.Path, c.SessionTimeout); err != nil {
-		return fmt.Errorf("invalid master contender config: %w", err)
-	}
-	return nil
+	return c.group().validate("master contender")
+}
+
+func (c MasterContenderConfig) group() groupConfig {
+	return groupConfig{Servers: c.Servers, Path: c.Path, SessionTimeout: c.SessionTimeout, Logger: c.Logger}
 }
 
 // Leadership is a contender's view of the group.
@@ -94,12 +95,8 @@ func NewMasterContender(cfg MasterContenderConfig) (*MasterContender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode master info: %w", err)
 	}
-	timeout := cfg.SessionTimeout
-	if timeout == 0 {
-		timeout = defaultSessionTimeout
-	}
-	log := orDiscard(cfg.Logger).With("component", "zk_master_contender", "path", cfg.Path)
-	conn, events, err := connect(cfg.Servers, timeout, log)
+	g := cfg.group()
+	conn, events, log, err := g.connect("zk_master_contender")
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +104,7 @@ func NewMasterContender(cfg MasterContenderConfig) (*MasterContender, error) {
 		path:    cfg.Path,
 		data:    data,
 		info:    cfg.Info,
-		timeout: timeout,
+		timeout: g.timeout(),
 		log:     log,
 		conn:    conn,
 		events:  events,

@@ -30,10 +30,11 @@ type MasterDetectorConfig struct {
 
 // Validate reports whether the configuration is usable.
 func (c MasterDetectorConfig) Validate() error {
-	if err := validateGroup(c.Servers, c.Path, c.SessionTimeout); err != nil {
-		return fmt.Errorf("invalid master detector config: %w", err)
-	}
-	return nil
+	return c.group().validate("master detector")
+}
+
+func (c MasterDetectorConfig) group() groupConfig {
+	return groupConfig{Servers: c.Servers, Path: c.Path, SessionTimeout: c.SessionTimeout, Logger: c.Logger}
 }
 
 // MasterDetector follows the Mesos masters' group in ZooKeeper and knows the
@@ -64,8 +65,7 @@ func NewMasterDetector(cfg MasterDetectorConfig) (*MasterDetector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	log := orDiscard(cfg.Logger).With("component", "zk_master_detector", "path", cfg.Path)
-	conn, _, err := connect(cfg.Servers, cfg.SessionTimeout, log)
+	conn, _, log, err := cfg.group().connect("zk_master_detector")
 	if err != nil {
 		return nil, err
 	}

@@ -56,35 +56,56 @@ func leaderNode(children []string) (string, bool) {
 	return best, found
 }
 
-// validateGroup checks the fields MasterDetectorConfig and
-// MasterContenderConfig share.
-func validateGroup(servers []string, path string, timeout time.Duration) error {
-	if len(servers) == 0 {
-		return errors.New("no ZooKeeper servers")
-	}
-	if !strings.HasPrefix(path, "/") {
-		return fmt.Errorf("path %q is not absolute", path)
-	}
-	if err := validPath(path); err != nil {
-		return err
-	}
-	if timeout < 0 {
-		return fmt.Errorf("negative session timeout %v", timeout)
+// groupConfig holds the fields MasterDetectorConfig and
+// MasterContenderConfig share, with their checks and defaults.
+type groupConfig struct {
+	Servers        []string
+	Path           string
+	SessionTimeout time.Duration
+	Logger         *slog.Logger
+}
+
+// validate checks the fields; what names the config in the error.
+func (g groupConfig) validate(what string) error {
+	if err := g.check(); err != nil {
+		return fmt.Errorf("invalid %s config: %w", what, err)
 	}
 	return nil
 }
 
-// connect opens a ZooKeeper connection; the client connects in the
-// background and reconnects by itself.
-func connect(servers []string, timeout time.Duration, log *slog.Logger) (*zk.Conn, <-chan zk.Event, error) {
-	if timeout == 0 {
-		timeout = defaultSessionTimeout
+func (g groupConfig) check() error {
+	if len(g.Servers) == 0 {
+		return errors.New("no ZooKeeper servers")
 	}
-	conn, events, err := zk.Connect(servers, timeout, zk.WithLogger(clientLogger{log}))
+	if !strings.HasPrefix(g.Path, "/") {
+		return fmt.Errorf("path %q is not absolute", g.Path)
+	}
+	if err := validPath(g.Path); err != nil {
+		return err
+	}
+	if g.SessionTimeout < 0 {
+		return fmt.Errorf("negative session timeout %v", g.SessionTimeout)
+	}
+	return nil
+}
+
+// timeout returns SessionTimeout, defaultSessionTimeout when zero.
+func (g groupConfig) timeout() time.Duration {
+	if g.SessionTimeout == 0 {
+		return defaultSessionTimeout
+	}
+	return g.SessionTimeout
+}
+
+// connect opens a ZooKeeper connection, which connects in the background
+// and reconnects by itself, and returns it with component's logger.
+func (g groupConfig) connect(component string) (*zk.Conn, <-chan zk.Event, *slog.Logger, error) {
+	log := orDiscard(g.Logger).With("component", component, "path", g.Path)
+	conn, events, err := zk.Connect(g.Servers, g.timeout(), zk.WithLogger(clientLogger{log}))
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to zookeeper %v: %w", servers, err)
+		return nil, nil, nil, fmt.Errorf("connect to zookeeper %v: %w", g.Servers, err)
 	}
-	return conn, events, nil
+	return conn, events, log, nil
 }
 
 // orDiscard returns l, or a logger that drops everything when l is nil.
