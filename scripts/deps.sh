@@ -43,6 +43,15 @@ as_root() {
 	fi
 }
 
+# tool_version prints the first line a tool writes for its version flag. The
+# whole output is read before the first line is cut, so that under pipefail
+# the tool never dies of SIGPIPE (head closing the pipe early).
+tool_version() {
+	local out
+	out=$("$@" 2>&1) || true
+	printf '%s\n' "${out%%$'\n'*}"
+}
+
 installed() {
 	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
 }
@@ -77,7 +86,7 @@ install_apt() {
 # point at nested directories (api, sdk, proto-public) that the module zip
 # does not contain, so they are dropped in favour of the published modules.
 build_consul() {
-	if [ -x "$bin/consul" ] && "$bin/consul" version 2>/dev/null | head -n1 | grep -q "Consul $CONSUL_VERSION\$"; then
+	if [ -x "$bin/consul" ] && [ "$(tool_version "$bin/consul" version)" = "Consul $CONSUL_VERSION" ]; then
 		return
 	fi
 	say "building consul $CONSUL_VERSION (takes a few minutes the first time)"
@@ -100,19 +109,19 @@ build_consul() {
 				-o "$bin/consul.tmp" .
 	) || die "building consul $CONSUL_VERSION failed"
 	mv "$bin/consul.tmp" "$bin/consul"
-	"$bin/consul" version | head -n1 | grep -q "Consul $CONSUL_VERSION\$" ||
-		die "built consul does not report $CONSUL_VERSION: $("$bin/consul" version | head -n1)"
+	got=$(tool_version "$bin/consul" version)
+	[ "$got" = "Consul $CONSUL_VERSION" ] || die "built consul does not report $CONSUL_VERSION: $got"
 }
 
 install_consul_template() {
-	if [ -x "$bin/consul-template" ] && "$bin/consul-template" -v 2>&1 | grep -q "consul-template $CONSUL_TEMPLATE_VERSION\b"; then
+	if [ -x "$bin/consul-template" ] && [[ "$(tool_version "$bin/consul-template" -v)" == "consul-template $CONSUL_TEMPLATE_VERSION "* ]]; then
 		return
 	fi
 	say "installing consul-template $CONSUL_TEMPLATE_VERSION"
 	mkdir -p "$bin"
 	GOBIN="$bin" GOFLAGS=-mod=mod GOWORK=off CGO_ENABLED=0 go install "github.com/hashicorp/consul-template@$CONSUL_TEMPLATE_VERSION" ||
 		die "go install consul-template $CONSUL_TEMPLATE_VERSION failed"
-	"$bin/consul-template" -v 2>&1 | grep -q "consul-template $CONSUL_TEMPLATE_VERSION\b" ||
+	[[ "$(tool_version "$bin/consul-template" -v)" == "consul-template $CONSUL_TEMPLATE_VERSION "* ]] ||
 		die "installed consul-template does not report $CONSUL_TEMPLATE_VERSION: $("$bin/consul-template" -v 2>&1)"
 }
 
