@@ -398,6 +398,9 @@ func (s *Scheduler) recordUnplaced(res placement.Result, pending []placement.Pen
 	for _, l := range res.Launches {
 		launched[appOf[l.InstanceID]]++
 	}
+	// The queue's offer statistics change with every offer looked at:
+	// publish them even when no instance changed.
+	st.dirty = true
 	st.unplaced = map[marathon.PathID]map[string]int{}
 	for _, u := range res.Unplaced {
 		app := appOf[u.InstanceID]
