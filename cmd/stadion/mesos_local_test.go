@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/stadionhq/stadion/internal/testenv"
 )
 
 func TestMesosLocalFlags(t *testing.T) {
@@ -34,30 +35,12 @@ func TestMesosLocalFlags(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the command and the test at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestMesosLocal starts a master and three simulated agents, checks that
 // the master knows them, and stops the cluster through the context.
 func TestMesosLocal(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testenv.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"mesos", "local", "--port", "0", "--agents", "3", "--containerizers", "simulated",

@@ -155,8 +155,5 @@ func clientIP(r *http.Request) string {
 	return strings.Trim(host, "[]")
 }
 
-// timestamp is now in Marathon's precision.
-func (s *server) timestamp() marathon.Timestamp { return marathon.NewTimestamp(s.now()) }
-
 // since returns the seconds between t and now.
 func (s *server) since(t time.Time) float64 { return s.now().Sub(t).Seconds() }

@@ -3,7 +3,6 @@ package api
 import (
 	"bufio"
 	"encoding/json"
-	"github.com/stadionhq/stadion/internal/marathon/marathontest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/stadionhq/stadion/framework/events"
 	"github.com/stadionhq/stadion/internal/marathon"
+	"github.com/stadionhq/stadion/internal/marathon/marathontest"
 	"github.com/stadionhq/stadion/internal/mesos"
 	"github.com/stadionhq/stadion/internal/state"
 )
@@ -54,15 +54,6 @@ type resp struct {
 	status int
 	header http.Header
 	body   []byte
-}
-
-func (r resp) json(t *testing.T) any {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(r.body, &v); err != nil {
-		t.Fatalf("body %q is not JSON: %v", r.body, err)
-	}
-	return v
 }
 
 // do sends a request; headers are "Name: value" strings.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/stadionhq/stadion/internal/marathon/marathontest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stadionhq/stadion/framework/server"
+	"github.com/stadionhq/stadion/internal/marathon/marathontest"
 )
 
 // waitFor bounds every asynchronous outcome.

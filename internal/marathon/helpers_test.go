@@ -3,8 +3,9 @@ package marathon
 import (
 	"encoding/json"
 	"errors"
-	"github.com/stadionhq/stadion/internal/marathon/marathontest"
 	"testing"
+
+	"github.com/stadionhq/stadion/internal/marathon/marathontest"
 )
 
 func intp(i int) *int { return &i }

@@ -1,7 +1,6 @@
 package mesos_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/stadionhq/stadion/internal/mesos"
 	"github.com/stadionhq/stadion/internal/mesos/mesostest"
+	"github.com/stadionhq/stadion/internal/testenv"
 )
 
 const (
@@ -389,7 +389,7 @@ func poll(t *testing.T, cond func() bool, msg string) {
 
 func TestRunWatchdogResubscribes(t *testing.T) {
 	m := mesostest.NewMaster(t, mesostest.Config{HeartbeatInterval: 50 * time.Millisecond})
-	var logs syncBuffer
+	var logs testenv.Buffer
 	c := newClient(t, m.URL(), func(cfg *mesos.Config) {
 		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
@@ -431,7 +431,7 @@ func TestRunFollowsRedirect(t *testing.T) {
 	leader := mesostest.NewMaster(t, mesostest.Config{})
 	other := mesostest.NewMaster(t, mesostest.Config{})
 	other.RedirectTo(leader)
-	var logs syncBuffer
+	var logs testenv.Buffer
 	c := newClient(t, other.URL(), func(cfg *mesos.Config) {
 		cfg.Principal = "stadion"
 		cfg.Secret = "s3cret-value"
@@ -510,7 +510,7 @@ func TestRunGivesUpRedirectLoop(t *testing.T) {
 	b := mesostest.NewMaster(t, mesostest.Config{})
 	a.RedirectTo(b)
 	b.RedirectTo(a)
-	var logs syncBuffer
+	var logs testenv.Buffer
 	c := newClient(t, a.URL(), func(cfg *mesos.Config) {
 		cfg.MinBackoff, cfg.MaxBackoff = time.Hour, time.Hour // one attempt only
 		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -700,22 +700,4 @@ func TestConfigValidate(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -6,12 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stadionhq/stadion/internal/mesos"
 	"github.com/stadionhq/stadion/internal/mesos/recordio"
+	"github.com/stadionhq/stadion/internal/testenv"
 )
 
 func TestSchedulerStatusCodes(t *testing.T) {
@@ -232,7 +232,7 @@ func TestRedirectAndHealth(t *testing.T) {
 // TestNilLoggerDiscards checks that a master without a Logger logs nowhere,
 // in particular not to slog.Default: loggers are injected.
 func TestNilLoggerDiscards(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.Buffer
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(func() { slog.SetDefault(prev) })
@@ -245,22 +245,4 @@ func TestNilLoggerDiscards(t *testing.T) {
 	if s := logs.String(); s != "" {
 		t.Errorf("the master logged to slog.Default:\n%s", s)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the master's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

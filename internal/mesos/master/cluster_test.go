@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stadionhq/stadion/internal/mesos"
 	"github.com/stadionhq/stadion/internal/mesos/cluster"
+	"github.com/stadionhq/stadion/internal/testenv"
 )
 
 func TestOfferShape(t *testing.T) {
@@ -305,7 +306,7 @@ func TestImplicitReconcileUnacknowledgedTerminal(t *testing.T) {
 // TestDuplicateAckLoggedAtDebug checks that an agent's 404 or 409 to an
 // acknowledgement, its routine answer to a duplicate, is not a warning.
 func TestDuplicateAckLoggedAtDebug(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.Buffer
 	cfg := fastConfig(t)
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := startMaster(t, cfg)

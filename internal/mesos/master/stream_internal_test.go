@@ -7,37 +7,20 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stadionhq/stadion/internal/mesos"
 	"github.com/stadionhq/stadion/internal/mesos/recordio"
+	"github.com/stadionhq/stadion/internal/testenv"
 )
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestUnencodableEventClosesStream checks that an event that cannot be
 // encoded, sent with the master's lock held, neither panics nor wedges the
 // master: the error is logged and that subscription ends, disconnecting its
 // framework.
 func TestUnencodableEventClosesStream(t *testing.T) {
-	var logs lockedBuffer
+	var logs testenv.Buffer
 	m, err := Start(context.Background(), Config{
 		HeartbeatInterval: time.Second,
 		Logger:            slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
