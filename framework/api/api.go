@@ -56,6 +56,9 @@ type Config struct {
 	// Leader returns the leader's "host:port"; false when none is known.
 	// Nil means this instance leads, at Info().Leader.
 	Leader func() (string, bool)
+	// Abdicate gives up this instance's leadership (DELETE /v2/leader);
+	// nil answers that there is no election to abdicate from.
+	Abdicate func() error
 	// Registry receives the HTTP metrics and is served on /metrics; nil
 	// uses a fresh registry.
 	Registry *prometheus.Registry
@@ -179,6 +182,7 @@ func New(cfg Config) http.Handler {
 
 	h("GET /v2/info", "/v2/info", s.getInfo)
 	h("GET /v2/leader", "/v2/leader", s.getLeader)
+	h("DELETE /v2/leader", "/v2/leader", s.deleteLeader)
 	h("GET /ping", "/ping", s.ping)
 	mux.Handle("GET /v2/events", s.instrument("/v2/events", http.HandlerFunc(s.streamEvents)))
 	mux.Handle("GET /metrics", s.instrument("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))

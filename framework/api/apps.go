@@ -81,10 +81,22 @@ func appID(r *http.Request) marathon.PathID {
 	return marathon.PathID(r.PathValue("id")).Canonical()
 }
 
-// deployOptions reads force.
+// deployOptions reads force and Stadion's queue (absent: the server's
+// --queue_conflicting_deployments).
 func deployOptions(r *http.Request) (scheduler.DeployOptions, error) {
 	force, err := boolParam(r, "force", false)
-	return scheduler.DeployOptions{Force: force}, err
+	if err != nil {
+		return scheduler.DeployOptions{}, err
+	}
+	opts := scheduler.DeployOptions{Force: force}
+	if r.URL.Query().Get("queue") != "" {
+		queue, err := boolParam(r, "queue", false)
+		if err != nil {
+			return scheduler.DeployOptions{}, err
+		}
+		opts.Queue = &queue
+	}
+	return opts, nil
 }
 
 // listApps is GET /v2/apps.
@@ -295,6 +307,12 @@ func (s *server) updateApp(w http.ResponseWriter, r *http.Request, put bool) (an
 	if _, err := marathon.DecodeAppUpdate(body); err != nil {
 		return nil, err
 	}
+	// {"version": v} rolls the app back to its stored version v, as in
+	// Marathon: the rest of the body is ignored.
+	revert, err := s.revertTo(r, id, body)
+	if err != nil {
+		return nil, err
+	}
 	var app marathon.App
 	var created, upgrade bool
 	res, err := s.backend.Deploy(r.Context(), func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
@@ -308,6 +326,9 @@ func (s *server) updateApp(w http.ResponseWriter, r *http.Request, put bool) (an
 			}
 		}
 		a, err := s.updatedApp(id, cur, ok, body, partial)
+		if revert != nil {
+			a, err = *revert, nil
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -324,6 +345,26 @@ func (s *server) updateApp(w http.ResponseWriter, r *http.Request, put bool) (an
 		return reply{status: http.StatusCreated, body: res}, nil
 	}
 	return res, nil
+}
+
+// revertTo returns the stored version of app id that an update body names
+// in "version", or nil when it names none.
+func (s *server) revertTo(r *http.Request, id marathon.PathID, body []byte) (*marathon.App, error) {
+	var probe struct {
+		Version *marathon.Timestamp `json:"version"`
+	}
+	if err := json.Unmarshal(body, &probe); err != nil || probe.Version == nil || probe.Version.IsZero() {
+		return nil, nil
+	}
+	old, ok, err := s.backend.AppVersion(r.Context(), id, *probe.Version)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, &marathon.Error{Status: http.StatusNotFound, Message: fmt.Sprintf("App '%s' does not exist in version %s", id, *probe.Version)}
+	}
+	old.Version, old.VersionInfo = marathon.Timestamp{}, nil
+	return &old, nil
 }
 
 // putApps is PUT /v2/apps: create or update many apps in one deployment.

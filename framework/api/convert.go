@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stadionhq/stadion/framework/health"
 	"github.com/stadionhq/stadion/framework/scheduler"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/mesos"
@@ -99,7 +100,7 @@ func (b *taskBuf) task(app *marathon.App, in *state.Instance) marathon.Task {
 		t.ServicePorts = b.servicePorts[:len(b.servicePorts):len(b.servicePorts)]
 	}
 	t.Role = app.Role
-	if len(app.HealthChecks) > 0 && in.Healthy != nil {
+	if len(app.HealthChecks) > 0 && (in.Healthy != nil || len(in.Health) > 0) {
 		n := len(b.health)
 		b.health = appendHealthResults(b.health, app, in)
 		t.HealthCheckResults = b.health[n:len(b.health):len(b.health)]
@@ -124,19 +125,26 @@ func servicePorts(dst []uint32, app *marathon.App) []uint32 {
 	return dst
 }
 
-// appendHealthResults reports the instance's health once per health check
-// of the app, so that consumers that want one alive result per check
-// (marathon-registrator, marathon-consul) see a complete set. The store
-// keeps one aggregated result per instance; the per-check timestamps are
-// not kept and are written as null. Absent until a result is known, as
-// in Marathon (the caller checks in.Healthy).
+// appendHealthResults appends one result per health check of the app that
+// has one, as Marathon lists them: alive, the consecutive failures and the
+// times of the first and last success and of the last failure.
+// Instances stored before results were kept per check (only Healthy is
+// known) get one result per check, without times.
 func appendHealthResults(dst []marathon.HealthCheckResult, app *marathon.App, in *state.Instance) []marathon.HealthCheckResult {
-	for range app.HealthChecks {
-		r := marathon.HealthCheckResult{Alive: *in.Healthy, InstanceID: in.ID}
-		if !*in.Healthy {
-			r.ConsecutiveFailures = 1
+	if len(in.Health) == 0 {
+		for range app.HealthChecks {
+			r := marathon.HealthCheckResult{Alive: *in.Healthy, InstanceID: in.ID}
+			if !*in.Healthy {
+				r.ConsecutiveFailures = 1
+			}
+			dst = append(dst, r)
 		}
-		dst = append(dst, r)
+		return dst
+	}
+	for _, h := range in.Health {
+		if h.Known() {
+			dst = append(dst, health.State(h).Result(in.ID))
+		}
 	}
 	return dst
 }

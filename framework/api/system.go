@@ -39,6 +39,19 @@ func (s *server) getLeader(w http.ResponseWriter, r *http.Request) (any, error) 
 	return marathon.Leader{Leader: addr}, nil
 }
 
+// deleteLeader is DELETE /v2/leader: the leader abdicates and another
+// instance takes over (this one joins the election again, behind the
+// others; Marathon's process exits instead).
+func (s *server) deleteLeader(w http.ResponseWriter, r *http.Request) (any, error) {
+	if s.cfg.Abdicate == nil {
+		return nil, &marathon.Error{Status: http.StatusBadRequest, Message: "Leadership can only be abdicated with high availability (--zk without --disable_ha)"}
+	}
+	if err := s.cfg.Abdicate(); err != nil {
+		return nil, err
+	}
+	return marathon.Message{Message: "Leadership abdicated"}, nil
+}
+
 // ping is GET /ping.
 func (s *server) ping(w http.ResponseWriter, r *http.Request) (any, error) {
 	w.Header().Set("Cache-Control", "must-revalidate,no-cache,no-store")

@@ -117,6 +117,21 @@ func Next(in Input) Output {
 	return out
 }
 
+// Progress scores how far the current step of out got: the instances of
+// its actions' targets that run, plus those that are healthy and ready.
+// A deployment whose score does not rise over its progress deadline
+// fails.
+func Progress(out Output) int {
+	p := 0
+	for _, a := range out.CurrentActions {
+		p += a.Running + a.Ready
+		if a.Type == marathon.StopApplication && a.Done {
+			p++
+		}
+	}
+	return p
+}
+
 // groupByApp groups instances by app, keeping their order. Instances that
 // come grouped already (each app's in one run, as the scheduler lists them)
 // are sub-sliced rather than copied: nothing here modifies them.

@@ -30,6 +30,10 @@ type Target struct {
 	// StartedAt starts the grace period and delaySeconds; when zero, the
 	// time the Runner first saw the target is used.
 	StartedAt time.Time
+	// States, when given, are the checks' states to start from (indexed
+	// like Checks), as stored before a restart or failover, so that a
+	// known result stays known.
+	States []State
 }
 
 // Report is the outcome of one observed probe.
@@ -38,6 +42,11 @@ type Report struct {
 	TaskID     string
 	CheckIndex int
 	Result     marathon.HealthCheckResult
+	// State is the check's state after the probe, to be stored.
+	State State
+	// Ok and Cause are the probe's own outcome.
+	Ok    bool
+	Cause string
 	// Changed reports that Result.Alive flipped.
 	Changed bool
 	// Kill reports that the task failed too many consecutive checks.
@@ -231,7 +240,12 @@ func (r *Runner) apply(now time.Time) {
 				started = now
 			}
 			r.gen++
+			var st State
+			if i < len(t.States) {
+				st = t.States[i]
+			}
 			next[k] = &entry{
+				st:        st,
 				taskID:    t.TaskID,
 				host:      t.Host,
 				port:      port,
@@ -292,7 +306,10 @@ func (r *Runner) observe(ctx context.Context, o outcome, now time.Time) {
 	var changed, kill bool
 	e.st, changed, kill = e.st.Observe(o.ok, o.cause, now, e.startedAt, e.hc)
 	res := e.st.Result(o.key.instanceID)
-	rep := Report{InstanceID: o.key.instanceID, TaskID: e.taskID, CheckIndex: o.key.index, Result: res, Changed: changed, Kill: kill}
+	rep := Report{
+		InstanceID: o.key.instanceID, TaskID: e.taskID, CheckIndex: o.key.index, Result: res, State: e.st,
+		Ok: o.ok, Cause: o.cause, Changed: changed, Kill: kill,
+	}
 	select {
 	case r.reports <- rep:
 	case <-ctx.Done():

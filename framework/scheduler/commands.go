@@ -23,6 +23,17 @@ type DeployOptions struct {
 	// /v2/groups): their dependencies order the deployment of every app
 	// below them, and they are stored with the group.
 	Groups []GroupSettings
+	// Queue, when set, says whether a deployment that conflicts with
+	// running ones waits for them (true) or is refused with 409 (false);
+	// nil means the scheduler's Config.QueueConflicting. Force wins.
+	Queue *bool
+
+	// The scheduler's own deployments: a queued deployment starting
+	// keeps its id and version; a rollback restores app versions as
+	// they were, so that the instances that still run them stay.
+	id       string
+	version  marathon.Timestamp
+	rollback bool
 }
 
 // GroupSettings are a group's own settings.

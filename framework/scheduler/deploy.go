@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
@@ -28,22 +29,30 @@ func (s *Scheduler) Deploy(ctx context.Context, change Change, opts DeployOption
 
 func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOptions) (marathon.DeploymentResult, error) {
 	st := s.st
-	put, remove, err := change(maps.Clone(st.apps))
+	requested, remove, err := change(maps.Clone(st.apps))
 	if err != nil {
 		return marathon.DeploymentResult{}, err
 	}
 	now := s.cfg.Now()
-	version := s.nextVersion(now, put, remove)
+	version := opts.version
+	if version.IsZero() {
+		version = s.nextVersion(now, requested, remove)
+	}
 	original := map[marathon.PathID]marathon.App{}
 	target := map[marathon.PathID]marathon.App{}
-	for _, app := range put {
+	for _, app := range requested {
 		old, existed := st.apps[app.ID]
-		s.assignServicePorts(&app, put)
-		app.Version = version
+		s.assignServicePorts(&app, requested)
+		keep := opts.rollback && !app.Version.IsZero()
+		if !keep {
+			app.Version = version
+		}
 		upgrade := !existed || marathon.IsUpgrade(old, app)
 		switch {
-		case existed && !upgrade && !opts.Restart && old.Instances == app.Instances:
+		case existed && !upgrade && !opts.Restart && old.Instances == app.Instances && (!keep || old.Version.Equal(app.Version.Time)):
 			continue // nothing changed
+		case keep:
+			// The version's own VersionInfo stays.
 		case existed && !upgrade && !opts.Restart:
 			app.VersionInfo = &marathon.VersionInfo{LastScalingAt: version, LastConfigChangeAt: configChangeOf(old)}
 		default:
@@ -61,7 +70,10 @@ func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOption
 		}
 		original[id] = old
 	}
-	id := newDeploymentID()
+	id := opts.id
+	if id == "" {
+		id = newDeploymentID()
+	}
 	res := marathon.DeploymentResult{DeploymentID: id, Version: version}
 	settings := map[marathon.PathID]GroupSettings{}
 	for _, g := range opts.Groups {
@@ -81,17 +93,23 @@ func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOption
 		return res, nil
 	}
 	d.CreatedAt = now
+	s.setDeadline(&d, target, now)
 	running := derefDeployments(st.sortedDeployments())
 	if conflicts := deployment.Conflicts(running, d); len(conflicts) > 0 {
-		if !opts.Force {
+		switch {
+		case opts.Force:
+			s.supersede(conflicts, d.ID, opts.rollback, now)
+		case s.queues(opts):
+			return s.enqueue(ctx, d, requested, remove, conflicts), nil
+		default:
 			return marathon.DeploymentResult{}, marathon.AppLocked(conflicts...)
-		}
-		for _, cid := range conflicts {
-			s.cancel(cid, "canceled by a forced deployment", now)
 		}
 	}
 
 	for appID, app := range target {
+		if old, ok := st.apps[appID]; ok && st.byApp[appID] != nil {
+			st.remember(old)
+		}
 		st.apps[appID] = app
 		st.change.PutApps = append(st.change.PutApps, app)
 		delete(st.backoffs, appID)
@@ -115,6 +133,106 @@ func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOption
 	})
 	s.log.Info("deployment started", "deployment_id", d.ID, "apps", len(d.AffectedApps()))
 	return res, nil
+}
+
+// queues reports whether a conflicting deployment waits instead of being
+// refused.
+func (s *Scheduler) queues(opts DeployOptions) bool {
+	if opts.Queue != nil {
+		return *opts.Queue
+	}
+	return s.cfg.QueueConflicting
+}
+
+// setDeadline gives d the progress deadline and rollback choice of its
+// target apps (the longest deadline of those that set one), else the
+// scheduler's.
+func (s *Scheduler) setDeadline(d *state.Deployment, target map[marathon.PathID]marathon.App, now time.Time) {
+	deadline, rollback := time.Duration(0), s.cfg.RollbackOnFailure
+	for _, app := range target {
+		deadline = max(deadline, time.Duration(app.UpgradeStrategy.ProgressDeadlineSeconds)*time.Second)
+		if r := app.UpgradeStrategy.RollbackOnFailure; r != nil {
+			rollback = *r
+		}
+	}
+	if deadline == 0 {
+		deadline = s.cfg.ProgressDeadline
+	}
+	d.ProgressDeadline, d.Rollback = deadline, rollback && deadline > 0
+	d.Progress = noProgress
+	if deadline > 0 {
+		d.Deadline = now.Add(deadline)
+	}
+}
+
+// noProgress is a deployment's progress before its first pass.
+const noProgress = math.MinInt32
+
+// supersede cancels the deployments a forced one conflicts with. A
+// rollback leaves queued deployments queued, behind itself: what was
+// asked after the failed deployment still comes after its rollback.
+func (s *Scheduler) supersede(conflicts []string, by string, rollback bool, now time.Time) {
+	for _, cid := range conflicts {
+		c := s.st.deployments[cid]
+		if c == nil {
+			continue
+		}
+		if rollback && c.Queued() {
+			c.WaitsFor = append(c.WaitsFor, by)
+			s.st.change.PutDeployments = append(s.st.change.PutDeployments, *c)
+			s.st.dirty = true
+			continue
+		}
+		s.cancel(cid, "canceled by a forced deployment", now)
+	}
+}
+
+// enqueue stores a deployment that waits for the running ones it
+// conflicts with; its change is applied when they are gone
+// (startQueued).
+func (s *Scheduler) enqueue(ctx context.Context, d state.Deployment, put []marathon.App, remove []marathon.PathID, waitsFor []string) marathon.DeploymentResult {
+	st := s.st
+	d.WaitsFor = waitsFor
+	d.Apps = put
+	d.Remove = remove
+	st.deployments[d.ID] = &d
+	st.change.PutDeployments = append(st.change.PutDeployments, d)
+	st.dirty = true
+	s.flush(ctx)
+	s.log.Info("deployment queued", "deployment_id", d.ID, "waits_for", waitsFor)
+	return marathon.DeploymentResult{DeploymentID: d.ID, Version: d.Version}
+}
+
+// startQueued starts the queued deployments whose predecessors are gone,
+// oldest first, planned again against the apps as they are now.
+func (s *Scheduler) startQueued(ctx context.Context, now time.Time) {
+	st := s.st
+	for _, d := range st.sortedDeployments() {
+		if !d.Queued() || slices.ContainsFunc(d.WaitsFor, func(id string) bool { return st.deployments[id] != nil }) {
+			continue
+		}
+		q := *d
+		delete(st.deployments, q.ID)
+		st.change.DeleteDeployments = append(st.change.DeleteDeployments, q.ID)
+		st.dirty = true
+		change := func(map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+			return q.Apps, q.Remove, nil
+		}
+		_, err := s.deploy(ctx, change, DeployOptions{id: q.ID, version: q.Version, Queue: new(true)})
+		if err != nil {
+			s.log.Warn("queued deployment cannot start", "deployment_id", q.ID, "error", err)
+			s.cfg.Events.Publish(marathon.DeploymentStatusEvent{
+				ID: q.ID, Plan: planOf(q), Reason: err.Error(), EventMeta: marathon.Meta(marathon.EventDeploymentFailed, now),
+			})
+			continue
+		}
+		if st.deployments[q.ID] == nil {
+			// Nothing left to change: done at once.
+			s.cfg.Events.Publish(marathon.DeploymentStatusEvent{
+				ID: q.ID, Plan: planOf(q), EventMeta: marathon.Meta(marathon.EventDeploymentSuccess, now),
+			})
+		}
+	}
 }
 
 // nextVersion returns a version later than every version of the apps it
@@ -167,39 +285,49 @@ func (s *Scheduler) CancelDeployment(ctx context.Context, id string, force bool)
 			return
 		}
 		now := s.cfg.Now()
-		if force {
+		if force || d.Queued() {
 			s.cancel(id, "canceled", now)
 			s.flush(ctx)
 			return
 		}
-		var originals []marathon.App
-		var removeIDs []marathon.PathID
-		for _, appID := range d.AffectedApps() {
-			v, had := d.Original[appID]
-			if !had {
-				if _, exists := s.st.apps[appID]; exists {
-					removeIDs = append(removeIDs, appID)
-				}
-				continue
-			}
-			app, ok, lerr := s.cfg.Store.AppVersion(ctx, appID, v)
-			if lerr != nil || !ok {
-				err = fmt.Errorf("load %s version %s for the rollback: %w", appID, v, lerr)
-				return
-			}
-			originals = append(originals, app)
+		r, rerr := s.rollBack(ctx, *d, "rolled back", now)
+		if rerr == nil {
+			res = &r
 		}
-		s.cancel(id, "rolled back", now)
-		rollback := func(map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
-			return originals, removeIDs, nil
-		}
-		r, derr := s.deploy(ctx, rollback, DeployOptions{Force: true})
-		res, err = &r, derr
+		err = rerr
 	})
 	if doErr != nil {
 		return nil, doErr
 	}
 	return res, err
+}
+
+// rollBack cancels d and starts a deployment back to the app versions d
+// replaced, as they were: the instances that still run them stay, the
+// others are replaced. Apps d created are removed. When an original
+// version cannot be read, d is left running.
+func (s *Scheduler) rollBack(ctx context.Context, d state.Deployment, reason string, now time.Time) (marathon.DeploymentResult, error) {
+	var originals []marathon.App
+	var removeIDs []marathon.PathID
+	for _, appID := range d.AffectedApps() {
+		v, had := d.Original[appID]
+		if !had {
+			if _, exists := s.st.apps[appID]; exists {
+				removeIDs = append(removeIDs, appID)
+			}
+			continue
+		}
+		app, ok, err := s.cfg.Store.AppVersion(ctx, appID, v)
+		if err != nil || !ok {
+			return marathon.DeploymentResult{}, fmt.Errorf("load %s version %s for the rollback: %w", appID, v, err)
+		}
+		originals = append(originals, app)
+	}
+	s.cancel(d.ID, reason, now)
+	rollback := func(map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+		return originals, removeIDs, nil
+	}
+	return s.deploy(ctx, rollback, DeployOptions{Force: true, rollback: true})
 }
 
 // KillTasks kills tasks by id. Without Scale their instances get new tasks;

@@ -2,11 +2,13 @@ package scheduler
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/stadionhq/stadion/framework/reconcile"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/mesos"
+	"github.com/stadionhq/stadion/internal/state"
 )
 
 // handleEvent dispatches one Mesos event.
@@ -21,7 +23,7 @@ func (s *Scheduler) handleEvent(ctx context.Context, ev mesos.Event) {
 	case mesos.EventRescind:
 		delete(s.st.offers, ev.Rescind.OfferID.Value)
 	case mesos.EventUpdate:
-		s.handleUpdate(ev.Update.Status)
+		s.handleUpdate(ctx, ev.Update.Status)
 	case mesos.EventError:
 		s.log.Error("mesos refused the framework", "message", ev.Error.Message)
 	}
@@ -74,7 +76,7 @@ func (s *Scheduler) reconcileTasks(ctx context.Context, explicit bool) {
 }
 
 // handleUpdate applies a task status to its instance.
-func (s *Scheduler) handleUpdate(status mesos.TaskStatus) {
+func (s *Scheduler) handleUpdate(ctx context.Context, status mesos.TaskStatus) {
 	st := s.st
 	now := s.cfg.Now()
 	if len(status.UUID) > 0 {
@@ -86,7 +88,7 @@ func (s *Scheduler) handleUpdate(status mesos.TaskStatus) {
 		return
 	}
 	app, known := st.apps[inst.AppID]
-	prevHealthy := inst.Healthy
+	prev := *inst
 	prevState := inst.State
 	inst.State = status.State
 	inst.Message = status.Message
@@ -102,9 +104,10 @@ func (s *Scheduler) handleUpdate(status mesos.TaskStatus) {
 			inst.StartedAt = now
 		}
 		inst.UnreachableSince = time.Time{}
-		if status.Healthy != nil {
-			h := *status.Healthy
-			inst.Healthy = &h
+		if status.Healthy != nil && known {
+			if app, ok := s.appOf(ctx, inst); ok {
+				s.foldMesosHealth(inst, app, *status.Healthy, status.Message, now)
+			}
 		}
 	case status.State == mesos.TaskUnreachable || status.State == mesos.TaskLost:
 		if inst.UnreachableSince.IsZero() {
@@ -115,7 +118,8 @@ func (s *Scheduler) handleUpdate(status mesos.TaskStatus) {
 		}
 	case status.State.Terminal():
 		delete(st.kills, inst.TaskID)
-		healthKill := status.State == mesos.TaskKilled && status.Healthy != nil && !*status.Healthy
+		healthKill := status.State == mesos.TaskKilled && (st.healthKills[inst.TaskID] || status.Healthy != nil && !*status.Healthy)
+		delete(st.healthKills, inst.TaskID)
 		if known && inst.AppVersion == app.Version && isBackoffState(status.State, healthKill) {
 			st.backoffs[inst.AppID] = grow(st.backoffs[inst.AppID], app, now)
 		}
@@ -125,17 +129,23 @@ func (s *Scheduler) handleUpdate(status mesos.TaskStatus) {
 				TaskID: inst.TaskID, Timestamp: marathon.NewTimestamp(now), Version: inst.AppVersion, SlaveID: inst.AgentID,
 			}
 		}
-		if healthKill {
+		if healthKill && status.Healthy != nil {
+			// Killed by the agent's check; ours publish when they kill.
 			s.cfg.Events.Publish(marathon.UnhealthyInstanceKillEvent{
 				AppID: inst.AppID, TaskID: inst.TaskID, InstanceID: inst.ID, Version: inst.AppVersion,
 				Reason: status.Message, Host: inst.Hostname, SlaveID: inst.AgentID,
 				EventMeta: marathon.Meta(marathon.EventUnhealthyInstanceKill, now),
 			})
 		}
-		inst.Healthy = nil
+		inst.Healthy, inst.Health, inst.Ready = nil, nil, nil
 		st.waitingSince[inst.ID] = now
 	}
-	st.putInstance(inst)
+	if changedByStatus(prev, *inst) {
+		// A reconciliation answers every task with what we already
+		// know: storing 10,000 unchanged instances again cost a new
+		// leader a second (bench/README.md, failover).
+		st.putInstance(inst)
+	}
 	if prevState != inst.State {
 		s.cfg.Events.Publish(marathon.StatusUpdateEvent{
 			SlaveID: inst.AgentID, TaskID: inst.TaskID, TaskStatus: marathon.TaskState(inst.State), Message: status.Message,
@@ -143,12 +153,15 @@ func (s *Scheduler) handleUpdate(status mesos.TaskStatus) {
 			Version: inst.AppVersion, EventMeta: marathon.Meta(marathon.EventStatusUpdate, now),
 		})
 	}
-	if !sameHealth(prevHealthy, inst.Healthy) && inst.Healthy != nil {
-		s.cfg.Events.Publish(marathon.HealthStatusChangedEvent{
-			AppID: inst.AppID, InstanceID: inst.ID, TaskID: inst.TaskID, Version: inst.AppVersion, Alive: *inst.Healthy,
-			EventMeta: marathon.Meta(marathon.EventHealthStatusChanged, now),
-		})
-	}
+}
+
+// changedByStatus reports whether a status update changed what the
+// instance stores (health changes are stored by setHealth).
+func changedByStatus(a, b state.Instance) bool {
+	return a.State != b.State || a.Message != b.Message || a.AgentID != b.AgentID ||
+		!slices.Equal(a.IPAddresses, b.IPAddresses) || !a.StartedAt.Equal(b.StartedAt) ||
+		!a.UnreachableSince.Equal(b.UnreachableSince) || !sameHealth(a.Healthy, b.Healthy) ||
+		len(a.Health) != len(b.Health) || !sameHealth(a.Ready, b.Ready)
 }
 
 // unknownTask handles an update for a task no instance owns: a live one is

@@ -14,7 +14,16 @@ func FrameworkIDs(store state.Store) mesos.FrameworkIDStore { return frameworkID
 
 type frameworkIDs struct{ store state.Store }
 
+// frameworkIDReader is a store that reads the framework id alone;
+// otherwise the whole state is loaded for it (every subscription asks).
+type frameworkIDReader interface {
+	FrameworkID(ctx context.Context) (string, error)
+}
+
 func (f frameworkIDs) LoadFrameworkID(ctx context.Context) (string, error) {
+	if r, ok := f.store.(frameworkIDReader); ok {
+		return r.FrameworkID(ctx)
+	}
 	snap, err := f.store.Load(ctx)
 	return snap.FrameworkID, err
 }

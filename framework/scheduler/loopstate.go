@@ -49,6 +49,15 @@ type loopState struct {
 	unplaced     map[marathon.PathID]map[string]int
 	offerStats   map[marathon.PathID]*offerStat
 
+	// versions caches the older app versions that instances still run
+	// (appOf); healthStale says the health checks' targets changed;
+	// healthKills are the tasks killed for failing their checks.
+	versions    map[versionKey]cachedVersion
+	healthStale bool
+	healthKills map[string]bool
+	// ready holds the readiness probes of deploying tasks, by instance id.
+	ready map[string]*readinessProbe
+
 	// fresh are the instances created in this pass; wantOffers says
 	// whether anything waits for an offer.
 	fresh      []string
@@ -90,6 +99,10 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 		waitingSince: map[string]time.Time{},
 		unplaced:     map[marathon.PathID]map[string]int{},
 		offerStats:   map[marathon.PathID]*offerStat{},
+		versions:     map[versionKey]cachedVersion{},
+		healthKills:  map[string]bool{},
+		ready:        map[string]*readinessProbe{},
+		healthStale:  true,
 		dirty:        true,
 	}
 	for _, a := range snap.Apps {
@@ -119,6 +132,16 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 func (st *loopState) touch(id marathon.PathID) {
 	st.genSeq++
 	st.gen[id] = st.genSeq
+	st.healthStale = true
+}
+
+// putHealth records a change of an instance's health results only: stored
+// and shown like putInstance, but the health checks' targets stay.
+func (st *loopState) putHealth(inst *state.Instance) {
+	st.change.PutInstances = append(st.change.PutInstances, *inst)
+	st.dirty = true
+	st.genSeq++
+	st.gen[inst.AppID] = st.genSeq
 }
 
 // addInstance indexes a new instance (not yet stored: see putInstance).

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -39,7 +40,10 @@ func (s *Scheduler) pass(ctx context.Context) time.Time {
 	for _, k := range plan.Kill {
 		s.kill(k.InstanceID, k.TaskID, k.AgentID, k.Reason, now)
 	}
-	s.advanceDeployments(now)
+	s.startQueued(ctx, now)
+	if next := s.advanceDeployments(ctx, now); !next.IsZero() && (wake.IsZero() || next.Before(wake)) {
+		wake = next
+	}
 
 	s.launch(s.waiting(plan.Launch, now), now)
 	if next := s.steerOffers(); !next.IsZero() && (wake.IsZero() || next.Before(wake)) {
@@ -49,10 +53,15 @@ func (s *Scheduler) pass(ctx context.Context) time.Time {
 	if next := s.nextKillRetry(now); !next.IsZero() && (wake.IsZero() || next.Before(wake)) {
 		wake = next
 	}
+	if next := s.checkReadiness(ctx, now); !next.IsZero() && (wake.IsZero() || next.Before(wake)) {
+		wake = next
+	}
 	s.flush(ctx)
+	s.updateHealthTargets(ctx)
 	if st.dirty {
 		s.publish()
 	}
+	s.emit()
 	return wake
 }
 
@@ -73,6 +82,9 @@ func (s *Scheduler) computePlan(now time.Time) reconcile.Plan {
 	st := s.st
 	deploying := map[marathon.PathID]bool{}
 	for _, d := range st.deployments {
+		if d.Queued() {
+			continue
+		}
 		for _, id := range d.AffectedApps() {
 			deploying[id] = true
 		}
@@ -135,8 +147,10 @@ func (s *Scheduler) nextKillRetry(now time.Time) time.Time {
 	return next
 }
 
-// advanceDeployments runs each deployment's current step once.
-func (s *Scheduler) advanceDeployments(now time.Time) {
+// advanceDeployments runs each deployment's current step once, fails the
+// deployments past their progress deadline, and returns the next
+// deadline.
+func (s *Scheduler) advanceDeployments(ctx context.Context, now time.Time) time.Time {
 	st := s.st
 	// Each deployment gets only its apps' instances (Next looks at no
 	// others), from the per-app snapshots; one whose last Next changed
@@ -148,7 +162,18 @@ func (s *Scheduler) advanceDeployments(now time.Time) {
 			delete(st.steady, id)
 		}
 	}
+	var wake time.Time
 	for _, d := range st.sortedDeployments() {
+		if d.Queued() || st.deployments[d.ID] != d {
+			continue
+		}
+		if !d.Deadline.IsZero() && !now.Before(d.Deadline) {
+			s.failDeployment(ctx, d, now)
+			continue
+		}
+		if !d.Deadline.IsZero() && (wake.IsZero() || d.Deadline.Before(wake)) {
+			wake = d.Deadline
+		}
 		apps := d.AffectedApps()
 		if m, ok := st.steady[d.ID]; ok && m.valid(d, apps, st) {
 			continue
@@ -196,12 +221,50 @@ func (s *Scheduler) advanceDeployments(now time.Time) {
 				ID: d.ID, Plan: planOf(*d), EventMeta: marathon.Meta(marathon.EventDeploymentSuccess, now),
 			})
 			s.log.Info("deployment finished", "deployment_id", d.ID)
+			continue
 		case out.Step != d.CurrentStep:
+			moved := d.CurrentStep != 0 || out.Step != 1
 			d.CurrentStep = out.Step
+			d.Progress = noProgress
+			st.change.PutDeployments = append(st.change.PutDeployments, *d)
+			st.dirty = true
+			if moved {
+				s.cfg.Events.Publish(marathon.DeploymentInfoEvent{
+					Plan: planOf(*d), CurrentStep: currentStep(*d), EventMeta: marathon.Meta(marathon.EventDeploymentInfo, now),
+				})
+			}
+		}
+		if p := deployment.Progress(out); d.ProgressDeadline > 0 && p > d.Progress {
+			// Progress: the deadline moves on.
+			d.Progress = p
+			d.Deadline = now.Add(d.ProgressDeadline)
 			st.change.PutDeployments = append(st.change.PutDeployments, *d)
 			st.dirty = true
 		}
 	}
+	return wake
+}
+
+// failDeployment ends a deployment that missed its progress deadline:
+// deployment_step_failure and deployment_failed, then, when it asks for
+// it, the rollback to the versions it replaced.
+func (s *Scheduler) failDeployment(ctx context.Context, d *state.Deployment, now time.Time) {
+	reason := fmt.Sprintf("no progress for %s (progress deadline)", d.ProgressDeadline)
+	s.log.Warn("deployment failed", "deployment_id", d.ID, "reason", reason, "rollback", d.Rollback)
+	s.cfg.Events.Publish(marathon.DeploymentInfoEvent{
+		Plan: planOf(*d), CurrentStep: currentStep(*d), EventMeta: marathon.Meta(marathon.EventDeploymentStepFailure, now),
+	})
+	if !d.Rollback {
+		s.cancel(d.ID, reason, now)
+		return
+	}
+	res, err := s.rollBack(ctx, *d, reason+"; rolled back", now)
+	if err != nil {
+		s.log.Error("cannot roll back a failed deployment", "deployment_id", d.ID, "error", err)
+		s.cancel(d.ID, reason, now)
+		return
+	}
+	s.log.Info("rolling back", "deployment_id", d.ID, "rollback_deployment_id", res.DeploymentID)
 }
 
 // deploymentMemo records that deployment.Next changed nothing for a
@@ -296,7 +359,7 @@ func (s *Scheduler) launch(ids []string, now time.Time) {
 		inst.Hostname = l.Hostname
 		inst.HostPorts = l.HostPorts
 		inst.AppVersion = app.Version
-		inst.Healthy, inst.Ready = nil, nil
+		inst.Healthy, inst.Ready, inst.Health = nil, nil, nil
 		inst.LaunchedAt, inst.StagedAt, inst.StartedAt = now, now, time.Time{}
 		inst.UnreachableSince = time.Time{}
 		inst.Message = ""

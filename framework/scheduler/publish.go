@@ -33,7 +33,14 @@ func (s *Scheduler) publish() {
 	live := make(map[*state.Deployment]bool, len(deps))
 	for _, d := range deps {
 		live[d] = true
-		views = append(views, st.deploymentView(d))
+		dv := st.deploymentView(d)
+		if len(st.ready) > 0 {
+			dv.CurrentActions = slices.Clone(dv.CurrentActions)
+			for i, a := range dv.CurrentActions {
+				dv.CurrentActions[i].ReadinessCheckResults = st.readinessResults(a.AppID)
+			}
+		}
+		views = append(views, dv)
 		for _, id := range d.AffectedApps() {
 			depsByApp[id] = append(depsByApp[id], d.ID)
 		}
@@ -66,6 +73,7 @@ func (s *Scheduler) publish() {
 	slices.SortFunc(v.Groups, func(a, b state.Group) int { return cmp.Compare(a.ID, b.ID) })
 	v.index()
 	s.view.Store(v)
+	s.emit()
 }
 
 // queueOf is an app's launch queue entry, nil when nothing waits.

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stadionhq/stadion/framework/health"
 	"github.com/stadionhq/stadion/framework/reconcile"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/mesos"
@@ -68,6 +69,24 @@ type Config struct {
 	MaxInstancesPerOffer int
 	// KillRetry is how long an unanswered kill waits before it is sent again.
 	KillRetry time.Duration
+	// HealthProbe runs one HTTP, HTTPS or TCP health check; nil means
+	// health.Probe.
+	HealthProbe health.ProbeFunc
+	// MaxHealthProbes bounds the health checks in flight (default
+	// health.DefaultMaxProbes).
+	MaxHealthProbes int
+	// ProgressDeadline is the default progress deadline of deployments:
+	// a deployment that makes no progress for that long fails. 0 means
+	// none; an app's upgradeStrategy.progressDeadlineSeconds overrides it.
+	ProgressDeadline time.Duration
+	// RollbackOnFailure makes deployments that miss their deadline roll
+	// back to the versions they replaced, unless the app says otherwise
+	// (upgradeStrategy.rollbackOnFailure).
+	RollbackOnFailure bool
+	// QueueConflicting queues a deployment behind the running ones it
+	// conflicts with instead of refusing it with 409, unless the request
+	// says otherwise (queue=false).
+	QueueConflicting bool
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger receives the scheduler's logs; default discards.
@@ -115,12 +134,26 @@ func (c Config) Validate() error {
 		return errors.New("scheduler: Mesos client required")
 	case c.Store == nil:
 		return errors.New("scheduler: state store required")
-	case c.TaskLaunchTimeout < 0, c.ReconciliationInterval < 0, c.DeclineOfferDuration < 0, c.KillRetry < 0:
+	case c.TaskLaunchTimeout < 0, c.ReconciliationInterval < 0, c.DeclineOfferDuration < 0, c.KillRetry < 0, c.ProgressDeadline < 0:
 		return errors.New("scheduler: durations must not be negative")
-	case c.MaxInstancesPerOffer < 0:
-		return errors.New("scheduler: max instances per offer must not be negative")
+	case c.MaxInstancesPerOffer < 0, c.MaxHealthProbes < 0:
+		return errors.New("scheduler: max instances per offer and max health probes must not be negative")
 	}
 	return nil
+}
+
+// eventQueue holds the loop's events until the View shows them.
+type eventQueue struct{ events []marathon.Event }
+
+func (q *eventQueue) Publish(e marathon.Event) { q.events = append(q.events, e) }
+
+// emit hands the queued events over, in order.
+func (s *Scheduler) emit() {
+	for _, e := range s.queued.events {
+		s.out.Publish(e)
+	}
+	clear(s.queued.events)
+	s.queued.events = s.queued.events[:0]
 }
 
 type discard struct{}
@@ -137,6 +170,14 @@ type Scheduler struct {
 	view     atomic.Pointer[View]
 	calls    *caller
 	ready    chan struct{} // closed once the state is loaded
+	checks   *health.Runner
+	// out receives the events; the loop queues them (cfg.Events is the
+	// queue) and hands them over once the View shows what they report,
+	// so that a client reading the API on an event sees the change.
+	out    Publisher
+	queued *eventQueue
+	// readiness carries readiness check results back to the loop.
+	readiness chan readinessResult
 
 	// Everything below is owned by the loop goroutine.
 	st *loopState
@@ -148,11 +189,17 @@ func New(cfg Config) (*Scheduler, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	queued := &eventQueue{}
+	out := cfg.Events
+	cfg.Events = queued
 	s := &Scheduler{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		commands: make(chan command),
-		ready:    make(chan struct{}),
+		out:       out,
+		queued:    queued,
+		cfg:       cfg,
+		log:       cfg.Logger,
+		commands:  make(chan command),
+		ready:     make(chan struct{}),
+		readiness: make(chan readinessResult, 64),
 	}
 	s.view.Store(&View{})
 	return s, nil
@@ -178,6 +225,15 @@ func (s *Scheduler) Run(ctx context.Context) (err error) {
 
 	s.calls = newCaller(ctx, s.cfg.Mesos, s.log)
 	defer s.calls.close()
+	checks, err := health.New(health.Config{Probe: s.cfg.HealthProbe, Now: s.cfg.Now, MaxProbes: s.cfg.MaxHealthProbes, Logger: s.log})
+	if err != nil {
+		return err
+	}
+	s.checks = checks
+	checksDone := make(chan struct{})
+	go func() { defer close(checksDone); checks.Run(ctx) }()
+	defer func() { cancel(); <-checksDone }()
+
 	events := make(chan mesos.Event, 1024)
 	mesosDone := make(chan error, 1)
 	go func() { mesosDone <- s.cfg.Mesos.Run(ctx, events) }()
@@ -216,6 +272,10 @@ func (s *Scheduler) loop(ctx context.Context, events <-chan mesos.Event, mesosDo
 			s.handleEvent(ctx, ev)
 		case cmd := <-s.commands:
 			cmd(ctx, s)
+		case rep := <-s.checks.Reports():
+			s.handleHealth(ctx, rep)
+		case r := <-s.readiness:
+			s.handleReadiness(r)
 		case <-wake.C:
 		case <-due.C:
 			held = false
@@ -259,6 +319,10 @@ func (s *Scheduler) drain(ctx context.Context, events <-chan mesos.Event) {
 			s.handleEvent(ctx, ev)
 		case cmd := <-s.commands:
 			cmd(ctx, s)
+		case rep := <-s.checks.Reports():
+			s.handleHealth(ctx, rep)
+		case r := <-s.readiness:
+			s.handleReadiness(r)
 		default:
 			return
 		}
@@ -286,6 +350,7 @@ func (s *Scheduler) do(ctx context.Context, f func(ctx context.Context)) error {
 		if s.st.dirty {
 			s.publish()
 		}
+		s.emit()
 	}
 	select {
 	case <-s.ready:

@@ -156,6 +156,18 @@ func TestAppLifecycle(t *testing.T) {
 	e.want(e.do(http.MethodGet, "/v2/apps/web/hello/versions/2001-01-01T00:00:00.000Z", ""), http.StatusNotFound)
 	e.want(e.do(http.MethodGet, "/v2/apps/nope/versions", ""), http.StatusNotFound)
 
+	// PUT {"version": v} rolls back to version v (the firstVersion: 1 instance);
+	// an unknown version is 404.
+	e.want(e.do(http.MethodPut, "/v2/apps/web/hello", `{"version": "2001-01-01T00:00:00.000Z"}`), http.StatusNotFound)
+	firstVersion := versions.Versions[len(versions.Versions)-1]
+	e.deployed(e.do(http.MethodPut, "/v2/apps/web/hello", `{"version": "`+firstVersion+`", "instances": 7}`), http.StatusOK)
+	reverted := e.running("/web/hello", 1)
+	if reverted.Version == firstVersion {
+		t.Errorf("the rollback kept the old version %s, want a new one", firstVersion)
+	}
+	e.deployed(e.do(http.MethodPut, "/v2/apps/web/hello", `{"instances": 2}`), http.StatusOK)
+	replaced = e.running("/web/hello", 2)
+
 	// Restart replaces every task.
 	e.deployed(e.do(http.MethodPost, "/v2/apps/web/hello/restart", ""), http.StatusOK)
 	var restarted app

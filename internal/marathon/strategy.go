@@ -7,9 +7,19 @@ import (
 
 // UpgradeStrategy bounds capacity during a rolling upgrade; both values are
 // fractions of instances in [0, 1].
+//
+// ProgressDeadlineSeconds and RollbackOnFailure are Stadion's, not
+// Marathon's, and are written only when set: a deployment of the app that
+// makes no progress (no new instance turning healthy and ready, no step
+// finishing) for ProgressDeadlineSeconds fails (0: the server's
+// --deployment_progress_deadline), and then rolls back to the versions it
+// replaced when RollbackOnFailure is true (nil: the server's
+// --deployment_rollback_on_failure).
 type UpgradeStrategy struct {
-	MinimumHealthCapacity float64 `json:"minimumHealthCapacity"`
-	MaximumOverCapacity   float64 `json:"maximumOverCapacity"`
+	MinimumHealthCapacity   float64 `json:"minimumHealthCapacity"`
+	MaximumOverCapacity     float64 `json:"maximumOverCapacity"`
+	ProgressDeadlineSeconds int     `json:"progressDeadlineSeconds,omitempty"`
+	RollbackOnFailure       *bool   `json:"rollbackOnFailure,omitempty"`
 }
 
 // DefaultUpgradeStrategy is {1, 1} (state/UpgradeStrategy.scala).

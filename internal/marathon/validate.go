@@ -124,6 +124,7 @@ func validateApp(a App, p string, r *reporter) {
 	}
 	validateFraction(r, p+"/upgradeStrategy/minimumHealthCapacity", a.UpgradeStrategy.MinimumHealthCapacity)
 	validateFraction(r, p+"/upgradeStrategy/maximumOverCapacity", a.UpgradeStrategy.MaximumOverCapacity)
+	minInt(r, p+"/upgradeStrategy/progressDeadlineSeconds", a.UpgradeStrategy.ProgressDeadlineSeconds, 0)
 	if u := a.UnreachableStrategy; !u.Disabled {
 		minInt(r, p+"/unreachableStrategy/inactiveAfterSeconds", u.InactiveAfterSeconds, 0)
 		minInt(r, p+"/unreachableStrategy/expungeAfterSeconds", u.ExpungeAfterSeconds, 0)

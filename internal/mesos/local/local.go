@@ -66,6 +66,12 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	c := &Cluster{Master: m}
 	for i := range cfg.Agents {
 		acfg := cfg.Agent
+		resources, err := agentPorts(acfg.Resources, i, cfg.Agents)
+		if err != nil {
+			c.Stop()
+			return nil, fmt.Errorf("agent %d resources: %w", i, err)
+		}
+		acfg.Resources = resources
 		acfg.Master = m.URL()
 		acfg.WorkDir = filepath.Join(cfg.WorkDir, "agent-"+strconv.Itoa(i))
 		if acfg.Logger == nil {
