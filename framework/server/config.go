@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -40,12 +41,28 @@ type Config struct {
 	// KillRetry is how long an unanswered kill waits before it is resent
 	// (scheduler.DefaultKillRetry when zero).
 	KillRetry time.Duration
+	// ProgressDeadline, RollbackOnFailure and QueueConflicting are the
+	// deployment defaults of scheduler.Config.
+	ProgressDeadline  time.Duration
+	RollbackOnFailure bool
+	QueueConflicting  bool
 	// EnvVarsPrefix is Marathon's --env_vars_prefix.
 	EnvVarsPrefix string
 	// Principal and SecretFile authenticate with Mesos; the file holds
 	// the secret.
 	Principal  string
 	SecretFile string
+	// ZK, when set (zk://h1:2181,h2:2181/stadion), keeps the state in
+	// ZooKeeper under that path instead of DataDir, and, unless DisableHA,
+	// elects one leader among the instances sharing it (Marathon's --zk,
+	// --disable_ha). ZKSessionTimeout and ZKTimeout are Marathon's
+	// --zk_session_timeout and --zk_timeout (zero: 10s each);
+	// ZKMaxVersions is --zk_max_versions (zero: 50), also for bbolt.
+	ZK               string
+	DisableHA        bool
+	ZKSessionTimeout time.Duration
+	ZKTimeout        time.Duration
+	ZKMaxVersions    int
 	// DataDir holds the state store (stadion.db) and, with Master
 	// "local", the built-in cluster's work directories; required.
 	DataDir string
@@ -78,10 +95,13 @@ func (c Config) Validate() error {
 	case c.HTTPPort < 0 || c.HTTPPort > 65535:
 		return errors.New("server: http port out of range")
 	case c.FailoverTimeout < 0, c.TaskLaunchTimeout < 0, c.ReconciliationInterval < 0,
-		c.ReconciliationInitialDelay < 0, c.DeclineOfferDuration < 0, c.KillRetry < 0,
-		c.LocalAllocationInterval < 0, c.MesosMinBackoff < 0, c.MesosMaxBackoff < 0:
+		c.ReconciliationInitialDelay < 0, c.DeclineOfferDuration < 0, c.KillRetry < 0, c.ProgressDeadline < 0,
+		c.LocalAllocationInterval < 0, c.MesosMinBackoff < 0, c.MesosMaxBackoff < 0,
+		c.ZKSessionTimeout < 0, c.ZKTimeout < 0:
 		return errors.New("server: durations must not be negative")
-	case c.LocalAgents < 0, c.MaxInstancesPerOffer < 0:
+	case c.ZK != "" && !strings.HasPrefix(c.ZK, "zk://"):
+		return errors.New("server: --zk must be a zk://host:port[,host:port]/path URL")
+	case c.LocalAgents < 0, c.MaxInstancesPerOffer < 0, c.ZKMaxVersions < 0:
 		return errors.New("server: counts must not be negative")
 	}
 	return nil

@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,7 +52,7 @@ func testConfig(t *testing.T) server.Config {
 		DataDir:                    t.TempDir(),
 		LocalContainerizers:        []string{"mesos"},
 		LocalAgents:                2,
-		LocalAgentResources:        "cpus:4;mem:2048;disk:1024;ports:[31000-31100]",
+		LocalAgentResources:        "cpus:4;mem:2048;disk:1024;ports:" + portRange(),
 		LocalAllocationInterval:    50 * time.Millisecond,
 		ReconciliationInitialDelay: time.Second,
 		KillRetry:                  2 * time.Second,
@@ -58,6 +60,20 @@ func testConfig(t *testing.T) server.Config {
 		MesosMaxBackoff:            500 * time.Millisecond,
 		Logger:                     slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: testLogLevel})),
 	}
+}
+
+// portRanges counts the port ranges handed out in this process.
+var portRanges atomic.Int64
+
+// portRange returns a range of 200 ports for one test's cluster, so that
+// tests running in parallel (here and in other packages' processes) do
+// not hand their tasks the same ports. The ranges lie in 20000-28999:
+// below Linux's ephemeral ports (32768 and up) and the ranges of other
+// packages' clusters (29000 and up).
+func portRange() string {
+	slot := (int64(os.Getpid())*7 + portRanges.Add(1)) % 45
+	base := 20000 + slot*200
+	return fmt.Sprintf("[%d-%d]", base, base+199)
 }
 
 func start(t *testing.T) *env {

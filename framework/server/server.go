@@ -26,7 +26,9 @@ import (
 	"github.com/stadionhq/stadion/internal/mesos/agent"
 	"github.com/stadionhq/stadion/internal/mesos/local"
 	"github.com/stadionhq/stadion/internal/mesos/master"
+	"github.com/stadionhq/stadion/internal/state"
 	"github.com/stadionhq/stadion/internal/state/boltstore"
+	"github.com/stadionhq/stadion/internal/state/zkstore"
 	"github.com/stadionhq/stadion/internal/zk"
 )
 
@@ -40,7 +42,7 @@ const shutdownTimeout = 5 * time.Second
 type Server struct {
 	log     *slog.Logger
 	url     string
-	sched   *scheduler.Scheduler
+	l       *leadership
 	cluster *local.Cluster
 
 	cancel   context.CancelFunc
@@ -73,12 +75,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 
-	store, err := boltstore.Open(boltstore.Config{Path: filepath.Join(cfg.DataDir, "stadion.db"), Logger: log.With("component", "state")})
-	if err != nil {
-		return fail(err)
-	}
-	cleanups = append(cleanups, func() { store.Close() })
-
 	det, cluster, closeDet, err := masterDetector(ctx, cfg, log)
 	if err != nil {
 		return fail(err)
@@ -104,66 +100,88 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	advertised := net.JoinHostPort(cfg.Hostname, strconv.Itoa(port))
 
+	bus := events.NewBus(events.Config{Logger: log.With("component", "events")})
 	failover := cfg.FailoverTimeout.Seconds()
 	checkpoint := true
-	client, err := mesos.New(mesos.Config{
-		Detector: det,
-		Framework: mesos.FrameworkInfo{
-			User:            currentUser(),
-			Name:            cfg.FrameworkName,
-			FailoverTimeout: &failover,
-			Checkpoint:      &checkpoint,
-			Role:            cfg.Role,
-			Hostname:        cfg.Hostname,
-			WebUIURL:        "http://" + advertised,
-			Capabilities: []mesos.Capability{
-				{Type: mesos.CapabilityPartitionAware},
-				{Type: mesos.CapabilityTaskKillingState},
-			},
+	deps := termDeps{
+		newClient: func(store state.Store) (*mesos.Client, error) {
+			return mesos.New(mesos.Config{
+				Detector: det,
+				Framework: mesos.FrameworkInfo{
+					User:            currentUser(),
+					Name:            cfg.FrameworkName,
+					FailoverTimeout: &failover,
+					Checkpoint:      &checkpoint,
+					Role:            cfg.Role,
+					Hostname:        cfg.Hostname,
+					WebUIURL:        "http://" + advertised,
+					Capabilities: []mesos.Capability{
+						{Type: mesos.CapabilityPartitionAware},
+						{Type: mesos.CapabilityTaskKillingState},
+					},
+				},
+				Store:      scheduler.FrameworkIDs(store),
+				Principal:  cfg.Principal,
+				Secret:     secret,
+				MinBackoff: cfg.MesosMinBackoff,
+				MaxBackoff: cfg.MesosMaxBackoff,
+				Logger:     log.With("component", "mesos"),
+			})
 		},
-		Store:      scheduler.FrameworkIDs(store),
-		Principal:  cfg.Principal,
-		Secret:     secret,
-		MinBackoff: cfg.MesosMinBackoff,
-		MaxBackoff: cfg.MesosMaxBackoff,
-		Logger:     log.With("component", "mesos"),
-	})
-	if err != nil {
+		schedulerConfig: scheduler.Config{
+			Events:                     bus,
+			Role:                       cfg.Role,
+			EnvVarsPrefix:              cfg.EnvVarsPrefix,
+			TaskLaunchTimeout:          cfg.TaskLaunchTimeout,
+			ReconciliationInterval:     cfg.ReconciliationInterval,
+			ReconciliationInitialDelay: cfg.ReconciliationInitialDelay,
+			DeclineOfferDuration:       cfg.DeclineOfferDuration,
+			MaxInstancesPerOffer:       cfg.MaxInstancesPerOffer,
+			KillRetry:                  cfg.KillRetry,
+			ProgressDeadline:           cfg.ProgressDeadline,
+			RollbackOnFailure:          cfg.RollbackOnFailure,
+			QueueConflicting:           cfg.QueueConflicting,
+			Logger:                     log.With("component", "scheduler"),
+		},
+	}
+	l := &leadership{deps: deps, self: advertised, log: log.With("component", "leadership")}
+	var first *term
+	if err := openState(ctx, cfg, log, l); err != nil {
 		return fail(err)
 	}
-	bus := events.NewBus(events.Config{Logger: log.With("component", "events")})
-	sched, err := scheduler.New(scheduler.Config{
-		Mesos:                      client,
-		Store:                      store,
-		Events:                     bus,
-		Role:                       cfg.Role,
-		EnvVarsPrefix:              cfg.EnvVarsPrefix,
-		TaskLaunchTimeout:          cfg.TaskLaunchTimeout,
-		ReconciliationInterval:     cfg.ReconciliationInterval,
-		ReconciliationInitialDelay: cfg.ReconciliationInitialDelay,
-		DeclineOfferDuration:       cfg.DeclineOfferDuration,
-		MaxInstancesPerOffer:       cfg.MaxInstancesPerOffer,
-		KillRetry:                  cfg.KillRetry,
-		Logger:                     log.With("component", "scheduler"),
-	})
-	if err != nil {
-		return fail(err)
+	if l.elector != nil {
+		cleanups = append(cleanups, func() { l.elector.Close() })
+	} else {
+		// No election: this instance leads from the start, and a store
+		// that cannot be opened fails Start.
+		if first, err = l.prepare(ctx, ""); err != nil {
+			return fail(err)
+		}
+		l.prepared = first.sched
 	}
-	handler := api.New(api.Config{
-		Backend:  sched,
+
+	var abdicate func() error
+	if l.elector != nil {
+		abdicate = l.Abdicate
+	}
+	local := api.New(api.Config{
+		Backend:  backend{l},
 		Events:   bus,
 		Registry: prometheus.NewRegistry(),
 		Logger:   log.With("component", "api"),
-		Leader:   func() (string, bool) { return advertised, true },
+		Leader:   l.Leader,
+		Abdicate: abdicate,
 		Info: func() marathon.Info {
-			return info(cfg, advertised, port, sched.View().FrameworkID)
+			leader, _ := l.Leader()
+			return info(cfg, l.Elected(), leader, port, backend{l}.View().FrameworkID)
 		},
 	})
+	handler := newLeaderProxy(local, l, advertised, log.With("component", "proxy"))
 
 	s := &Server{
 		log:     log,
 		url:     "http://" + net.JoinHostPort(loopbackIfAny(ln.Addr().(*net.TCPAddr).IP), strconv.Itoa(port)),
-		sched:   sched,
+		l:       l,
 		cluster: cluster,
 		cancel:  cancel,
 		done:    make(chan struct{}),
@@ -172,10 +190,43 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	schedErr := make(chan error, 1)
-	go func() { schedErr <- sched.Run(ctx) }()
+	go func() { schedErr <- l.run(ctx, first) }()
 	go s.supervise(ctx, srv, serveErr, schedErr, cleanups)
-	log.Info("stadion serve started", "url", s.url, "master", cfg.Master, "data_dir", cfg.DataDir)
+	log.Info("stadion serve started", "url", s.url, "master", cfg.Master, "zk", cfg.ZK, "ha", l.elector != nil, "data_dir", cfg.DataDir)
 	return s, nil
+}
+
+// openState decides where the state lives: bbolt in DataDir without --zk,
+// else ZooKeeper; with --zk and HA it also joins the leader election.
+func openState(ctx context.Context, cfg Config, log *slog.Logger, l *leadership) error {
+	if cfg.ZK == "" {
+		l.deps.openStore = func(context.Context, string) (state.Store, error) {
+			return boltstore.Open(boltstore.Config{Path: filepath.Join(cfg.DataDir, "stadion.db"), MaxVersions: cfg.ZKMaxVersions, Logger: log.With("component", "state")})
+		}
+		return nil
+	}
+	servers, root, err := zk.ParseURL(cfg.ZK)
+	if err != nil {
+		return fmt.Errorf("--zk: %w", err)
+	}
+	l.deps.openStore = func(ctx context.Context, fence string) (state.Store, error) {
+		return zkstore.Open(ctx, zkstore.Config{
+			Servers: servers, Root: root, SessionTimeout: cfg.ZKSessionTimeout, OperationTimeout: cfg.ZKTimeout,
+			MaxVersions: cfg.ZKMaxVersions, Fence: fence, Logger: log.With("component", "state"),
+		})
+	}
+	if cfg.DisableHA {
+		return nil
+	}
+	elector, err := zk.NewElector(zk.ElectorConfig{
+		Servers: servers, Path: root + "/leader", SessionTimeout: cfg.ZKSessionTimeout,
+		Info: zk.LeaderInfo{HostPort: l.self}, Logger: log.With("component", "election"),
+	})
+	if err != nil {
+		return err
+	}
+	l.elector = elector
+	return nil
 }
 
 // supervise waits for the end (ctx, a failed scheduler or HTTP server),
@@ -214,8 +265,12 @@ func (s *Server) supervise(ctx context.Context, srv *http.Server, serveErr, sche
 // bound (a loopback host when listening on every address).
 func (s *Server) URL() string { return s.url }
 
-// Scheduler is the scheduler loop.
-func (s *Server) Scheduler() *scheduler.Scheduler { return s.sched }
+// Scheduler is the scheduler loop of the current term; nil while this
+// instance does not lead.
+func (s *Server) Scheduler() *scheduler.Scheduler { return s.l.Scheduler() }
+
+// Elected reports whether this instance leads and serves.
+func (s *Server) Elected() bool { return s.l.Elected() }
 
 // Cluster is the built-in cluster with Master "local", else nil.
 func (s *Server) Cluster() *local.Cluster { return s.cluster }
@@ -313,7 +368,7 @@ func loopbackIfAny(ip net.IP) string {
 
 // info is GET /v2/info: marathon_config carries the flags clients read
 // (Marathon's names, its timeouts in milliseconds).
-func info(cfg Config, leader string, port int, frameworkID string) marathon.Info {
+func info(cfg Config, elected bool, leader string, port int, frameworkID string) marathon.Info {
 	version := cfg.Version
 	if version == "" {
 		version = "dev"
@@ -322,7 +377,7 @@ func info(cfg Config, leader string, port int, frameworkID string) marathon.Info
 		Name:        "marathon",
 		Version:     "1.10.0-stadion-" + version,
 		Buildref:    version + " " + runtime.Version(),
-		Elected:     true,
+		Elected:     elected,
 		Leader:      leader,
 		FrameworkID: frameworkID,
 		MarathonConfig: map[string]any{
@@ -339,7 +394,45 @@ func info(cfg Config, leader string, port int, frameworkID string) marathon.Info
 			"env_vars_prefix":                cfg.EnvVarsPrefix,
 			"mesos_authentication_principal": cfg.Principal,
 		},
-		ZookeeperConfig: map[string]any{},
+		ZookeeperConfig: zookeeperConfig(cfg),
 		HTTPConfig:      marathon.HTTPConfig{HTTPPort: port},
 	}
+}
+
+// zookeeperConfig is /v2/info's zookeeper_config, with Marathon's keys.
+func zookeeperConfig(cfg Config) map[string]any {
+	if cfg.ZK == "" {
+		return map[string]any{}
+	}
+	orDefault := func(d, def time.Duration) int64 {
+		if d == 0 {
+			d = def
+		}
+		return d.Milliseconds()
+	}
+	maxVersions := cfg.ZKMaxVersions
+	if maxVersions == 0 {
+		maxVersions = state.DefaultMaxVersions
+	}
+	return map[string]any{
+		"zk":                    redactZK(cfg.ZK),
+		"zk_timeout":            orDefault(cfg.ZKTimeout, 10*time.Second),
+		"zk_session_timeout":    orDefault(cfg.ZKSessionTimeout, 10*time.Second),
+		"zk_max_versions":       maxVersions,
+		"zk_compression":        false,
+		"zk_max_node_size":      1024000,
+		"zk_connection_timeout": orDefault(cfg.ZKSessionTimeout, 10*time.Second),
+	}
+}
+
+// redactZK drops credentials from a zk:// URL before it is shown.
+func redactZK(u string) string {
+	rest, ok := strings.CutPrefix(u, "zk://")
+	if !ok {
+		return u
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		return "zk://" + rest[at+1:]
+	}
+	return u
 }

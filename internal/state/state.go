@@ -211,8 +211,15 @@ type Instance struct {
 	HostPorts []uint32 `json:"hostPorts,omitempty"`
 	// IPAddresses are the task's addresses from its container status.
 	IPAddresses []string `json:"ipAddresses,omitempty"`
-	// Healthy is the latest health result; nil when unknown.
+	// Healthy is the task's health over all of its app's health checks:
+	// true when every check is alive, false when one is not, nil while
+	// a check has no result yet.
 	Healthy *bool `json:"healthy,omitempty"`
+	// Health holds one result per health check of the app the task runs,
+	// in the app's order (zero: no result yet). It is stored so that a
+	// restarted or new leader goes on from the same results instead of
+	// turning every task's health unknown at once.
+	Health []HealthResult `json:"health,omitempty"`
 	// Ready is the latest readiness result during a deployment.
 	Ready *bool `json:"ready,omitempty"`
 	// Message is the latest status message (for lastTaskFailure).
@@ -224,6 +231,26 @@ type Instance struct {
 	StagedAt         time.Time `json:"stagedAt,omitzero"`
 	StartedAt        time.Time `json:"startedAt,omitzero"`
 	UnreachableSince time.Time `json:"unreachableSince,omitzero"`
+}
+
+// HealthResult is the state of one health check of one task, as Marathon
+// keeps it (core/health/Health.scala). The zero value is "no result yet".
+type HealthResult struct {
+	// ConsecutiveFailures counts failures since the last success.
+	ConsecutiveFailures int       `json:"consecutiveFailures,omitempty"`
+	FirstSuccess        time.Time `json:"firstSuccess,omitzero"`
+	LastSuccess         time.Time `json:"lastSuccess,omitzero"`
+	LastFailure         time.Time `json:"lastFailure,omitzero"`
+	LastFailureCause    string    `json:"lastFailureCause,omitempty"`
+}
+
+// Known reports whether the check has a result.
+func (r HealthResult) Known() bool { return !r.LastSuccess.IsZero() || !r.LastFailure.IsZero() }
+
+// Alive is Marathon's alive: there was a success, later than the last
+// failure.
+func (r HealthResult) Alive() bool {
+	return !r.LastSuccess.IsZero() && (r.LastFailure.IsZero() || r.LastSuccess.After(r.LastFailure))
 }
 
 // Deployment is a running deployment: a plan of steps towards target app
@@ -238,13 +265,30 @@ type Deployment struct {
 	// and after the deployment; a missing target means the app is removed.
 	Original map[marathon.PathID]marathon.Timestamp `json:"original,omitempty"`
 	Target   map[marathon.PathID]marathon.Timestamp `json:"target,omitempty"`
-	// Deadline, when set, fails the deployment if it has not finished by
-	// then (the progress deadline).
-	Deadline time.Time `json:"deadline,omitzero"`
-	// Rollback asks for the original versions to be restored on failure.
+	// ProgressDeadline, when not zero, is how long the deployment may go
+	// without progress (an instance of a target turning ready, or a step
+	// finishing) before it fails; Deadline is when that is, moved on with
+	// every progress.
+	ProgressDeadline time.Duration `json:"progressDeadline,omitempty"`
+	Deadline         time.Time     `json:"deadline,omitzero"`
+	// Progress is the count of ready target instances of the current step
+	// when Deadline was last moved.
+	Progress int `json:"progress,omitempty"`
+	// Rollback asks for the original versions to be restored when the
+	// deadline passes.
 	Rollback  bool      `json:"rollback,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
+	// WaitsFor, when not empty, queues the deployment behind the running
+	// deployments it names: its apps are not changed until they are all
+	// gone. Apps and Remove are then the change to apply: the target
+	// definitions (with their versions) and the apps to remove.
+	WaitsFor []string          `json:"waitsFor,omitempty"`
+	Apps     []marathon.App    `json:"apps,omitempty"`
+	Remove   []marathon.PathID `json:"remove,omitempty"`
 }
+
+// Queued reports whether the deployment waits for others to finish.
+func (d Deployment) Queued() bool { return len(d.WaitsFor) > 0 }
 
 // Step is one step of a deployment plan.
 type Step struct {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -43,32 +44,47 @@ func (c MasterContenderConfig) group() groupConfig {
 	return groupConfig{Servers: c.Servers, Path: c.Path, SessionTimeout: c.SessionTimeout, Logger: c.Logger}
 }
 
-// Leadership is a contender's view of the group.
-type Leadership struct {
-	// Elected reports whether this contender leads.
+// Election is a contender's view of its group: whether it leads, and the
+// info the leader published in its node (its own when Elected; the zero
+// value when no leader is known).
+type Election[T any] struct {
 	Elected bool
-	// Leader is the leading master's info, this contender's own when
-	// Elected; the zero MasterInfo when no leader is known.
-	Leader mesos.MasterInfo
+	Leader  T
 }
+
+// Leadership is a Mesos master contender's view of the masters' group.
+type Leadership = Election[mesos.MasterInfo]
 
 // MasterContender joins the Mesos masters' group in ZooKeeper with an
 // ephemeral sequential json.info_ node and reports whether it leads. When
 // its session expires its node is gone: it creates a new one and so goes to
 // the back of the line.
 type MasterContender struct {
-	path    string
-	data    []byte // Info as JSON, the node's data
-	info    mesos.MasterInfo
-	timeout time.Duration
-	log     *slog.Logger
-	conn    *zk.Conn
-	events  <-chan zk.Event
-	changes chan Leadership
+	*contender[mesos.MasterInfo]
+}
+
+// contender is a member of a leader election group: an ephemeral
+// sequential node prefix+NNNNNNNNNN under path holding info as JSON; the
+// member with the lowest sequence number leads.
+type contender[T any] struct {
+	path     string
+	prefix   string
+	what     string // names the group in logs
+	data     []byte // info as JSON, the node's data
+	info     T
+	timeout  time.Duration
+	log      *slog.Logger
+	conn     *zk.Conn
+	events   <-chan zk.Event
+	changes  chan Election[T]
+	abdicate chan chan error
+	// own is the path of this contender's node, "" when it has none; run
+	// writes it, Node reads it.
+	own atomic.Pointer[string]
 
 	// Owned by run.
 	node      string // this contender's child of path; "" when it has none
-	published Leadership
+	published Election[T]
 	known     bool             // something was published
 	pending   bool             // look at the group once the session is up
 	watch     <-chan zk.Event  // fires when the group changes
@@ -91,27 +107,38 @@ func NewMasterContender(cfg MasterContenderConfig) (*MasterContender, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	data, err := json.Marshal(cfg.Info)
-	if err != nil {
-		return nil, fmt.Errorf("encode master info: %w", err)
-	}
-	g := cfg.group()
-	conn, events, log, err := g.connect("zk_master_contender")
+	c, err := newContender(cfg.group(), infoPrefix, "mesos masters group", "zk_master_contender", cfg.Info)
 	if err != nil {
 		return nil, err
 	}
-	c := &MasterContender{
-		path:    cfg.Path,
-		data:    data,
-		info:    cfg.Info,
-		timeout: g.timeout(),
-		log:     log,
-		conn:    conn,
-		events:  events,
-		changes: make(chan Leadership, 1),
-		done:    make(chan struct{}),
-		stopped: make(chan struct{}),
-		pending: true,
+	return &MasterContender{c}, nil
+}
+
+// newContender connects and starts the contender's loop.
+func newContender[T any](g groupConfig, prefix, what, component string, info T) (*contender[T], error) {
+	data, err := json.Marshal(info)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s info: %w", what, err)
+	}
+	conn, events, log, err := g.connect(component)
+	if err != nil {
+		return nil, err
+	}
+	c := &contender[T]{
+		path:     g.Path,
+		prefix:   prefix,
+		what:     what,
+		data:     data,
+		info:     info,
+		timeout:  g.timeout(),
+		log:      log,
+		conn:     conn,
+		events:   events,
+		changes:  make(chan Election[T], 1),
+		abdicate: make(chan chan error),
+		done:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+		pending:  true,
 	}
 	go c.run()
 	return c, nil
@@ -120,13 +147,13 @@ func NewMasterContender(cfg MasterContenderConfig) (*MasterContender, error) {
 // Changes delivers the contender's Leadership each time it changes, the
 // first as soon as it is known. The channel holds one value and a newer one
 // replaces an unread older one; it is closed by Close.
-func (c *MasterContender) Changes() <-chan Leadership {
+func (c *contender[T]) Changes() <-chan Election[T] {
 	return c.changes
 }
 
 // Close leaves the group: it deletes the contender's node and closes the
 // connection, which ends the session.
-func (c *MasterContender) Close() error {
+func (c *contender[T]) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.done)
 		select {
@@ -144,7 +171,7 @@ func (c *MasterContender) Close() error {
 
 // run is the contender's loop: it looks at the group when connected and
 // whenever the group changes, and tracks the session.
-func (c *MasterContender) run() {
+func (c *contender[T]) run() {
 	defer close(c.stopped)
 	defer c.leave()
 	var retry backoff
@@ -163,13 +190,15 @@ func (c *MasterContender) run() {
 			c.onSession(ev)
 		case <-c.lostC:
 			c.onLost()
+		case reply := <-c.abdicate:
+			reply <- c.onAbdicate()
 		}
 	}
 }
 
 // look runs contend when the session is up, and arranges a retry when it
 // fails.
-func (c *MasterContender) look(retry *backoff) {
+func (c *contender[T]) look(retry *backoff) {
 	if c.conn.State() != zk.StateHasSession {
 		// A request now would wait for the session. The session event
 		// wakes the loop; the poll covers a dropped event.
@@ -193,7 +222,7 @@ func (c *MasterContender) look(retry *backoff) {
 // onSession follows the session: after a disconnect a timer presumes the
 // session lost; on reconnect the group is read again; on expiry the node is
 // gone.
-func (c *MasterContender) onSession(ev zk.Event) {
+func (c *contender[T]) onSession(ev zk.Event) {
 	if ev.Type != zk.EventSession {
 		return // such as the EventNotWatching copies of invalidated watches
 	}
@@ -214,22 +243,23 @@ func (c *MasterContender) onSession(ev zk.Event) {
 	case zk.StateExpired:
 		c.log.Warn("zookeeper session expired, rejoining the group", "node", c.node)
 		c.node = ""
-		c.publish(Leadership{})
+		c.own.Store(nil)
+		c.publish(Election[T]{})
 	}
 }
 
 // onLost gives up leadership after being cut off for the session timeout:
 // by then ZooKeeper has most likely expired the session and another master
 // leads.
-func (c *MasterContender) onLost() {
+func (c *contender[T]) onLost() {
 	c.lost, c.lostC, c.cutOff = nil, nil, true
 	c.log.Warn("cut off from zookeeper for the session timeout, no longer claiming leadership", "session_timeout", c.timeout)
-	c.publish(Leadership{})
+	c.publish(Election[T]{})
 }
 
 // contend makes sure this contender has a node in the group, publishes who
 // leads and returns a watch that fires when the group changes.
-func (c *MasterContender) contend() (<-chan zk.Event, error) {
+func (c *contender[T]) contend() (<-chan zk.Event, error) {
 	children, _, watch, err := c.conn.ChildrenW(c.path)
 	if errors.Is(err, zk.ErrNoNode) {
 		if err := c.createPath(); err != nil {
@@ -251,9 +281,9 @@ func (c *MasterContender) contend() (<-chan zk.Event, error) {
 		c.node = node
 		return closedEvents(), nil // look again, with our node in the listing
 	}
-	leader, _ := leaderNode(children)
+	leader, _ := leaderNode(children, c.prefix)
 	if leader == c.node {
-		c.publish(Leadership{Elected: true, Leader: c.info})
+		c.publish(Election[T]{Elected: true, Leader: c.info})
 		return watch, nil
 	}
 	data, _, err := c.conn.Get(path.Join(c.path, leader))
@@ -263,21 +293,22 @@ func (c *MasterContender) contend() (<-chan zk.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path.Join(c.path, leader), err)
 	}
-	var info mesos.MasterInfo
+	var info T
 	if err := json.Unmarshal(data, &info); err != nil {
-		c.log.Warn("leading master's node holds no MasterInfo JSON", "node", leader, "error", err)
-		info = mesos.MasterInfo{}
+		c.log.Warn("leader's node holds no valid info", "group", c.what, "node", leader, "error", err)
+		var zero T
+		info = zero
 	}
-	c.publish(Leadership{Leader: info})
+	c.publish(Election[T]{Leader: info})
 	return watch, nil
 }
 
 // join returns this session's node in the group, creating it unless an
 // earlier create whose answer was lost made one already.
-func (c *MasterContender) join(children []string) (string, error) {
+func (c *contender[T]) join(children []string) (string, error) {
 	session := c.conn.SessionID()
 	for _, child := range children {
-		if _, ok := sequence(child); !ok {
+		if _, ok := sequence(child, c.prefix); !ok {
 			continue
 		}
 		_, stat, err := c.conn.Exists(path.Join(c.path, child))
@@ -285,20 +316,24 @@ func (c *MasterContender) join(children []string) (string, error) {
 			return "", fmt.Errorf("stat %s: %w", path.Join(c.path, child), err)
 		}
 		if stat != nil && stat.EphemeralOwner == session {
+			own := path.Join(c.path, child)
+			c.own.Store(&own)
 			return child, nil
 		}
 	}
-	created, err := c.conn.Create(path.Join(c.path, infoPrefix), c.data, zk.FlagEphemeralSequential, zk.WorldACL(zk.PermAll))
+	created, err := c.conn.Create(path.Join(c.path, c.prefix), c.data, zk.FlagEphemeralSequential, zk.WorldACL(zk.PermAll))
 	if err != nil {
-		return "", fmt.Errorf("create %s: %w", path.Join(c.path, infoPrefix), err)
+		return "", fmt.Errorf("create %s: %w", path.Join(c.path, c.prefix), err)
 	}
 	node := path.Base(created)
-	c.log.Info("joined the mesos masters group", "node", node)
+	c.log.Info("joined the group", "group", c.what, "node", node)
+	own := path.Join(c.path, node)
+	c.own.Store(&own)
 	return node, nil
 }
 
 // createPath creates the group node and its parents, as persistent nodes.
-func (c *MasterContender) createPath() error {
+func (c *contender[T]) createPath() error {
 	p := ""
 	for _, seg := range strings.Split(c.path[1:], "/") {
 		p += "/" + seg
@@ -311,7 +346,7 @@ func (c *MasterContender) createPath() error {
 }
 
 // leave deletes this contender's node, if it has one and is connected.
-func (c *MasterContender) leave() {
+func (c *contender[T]) leave() {
 	if c.node == "" || c.conn.State() != zk.StateHasSession {
 		return
 	}
@@ -321,26 +356,69 @@ func (c *MasterContender) leave() {
 		return
 	}
 	c.node = ""
+	c.own.Store(nil)
 }
 
 // publish sends l on Changes when it differs from the last value sent.
-func (c *MasterContender) publish(l Leadership) {
+func (c *contender[T]) publish(l Election[T]) {
 	if c.known && reflect.DeepEqual(c.published, l) {
 		return
 	}
 	c.known, c.published = true, l
+	var zero T
 	switch {
 	case l.Elected:
-		c.log.Info("elected leading mesos master", "node", c.node)
-	case l.Leader.ID != "" || l.Leader.Port != 0 || l.Leader.Address != nil:
-		c.log.Info("following leading mesos master", "node", c.node, "master", l.Leader.Endpoint(), "master_id", l.Leader.ID)
+		c.log.Info("elected leader", "group", c.what, "node", c.node)
+	case !reflect.DeepEqual(l.Leader, zero):
+		c.log.Info("following the leader", "group", c.what, "node", c.node, "leader", l.Leader)
 	default:
-		c.log.Info("no leading mesos master known", "node", c.node)
+		c.log.Info("no leader known", "group", c.what, "node", c.node)
 	}
 	sendLatest(c.changes, l)
 }
 
-func (c *MasterContender) closing() bool {
+// Node returns the path of the contender's node in the group, "" while it
+// has none. A leader passes it as a fence to the writes only a leader may
+// make: they fail once the node is gone.
+func (c *contender[T]) Node() string {
+	if p := c.own.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// Abdicate gives up leadership, if held: the contender deletes its node
+// and joins again at the back of the line (alone in the group, it leads
+// again at once).
+func (c *contender[T]) Abdicate() error {
+	reply := make(chan error, 1)
+	select {
+	case c.abdicate <- reply:
+		return <-reply
+	case <-c.done:
+		return ErrClosed
+	}
+}
+
+// onAbdicate deletes the contender's node; the group watch brings the
+// loop back to contend, which joins again.
+func (c *contender[T]) onAbdicate() error {
+	if c.node == "" {
+		return nil
+	}
+	p := path.Join(c.path, c.node)
+	if err := c.conn.Delete(p, -1); err != nil && !errors.Is(err, zk.ErrNoNode) {
+		return fmt.Errorf("delete %s: %w", p, err)
+	}
+	c.log.Info("abdicated", "group", c.what, "node", c.node)
+	c.node = ""
+	c.own.Store(nil)
+	c.publish(Election[T]{})
+	c.pending = true
+	return nil
+}
+
+func (c *contender[T]) closing() bool {
 	select {
 	case <-c.done:
 		return true

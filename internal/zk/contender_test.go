@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stadionhq/stadion/internal/mesos"
+	"github.com/stadionhq/stadion/internal/testenv"
 )
 
 func masterInfo(id string, port int32) mesos.MasterInfo {
@@ -25,7 +26,7 @@ func masterInfo(id string, port int32) mesos.MasterInfo {
 	}
 }
 
-func newContender(t *testing.T, servers []string, info mesos.MasterInfo, timeout time.Duration) *MasterContender {
+func startContender(t *testing.T, servers []string, info mesos.MasterInfo, timeout time.Duration) *MasterContender {
 	t.Helper()
 	c, err := NewMasterContender(MasterContenderConfig{
 		Servers:        servers,
@@ -56,13 +57,13 @@ func infoNodes(t *testing.T, conn *zk.Conn, path string) []string {
 	}
 	var nodes []string
 	for _, c := range children {
-		if _, ok := sequence(c); ok {
+		if _, ok := sequence(c, infoPrefix); ok {
 			nodes = append(nodes, c)
 		}
 	}
 	slices.SortFunc(nodes, func(a, b string) int {
-		x, _ := sequence(a)
-		y, _ := sequence(b)
+		x, _ := sequence(a, infoPrefix)
+		y, _ := sequence(b, infoPrefix)
 		switch {
 		case x < y:
 			return -1
@@ -78,11 +79,11 @@ func TestContendersElectInOrder(t *testing.T) {
 	z := startZK(t)
 	a, b := masterInfo("master-a", 5050), masterInfo("master-b", 5051)
 
-	ca := newContender(t, z.Servers(), a, 0)
+	ca := startContender(t, z.Servers(), a, 0)
 	if got := waitFor(t, ca.Changes(), "a elected", elected); !cmp.Equal(got.Leader, a) {
 		t.Fatalf("elected a reports leader %+v", got.Leader)
 	}
-	cb := newContender(t, z.Servers(), b, 0)
+	cb := startContender(t, z.Servers(), b, 0)
 	waitFor(t, cb.Changes(), "b following a", following(a))
 
 	// The nodes are what a Mesos master writes, so a detector (ours or
@@ -126,13 +127,13 @@ func TestContendersElectInOrder(t *testing.T) {
 
 func TestContenderRejoinsAfterSessionExpiry(t *testing.T) {
 	z := startZK(t)
-	px := startProxy(t, z.Addr)
+	px := testenv.StartProxy(t, z.Addr)
 	a, b := masterInfo("master-a", 5050), masterInfo("master-b", 5051)
 
 	// a reaches ZooKeeper through the proxy, with a short session.
-	ca := newContender(t, []string{px.addr}, a, 2*time.Second)
+	ca := startContender(t, []string{px.Addr}, a, 2*time.Second)
 	waitFor(t, ca.Changes(), "a elected", elected)
-	cb := newContender(t, z.Servers(), b, 0)
+	cb := startContender(t, z.Servers(), b, 0)
 	waitFor(t, cb.Changes(), "b following a", following(a))
 
 	conn := rawConn(t, z.Servers())

@@ -178,7 +178,7 @@ func (d *MasterDetector) look() (<-chan zk.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", d.path, err)
 	}
-	node, ok := leaderNode(children)
+	node, ok := leaderNode(children, infoPrefix)
 	if !ok {
 		d.publish("", mesos.MasterInfo{})
 		return watch, nil

@@ -22,10 +22,11 @@ const defaultSessionTimeout = 10 * time.Second
 // ErrClosed is returned by calls on a closed MasterDetector.
 var ErrClosed = errors.New("zk: closed")
 
-// sequence returns the sequence number of a json.info_ child, and false for
-// any other child (log_replicas, nodes of old masters).
-func sequence(child string) (uint64, bool) {
-	digits, ok := strings.CutPrefix(child, infoPrefix)
+// sequence returns the sequence number of a child named prefix+digits
+// (json.info_ for Mesos masters), and false for any other child
+// (log_replicas, nodes of old masters).
+func sequence(child, prefix string) (uint64, bool) {
+	digits, ok := strings.CutPrefix(child, prefix)
 	if !ok || digits == "" {
 		return 0, false
 	}
@@ -36,16 +37,16 @@ func sequence(child string) (uint64, bool) {
 	return n, true
 }
 
-// leaderNode returns the json.info_ child with the lowest sequence number,
-// and false when there is none.
-func leaderNode(children []string) (string, bool) {
+// leaderNode returns the prefix child with the lowest sequence number, and
+// false when there is none.
+func leaderNode(children []string, prefix string) (string, bool) {
 	var (
 		best    string
 		bestSeq uint64
 		found   bool
 	)
 	for _, c := range children {
-		seq, ok := sequence(c)
+		seq, ok := sequence(c, prefix)
 		if !ok {
 			continue
 		}

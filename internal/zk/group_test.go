@@ -29,7 +29,7 @@ func TestLeaderNode(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			leader, found := leaderNode(tc.children)
+			leader, found := leaderNode(tc.children, infoPrefix)
 			if leader != tc.leader || found != tc.found {
 				t.Fatalf("leaderNode(%q) = %q, %v; want %q, %v", tc.children, leader, found, tc.leader, tc.found)
 			}

@@ -1,9 +1,7 @@
 package zk
 
 import (
-	"io"
 	"log/slog"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -96,84 +94,6 @@ func waitFor[T any](t *testing.T, ch <-chan T, what string, ok func(T) bool) T {
 			t.Fatalf("waiting for %s: none after %v (last value %+v)", what, waitTimeout, last)
 		}
 	}
-}
-
-// proxy forwards TCP connections to a ZooKeeper server and can cut them, so
-// that a client loses its connection while the server stays up and expires
-// the client's session.
-type proxy struct {
-	addr   string
-	target string
-	l      net.Listener
-
-	mu    sync.Mutex
-	cut   bool
-	conns []net.Conn
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("proxy listen: %v", err)
-	}
-	p := &proxy{addr: l.Addr().String(), target: target, l: l}
-	go p.serve()
-	t.Cleanup(func() {
-		l.Close()
-		p.Cut()
-	})
-	return p
-}
-
-func (p *proxy) serve() {
-	for {
-		c, err := p.l.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		cut := p.cut
-		p.mu.Unlock()
-		if cut {
-			c.Close()
-			continue
-		}
-		s, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, s)
-		p.mu.Unlock()
-		go pipe(c, s)
-		go pipe(s, c)
-	}
-}
-
-func pipe(dst, src net.Conn) {
-	_, _ = io.Copy(dst, src)
-	dst.Close()
-	src.Close()
-}
-
-// Cut closes every forwarded connection and refuses new ones until Heal.
-func (p *proxy) Cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cut = true
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-// Heal forwards new connections again.
-func (p *proxy) Heal() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cut = false
 }
 
 // startZK starts a ZooKeeper server for the test.

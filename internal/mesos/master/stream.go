@@ -15,8 +15,12 @@ import (
 // Bounds on a scheduler stream whose client does not keep up.
 const (
 	// defaultStreamQueueLimit is how many events may wait for one
-	// subscription's writer; past it the stream is closed.
-	defaultStreamQueueLimit = 10000
+	// subscription's writer; past it the stream is closed. A
+	// reconciliation answers every task of the framework at once, so the
+	// bound sits well above the task counts we run (10,000 in make bench:
+	// a bound of 10,000 closed the stream of a new leader reconciling
+	// 10,001 tasks); a few hundred bytes per event keep it to tens of MB.
+	defaultStreamQueueLimit = 100000
 	// minStreamWriteTimeout is the least time one record may take to write;
 	// the bound is 2 heartbeat intervals when that is longer.
 	minStreamWriteTimeout = 30 * time.Second

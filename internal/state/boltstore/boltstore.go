@@ -461,3 +461,13 @@ func (s *Store) version(ctx context.Context, kind []byte, id marathon.PathID, ve
 	})
 	return found && err == nil, err
 }
+
+// FrameworkID reads the stored framework id alone.
+func (s *Store) FrameworkID(ctx context.Context) (string, error) {
+	var id string
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		id = string(tx.Bucket(bucketMeta).Get(keyFrameworkID))
+		return nil
+	})
+	return id, err
+}

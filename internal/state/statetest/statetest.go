@@ -2,6 +2,7 @@ package statetest
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -171,9 +172,29 @@ func testEmptyLoad(t *testing.T, h harness) {
 	checkLoad(t, s, state.Snapshot{})
 }
 
+// frameworkIDReader is the optional fast read of the framework id.
+type frameworkIDReader interface {
+	FrameworkID(ctx context.Context) (string, error)
+}
+
+// checkFrameworkID checks the store's FrameworkID, when it has one.
+func checkFrameworkID(t *testing.T, s state.Store, want string) {
+	t.Helper()
+	r, ok := s.(frameworkIDReader)
+	if !ok {
+		return
+	}
+	got, err := r.FrameworkID(t.Context())
+	if err != nil || got != want {
+		t.Fatalf("FrameworkID() = %q, %v; want %q", got, err, want)
+	}
+}
+
 func testFrameworkID(t *testing.T, h harness) {
 	s := h.open(t)
+	checkFrameworkID(t, s, "")
 	apply(t, s, state.Change{FrameworkID: "fw-1"})
+	checkFrameworkID(t, s, "fw-1")
 	checkLoad(t, s, state.Snapshot{FrameworkID: "fw-1"})
 	apply(t, s, state.Change{FrameworkID: "fw-2"})
 	checkLoad(t, s, state.Snapshot{FrameworkID: "fw-2"})
@@ -181,6 +202,8 @@ func testFrameworkID(t *testing.T, h harness) {
 	d := deployment("d1", "/web", ts(1), ts(2))
 	apply(t, s, state.Change{PutDeployments: []state.Deployment{d}})
 	checkLoad(t, s, state.Snapshot{FrameworkID: "fw-2", Deployments: []state.Deployment{d}})
+	checkFrameworkID(t, s, "fw-2")
+	checkFrameworkID(t, h.reopen(t, s), "fw-2")
 }
 
 func testPutApp(t *testing.T, h harness) {
