@@ -1,0 +1,383 @@
+package registrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/consul/api"
+)
+
+var (
+	_ Registry = (*agentRegistry)(nil)
+	_ Registry = (*catalogRegistry)(nil)
+	_ Registry = dryRun{}
+)
+
+// ConsulConfig says how to reach Consul. Empty fields keep what
+// api.DefaultConfig reads from the environment (CONSUL_HTTP_ADDR,
+// CONSUL_HTTP_TOKEN, CONSUL_HTTP_SSL, CONSUL_CACERT, CONSUL_CLIENT_CERT,
+// CONSUL_CLIENT_KEY, CONSUL_TLS_SERVER_NAME, CONSUL_HTTP_SSL_VERIFY).
+type ConsulConfig struct {
+	// Address is "host:port" or a URL ("https://host:8501").
+	Address string
+	// Token is the ACL token; it is never logged.
+	Token string
+	// CAFile, CertFile and KeyFile are PEM files for TLS; ServerName is
+	// the name to verify in the server's certificate.
+	CAFile, CertFile, KeyFile, ServerName string
+	// TLSSkipVerify accepts any server certificate.
+	TLSSkipVerify bool
+}
+
+// NewConsulClient returns a Consul API client for cfg.
+func NewConsulClient(cfg ConsulConfig) (*api.Client, error) {
+	c := api.DefaultConfig()
+	if addr := cfg.Address; addr != "" {
+		if scheme, rest, ok := strings.Cut(addr, "://"); ok {
+			c.Scheme, addr = scheme, rest
+		}
+		c.Address = strings.TrimSuffix(addr, "/")
+	}
+	if cfg.Token != "" {
+		c.Token = cfg.Token
+	}
+	if cfg.CAFile != "" {
+		c.TLSConfig.CAFile = cfg.CAFile
+	}
+	if cfg.CertFile != "" {
+		c.TLSConfig.CertFile = cfg.CertFile
+	}
+	if cfg.KeyFile != "" {
+		c.TLSConfig.KeyFile = cfg.KeyFile
+	}
+	if cfg.ServerName != "" {
+		c.TLSConfig.Address = cfg.ServerName
+	}
+	if cfg.TLSSkipVerify {
+		c.TLSConfig.InsecureSkipVerify = true
+	}
+	client, err := api.NewClient(c)
+	if err != nil {
+		return nil, fmt.Errorf("create consul client: %w", err)
+	}
+	return client, nil
+}
+
+// consulAddress is the address NewConsulClient uses for cfg, for logs.
+func consulAddress(cfg ConsulConfig) string {
+	c := api.DefaultConfig()
+	if cfg.Address != "" {
+		return cfg.Address
+	}
+	return c.Scheme + "://" + c.Address
+}
+
+// agentRegistry registers with one Consul agent, which runs the checks.
+type agentRegistry struct {
+	c     *api.Client
+	owner string
+	log   *slog.Logger
+}
+
+func (a *agentRegistry) List(ctx context.Context) (Current, error) {
+	q := (&api.QueryOptions{}).WithContext(ctx)
+	services, err := a.c.Agent().ServicesWithFilterOpts("", q)
+	if err != nil {
+		return Current{}, fmt.Errorf("list agent services: %w", err)
+	}
+	checks, err := a.c.Agent().ChecksWithFilterOpts("", q)
+	if err != nil {
+		return Current{}, fmt.Errorf("list agent checks: %w", err)
+	}
+	byID := map[string]*Registered{}
+	var cur Current
+	for _, s := range services {
+		if s.Meta[MetaOwner] != a.owner {
+			continue
+		}
+		byID[s.ID] = &Registered{ID: s.ID, Name: s.Service, Meta: s.Meta, Checks: map[string]Status{}}
+	}
+	for _, c := range checks {
+		if r := byID[c.ServiceID]; r != nil {
+			r.Checks[c.CheckID] = Status(c.Status)
+		}
+	}
+	for _, r := range byID {
+		cur.Services = append(cur.Services, *r)
+	}
+	return cur, nil
+}
+
+func (a *agentRegistry) Apply(ctx context.Context, p Plan) error {
+	agent := a.c.Agent()
+	q := (&api.QueryOptions{}).WithContext(ctx)
+	errs := forEach(p.Deregister, func(r Registered) error {
+		if err := agent.ServiceDeregisterOpts(r.ID, q); err != nil {
+			return fmt.Errorf("deregister service %s: %w", r.ID, err)
+		}
+		a.log.Info("deregistered service", "service_id", r.ID, "service", r.Name, "task_id", r.Meta[MetaTaskID])
+		return nil
+	})
+	opts := api.ServiceRegisterOpts{ReplaceExistingChecks: true}.WithContext(ctx)
+	errs = append(errs, forEach(p.Register, func(s Service) error {
+		if err := agent.ServiceRegisterOpts(agentService(s), opts); err != nil {
+			return fmt.Errorf("register service %s: %w", s.ID, err)
+		}
+		a.log.Info("registered service", serviceAttrs(s)...)
+		return nil
+	})...)
+	errs = append(errs, forEach(p.Update, func(u StatusUpdate) error {
+		if err := agent.UpdateTTLOpts(u.Check.ID, u.Check.Output, string(u.Check.Status), q); err != nil {
+			return fmt.Errorf("update check %s: %w", u.Check.ID, err)
+		}
+		a.log.Info("check status changed", "service_id", u.ServiceID, "check_id", u.Check.ID, "status", u.Check.Status, "output", u.Check.Output)
+		return nil
+	})...)
+	return errors.Join(errs...)
+}
+
+func (a *agentRegistry) Refresh(ctx context.Context, checks []StatusUpdate) error {
+	q := (&api.QueryOptions{}).WithContext(ctx)
+	return errors.Join(forEach(checks, func(u StatusUpdate) error {
+		if err := a.c.Agent().UpdateTTLOpts(u.Check.ID, u.Check.Output, string(u.Check.Status), q); err != nil {
+			return fmt.Errorf("refresh check %s: %w", u.Check.ID, err)
+		}
+		return nil
+	})...)
+}
+
+// agentService is the agent registration of s.
+func agentService(s Service) *api.AgentServiceRegistration {
+	reg := &api.AgentServiceRegistration{ID: s.ID, Name: s.Name, Tags: s.Tags, Port: s.Port, Address: s.Address, Meta: s.Meta}
+	for _, c := range s.Checks {
+		ac := &api.AgentServiceCheck{CheckID: c.ID, Name: c.Name, Status: string(c.Status)}
+		switch c.Kind {
+		case CheckHTTP:
+			ac.HTTP, ac.Method, ac.TLSSkipVerify = c.HTTP, "GET", c.TLSSkipVerify
+		case CheckTCP:
+			ac.TCP = c.TCP
+		case CheckStatus:
+			ac.TTL = c.TTL.String()
+			ac.Notes = "set by stadion registrator from the scheduler's health check results"
+		}
+		if c.Kind != CheckStatus {
+			ac.Interval = c.Interval.String()
+			if c.Timeout > 0 {
+				ac.Timeout = c.Timeout.String()
+			}
+		}
+		reg.Checks = append(reg.Checks, ac)
+	}
+	return reg
+}
+
+// serviceAttrs are the log attributes of a registration.
+func serviceAttrs(s Service) []any {
+	attrs := []any{"service_id", s.ID, "service", s.Name, "address", s.Address, "port", s.Port, "task_id", s.Meta[MetaTaskID], "app_id", s.Meta[MetaAppID]}
+	if s.Node != "" {
+		attrs = append(attrs, "node", s.Node)
+	}
+	return attrs
+}
+
+// localHosts returns the names the tasks of the agent's host may report as
+// their host: this machine's host name, and the agent's node name and
+// address.
+func localHosts(ctx context.Context, c *api.Client) ([]string, error) {
+	var self struct {
+		Config struct{ NodeName string }
+		Member struct{ Addr string }
+	}
+	if _, err := c.Raw().Query("/v1/agent/self", &self, (&api.QueryOptions{}).WithContext(ctx)); err != nil {
+		return nil, fmt.Errorf("read consul agent: %w", err)
+	}
+	var hosts []string
+	if h, err := os.Hostname(); err == nil && h != "" {
+		hosts = append(hosts, h)
+	}
+	for _, h := range []string{self.Config.NodeName, self.Member.Addr} {
+		if h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts, nil
+}
+
+// catalogRegistry registers every task through the catalog, on one node
+// per host that it owns.
+type catalogRegistry struct {
+	c     *api.Client
+	owner string
+	log   *slog.Logger
+}
+
+// nodeMeta marks the owned nodes; the external-* keys tell consul-esm and
+// people that no agent runs there.
+func (r *catalogRegistry) nodeMeta() map[string]string {
+	return map[string]string{MetaOwner: r.owner, "external-node": "true", "external-probe": "false"}
+}
+
+func (r *catalogRegistry) List(ctx context.Context) (Current, error) {
+	q := (&api.QueryOptions{NodeMeta: map[string]string{MetaOwner: r.owner}}).WithContext(ctx)
+	nodes, _, err := r.c.Catalog().Nodes(q)
+	if err != nil {
+		return Current{}, fmt.Errorf("list catalog nodes: %w", err)
+	}
+	var cur Current
+	for _, n := range nodes {
+		nq := (&api.QueryOptions{}).WithContext(ctx)
+		list, _, err := r.c.Catalog().NodeServiceList(n.Node, nq)
+		if err != nil {
+			return Current{}, fmt.Errorf("list services of node %s: %w", n.Node, err)
+		}
+		checks, _, err := r.c.Health().Node(n.Node, nq)
+		if err != nil {
+			return Current{}, fmt.Errorf("list checks of node %s: %w", n.Node, err)
+		}
+		node := Node{Name: n.Node}
+		byID := map[string]*Registered{}
+		if list != nil {
+			for _, s := range list.Services {
+				if s.Meta[MetaOwner] != r.owner {
+					node.Foreign++
+					continue
+				}
+				byID[s.ID] = &Registered{ID: s.ID, Node: n.Node, Name: s.Service, Meta: s.Meta, Checks: map[string]Status{}}
+			}
+		}
+		for _, c := range checks {
+			if reg := byID[c.ServiceID]; reg != nil {
+				reg.Checks[c.CheckID] = Status(c.Status)
+			}
+		}
+		for _, reg := range byID {
+			cur.Services = append(cur.Services, *reg)
+		}
+		cur.Nodes = append(cur.Nodes, node)
+	}
+	return cur, nil
+}
+
+func (r *catalogRegistry) Apply(ctx context.Context, p Plan) error {
+	cat := r.c.Catalog()
+	w := (&api.WriteOptions{}).WithContext(ctx)
+	errs := forEach(p.Deregister, func(s Registered) error {
+		if _, err := cat.Deregister(&api.CatalogDeregistration{Node: s.Node, ServiceID: s.ID}, w); err != nil {
+			return fmt.Errorf("deregister service %s on %s: %w", s.ID, s.Node, err)
+		}
+		r.log.Info("deregistered service", "service_id", s.ID, "service", s.Name, "node", s.Node, "task_id", s.Meta[MetaTaskID])
+		return nil
+	})
+	errs = append(errs, forEach(p.StaleChecks, func(c CheckRef) error {
+		if _, err := cat.Deregister(&api.CatalogDeregistration{Node: c.Node, CheckID: c.CheckID}, w); err != nil {
+			return fmt.Errorf("deregister check %s on %s: %w", c.CheckID, c.Node, err)
+		}
+		return nil
+	})...)
+	errs = append(errs, forEach(p.Register, func(s Service) error {
+		if _, err := cat.Register(r.registration(s), w); err != nil {
+			return fmt.Errorf("register service %s on %s: %w", s.ID, s.Node, err)
+		}
+		r.log.Info("registered service", serviceAttrs(s)...)
+		return nil
+	})...)
+	errs = append(errs, forEach(p.Update, func(u StatusUpdate) error {
+		reg := &api.CatalogRegistration{Node: u.Node, Address: u.NodeAddress, SkipNodeUpdate: true,
+			Check: &api.AgentCheck{Node: u.Node, CheckID: u.Check.ID, Name: u.Check.Name, Status: string(u.Check.Status), Output: u.Check.Output, ServiceID: u.ServiceID}}
+		if _, err := cat.Register(reg, w); err != nil {
+			return fmt.Errorf("update check %s on %s: %w", u.Check.ID, u.Node, err)
+		}
+		r.log.Info("check status changed", "service_id", u.ServiceID, "node", u.Node, "check_id", u.Check.ID, "status", u.Check.Status, "output", u.Check.Output)
+		return nil
+	})...)
+	// Nodes last: a node goes once its services have.
+	errs = append(errs, forEach(p.DeregisterNodes, func(n string) error {
+		if _, err := cat.Deregister(&api.CatalogDeregistration{Node: n}, w); err != nil {
+			return fmt.Errorf("deregister node %s: %w", n, err)
+		}
+		r.log.Info("deregistered node", "node", n)
+		return nil
+	})...)
+	return errors.Join(errs...)
+}
+
+// Refresh does nothing: catalog checks have no TTL.
+func (r *catalogRegistry) Refresh(context.Context, []StatusUpdate) error { return nil }
+
+func (r *catalogRegistry) registration(s Service) *api.CatalogRegistration {
+	reg := &api.CatalogRegistration{
+		Node:     s.Node,
+		Address:  s.NodeAddress,
+		NodeMeta: r.nodeMeta(),
+		Service:  &api.AgentService{ID: s.ID, Service: s.Name, Tags: s.Tags, Address: s.Address, Port: s.Port, Meta: s.Meta},
+	}
+	for _, c := range s.Checks {
+		reg.Checks = append(reg.Checks, catalogCheck(s.Node, s.ID, c))
+	}
+	return reg
+}
+
+func catalogCheck(node, serviceID string, c Check) *api.HealthCheck {
+	return &api.HealthCheck{Node: node, CheckID: c.ID, Name: c.Name, Status: string(c.Status), Output: c.Output, ServiceID: serviceID}
+}
+
+// applyConcurrency bounds the Consul calls of one phase of a plan that run
+// at once: a burst of new tasks is registered together, not one by one.
+const applyConcurrency = 8
+
+// forEach calls f on every item, at most applyConcurrency at once, and
+// returns the errors.
+func forEach[T any](items []T, f func(T) error) []error {
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, applyConcurrency)
+	)
+	for _, item := range items {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := f(item); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return errs
+}
+
+// dryRun logs what a plan would change instead of changing it. Listing
+// still reads Consul.
+type dryRun struct {
+	Registry
+	log *slog.Logger
+}
+
+func (d dryRun) Apply(_ context.Context, p Plan) error {
+	for _, r := range p.Deregister {
+		d.log.Info("dry run: would deregister service", "service_id", r.ID, "service", r.Name, "node", r.Node, "task_id", r.Meta[MetaTaskID])
+	}
+	for _, s := range p.Register {
+		d.log.Info("dry run: would register service", serviceAttrs(s)...)
+	}
+	for _, u := range p.Update {
+		d.log.Info("dry run: would set check status", "service_id", u.ServiceID, "check_id", u.Check.ID, "status", u.Check.Status)
+	}
+	for _, c := range p.StaleChecks {
+		d.log.Info("dry run: would deregister check", "service_id", c.ServiceID, "check_id", c.CheckID, "node", c.Node)
+	}
+	for _, n := range p.DeregisterNodes {
+		d.log.Info("dry run: would deregister node", "node", n)
+	}
+	return nil
+}
+
+func (dryRun) Refresh(context.Context, []StatusUpdate) error { return nil }
