@@ -39,16 +39,20 @@ e2e: deps
 	fi
 
 ## bench: Go benchmarks of every package that has some, then bench/cmd/launchbench
-## (10,000 tasks on 50 simulated agents: launch rate, raw limit, GET latency,
-## RSS), which rewrites the Results section of bench/README.md
-bench: build
+## (10,000 tasks on 50 simulated agents: launch rate with the bbolt and the
+## ZooKeeper store, raw limit, GET latency, RSS; leader failover (kill -9) of
+## three `stadion serve --zk`; ZooKeeper from `make deps`), which rewrites the
+## Results section of bench/README.md, then
+## bench/cmd/registratorbench (task → Consul latency, its own section)
+bench: deps build
 	@pkgs=$$(grep -rl --include='*_test.go' '^func Benchmark' . | xargs -r -n1 dirname | sort -u); \
 	if [ -z "$$pkgs" ]; then \
 		echo "bench: no Go benchmarks yet"; \
 	else \
 		go test -run '^$$' -bench . -benchmem $$pkgs; \
 	fi
-	go run ./bench/cmd/launchbench -stadion bin/stadion -readme bench/README.md
+	go run ./bench/cmd/launchbench -stadion bin/stadion -readme bench/README.md -zk -failover 3
+	go run ./bench/cmd/registratorbench -stadion bin/stadion -consul bin/consul -readme bench/README.md
 
 ## clean: remove the stadion binary and `make run` data (./bin tools stay)
 clean:

@@ -29,6 +29,9 @@ type command struct {
 // commands lists every subcommand in the order --help shows them.
 var commands = []command{
 	{name: "serve", summary: "run the scheduler: Marathon's /v2 API on Mesos", run: runServe},
+	{name: "deploy", summary: "render a service template, deploy it, wait, roll back on failure (deploy gen: CI definitions)", run: runDeploy},
+	{name: "registrator", summary: "register every running task in Consul (services, health checks), deregister what is gone", run: runRegistrator},
+	{name: "wrap", summary: "container entrypoint: Consul KV as environment, signals forwarded, one rolling restart per change", run: runWrap},
 	{name: "mesos master", summary: "run the built-in Mesos-compatible master (development and tests)", run: runMesosMaster},
 	{name: "mesos agent", summary: "run the built-in Mesos-compatible agent (development and tests)", run: runMesosAgent},
 	{name: "mesos local", summary: "run the built-in master and N agents in one process (development, benchmarks)", run: runMesosLocal},

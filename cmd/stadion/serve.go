@@ -35,10 +35,18 @@ type serveConfig struct {
 	reconcileDelay       time.Duration
 	declineOfferDuration time.Duration
 	maxInstancesPerOffer int
+	progressDeadline     int
+	rollbackOnFailure    bool
+	queueConflicting     bool
 	envVarsPrefix        string
 	principal            string
 	secretFile           string
 	dataDir              string
+	zk                   string
+	disableHA            bool
+	zkSessionTimeout     time.Duration
+	zkTimeout            time.Duration
+	zkMaxVersions        int
 	localContainerizers  string
 	localAgents          int
 	loggingLevel         string
@@ -61,9 +69,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	f.Millis(&c.reconcileDelay, "reconciliation_initial_delay", 15*time.Second, "delay of the first periodic reconciliation,")
 	f.Millis(&c.declineOfferDuration, "decline_offer_duration", scheduler.DefaultDeclineOfferDuration, "how long unused offers are refused when nothing waits,")
 	f.Int(&c.maxInstancesPerOffer, "max_instances_per_offer", scheduler.DefaultMaxInstancesPerOffer, "most instances launched from one offer")
+	f.Int(&c.progressDeadline, "deployment_progress_deadline", 0, "seconds a deployment may go without progress before it fails (0: never; an app's upgradeStrategy.progressDeadlineSeconds overrides)")
+	f.Bool(&c.rollbackOnFailure, "deployment_rollback_on_failure", false, "roll a deployment that missed its progress deadline back to the versions it replaced (an app's upgradeStrategy.rollbackOnFailure overrides)")
+	f.Bool(&c.queueConflicting, "queue_conflicting_deployments", false, "queue a deployment behind the running ones it conflicts with instead of answering 409 (a request's ?queue= overrides)")
 	f.String(&c.envVarsPrefix, "env_vars_prefix", "", "prefix of the port and host variables in task environments")
 	f.String(&c.principal, "mesos_authentication_principal", "", "principal for HTTP authentication with Mesos")
 	f.String(&c.secretFile, "mesos_authentication_secret_file", "", "file holding the secret for --mesos_authentication_principal")
+	f.String(&c.zk, "zk", "", "ZooKeeper URL zk://host:port[,host:port]/path: state in ZooKeeper and, unless --disable_ha, leader election among the instances sharing it (default: state in --data_dir, no HA)")
+	f.Bool(&c.disableHA, "disable_ha", false, "with --zk: run without leader election (a single instance)")
+	f.Millis(&c.zkSessionTimeout, "zk_session_timeout", 10*time.Second, "ZooKeeper session timeout,")
+	f.Millis(&c.zkTimeout, "zk_timeout", 10*time.Second, "timeout of ZooKeeper operations,")
+	f.Int(&c.zkMaxVersions, "zk_max_versions", 50, "app and group versions kept per id")
 	f.String(&c.dataDir, "data_dir", "./data", "directory of the state store (and of the built-in cluster with --master local)")
 	f.String(&c.localContainerizers, "local_containerizers", "mesos,docker", "containerizers of the built-in agent with --master local: mesos, docker, simulated")
 	f.Int(&c.localAgents, "local_agents", 1, "agents of the built-in cluster with --master local")
@@ -73,6 +89,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if err := f.Err(); err != nil {
 		fmt.Fprintln(stderr, "stadion serve:", err)
+		return exitUsage
+	}
+	if c.progressDeadline < 0 {
+		fmt.Fprintln(stderr, "stadion serve: --deployment_progress_deadline must not be negative")
 		return exitUsage
 	}
 	if c.master == "" {
@@ -106,10 +126,18 @@ func serve(ctx context.Context, c serveConfig, stdout io.Writer, log *slog.Logge
 		ReconciliationInitialDelay: c.reconcileDelay,
 		DeclineOfferDuration:       c.declineOfferDuration,
 		MaxInstancesPerOffer:       c.maxInstancesPerOffer,
+		ProgressDeadline:           time.Duration(c.progressDeadline) * time.Second,
+		RollbackOnFailure:          c.rollbackOnFailure,
+		QueueConflicting:           c.queueConflicting,
 		EnvVarsPrefix:              c.envVarsPrefix,
 		Principal:                  c.principal,
 		SecretFile:                 c.secretFile,
 		DataDir:                    c.dataDir,
+		ZK:                         c.zk,
+		DisableHA:                  c.disableHA,
+		ZKSessionTimeout:           c.zkSessionTimeout,
+		ZKTimeout:                  c.zkTimeout,
+		ZKMaxVersions:              c.zkMaxVersions,
 		LocalContainerizers:        strings.Split(c.localContainerizers, ","),
 		LocalAgents:                c.localAgents,
 		Version:                    version,

@@ -1,14 +1,18 @@
 // Command launchbench measures the targets of DESIGN.md that `make bench`
 // owns: the launch rate of `stadion serve` to 10,000 tasks on 50 simulated
 // agents, the raw limit of the same cluster in the same run, the latency of
-// GET /v2/apps?embed=apps.tasks at that size and the RSS of `stadion serve`.
-// The cluster (`stadion mesos local`) and the scheduler run as separate
-// processes of the stadion binary, so the scheduler's RSS is its own. It
-// prints a markdown table and writes it into bench/README.md.
+// GET /v2/apps?embed=apps.tasks at that size and the RSS of `stadion serve`;
+// then (-zk) the same launch with the state in a ZooKeeper it starts, and
+// (-failover) the time three `stadion serve --zk` take to answer and
+// schedule again after their leader is killed with -9. The cluster
+// (`stadion mesos local`) and the schedulers run as separate processes of
+// the stadion binary, so the scheduler's RSS is its own. It prints a
+// markdown section and writes it into bench/README.md.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,6 +20,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -45,6 +50,13 @@ type config struct {
 	KeepWorkDir  bool
 	CPUProfile   string
 	ServeLog     string
+
+	// The ZooKeeper phases.
+	ZK              bool
+	ZKHeap          string
+	ZKForceSync     bool
+	FailoverRuns    int
+	SessionTimeouts []time.Duration // parsed from -failover_session_timeouts
 }
 
 // Tasks is the number of tasks launched in each phase.
@@ -86,12 +98,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.KeepWorkDir, "keep", false, "keep the work directory (process logs, state) after the run")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", // a prefix
 		"instead of the benchmark, run the scheduler in this process and write CPU profiles of its launch and of the GET run to PREFIX-launch.pprof and PREFIX-get.pprof")
+	fs.BoolVar(&c.ZK, "zk", true, "also launch the same tasks with the ZooKeeper store (stadion serve --zk, HA on, one instance) on a ZooKeeper started here")
+	fs.StringVar(&c.ZKHeap, "zk_heap", "1g", "-Xmx of the ZooKeeper server")
+	fs.BoolVar(&c.ZKForceSync, "zk_force_sync", true, "ZooKeeper fsyncs every transaction log write (its default); false sets -Dzookeeper.forceSync=no")
+	fs.IntVar(&c.FailoverRuns, "failover", 3, "with -zk: leader failovers (kill -9) to time per session timeout, on three stadion serve --zk; 0: none")
+	timeouts := fs.String("failover_session_timeouts", "10000,3000", "--zk_session_timeout values (ms) of the failover runs, comma-separated")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return exitOK
 		}
 		return exitUsage
 	}
+	sessionTimeouts, err := parseMillisList(*timeouts)
+	if err != nil {
+		fmt.Fprintln(stderr, "launchbench: -failover_session_timeouts:", err)
+		return exitUsage
+	}
+	c.SessionTimeouts = sessionTimeouts
 	if _, err := os.Stat(c.Stadion); err != nil {
 		fmt.Fprintf(stderr, "launchbench: %v (run make build, or pass -stadion)\n", err)
 		return exitUsage
@@ -156,7 +179,31 @@ func bench(ctx context.Context, c config, workDir string, log io.Writer) (result
 	if err := benchRaw(ctx, c, workDir, &res, step); err != nil {
 		return res, err
 	}
+	if c.ZK {
+		if err := benchZK(ctx, c, workDir, &res, step); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
+}
+
+// parseMillisList parses "10000,3000" into durations.
+func parseMillisList(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a positive number of milliseconds", f)
+		}
+		out = append(out, time.Duration(n)*time.Millisecond)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no value")
+	}
+	return out, nil
 }
 
 // benchServe measures stadion serve: launch rate, GET latency, RSS.
@@ -166,7 +213,7 @@ func benchServe(ctx context.Context, c config, workDir string, res *results, ste
 	if err != nil {
 		return err
 	}
-	defer cluster.stop(30 * time.Second)
+	defer cluster.Stop(30 * time.Second)
 	port, err := freePort()
 	if err != nil {
 		return err
@@ -181,59 +228,31 @@ func benchServe(ctx context.Context, c config, workDir string, res *results, ste
 	if err != nil {
 		return err
 	}
-	defer serve.stop(30 * time.Second)
+	defer serve.Stop(30 * time.Second)
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	if err := waitHTTP(ctx, serve, base+"/ping", 30*time.Second); err != nil {
 		return err
 	}
 	api := newMarathonClient(base)
-	// Let the framework subscribe, so that the clock does not count it.
-	if _, err := waitFor(ctx, 50*time.Millisecond, 30*time.Second, func() (bool, error) {
-		var info struct {
-			FrameworkID string `json:"frameworkId"`
-		}
-		err := api.getJSON(ctx, "/v2/info", &info)
-		return err == nil && info.FrameworkID != "", nil
-	}); err != nil {
-		return fmt.Errorf("stadion serve did not subscribe: %w\n%s", err, serve.tail(20))
-	}
-
-	serveCPU0, _ := cpuSeconds(serve.pid())
-	clusterCPU0, _ := cpuSeconds(cluster.pid())
-	step("posting %d apps × %d instances", c.Apps, c.Instances)
-	start := time.Now()
-	if err := api.postApps(ctx, c.Apps, c.Instances, c.PostWorkers); err != nil {
+	if err := waitSubscribed(ctx, api, serve); err != nil {
 		return err
 	}
-	res.Post = time.Since(start)
-	lastLog := time.Now()
-	at, err := waitFor(ctx, c.PollInterval, c.Timeout, func() (bool, error) {
-		n, err := api.running(ctx)
-		if time.Since(lastLog) > time.Second {
-			step("%d of %d tasks running after %.1f s", n, c.Tasks(), time.Since(start).Seconds())
-			lastLog = time.Now()
-		}
-		return n >= c.Tasks(), err
-	})
+
+	meter := startCPUMeter(serve.Pid(), cluster.Pid())
+	l, err := launch(ctx, c, api, serve, step)
 	if err != nil {
-		return fmt.Errorf("wait for %d running tasks: %w\n%s", c.Tasks(), err, serve.tail(20))
+		return err
 	}
-	res.ToRunning = at.Sub(start)
-	serveCPU1, _ := cpuSeconds(serve.pid())
-	clusterCPU1, _ := cpuSeconds(cluster.pid())
-	res.ServeCPU, res.ClusterCPU = serveCPU1-serveCPU0, clusterCPU1-clusterCPU0
-	if res.MemAtRunning, err = readMemory(serve.pid()); err != nil {
+	res.Post, res.ToRunning = l.Post, l.ToRunning
+	cpu, others := meter.stop()
+	res.ServeCPU, res.ClusterCPU, res.BenchCPU, res.OthersCPU = cpu[0], cpu[1], cpu[2], others
+	if res.MemAtRunning, err = readMemory(serve.Pid()); err != nil {
 		return err
 	}
 	step("%d tasks running after %.2f s (%.0f tasks/s)", c.Tasks(), res.ToRunning.Seconds(), res.rate())
-	at, err = waitFor(ctx, c.PollInterval, c.Timeout, func() (bool, error) {
-		n, err := api.deployments(ctx)
-		return n == 0, err
-	})
-	if err != nil {
-		return fmt.Errorf("wait for deployments to end: %w", err)
+	if res.ToDeployed, err = l.waitDeployed(ctx, c, api); err != nil {
+		return err
 	}
-	res.ToDeployed = at.Sub(start)
 	if res.TaskStates, err = api.tasks(ctx); err != nil {
 		return err
 	}
@@ -242,13 +261,74 @@ func benchServe(ctx context.Context, c config, workDir string, res *results, ste
 	if res.Embed, err = api.measureGET(ctx, "/v2/apps?embed=apps.tasks", c.Requests); err != nil {
 		return err
 	}
-	if res.MemAfterEmbed, err = readMemory(serve.pid()); err != nil {
+	if res.MemAfterEmbed, err = readMemory(serve.Pid()); err != nil {
 		return err
 	}
 	step("p50 %s p99 %s; serve VmRSS %s VmHWM %s", ms(res.Embed.P50), ms(res.Embed.P99), mb(res.MemAfterEmbed.RSS), mb(res.MemAfterEmbed.HWM))
-	serve.stop(30 * time.Second)
-	cluster.stop(30 * time.Second)
+	serve.Stop(30 * time.Second)
+	cluster.Stop(30 * time.Second)
 	return nil
+}
+
+// waitSubscribed waits until serve has subscribed to Mesos (/v2/info has a
+// frameworkId), so that a launch's clock does not count the subscription.
+func waitSubscribed(ctx context.Context, api *marathonClient, serve *process) error {
+	_, err := waitFor(ctx, 50*time.Millisecond, 30*time.Second, func() (bool, error) {
+		var info struct {
+			FrameworkID string `json:"frameworkId"`
+		}
+		err := api.getJSON(ctx, "/v2/info", &info)
+		return err == nil && info.FrameworkID != "", nil
+	})
+	if err != nil {
+		return fmt.Errorf("stadion serve did not subscribe: %w\n%s", err, serve.Tail(20))
+	}
+	return nil
+}
+
+// launchTimes is when a launch's steps were done.
+type launchTimes struct {
+	Start     time.Time     // the first POST
+	Post      time.Duration // every POST answered, from Start
+	ToRunning time.Duration // every task TASK_RUNNING in /v2/apps, from Start
+}
+
+// launch posts c.Apps apps of c.Instances instances and waits until the
+// sum of tasksRunning over /v2/apps reaches c.Tasks().
+func launch(ctx context.Context, c config, api *marathonClient, serve *process, step func(string, ...any)) (launchTimes, error) {
+	step("posting %d apps × %d instances", c.Apps, c.Instances)
+	l := launchTimes{Start: time.Now()}
+	if err := api.postApps(ctx, c.Apps, c.Instances, c.PostWorkers); err != nil {
+		return l, err
+	}
+	l.Post = time.Since(l.Start)
+	lastLog := time.Now()
+	at, err := waitFor(ctx, c.PollInterval, c.Timeout, func() (bool, error) {
+		n, err := api.running(ctx)
+		if time.Since(lastLog) > time.Second {
+			step("%d of %d tasks running after %.1f s", n, c.Tasks(), time.Since(l.Start).Seconds())
+			lastLog = time.Now()
+		}
+		return n >= c.Tasks(), err
+	})
+	if err != nil {
+		return l, fmt.Errorf("wait for %d running tasks: %w\n%s", c.Tasks(), err, serve.Tail(20))
+	}
+	l.ToRunning = at.Sub(l.Start)
+	return l, nil
+}
+
+// waitDeployed waits until /v2/deployments is empty and returns when that
+// was, from the launch's first POST.
+func (l launchTimes) waitDeployed(ctx context.Context, c config, api *marathonClient) (time.Duration, error) {
+	at, err := waitFor(ctx, c.PollInterval, c.Timeout, func() (bool, error) {
+		n, err := api.deployments(ctx)
+		return n == 0, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("wait for deployments to end: %w", err)
+	}
+	return at.Sub(l.Start), nil
 }
 
 // benchRaw measures the raw limit on a fresh cluster of the same size.
@@ -258,16 +338,16 @@ func benchRaw(ctx context.Context, c config, workDir string, res *results, step 
 	if err != nil {
 		return err
 	}
-	defer cluster.stop(30 * time.Second)
-	cpu0, _ := cpuSeconds(cluster.pid())
+	defer cluster.Stop(30 * time.Second)
+	meter := startCPUMeter(cluster.Pid())
 	res.Raw, err = runRaw(ctx, rawConfig{
 		Master: master, Tasks: c.Tasks(), CPUs: c.CPUs, Mem: c.Mem, Workers: c.RawWorkers, Timeout: c.Timeout,
 	})
 	if err != nil {
-		return fmt.Errorf("%w\n%s", err, cluster.tail(20))
+		return fmt.Errorf("%w\n%s", err, cluster.Tail(20))
 	}
-	cpu1, _ := cpuSeconds(cluster.pid())
-	res.RawClusterCPU = cpu1 - cpu0
+	cpu, others := meter.stop()
+	res.RawClusterCPU, res.RawBenchCPU, res.RawOthersCPU = cpu[0], cpu[1], others
 	step("raw loop: %d tasks running after %.2f s (%.0f tasks/s)", res.Raw.Running, res.Raw.Elapsed.Seconds(), res.rawRate())
 	return nil
 }

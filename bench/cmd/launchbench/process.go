@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,96 +8,19 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/stadionhq/stadion/bench/internal/rig"
 )
 
-// process is a child `stadion` process whose stdout and stderr go to a log
-// file in the work directory.
-type process struct {
-	name string
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
-	err  error // set before done closes
-}
+// process is a child process of the bench (rig.Process).
+type process = rig.Process
 
-// startProcess runs bin with args. When firstLine is not nil, the first
-// line the process prints on stdout is sent to it (stadion mesos local
-// prints its URL once every agent has registered).
 func startProcess(bin, workDir, name string, args []string, firstLine chan<- string) (*process, error) {
-	logPath := filepath.Join(workDir, name+".log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stderr = logFile
-	var stdout io.ReadCloser
-	if firstLine != nil {
-		if stdout, err = cmd.StdoutPipe(); err != nil {
-			logFile.Close()
-			return nil, err
-		}
-	} else {
-		cmd.Stdout = logFile
-	}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	p := &process{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
-	if stdout != nil {
-		go func() {
-			sc := bufio.NewScanner(stdout)
-			if sc.Scan() {
-				firstLine <- strings.TrimSpace(sc.Text())
-			}
-			io.Copy(logFile, stdout)
-		}()
-	}
-	go func() {
-		p.err = cmd.Wait()
-		logFile.Close()
-		close(p.done)
-	}()
-	return p, nil
-}
-
-// pid is the process id, for /proc.
-func (p *process) pid() int { return p.cmd.Process.Pid }
-
-// stop sends SIGTERM and waits for the exit, then SIGKILL after timeout.
-func (p *process) stop(timeout time.Duration) {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(timeout):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-// tail returns the last lines of the process's log, for error reports.
-func (p *process) tail(n int) string {
-	b, err := os.ReadFile(p.log)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return rig.Start(bin, workDir, name, args, firstLine)
 }
 
 // startCluster runs `stadion mesos local` and returns it with its master's
@@ -116,13 +38,13 @@ func startCluster(ctx context.Context, bin, workDir, name string, agents int, re
 	select {
 	case u := <-url:
 		return p, strings.TrimPrefix(u, "http://"), nil
-	case <-p.done:
-		return nil, "", fmt.Errorf("%s exited: %v\n%s", name, p.err, p.tail(20))
+	case <-p.Done():
+		return nil, "", fmt.Errorf("%s exited: %v\n%s", name, p.Err(), p.Tail(20))
 	case <-time.After(60 * time.Second):
-		p.stop(5 * time.Second)
-		return nil, "", fmt.Errorf("%s printed no URL within 60s\n%s", name, p.tail(20))
+		p.Stop(5 * time.Second)
+		return nil, "", fmt.Errorf("%s printed no URL within 60s\n%s", name, p.Tail(20))
 	case <-ctx.Done():
-		p.stop(5 * time.Second)
+		p.Stop(5 * time.Second)
 		return nil, "", ctx.Err()
 	}
 }
@@ -150,8 +72,8 @@ func waitHTTP(ctx context.Context, p *process, url string, timeout time.Duration
 			}
 		}
 		select {
-		case <-p.done:
-			return fmt.Errorf("%s exited: %v\n%s", p.name, p.err, p.tail(20))
+		case <-p.Done():
+			return fmt.Errorf("%s exited: %v\n%s", p.Name, p.Err(), p.Tail(20))
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
@@ -207,4 +129,63 @@ func cpuSeconds(pid int) (float64, error) {
 	utime, _ := strconv.ParseFloat(fields[11], 64)
 	stime, _ := strconv.ParseFloat(fields[12], 64)
 	return (utime + stime) / 100, nil // USER_HZ is 100 on Linux
+}
+
+// machineBusy is the CPU time the whole machine has spent busy (every
+// state but idle and iowait, all cores), from /proc/stat, in seconds.
+func machineBusy() (float64, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 9 || fields[0] != "cpu" {
+		return 0, errors.New("no cpu line in /proc/stat")
+	}
+	busy := 0.0
+	for i, f := range fields[1:9] { // user nice system idle iowait irq softirq steal
+		if i == 3 || i == 4 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		busy += v
+	}
+	return busy / 100, nil // USER_HZ
+}
+
+// cpuMeter measures, over an interval, the CPU time of some processes and
+// of everything else on the machine: other work on a shared machine slows
+// a CPU-bound benchmark, and the results say how much there was.
+type cpuMeter struct {
+	pids        []int
+	busy0, own0 float64
+	each0       []float64
+}
+
+// startCPUMeter starts measuring; launchbench itself counts as one of pids.
+func startCPUMeter(pids ...int) *cpuMeter {
+	m := &cpuMeter{pids: append(pids, os.Getpid())}
+	m.busy0, _ = machineBusy()
+	for _, pid := range m.pids {
+		v, _ := cpuSeconds(pid)
+		m.each0 = append(m.each0, v)
+	}
+	return m
+}
+
+// stop returns the CPU seconds each of the given pids used (in their
+// order, launchbench's last) and what the rest of the machine used.
+func (m *cpuMeter) stop() (each []float64, others float64) {
+	busy1, _ := machineBusy()
+	own := 0.0
+	for i, pid := range m.pids {
+		v, _ := cpuSeconds(pid)
+		each = append(each, v-m.each0[i])
+		own += v - m.each0[i]
+	}
+	return each, max(busy1-m.busy0-own, 0)
 }

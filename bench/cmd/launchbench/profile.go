@@ -23,7 +23,7 @@ func profileServe(ctx context.Context, c config, workDir string, step func(strin
 	if err != nil {
 		return err
 	}
-	defer cluster.stop(30 * time.Second)
+	defer cluster.Stop(30 * time.Second)
 	srv, err := server.Start(ctx, server.Config{
 		Master:               master,
 		HTTPAddress:          "127.0.0.1",
