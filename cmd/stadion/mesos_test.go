@@ -78,8 +78,14 @@ func TestMesosCommands(t *testing.T) {
 	}
 
 	// One offer from each agent; launch a task on each.
+	// A task may turn running before the second agent's offer arrives, so
+	// running updates are collected from the start.
 	offers := map[string]mesos.Offer{}
+	running := map[string]mesos.TaskStatus{}
 	next("offers from both agents", func(ev mesos.Event) bool {
+		if ev.Type == mesos.EventUpdate && ev.Update.Status.State == mesos.TaskRunning {
+			running[ev.Update.Status.TaskID.Value] = ev.Update.Status
+		}
 		if ev.Type == mesos.EventOffers {
 			for _, o := range ev.Offers.Offers {
 				if _, seen := offers[o.AgentID.Value]; !seen {
@@ -93,13 +99,14 @@ func TestMesosCommands(t *testing.T) {
 		}
 		return len(offers) == 2
 	})
-	running := map[string]mesos.TaskStatus{}
-	next("both tasks running", func(ev mesos.Event) bool {
-		if ev.Type == mesos.EventUpdate && ev.Update.Status.State == mesos.TaskRunning {
-			running[ev.Update.Status.TaskID.Value] = ev.Update.Status
-		}
-		return len(running) == 2
-	})
+	if len(running) < 2 {
+		next("both tasks running", func(ev mesos.Event) bool {
+			if ev.Type == mesos.EventUpdate && ev.Update.Status.State == mesos.TaskRunning {
+				running[ev.Update.Status.TaskID.Value] = ev.Update.Status
+			}
+			return len(running) == 2
+		})
+	}
 
 	// Kill both tasks.
 	for id := range running {
