@@ -199,29 +199,36 @@ func TestRenderEmpty(t *testing.T) {
 	}
 }
 
-// TestMaxconnFallback checks that a maxconn key that is not a plain number
-// never reaches the configuration: the default 4096 is used instead.
+// TestMaxconnFallback checks that a connection limit key (HAProxy maxconn,
+// nginx worker_connections) that is not a plain number never reaches the
+// configuration: the default 4096 is used instead.
 func TestMaxconnFallback(t *testing.T) {
 	consulTemplate := testenv.Binary(t, "consul-template")
 	consul := testenv.StartConsul(t)
 	tests := []struct {
 		name  string
+		file  string
+		key   string
 		value string // "" leaves the key unset
 		want  string
 	}{
-		{name: "unset", want: "maxconn 4096\n"},
-		{name: "number with blanks", value: " 512\n", want: "maxconn 512\n"},
-		{name: "injection", value: "1\n    stats socket /tmp/x.sock level admin", want: "maxconn 4096\n"},
-		{name: "zero", value: "0", want: "maxconn 4096\n"},
+		{name: "haproxy unset", file: "haproxy.cfg", key: "service/haproxy/maxconn", want: "maxconn 4096\n"},
+		{name: "haproxy number with blanks", file: "haproxy.cfg", key: "service/haproxy/maxconn", value: " 512\n", want: "maxconn 512\n"},
+		{name: "haproxy injection", file: "haproxy.cfg", key: "service/haproxy/maxconn", value: "1\n    stats socket /tmp/x.sock level admin", want: "maxconn 4096\n"},
+		{name: "haproxy zero", file: "haproxy.cfg", key: "service/haproxy/maxconn", value: "0", want: "maxconn 4096\n"},
+		{name: "nginx unset", file: "nginx.conf", key: "service/nginx/worker_connections", want: "worker_connections 4096;\n"},
+		{name: "nginx number with blanks", file: "nginx.conf", key: "service/nginx/worker_connections", value: " 1024\n", want: "worker_connections 1024;\n"},
+		{name: "nginx injection", file: "nginx.conf", key: "service/nginx/worker_connections", value: "1;\n    include /tmp/x.sock", want: "worker_connections 4096;\n"},
+		{name: "nginx too large", file: "nginx.conf", key: "service/nginx/worker_connections", value: "10000000", want: "worker_connections 4096;\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.value != "" {
-				putKV(t, consul.HTTPAddr, "service/haproxy/maxconn", tc.value)
+				putKV(t, consul.HTTPAddr, tc.key, tc.value)
 			} else {
-				deleteKV(t, consul.HTTPAddr, "service/haproxy/maxconn")
+				deleteKV(t, consul.HTTPAddr, tc.key)
 			}
-			got := render(t, consulTemplate, consul.HTTPAddr, t.TempDir(), "haproxy.cfg")["haproxy.cfg"]
+			got := render(t, consulTemplate, consul.HTTPAddr, t.TempDir(), tc.file)[tc.file]
 			if !strings.Contains(got, "\n    "+tc.want) {
 				t.Errorf("render lacks %q", tc.want)
 			}
@@ -236,6 +243,13 @@ func TestMaxconnFallback(t *testing.T) {
 // in this directory) into dir and returns each render by file name.
 func render(t *testing.T, bin, consulAddr, dir string, files ...string) map[string]string {
 	t.Helper()
+	return renderEnv(t, bin, consulAddr, dir, nil, files...)
+}
+
+// renderEnv is render with env (NAME=value) added to consul-template's
+// environment, for the templates' env parameters.
+func renderEnv(t *testing.T, bin, consulAddr, dir string, env []string, files ...string) map[string]string {
+	t.Helper()
 	args := []string{"-once", "-consul-addr", consulAddr, "-log-level", "warn"}
 	for _, f := range files {
 		src, err := filepath.Abs(f + ".ctmpl")
@@ -249,7 +263,7 @@ func render(t *testing.T, bin, consulAddr, dir string, files ...string) map[stri
 	cmd := exec.CommandContext(ctx, bin, args...)
 	// Only what consul-template needs: no CONSUL_HTTP_TOKEN or VAULT_ADDR
 	// from the caller's environment.
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
 	var stderr bytes.Buffer
 	cmd.Stdout = &stderr
 	cmd.Stderr = &stderr
@@ -295,6 +309,14 @@ func run(t *testing.T, bin string, args ...string) {
 	if err != nil {
 		t.Fatalf("%s %q: %v\n%s", bin, args, err, out)
 	}
+}
+
+// runOutput runs a validator and returns its combined output.
+func runOutput(bin string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	return string(out), err
 }
 
 // register puts in into the catalog on its own node, with one check.

@@ -48,6 +48,11 @@ func (o *outcomeTB) Fatal(args ...any) {
 	runtime.Goexit()
 }
 
+func (o *outcomeTB) Fatalf(format string, args ...any) {
+	o.outcome, o.msg = "fatal", fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
 func sprint(args []any) string {
 	return fmt.Sprint(args...)
 }
