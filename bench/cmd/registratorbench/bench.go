@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/stadionhq/stadion/bench/internal/rig"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/registrator"
 )
@@ -167,7 +169,7 @@ func watchConsul(ctx context.Context, c *api.Client, rec *recorder) {
 // bench starts Consul, stadion serve and stadion registrator, then scales
 // the app up and down c.Rounds times.
 func bench(ctx context.Context, c config, workDir string, step func(string, ...any)) (results, error) {
-	res := results{Date: time.Now(), Machine: readMachine(), Config: c, Load: loadAverage()}
+	res := results{Date: time.Now(), Machine: readMachine(), Config: c, Load: rig.LoadAverage()}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 

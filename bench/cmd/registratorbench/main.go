@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/stadionhq/stadion/bench/internal/rig"
 )
 
 // Exit codes.
@@ -106,7 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "registratorbench:", err)
 			return exitError
 		}
-		if err := os.WriteFile(c.Readme, []byte(replaceSection(string(old), sectionTitle, section)), 0o644); err != nil {
+		if err := os.WriteFile(c.Readme, []byte(rig.ReplaceSection(string(old), sectionTitle, section)), 0o644); err != nil {
 			fmt.Fprintln(stderr, "registratorbench:", err)
 			return exitError
 		}

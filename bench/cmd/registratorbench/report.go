@@ -19,18 +19,6 @@ type machine = rig.Machine
 
 func readMachine() machine { return rig.ReadMachine() }
 
-// loadAverage is the 1-minute load average, or "unknown".
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	if f := strings.Fields(string(b)); len(f) > 0 {
-		return f[0]
-	}
-	return "unknown"
-}
-
 // cpuSeconds is the user+system CPU time of pid from /proc/<pid>/stat.
 func cpuSeconds(pid int) (float64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -117,31 +105,4 @@ func (r results) markdown() string {
 		"(reads at least `--min-fetch-interval`, 20 ms, apart), then the agent registers the burst (8 calls at a time) and " +
 		"syncs the catalog. The tasks of a round start together, so the later ones of a burst wait for the earlier ones.\n")
 	return b.String()
-}
-
-// replaceSection returns readme with its section titled title (up to the
-// next "## " heading or the end) replaced by section, or section appended
-// when there is none.
-func replaceSection(readme, title, section string) string {
-	section = strings.TrimRight(section, "\n") + "\n"
-	lines := strings.SplitAfter(readme, "\n")
-	start, end := -1, len(lines)
-	for i, line := range lines {
-		if start < 0 && strings.TrimSpace(line) == title {
-			start = i
-			continue
-		}
-		if start >= 0 && strings.HasPrefix(line, "## ") {
-			end = i
-			break
-		}
-	}
-	if start < 0 {
-		return strings.TrimRight(readme, "\n") + "\n\n" + section
-	}
-	out := strings.Join(lines[:start], "") + section
-	if end < len(lines) {
-		out += "\n" + strings.Join(lines[end:], "")
-	}
-	return out
 }

@@ -41,27 +41,6 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-func TestReplaceSection(t *testing.T) {
-	const section = "## Registrator latency\n\nnew\n"
-	tests := []struct {
-		name   string
-		readme string
-		want   string
-	}{
-		{name: "appended", readme: "# Bench\n\n## Results\n\nkept\n", want: "# Bench\n\n## Results\n\nkept\n\n## Registrator latency\n\nnew\n"},
-		{name: "at the end", readme: "## Results\n\nkept\n\n## Registrator latency\n\nold\n", want: "## Results\n\nkept\n\n## Registrator latency\n\nnew\n"},
-		{name: "before another section", readme: "## Registrator latency\n\nold\n### sub\nold\n\n## Notes\n\nkept\n",
-			want: "## Registrator latency\n\nnew\n\n## Notes\n\nkept\n"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := replaceSection(tc.readme, sectionTitle, section); got != tc.want {
-				t.Errorf("replaceSection:\n%q\nwant\n%q", got, tc.want)
-			}
-		})
-	}
-}
-
 // TestRecorder: latencies pair each task's event with what Consul showed.
 func TestRecorder(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

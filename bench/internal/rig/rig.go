@@ -52,6 +52,18 @@ func ReadMachine() Machine {
 	return m
 }
 
+// LoadAverage is the 1-minute load average, or "unknown".
+func LoadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
+}
+
 // Process is a child process whose stdout and stderr go to a log file in
 // the work directory.
 type Process struct {
