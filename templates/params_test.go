@@ -74,7 +74,7 @@ func TestRenderParams(t *testing.T) {
 			contains: []string{
 				"worker_connections 1024;",
 				"listen 172.17.0.1:3000;", "listen 172.17.0.1:13000;", "listen 172.17.0.1:18080;", "listen 172.17.0.1:18500;",
-				"listen 172.17.0.1:80 default_server;\n        listen 172.17.0.1:443 ssl default_server;\n        return 404;",
+				"listen 172.17.0.1:80 default_server;\n        listen 172.17.0.1:443 ssl default_server;\n        add_header Strict-Transport-Security",
 				"listen 172.17.0.1:80;\n        listen 172.17.0.1:443 ssl;\n        server_name mesos-test.domain.com;",
 				"ssl_certificate " + certPlaceholder + ";\n    ssl_certificate_key " + certPlaceholder + ";",
 				"server 10.0.0.2:8500;",
