@@ -21,29 +21,31 @@ deps:
 vet:
 	go vet ./...
 
-## test: vet, then every test against real ZooKeeper and Consul
+## test: vet, then every test against real ZooKeeper and Consul, then the
+## end-to-end pipeline (e2e)
 test: deps
 	go vet ./...
+	go vet -tags e2e ./e2e/...
 	go test -count=1 -timeout 20m ./...
+	go test -count=1 -timeout 15m -tags e2e ./e2e/...
 
 ## run: stadion serve with the built-in Mesos cluster on :8080, state in ./data
 run: build
 	scripts/run.sh
 
-## e2e: end-to-end tests (build tag e2e)
+## e2e: only the end-to-end tests (build tag e2e): the article's pipeline with
+## Docker, ZooKeeper, Consul, consul-template and HAProxy (docs/pipeline.md)
 e2e: deps
-	@if [ -d e2e ]; then \
-		go test -count=1 -timeout 30m -tags e2e ./e2e/...; \
-	else \
-		echo "e2e: no e2e tests yet"; \
-	fi
+	go test -count=1 -timeout 15m -tags e2e -v ./e2e/...
 
 ## bench: Go benchmarks of every package that has some, then bench/cmd/launchbench
 ## (10,000 tasks on 50 simulated agents: launch rate with the bbolt and the
 ## ZooKeeper store, raw limit, GET latency, RSS; leader failover (kill -9) of
 ## three `stadion serve --zk`; ZooKeeper from `make deps`), which rewrites the
 ## Results section of bench/README.md, then
-## bench/cmd/registratorbench (task → Consul latency, its own section)
+## bench/cmd/registratorbench (task → Consul latency, its own section), then
+## bench/cmd/pipelinebench (e2e TestPipeline: healthy → routable through HAProxy
+## and failed requests under 200 req/s, its own section)
 bench: deps build
 	@pkgs=$$(grep -rl --include='*_test.go' '^func Benchmark' . | xargs -r -n1 dirname | sort -u); \
 	if [ -z "$$pkgs" ]; then \
@@ -53,6 +55,7 @@ bench: deps build
 	fi
 	go run ./bench/cmd/launchbench -stadion bin/stadion -readme bench/README.md -zk -failover 3
 	go run ./bench/cmd/registratorbench -stadion bin/stadion -consul bin/consul -readme bench/README.md
+	go run ./bench/cmd/pipelinebench -readme bench/README.md
 
 ## clean: remove the stadion binary and `make run` data (./bin tools stay)
 clean:
