@@ -108,7 +108,11 @@ func TestPipeline(t *testing.T) {
 				if !ok {
 					t.Fatalf("status %d app %q (%v), want %d %q", status, env["MARATHON_APP_ID"], err, c.status, c.appID)
 				}
+				t.Logf("GET http://%s:%d/ Host %q: %d, %s=%s, %s=%s, %s=%s", r.gateway, c.port, c.host, status,
+					"MARATHON_APP_ID", env["MARATHON_APP_ID"], "MESOS_TASK_ID", env["MESOS_TASK_ID"], "PORT0", env["PORT0"])
 				if c.port == 80 {
+					t.Logf("  Strict-Transport-Security: %s, X-Frame-Options: %s, X-Content-Type-Options: %s",
+						hdr.Get("Strict-Transport-Security"), hdr.Get("X-Frame-Options"), hdr.Get("X-Content-Type-Options"))
 					for _, h := range []string{"Strict-Transport-Security", "X-Frame-Options", "X-Content-Type-Options"} {
 						if hdr.Get(h) == "" {
 							t.Errorf("no %s header through :80", h)
