@@ -100,11 +100,14 @@ func (a *agentRegistry) List(ctx context.Context) (Current, error) {
 		if s.Meta[MetaOwner] != a.owner {
 			continue
 		}
-		byID[s.ID] = &Registered{ID: s.ID, Name: s.Service, Meta: s.Meta, Checks: map[string]Status{}}
+		byID[s.ID] = &Registered{ID: s.ID, Name: s.Service, Meta: s.Meta, Checks: map[string]Status{}, Unrun: map[string]bool{}}
 	}
 	for _, c := range checks {
 		if r := byID[c.ServiceID]; r != nil {
 			r.Checks[c.CheckID] = Status(c.Status)
+			if (c.Type == "http" || c.Type == "tcp") && c.Output == "" {
+				r.Unrun[c.CheckID] = true
+			}
 		}
 	}
 	for _, r := range byID {
@@ -116,26 +119,42 @@ func (a *agentRegistry) List(ctx context.Context) (Current, error) {
 func (a *agentRegistry) Apply(ctx context.Context, p Plan) error {
 	agent := a.c.Agent()
 	q := (&api.QueryOptions{}).WithContext(ctx)
-	errs := forEach(p.Deregister, func(r Registered) error {
-		if err := agent.ServiceDeregisterOpts(r.ID, q); err != nil {
-			return fmt.Errorf("deregister service %s: %w", r.ID, err)
-		}
-		a.log.Info("deregistered service", "service_id", r.ID, "service", r.Name, "task_id", r.Meta[MetaTaskID])
-		return nil
-	})
+	// What comes before what goes: a balancer that renders between two
+	// calls never loses a backend for one that is about to replace it.
 	opts := api.ServiceRegisterOpts{ReplaceExistingChecks: true}.WithContext(ctx)
-	errs = append(errs, forEach(p.Register, func(s Service) error {
+	errs := forEach(p.Register, func(s Service) error {
 		if err := agent.ServiceRegisterOpts(agentService(s), opts); err != nil {
 			return fmt.Errorf("register service %s: %w", s.ID, err)
 		}
 		a.log.Info("registered service", serviceAttrs(s)...)
 		return nil
-	})...)
+	})
 	errs = append(errs, forEach(p.Update, func(u StatusUpdate) error {
 		if err := agent.UpdateTTLOpts(u.Check.ID, u.Check.Output, string(u.Check.Status), q); err != nil {
 			return fmt.Errorf("update check %s: %w", u.Check.ID, err)
 		}
 		a.log.Info("check status changed", "service_id", u.ServiceID, "check_id", u.Check.ID, "status", u.Check.Status, "output", u.Check.Output)
+		return nil
+	})...)
+	// The agent keeps a check's status when it is registered again, so a
+	// seeded check is removed first; without checks for that instant the
+	// service counts as passing, which it is about to be.
+	errs = append(errs, forEach(p.Seed, func(u StatusUpdate) error {
+		if err := agent.CheckDeregisterOpts(u.Check.ID, q); err != nil {
+			return fmt.Errorf("seed check %s: %w", u.Check.ID, err)
+		}
+		reg := &api.AgentCheckRegistration{ID: u.Check.ID, Name: u.Check.Name, ServiceID: u.ServiceID, AgentServiceCheck: agentCheck(u.Check)}
+		if err := agent.CheckRegisterOpts(reg, q); err != nil {
+			return fmt.Errorf("seed check %s: %w", u.Check.ID, err)
+		}
+		a.log.Info("check seeded from the scheduler", "service_id", u.ServiceID, "check_id", u.Check.ID, "status", u.Check.Status)
+		return nil
+	})...)
+	errs = append(errs, forEach(p.Deregister, func(r Registered) error {
+		if err := agent.ServiceDeregisterOpts(r.ID, q); err != nil {
+			return fmt.Errorf("deregister service %s: %w", r.ID, err)
+		}
+		a.log.Info("deregistered service", "service_id", r.ID, "service", r.Name, "task_id", r.Meta[MetaTaskID])
 		return nil
 	})...)
 	return errors.Join(errs...)
@@ -155,25 +174,32 @@ func (a *agentRegistry) Refresh(ctx context.Context, checks []StatusUpdate) erro
 func agentService(s Service) *api.AgentServiceRegistration {
 	reg := &api.AgentServiceRegistration{ID: s.ID, Name: s.Name, Tags: s.Tags, Port: s.Port, Address: s.Address, Meta: s.Meta}
 	for _, c := range s.Checks {
-		ac := &api.AgentServiceCheck{CheckID: c.ID, Name: c.Name, Status: string(c.Status)}
-		switch c.Kind {
-		case CheckHTTP:
-			ac.HTTP, ac.Method, ac.TLSSkipVerify = c.HTTP, "GET", c.TLSSkipVerify
-		case CheckTCP:
-			ac.TCP = c.TCP
-		case CheckStatus:
-			ac.TTL = c.TTL.String()
-			ac.Notes = "set by stadion registrator from the scheduler's health check results"
-		}
-		if c.Kind != CheckStatus {
-			ac.Interval = c.Interval.String()
-			if c.Timeout > 0 {
-				ac.Timeout = c.Timeout.String()
-			}
-		}
-		reg.Checks = append(reg.Checks, ac)
+		ac := agentCheck(c)
+		ac.CheckID, ac.Name = c.ID, c.Name
+		reg.Checks = append(reg.Checks, &ac)
 	}
 	return reg
+}
+
+// agentCheck is the definition of c for an agent, with its status.
+func agentCheck(c Check) api.AgentServiceCheck {
+	ac := api.AgentServiceCheck{Status: string(c.Status)}
+	switch c.Kind {
+	case CheckHTTP:
+		ac.HTTP, ac.Method, ac.TLSSkipVerify = c.HTTP, "GET", c.TLSSkipVerify
+	case CheckTCP:
+		ac.TCP = c.TCP
+	case CheckStatus:
+		ac.TTL = c.TTL.String()
+		ac.Notes = "set by stadion registrator from the scheduler's health check results"
+	}
+	if c.Kind != CheckStatus {
+		ac.Interval = c.Interval.String()
+		if c.Timeout > 0 {
+			ac.Timeout = c.Timeout.String()
+		}
+	}
+	return ac
 }
 
 // serviceAttrs are the log attributes of a registration.
@@ -266,26 +292,14 @@ func (r *catalogRegistry) List(ctx context.Context) (Current, error) {
 func (r *catalogRegistry) Apply(ctx context.Context, p Plan) error {
 	cat := r.c.Catalog()
 	w := (&api.WriteOptions{}).WithContext(ctx)
-	errs := forEach(p.Deregister, func(s Registered) error {
-		if _, err := cat.Deregister(&api.CatalogDeregistration{Node: s.Node, ServiceID: s.ID}, w); err != nil {
-			return fmt.Errorf("deregister service %s on %s: %w", s.ID, s.Node, err)
-		}
-		r.log.Info("deregistered service", "service_id", s.ID, "service", s.Name, "node", s.Node, "task_id", s.Meta[MetaTaskID])
-		return nil
-	})
-	errs = append(errs, forEach(p.StaleChecks, func(c CheckRef) error {
-		if _, err := cat.Deregister(&api.CatalogDeregistration{Node: c.Node, CheckID: c.CheckID}, w); err != nil {
-			return fmt.Errorf("deregister check %s on %s: %w", c.CheckID, c.Node, err)
-		}
-		return nil
-	})...)
-	errs = append(errs, forEach(p.Register, func(s Service) error {
+	// What comes before what goes, as on an agent.
+	errs := forEach(p.Register, func(s Service) error {
 		if _, err := cat.Register(r.registration(s), w); err != nil {
 			return fmt.Errorf("register service %s on %s: %w", s.ID, s.Node, err)
 		}
 		r.log.Info("registered service", serviceAttrs(s)...)
 		return nil
-	})...)
+	})
 	errs = append(errs, forEach(p.Update, func(u StatusUpdate) error {
 		reg := &api.CatalogRegistration{Node: u.Node, Address: u.NodeAddress, SkipNodeUpdate: true,
 			Check: &api.AgentCheck{Node: u.Node, CheckID: u.Check.ID, Name: u.Check.Name, Status: string(u.Check.Status), Output: u.Check.Output, ServiceID: u.ServiceID}}
@@ -293,6 +307,19 @@ func (r *catalogRegistry) Apply(ctx context.Context, p Plan) error {
 			return fmt.Errorf("update check %s on %s: %w", u.Check.ID, u.Node, err)
 		}
 		r.log.Info("check status changed", "service_id", u.ServiceID, "node", u.Node, "check_id", u.Check.ID, "status", u.Check.Status, "output", u.Check.Output)
+		return nil
+	})...)
+	errs = append(errs, forEach(p.Deregister, func(s Registered) error {
+		if _, err := cat.Deregister(&api.CatalogDeregistration{Node: s.Node, ServiceID: s.ID}, w); err != nil {
+			return fmt.Errorf("deregister service %s on %s: %w", s.ID, s.Node, err)
+		}
+		r.log.Info("deregistered service", "service_id", s.ID, "service", s.Name, "node", s.Node, "task_id", s.Meta[MetaTaskID])
+		return nil
+	})...)
+	errs = append(errs, forEach(p.StaleChecks, func(c CheckRef) error {
+		if _, err := cat.Deregister(&api.CatalogDeregistration{Node: c.Node, CheckID: c.CheckID}, w); err != nil {
+			return fmt.Errorf("deregister check %s on %s: %w", c.CheckID, c.Node, err)
+		}
 		return nil
 	})...)
 	// Nodes last: a node goes once its services have.
@@ -370,6 +397,9 @@ func (d dryRun) Apply(_ context.Context, p Plan) error {
 	}
 	for _, u := range p.Update {
 		d.log.Info("dry run: would set check status", "service_id", u.ServiceID, "check_id", u.Check.ID, "status", u.Check.Status)
+	}
+	for _, u := range p.Seed {
+		d.log.Info("dry run: would seed check", "service_id", u.ServiceID, "check_id", u.Check.ID, "status", u.Check.Status)
 	}
 	for _, c := range p.StaleChecks {
 		d.log.Info("dry run: would deregister check", "service_id", c.ServiceID, "check_id", c.CheckID, "node", c.Node)

@@ -20,6 +20,7 @@ func registered(s Service) Registered {
 type planView struct {
 	Register   []string
 	Update     []string
+	Seed       []string
 	Stale      []string
 	Deregister []string
 	Nodes      []string
@@ -32,6 +33,9 @@ func planOf(p Plan) planView {
 	}
 	for _, u := range p.Update {
 		v.Update = append(v.Update, u.Check.ID+"="+string(u.Check.Status))
+	}
+	for _, u := range p.Seed {
+		v.Seed = append(v.Seed, u.Check.ID+"="+string(u.Check.Status))
 	}
 	for _, c := range p.StaleChecks {
 		v.Stale = append(v.Stale, c.Node+"/"+c.CheckID)
@@ -48,6 +52,7 @@ func TestDiff(t *testing.T) {
 	healthy := Compute(snapshot(app(id("/web"), portDefs(10000), health, tasks(with(task("web.1", "h1", 31000), results(true))))), ttlOpts())
 	sick := Compute(snapshot(app(id("/web"), portDefs(10000), health, tasks(with(task("web.1", "h1", 31000), results(false))))), ttlOpts())
 	mirrored := Compute(snapshot(app(id("/web"), portDefs(10000), health, tasks(with(task("web.1", "h1", 31000), results(true))))), agentOpts())
+	mirroredSick := Compute(snapshot(app(id("/web"), portDefs(10000), health, tasks(task("web.1", "h1", 31000)))), agentOpts())
 	twoHosts := Compute(snapshot(app(id("/web"), portDefs(10000), tasks(task("web.1", "h1", 31000), task("web.2", "h2", 31000)))), catalogOpts())
 	oneHost := Compute(snapshot(app(id("/web"), portDefs(10000), tasks(task("web.1", "h1", 31000)))), catalogOpts())
 	none := Desired{}
@@ -69,6 +74,13 @@ func TestDiff(t *testing.T) {
 	}
 	criticalHTTP := func(r Registered) Registered {
 		r.Checks = map[string]Status{r.ID + ":check0": StatusCritical}
+		return r
+	}
+	unrun := func(r Registered) Registered {
+		r.Unrun = map[string]bool{}
+		for id := range r.Checks {
+			r.Unrun[id] = true
+		}
 		return r
 	}
 	skipped := func(d Desired, s Skip) Desired { d.Skipped = append(d.Skipped, s); return d }
@@ -99,6 +111,17 @@ func TestDiff(t *testing.T) {
 			name: "a check run by consul keeps its own status",
 			want: mirrored,
 			cur:  Current{Services: []Registered{criticalHTTP(registered(mirrored.Services[0]))}},
+		},
+		{
+			name: "a check consul has not run yet takes the scheduler's passing",
+			want: mirrored,
+			cur:  Current{Services: []Registered{unrun(criticalHTTP(registered(mirrored.Services[0])))}},
+			plan: planView{Seed: []string{"web.1:10000:check0=passing"}},
+		},
+		{
+			name: "a check consul has not run yet stays critical while the scheduler says so",
+			want: mirroredSick,
+			cur:  Current{Services: []Registered{unrun(criticalHTTP(registered(mirroredSick.Services[0])))}},
 		},
 		{
 			name: "definition changed: register again",

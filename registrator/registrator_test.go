@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -423,4 +425,75 @@ func TestRunSchedulerDownAtStart(t *testing.T) {
 	}
 	f.failApps(0) // an empty scheduler: now it goes
 	wantServices(t, client, "owned service removed", map[string]string{})
+}
+
+// TestRunSeedsUnrunChecks: with --health checks the Consul agent runs the
+// app's HTTP check, but staggers its first run over up to one interval
+// (an hour here). A task the scheduler already counts healthy must not
+// wait for it: its check is seeded passing, so a rolling upgrade that
+// kills old tasks for it never leaves the balancer without a backend.
+func TestRunSeedsUnrunChecks(t *testing.T) {
+	consul, client := startConsul(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	port := uint32(srv.Listener.Addr().(*net.TCPAddr).Port)
+	f := newFakeMarathon(t)
+	hc := healthCheck(marathon.ProtocolHTTP, 0, "/health")
+	hc.IntervalSeconds = 3600
+	web := func(ts ...marathon.Task) marathon.AppInfo {
+		a := app(id("/web"), portDefs(10000), checks(hc), tasks(ts...))
+		a.App, _ = marathon.Normalize(a.App, marathon.NormalizeOptions{})
+		return a
+	}
+	f.setApps(web(task("web.1", "127.0.0.1", port))) // running, no result yet
+
+	runRegistrator(t, Config{
+		Schedulers:     []string{f.url()},
+		Consul:         ConsulConfig{Address: consul.HTTPAddr},
+		Hostnames:      []string{"127.0.0.1"},
+		Health:         HealthChecks,
+		ResyncInterval: time.Hour,
+		RetryMin:       50 * time.Millisecond,
+		RetryMax:       500 * time.Millisecond,
+		Logger:         testLogger(t),
+	})
+	check := func() (*api.AgentCheck, error) {
+		checks, err := client.Agent().Checks()
+		if err != nil {
+			return nil, err
+		}
+		c := checks["web.1:10000:check0"]
+		if c == nil {
+			return nil, fmt.Errorf("no check web.1:10000:check0 in %v", slices.Collect(maps.Keys(checks)))
+		}
+		return c, nil
+	}
+	eventually(t, consulTimeout, "registered, critical, not run", func() error {
+		c, err := check()
+		if err != nil {
+			return err
+		}
+		if c.Status != api.HealthCritical || c.Output != "" {
+			return fmt.Errorf("check %s %q, want critical and not run", c.Status, c.Output)
+		}
+		return nil
+	})
+
+	f.setApps(web(with(task("web.1", "127.0.0.1", port), results(true))))
+	f.publish(&marathon.HealthStatusChangedEvent{AppID: "/web", InstanceID: "web.1", TaskID: "web.1", Alive: true,
+		EventMeta: marathon.Meta(marathon.EventHealthStatusChanged, time.Now())})
+	eventually(t, consulTimeout, "seeded passing", func() error {
+		c, err := check()
+		if err != nil {
+			return err
+		}
+		if c.Status != api.HealthPassing {
+			return fmt.Errorf("check %s %q, want passing", c.Status, c.Output)
+		}
+		// Still the app's check, which Consul goes on running.
+		if c.Type != "http" {
+			return fmt.Errorf("seeded check of type %q, want the app's http check", c.Type)
+		}
+		return nil
+	})
 }

@@ -106,6 +106,9 @@ type Registered struct {
 	Meta map[string]string
 	// Checks are the statuses of the service's checks by check id.
 	Checks map[string]Status
+	// Unrun are the checks the Consul agent runs (http, tcp) that have not
+	// run yet: no output. Their status is still the initial one.
+	Unrun map[string]bool
 }
 
 func (r Registered) key() string { return r.Node + "\x00" + r.ID }
@@ -169,6 +172,13 @@ type Plan struct {
 	Register []Service
 	// Update are status checks whose status changed.
 	Update []StatusUpdate
+	// Seed are checks run by the Consul agent that have not run yet while
+	// the scheduler already has the task healthy. Their initial status
+	// stays until the agent's first run, which it staggers over up to one
+	// interval, so they are registered again, passing: a new task is
+	// routable as soon as the scheduler counts it healthy, and a rolling
+	// upgrade that kills old tasks for it never leaves the balancer empty.
+	Seed []StatusUpdate
 	// StaleChecks are checks of wanted services that their definition no
 	// longer has. Agents drop them when the service is registered again;
 	// the catalog keeps them until they are deregistered.
@@ -181,7 +191,7 @@ type Plan struct {
 
 // Empty reports whether the plan changes nothing.
 func (p Plan) Empty() bool {
-	return len(p.Register) == 0 && len(p.Update) == 0 && len(p.StaleChecks) == 0 &&
+	return len(p.Register) == 0 && len(p.Update) == 0 && len(p.Seed) == 0 && len(p.StaleChecks) == 0 &&
 		len(p.Deregister) == 0 && len(p.DeregisterNodes) == 0
 }
 
