@@ -124,30 +124,12 @@ func TestPipeline(t *testing.T) {
 	})
 
 	t.Run("scaling 2 to 5 to 2 shows in HAProxy within 2s of healthy", func(t *testing.T) {
-		old := map[string]bool{}
-		for _, k := range r.app(production).Tasks {
-			old[k.ID] = true
-		}
+		old := r.taskIDs(production)
 		w := watchRoutes(r, 3000)
 		defer w.stop()
 		r.send(http.MethodPut, "/v2/apps"+production, map[string]any{"instances": 5})
 		a := r.waitApp(production, "5 healthy", 2*time.Minute, func(a app) bool { return a.TasksHealthy == 5 })
-		for _, k := range a.Tasks {
-			if old[k.ID] {
-				continue
-			}
-			healthy := k.healthySince()
-			seen, ok := w.await(k.ID, healthy.Add(10*time.Second))
-			if !ok {
-				t.Fatalf("task %s (healthy at %v) never answered through HAProxy", k.ID, healthy)
-			}
-			lag := seen.Sub(healthy).Seconds()
-			rep.HealthyToRoutable = append(rep.HealthyToRoutable, lag)
-			t.Logf("task %s healthy %s, routable %s: %.3fs", k.ID, healthy.Format(time.StampMilli), seen.Format(time.StampMilli), lag)
-			if lag > 2 {
-				t.Errorf("task %s routable %.3fs after it turned healthy, want < 2s", k.ID, lag)
-			}
-		}
+		rep.HealthyToRoutable = append(rep.HealthyToRoutable, routable(t, w, a.Tasks, old)...)
 
 		r.send(http.MethodPut, "/v2/apps"+production, map[string]any{"instances": 2})
 		a = r.waitApp(production, "2 running", time.Minute, func(a app) bool { return len(a.Tasks) == 2 })
@@ -167,6 +149,9 @@ func TestPipeline(t *testing.T) {
 		r.send(http.MethodPut, "/v2/apps"+production, map[string]any{"instances": 4})
 		r.waitApp(production, "4 healthy", 2*time.Minute, func(a app) bool { return a.TasksHealthy == 4 })
 		next := r.gen("2")
+		old := r.taskIDs(production)
+		w := watchRoutes(r, 3000)
+		defer w.stop()
 		load := startLoad(t, r, 3000, "")
 		start := time.Now()
 		out := r.deploy("service-"+next+".json", "production", 4)
@@ -174,7 +159,7 @@ func TestPipeline(t *testing.T) {
 		a := r.waitApp(production, "4 healthy of "+next, time.Minute, func(a app) bool {
 			return a.TasksHealthy == 4 && a.Labels["version"] == next
 		})
-		awaitAll(t, r, a.Tasks)
+		rep.HealthyToRoutable = append(rep.HealthyToRoutable, routable(t, w, a.Tasks, old)...)
 		res := load.Stop()
 		rep.RollingUpgrade = res
 		t.Logf("load during the rolling upgrade: %s", res)
@@ -204,6 +189,9 @@ func TestPipeline(t *testing.T) {
 	t.Run("a KV change restarts the app once and shows through HAProxy", func(t *testing.T) {
 		before := r.versions(production)
 		value := "hello-" + runID
+		old := r.taskIDs(production)
+		w := watchRoutes(r, 3000)
+		defer w.stop()
 		load := startLoad(t, r, 3000, "")
 		if _, err := r.cc.KV().Put(&api.KVPair{Key: "app/production/test-server/GREETING", Value: []byte(value)}, nil); err != nil {
 			t.Fatal(err)
@@ -213,7 +201,7 @@ func TestPipeline(t *testing.T) {
 		a := r.waitApp(production, "restarted", 2*time.Minute, func(a app) bool {
 			return len(r.versions(production)) > len(before) && a.TasksHealthy == 4
 		})
-		awaitAll(t, r, a.Tasks)
+		rep.HealthyToRoutable = append(rep.HealthyToRoutable, routable(t, w, a.Tasks, old)...)
 		res := load.Stop()
 		rep.KVRestart = res
 		t.Logf("load during the KV restart: %s", res)
@@ -279,16 +267,43 @@ func awaitRequests(t *testing.T, load *loadgen.Run, n int) {
 	}
 }
 
-// awaitAll waits until every task has answered through :3000.
-func awaitAll(t *testing.T, r *rig, tasks []task) {
+// taskIDs is the set of the app's current tasks.
+func (r *rig) taskIDs(id string) map[string]bool {
+	ids := map[string]bool{}
+	for _, k := range r.app(id).Tasks {
+		ids[k.ID] = true
+	}
+	return ids
+}
+
+// routable waits until each task not in old has answered through the
+// watch and returns, per task, the seconds from the scheduler's first
+// successful health check to that first answer; it fails the test when
+// one takes 2 s or more. A negative figure is a task HAProxy routed to
+// before the scheduler's own check passed (Consul's ran first).
+func routable(t *testing.T, w *routeWatch, tasks []task, old map[string]bool) []float64 {
 	t.Helper()
-	w := watchRoutes(r, 3000)
-	defer w.stop()
+	var lags []float64
 	for _, k := range tasks {
-		if _, ok := w.await(k.ID, time.Now().Add(10*time.Second)); !ok {
-			t.Fatalf("task %s never answered through HAProxy", k.ID)
+		if old[k.ID] {
+			continue
+		}
+		healthy := k.healthySince()
+		if healthy.IsZero() {
+			t.Fatalf("task %s: no first success in its healthCheckResults", k.ID)
+		}
+		seen, ok := w.await(k.ID, healthy.Add(10*time.Second))
+		if !ok {
+			t.Fatalf("task %s (healthy at %v) never answered through HAProxy", k.ID, healthy)
+		}
+		lag := seen.Sub(healthy).Seconds()
+		lags = append(lags, lag)
+		t.Logf("task %s healthy %s, routable %s: %.3fs", k.ID, healthy.Format(time.StampMilli), seen.Format(time.StampMilli), lag)
+		if lag >= 2 {
+			t.Errorf("task %s routable %.3fs after it turned healthy, want < 2s", k.ID, lag)
 		}
 	}
+	return lags
 }
 
 // routeWatch sends GET / through HAProxy every 10ms and notes when each

@@ -21,7 +21,7 @@ func TestMarkdown(t *testing.T) {
 	for _, want := range []string{
 		sectionTitle + "\n",
 		"on 2026-11-22 09:00 UTC, in 90 s",
-		"| 0.50 s | **0.90 s** | 3 | < 2 s |",
+		"| 0.30 s | 0.50 s | **0.90 s** | 3 | < 2 s |",
 		"| 4000 | **0** | 1.5 ms |",
 		"| 2000 | **1** |",
 		"12.0 ms",
