@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/stadionhq/stadion/internal/testenv"
 )
 
@@ -88,28 +87,7 @@ func TestRenderParams(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := strings.ReplaceAll(renders[tc.file], cert, certPlaceholder)
 			golden := filepath.Join("testdata", tc.file+".params.golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden render (refresh with -update): %v", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("render differs from %s (-want +got), refresh with -update:\n%s", golden, diff)
-			}
-			for _, s := range tc.contains {
-				if !strings.Contains(got, s) {
-					t.Errorf("render lacks %q", s)
-				}
-			}
-			for _, s := range tc.absent {
-				if strings.Contains(got, s) {
-					t.Errorf("render contains %q", s)
-				}
-			}
+			checkRender(t, got, golden, tc.contains, tc.absent)
 			// Validated with the real certificate path.
 			tc.check(t, filepath.Join(out, tc.file))
 		})

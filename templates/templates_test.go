@@ -139,28 +139,7 @@ func TestRender(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := renders[tc.file]
 			golden := filepath.Join("testdata", tc.file+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden render (refresh with -update): %v", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("render differs from %s (-want +got), refresh with -update:\n%s", golden, diff)
-			}
-			for _, s := range tc.contains {
-				if !strings.Contains(got, s) {
-					t.Errorf("render lacks %q", s)
-				}
-			}
-			for _, s := range tc.absent {
-				if strings.Contains(got, s) {
-					t.Errorf("render contains %q", s)
-				}
-			}
+			checkRender(t, got, golden, tc.contains, tc.absent)
 			// A tag with a newline stays inside its comment.
 			for line := range strings.Lines(got) {
 				if strings.Contains(line, "evil.sock") && !strings.HasPrefix(strings.TrimSpace(line), "# skipped: zeta tag internal-listen-http-1?") {
@@ -374,5 +353,34 @@ func do(t *testing.T, method, url string, body []byte) {
 	}
 	if strings.TrimSpace(msg.String()) == "false" {
 		t.Fatalf("%s %s: consul answered false", method, url)
+	}
+}
+
+// checkRender compares a render with its golden file (rewritten first with
+// -update) and checks that it holds every string of contains and none of
+// absent.
+func checkRender(t *testing.T, got, golden string, contains, absent []string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("read golden render (refresh with -update): %v", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("render differs from %s (-want +got), refresh with -update:\n%s", golden, diff)
+	}
+	for _, s := range contains {
+		if !strings.Contains(got, s) {
+			t.Errorf("render lacks %q", s)
+		}
+	}
+	for _, s := range absent {
+		if strings.Contains(got, s) {
+			t.Errorf("render contains %q", s)
+		}
 	}
 }

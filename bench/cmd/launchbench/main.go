@@ -23,6 +23,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/stadionhq/stadion/bench/internal/rig"
 )
 
 // Exit codes.
@@ -157,7 +159,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "launchbench:", err)
 			return exitError
 		}
-		if err := os.WriteFile(c.Readme, []byte(replaceResults(string(old), section)), 0o644); err != nil {
+		if err := os.WriteFile(c.Readme, []byte(rig.ReplaceSection(string(old), "## Results", section)), 0o644); err != nil {
 			fmt.Fprintln(stderr, "launchbench:", err)
 			return exitError
 		}

@@ -283,32 +283,3 @@ func formatStates(states map[string]int) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-// replaceResults returns readme with its "## Results" section (up to the
-// next "## " heading or the end) replaced by section, or section appended
-// when there is none.
-func replaceResults(readme, section string) string {
-	section = strings.TrimRight(section, "\n") + "\n"
-	lines := strings.SplitAfter(readme, "\n")
-	start, end := -1, len(lines)
-	for i, line := range lines {
-		heading := strings.HasPrefix(line, "## ")
-		switch {
-		case start < 0 && strings.TrimSpace(line) == "## Results":
-			start = i
-		case start >= 0 && heading:
-			end = i
-		}
-		if start >= 0 && end < len(lines) {
-			break
-		}
-	}
-	if start < 0 {
-		return strings.TrimRight(readme, "\n") + "\n\n" + section
-	}
-	out := strings.Join(lines[:start], "") + section
-	if end < len(lines) {
-		out += "\n" + strings.Join(lines[end:], "")
-	}
-	return out
-}

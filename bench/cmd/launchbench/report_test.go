@@ -38,29 +38,6 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-func TestReplaceResults(t *testing.T) {
-	const section = "## Results\n\nnew\n"
-	tests := []struct {
-		name   string
-		readme string
-		want   string
-	}{
-		{name: "no results yet", readme: "# Bench\n\nintro\n", want: "# Bench\n\nintro\n\n## Results\n\nnew\n"},
-		{name: "results at the end", readme: "# Bench\n\n## Results\n\nold\nold\n", want: "# Bench\n\n## Results\n\nnew\n"},
-		{name: "results before another section", readme: "# Bench\n\n## Results\n\nold\n\n## Notes\n\nkept\n",
-			want: "# Bench\n\n## Results\n\nnew\n\n## Notes\n\nkept\n"},
-		{name: "subsections are replaced too", readme: "## Results\n\nold\n### Raw\nold\n",
-			want: "## Results\n\nnew\n"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := replaceResults(tc.readme, section); got != tc.want {
-				t.Errorf("replaceResults:\n%q\nwant\n%q", got, tc.want)
-			}
-		})
-	}
-}
-
 func TestStats(t *testing.T) {
 	runs := func(secs ...float64) []failoverRun {
 		var out []failoverRun
