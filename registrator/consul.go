@@ -82,6 +82,52 @@ type agentRegistry struct {
 	c     *api.Client
 	owner string
 	log   *slog.Logger
+	seeds seedMemory
+}
+
+// seedMemory remembers, by check id, the checks run by the agent that
+// Consul has been seen passing and those the registrator seeded: neither
+// is seeded (again). Check output cannot tell a check that never ran,
+// since an agent may discard it (discard_check_output). The loop calls
+// List and Apply one at a time, so it needs no lock.
+type seedMemory struct {
+	passed, seeded map[string]bool
+}
+
+// observe records the agent's checks and returns those that may be
+// seeded; it forgets checks the agent no longer has.
+func (m *seedMemory) observe(checks map[string]*api.AgentCheck) map[string]bool {
+	if m.passed == nil {
+		m.passed, m.seeded = map[string]bool{}, map[string]bool{}
+	}
+	for _, known := range []map[string]bool{m.passed, m.seeded} {
+		for id := range known {
+			if checks[id] == nil {
+				delete(known, id)
+			}
+		}
+	}
+	seedable := map[string]bool{}
+	for id, c := range checks {
+		if c.Type != "http" && c.Type != "tcp" {
+			continue
+		}
+		if c.Status == api.HealthPassing {
+			m.passed[id] = true
+		}
+		if !m.passed[id] && !m.seeded[id] {
+			seedable[id] = true
+		}
+	}
+	return seedable
+}
+
+// done records a seeded check.
+func (m *seedMemory) done(id string) {
+	if m.seeded == nil {
+		m.passed, m.seeded = map[string]bool{}, map[string]bool{}
+	}
+	m.seeded[id] = true
 }
 
 func (a *agentRegistry) List(ctx context.Context) (Current, error) {
@@ -100,14 +146,13 @@ func (a *agentRegistry) List(ctx context.Context) (Current, error) {
 		if s.Meta[MetaOwner] != a.owner {
 			continue
 		}
-		byID[s.ID] = &Registered{ID: s.ID, Name: s.Service, Meta: s.Meta, Checks: map[string]Status{}, Unrun: map[string]bool{}}
+		byID[s.ID] = &Registered{ID: s.ID, Name: s.Service, Meta: s.Meta, Checks: map[string]Status{}, Seedable: map[string]bool{}}
 	}
+	seedable := a.seeds.observe(checks)
 	for _, c := range checks {
 		if r := byID[c.ServiceID]; r != nil {
 			r.Checks[c.CheckID] = Status(c.Status)
-			if (c.Type == "http" || c.Type == "tcp") && c.Output == "" {
-				r.Unrun[c.CheckID] = true
-			}
+			r.Seedable[c.CheckID] = seedable[c.CheckID]
 		}
 	}
 	for _, r := range byID {
@@ -147,6 +192,7 @@ func (a *agentRegistry) Apply(ctx context.Context, p Plan) error {
 		if err := agent.CheckRegisterOpts(reg, q); err != nil {
 			return fmt.Errorf("seed check %s: %w", u.Check.ID, err)
 		}
+		a.seeds.done(u.Check.ID)
 		a.log.Info("check seeded from the scheduler", "service_id", u.ServiceID, "check_id", u.Check.ID, "status", u.Check.Status)
 		return nil
 	})...)
@@ -389,9 +435,6 @@ type dryRun struct {
 }
 
 func (d dryRun) Apply(_ context.Context, p Plan) error {
-	for _, r := range p.Deregister {
-		d.log.Info("dry run: would deregister service", "service_id", r.ID, "service", r.Name, "node", r.Node, "task_id", r.Meta[MetaTaskID])
-	}
 	for _, s := range p.Register {
 		d.log.Info("dry run: would register service", serviceAttrs(s)...)
 	}
@@ -400,6 +443,9 @@ func (d dryRun) Apply(_ context.Context, p Plan) error {
 	}
 	for _, u := range p.Seed {
 		d.log.Info("dry run: would seed check", "service_id", u.ServiceID, "check_id", u.Check.ID, "status", u.Check.Status)
+	}
+	for _, r := range p.Deregister {
+		d.log.Info("dry run: would deregister service", "service_id", r.ID, "service", r.Name, "node", r.Node, "task_id", r.Meta[MetaTaskID])
 	}
 	for _, c := range p.StaleChecks {
 		d.log.Info("dry run: would deregister check", "service_id", c.ServiceID, "check_id", c.CheckID, "node", c.Node)

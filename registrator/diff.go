@@ -9,9 +9,9 @@ import (
 // Diff returns the changes that bring Consul from cur to want. A service is
 // registered again when it is missing, its definition hash differs or its
 // checks are not the wanted ones (checks it no longer has are listed as
-// stale); a status check whose status differs gets an update; a check
-// Consul runs and has not run yet is seeded with the scheduler's passing
-// verdict; an owned service that is not wanted is deregistered unless its
+// stale); a status check whose status differs gets an update; a
+// seedable check Consul runs that is not passing there is seeded with the
+// scheduler's passing verdict; an owned service that is not wanted is deregistered unless its
 // task or app was skipped. Owned catalog nodes that end up without any
 // service are deregistered. It does no I/O.
 func Diff(want Desired, cur Current) Plan {
@@ -41,7 +41,7 @@ func Diff(want Desired, cur Current) Plan {
 			switch {
 			case c.Kind == CheckStatus && r.Checks[c.ID] != c.Status:
 				p.Update = append(p.Update, u)
-			case c.Kind != CheckStatus && c.Status == StatusPassing && r.Checks[c.ID] != StatusPassing && r.Unrun[c.ID]:
+			case c.Kind != CheckStatus && c.Status == StatusPassing && r.Checks[c.ID] != StatusPassing && r.Seedable[c.ID]:
 				p.Seed = append(p.Seed, u)
 			}
 		}

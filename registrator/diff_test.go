@@ -1,9 +1,12 @@
 package registrator
 
 import (
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/consul/api"
 	"github.com/stadionhq/stadion/internal/marathon"
 )
 
@@ -76,10 +79,10 @@ func TestDiff(t *testing.T) {
 		r.Checks = map[string]Status{r.ID + ":check0": StatusCritical}
 		return r
 	}
-	unrun := func(r Registered) Registered {
-		r.Unrun = map[string]bool{}
+	seedable := func(r Registered) Registered {
+		r.Seedable = map[string]bool{}
 		for id := range r.Checks {
-			r.Unrun[id] = true
+			r.Seedable[id] = true
 		}
 		return r
 	}
@@ -113,15 +116,15 @@ func TestDiff(t *testing.T) {
 			cur:  Current{Services: []Registered{criticalHTTP(registered(mirrored.Services[0]))}},
 		},
 		{
-			name: "a check consul has not run yet takes the scheduler's passing",
+			name: "a seedable check takes the scheduler's passing",
 			want: mirrored,
-			cur:  Current{Services: []Registered{unrun(criticalHTTP(registered(mirrored.Services[0])))}},
+			cur:  Current{Services: []Registered{seedable(criticalHTTP(registered(mirrored.Services[0])))}},
 			plan: planView{Seed: []string{"web.1:10000:check0=passing"}},
 		},
 		{
-			name: "a check consul has not run yet stays critical while the scheduler says so",
+			name: "a seedable check stays critical while the scheduler says so",
 			want: mirroredSick,
-			cur:  Current{Services: []Registered{unrun(criticalHTTP(registered(mirroredSick.Services[0])))}},
+			cur:  Current{Services: []Registered{seedable(criticalHTTP(registered(mirroredSick.Services[0])))}},
 		},
 		{
 			name: "definition changed: register again",
@@ -230,5 +233,57 @@ func TestDiffApplied(t *testing.T) {
 	}
 	if len(p.Register) != 5 {
 		t.Errorf("%d registrations, want 5", len(p.Register))
+	}
+}
+
+// TestSeedMemory: a check run by the agent may be seeded until Consul is
+// seen passing it or it was seeded once; TTL checks never are; a check the
+// agent no longer has is forgotten.
+func TestSeedMemory(t *testing.T) {
+	check := func(typ, status string) *api.AgentCheck { return &api.AgentCheck{Type: typ, Status: status} }
+	var m seedMemory
+	steps := []struct {
+		name   string
+		checks map[string]*api.AgentCheck
+		seeded string // done after the step
+		want   []string
+	}{
+		{
+			name: "new http and tcp checks, critical",
+			checks: map[string]*api.AgentCheck{
+				"a": check("http", api.HealthCritical), "b": check("tcp", api.HealthCritical), "t": check("ttl", api.HealthCritical),
+			},
+			seeded: "a",
+			want:   []string{"a", "b"},
+		},
+		{
+			name:   "seeded once: never again, even critical with no output",
+			checks: map[string]*api.AgentCheck{"a": check("http", api.HealthCritical), "b": check("tcp", api.HealthPassing)},
+			want:   nil,
+		},
+		{
+			name:   "seen passing: Consul's own runs decide after a failure",
+			checks: map[string]*api.AgentCheck{"a": check("http", api.HealthCritical), "b": check("tcp", api.HealthCritical)},
+			want:   nil,
+		},
+		{
+			name:   "gone and registered again under the same id: seedable again",
+			checks: map[string]*api.AgentCheck{},
+			want:   nil,
+		},
+		{
+			name:   "back",
+			checks: map[string]*api.AgentCheck{"a": check("http", api.HealthCritical), "b": check("tcp", api.HealthCritical)},
+			want:   []string{"a", "b"},
+		},
+	}
+	for _, s := range steps {
+		got := slices.Sorted(maps.Keys(m.observe(s.checks)))
+		if !slices.Equal(got, s.want) {
+			t.Errorf("%s: seedable %v, want %v", s.name, got, s.want)
+		}
+		if s.seeded != "" {
+			m.done(s.seeded)
+		}
 	}
 }

@@ -269,7 +269,7 @@ func (l *loop) pass(ctx context.Context) {
 		plan.Deregister, plan.DeregisterNodes, plan.StaleChecks = nil, nil, nil
 	}
 	l.log.Debug("pass", "fetched", fetched, "services", len(want.Services), "registered", len(cur.Services),
-		"register", len(plan.Register), "update", len(plan.Update), "deregister", len(plan.Deregister))
+		"register", len(plan.Register), "update", len(plan.Update), "seed", len(plan.Seed), "deregister", len(plan.Deregister))
 	err = l.registry.Apply(cctx, plan)
 	l.applied = want
 	if err != nil {

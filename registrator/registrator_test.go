@@ -427,12 +427,12 @@ func TestRunSchedulerDownAtStart(t *testing.T) {
 	wantServices(t, client, "owned service removed", map[string]string{})
 }
 
-// TestRunSeedsUnrunChecks: with --health checks the Consul agent runs the
+// TestRunSeedsChecks: with --health checks the Consul agent runs the
 // app's HTTP check, but staggers its first run over up to one interval
 // (an hour here). A task the scheduler already counts healthy must not
 // wait for it: its check is seeded passing, so a rolling upgrade that
 // kills old tasks for it never leaves the balancer without a backend.
-func TestRunSeedsUnrunChecks(t *testing.T) {
+func TestRunSeedsChecks(t *testing.T) {
 	consul, client := startConsul(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()

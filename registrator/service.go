@@ -106,9 +106,10 @@ type Registered struct {
 	Meta map[string]string
 	// Checks are the statuses of the service's checks by check id.
 	Checks map[string]Status
-	// Unrun are the checks the Consul agent runs (http, tcp) that have not
-	// run yet: no output. Their status is still the initial one.
-	Unrun map[string]bool
+	// Seedable are the checks the Consul agent runs (http, tcp) that may
+	// still be seeded with the scheduler's verdict: never seen passing in
+	// Consul and never seeded (agentRegistry.List).
+	Seedable map[string]bool
 }
 
 func (r Registered) key() string { return r.Node + "\x00" + r.ID }
@@ -172,12 +173,14 @@ type Plan struct {
 	Register []Service
 	// Update are status checks whose status changed.
 	Update []StatusUpdate
-	// Seed are checks run by the Consul agent that have not run yet while
-	// the scheduler already has the task healthy. Their initial status
-	// stays until the agent's first run, which it staggers over up to one
-	// interval, so they are registered again, passing: a new task is
-	// routable as soon as the scheduler counts it healthy, and a rolling
-	// upgrade that kills old tasks for it never leaves the balancer empty.
+	// Seed are checks run by the Consul agent that have never passed there
+	// while the scheduler already has the task healthy: the agent staggers
+	// a new check's first run over up to one interval, and a run before
+	// the task listened leaves it critical for one more. They are
+	// registered again, passing, once each: a new task is routable as
+	// soon as the scheduler counts it healthy, so a rolling upgrade that
+	// kills old tasks for it does not leave the balancer empty, and
+	// Consul's own runs decide from then on.
 	Seed []StatusUpdate
 	// StaleChecks are checks of wanted services that their definition no
 	// longer has. Agents drop them when the service is registered again;
