@@ -32,8 +32,9 @@ import (
 // address: the test-server containers reach the scheduler and Consul
 // through it as dockerhost:18080 and dockerhost:18500, as in the article.
 type rig struct {
-	t        *testing.T
-	root     string // repository root
+	t        *testing.T // the running test or subtest: see in
+	top      *testing.T // TestPipeline itself: cleanups that outlive subtests
+	root     string     // repository root
 	dir      string
 	stadion  string // static binary, also copied into the image
 	gateway  string // Docker bridge gateway, where HAProxy listens
@@ -43,23 +44,38 @@ type rig struct {
 	haproxy  *testenv.HAProxy
 	tag      string // image tag and version of the build
 	defs     string // directory of the definitions stadion deploy gen wrote
+	images   *[]string
+}
+
+// in returns the rig for a subtest: its helpers fail t, not the parent.
+func (r *rig) in(t *testing.T) *rig {
+	c := *r
+	c.t = t
+	return &c
 }
 
 // startRig starts every part and returns once HAProxy routes the scheduler
 // on :18080.
 func startRig(t *testing.T) *rig {
-	r := &rig{t: t, dir: t.TempDir()}
+	r := &rig{t: t, top: t, dir: t.TempDir(), images: new([]string)}
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.root = root
+	if os.Geteuid() != 0 && !testenv.InCI() {
+		// HAProxy binds :80 and runs as user haproxy; CI runs as root.
+		t.Skip("binds :80 and starts HAProxy as user haproxy: needs root")
+	}
 	testenv.RequireDocker(t)
 	for _, tool := range []string{"consul", "consul-template", "haproxy"} {
 		testenv.Binary(t, tool)
 	}
 	r.stadion = testenv.GoBuild(t, "cmd/stadion")
 	r.gateway = dockerGateway(t)
+	// Registered before stadion serve starts, so it runs after serve has
+	// stopped: nothing relaunches a task from a removed image.
+	t.Cleanup(r.removeImages)
 
 	zk := testenv.StartZooKeeper(t)
 	r.consul = testenv.StartConsul(t)
@@ -308,18 +324,28 @@ func (r *rig) buildImage(tag string) {
 	}
 	docker := testenv.Binary(t, "docker")
 	image := "test-server:" + tag
+	*r.images = append(*r.images, image) // before the build: a half-built image goes too
 	out, err := exec.Command(docker, "build", "-q", "-t", image,
 		"-f", filepath.Join(r.root, "examples", "test-server", "Dockerfile"), ctx).CombinedOutput()
 	if err != nil {
 		t.Fatalf("docker build %s: %v\n%s", image, err, out)
 	}
-	t.Cleanup(func() {
+}
+
+// removeImages removes the images the test built and the containers made
+// from them.
+func (r *rig) removeImages() {
+	docker, err := exec.LookPath("docker")
+	if err != nil {
+		return
+	}
+	for _, image := range *r.images {
 		ids, _ := exec.Command(docker, "ps", "-aq", "--filter", "ancestor="+image).Output()
 		if ids := strings.Fields(string(ids)); len(ids) > 0 {
 			exec.Command(docker, append([]string{"rm", "-f"}, ids...)...).Run()
 		}
 		exec.Command(docker, "rmi", "-f", image).Run()
-	})
+	}
 }
 
 // deploy runs `stadion deploy <definition> <env> [instances]` and returns
