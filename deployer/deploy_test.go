@@ -3,6 +3,7 @@ package deployer
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -50,6 +51,10 @@ func (f *fixture) deployer(cfg Config) (*Deployer, *testenv.Buffer) {
 	out := &testenv.Buffer{}
 	f.t.Cleanup(func() { f.t.Logf("deploy output:\n%s", out.String()) })
 	cfg.Client, cfg.Out = f.c, out
+	if cfg.Logger == nil {
+		// Poll failures and requests, shown when the test fails.
+		cfg.Logger = slog.New(slog.NewTextHandler(testWriter{f.t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = 100 * time.Millisecond
 	}

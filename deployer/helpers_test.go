@@ -78,7 +78,7 @@ func startServer(t *testing.T) *server.Server {
 		KillRetry:                  2 * time.Second,
 		MesosMinBackoff:            50 * time.Millisecond,
 		MesosMaxBackoff:            500 * time.Millisecond,
-		Logger:                     slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:                     slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -123,16 +123,34 @@ func removeApps(t *testing.T, url string) {
 	}
 }
 
-// freePortRange finds n consecutive ports that nothing listens on.
+// freePortRange finds n consecutive ports that nothing listens on, above
+// the kernel's ephemeral range: a port in it can be taken at any moment by
+// another test's client connection or :0 listener, and the task, which
+// gets the same first port on every relaunch, would fail each time (a CI
+// run saw a deployment never turn running that way).
 func freePortRange(t *testing.T, n int) (lo, hi int) {
 	t.Helper()
+	from, to := 61000, 65535 // above Linux's default 32768-60999
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var elo, ehi int
+		if _, err := fmt.Sscan(string(b), &elo, &ehi); err == nil {
+			if ehi+1+n <= to {
+				from = ehi + 1
+			} else {
+				from, to = 20000, elo-1 // an ephemeral range that reaches the top
+			}
+		}
+	}
+	if to-from+1 < n {
+		t.Fatalf("no room for %d ports outside the ephemeral range", n)
+	}
 	for range 100 {
-		lo = 40000 + rand.IntN(20000)
+		lo = from + rand.IntN(to-from+2-n)
 		if portsFree(lo, lo+n-1) {
 			return lo, lo + n - 1
 		}
 	}
-	t.Fatalf("no %d free consecutive ports", n)
+	t.Fatalf("no %d free consecutive ports in %d-%d", n, from, to)
 	return 0, 0
 }
 
