@@ -165,7 +165,7 @@ func TestPipeline(t *testing.T) {
 		out := r.deploy("service-"+next+".json", "production", 4)
 		t.Logf("stadion deploy production 4 (%v):\n%s", time.Since(start).Round(time.Millisecond), out)
 		a := r.waitApp(production, "4 healthy of "+next, time.Minute, func(a app) bool {
-			return a.TasksHealthy == 4 && a.Labels["version"] == next
+			return a.Labels["version"] == next && allAt(a, 4)
 		})
 		rep.HealthyToRoutable = append(rep.HealthyToRoutable, routable(t, w, a.Tasks, old)...)
 		res := load.Stop()
@@ -209,9 +209,12 @@ func TestPipeline(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The restart is a new version of the app; all four new tasks see
-		// the value, and they are what HAProxy routes to.
+		// the value, and they are what HAProxy routes to. The app, its
+		// tasks and its deployments are read together (the versions list
+		// may show the new version before the app does).
+		was := r.app(production).Version
 		a := r.waitApp(production, "restarted", 2*time.Minute, func(a app) bool {
-			return len(r.versions(production)) > len(before) && a.TasksHealthy == 4
+			return a.Version != was && allAt(a, 4)
 		})
 		rep.HealthyToRoutable = append(rep.HealthyToRoutable, routable(t, w, a.Tasks, old)...)
 		res := load.Stop()
@@ -236,6 +239,20 @@ func TestPipeline(t *testing.T) {
 			t.Errorf("deployments still running after the restart: %+v", a.Deployments)
 		}
 	})
+}
+
+// allAt reports whether the app runs n tasks, all healthy and of its
+// current version.
+func allAt(a app, n int) bool {
+	if a.TasksHealthy != n || len(a.Tasks) != n {
+		return false
+	}
+	for _, k := range a.Tasks {
+		if k.Version != a.Version {
+			return false
+		}
+	}
+	return true
 }
 
 // versions lists the app's versions.
