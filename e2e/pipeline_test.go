@@ -25,23 +25,13 @@ const (
 	extHost    = "test-server.stadion.test"
 )
 
-// report is what the run measured; with STADION_E2E_REPORT set it is
-// written there as JSON for bench/README.md (make bench).
-type report struct {
-	Date              string         `json:"date"`
-	HealthyToRoutable []float64      `json:"healthyToRoutableSeconds"`
-	RollingUpgrade    loadgen.Result `json:"rollingUpgrade"`
-	Reloads           loadgen.Result `json:"reloads"`
-	KVRestart         loadgen.Result `json:"kvRestart"`
-}
-
 // TestPipeline runs the article's pipeline: a build's definitions from
 // stadion deploy gen, deployed to staging and production, routed by
 // HAProxy from Consul, scaled, upgraded and reloaded under load, and
 // restarted once by a KV change.
 func TestPipeline(t *testing.T) {
 	r := startRig(t)
-	var rep report
+	var rep Report
 	rep.Date = time.Now().UTC().Format(time.RFC3339)
 	defer func() {
 		if path := os.Getenv("STADION_E2E_REPORT"); path != "" && !t.Failed() {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stadionhq/stadion/bench/internal/rig"
+	"github.com/stadionhq/stadion/e2e"
 	"github.com/stadionhq/stadion/internal/loadgen"
 )
 
@@ -14,13 +15,7 @@ import (
 const sectionTitle = "## Pipeline: routing and zero downtime"
 
 // report is what e2e TestPipeline writes to $STADION_E2E_REPORT.
-type report struct {
-	Date              string         `json:"date"`
-	HealthyToRoutable []float64      `json:"healthyToRoutableSeconds"`
-	RollingUpgrade    loadgen.Result `json:"rollingUpgrade"`
-	Reloads           loadgen.Result `json:"reloads"`
-	KVRestart         loadgen.Result `json:"kvRestart"`
-}
+type report e2e.Report
 
 // markdown renders the section of bench/README.md.
 func (r report) markdown(m rig.Machine, load string, elapsed time.Duration) string {
