@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/stadionhq/stadion/framework/server"
 	"github.com/stadionhq/stadion/internal/marathon"
+	"github.com/stadionhq/stadion/internal/testenv"
 )
 
 // serveEnv makes this test binary a task: an HTTP server on $PORT0 that
@@ -63,7 +62,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // machine (other tests' tasks must not answer our health checks).
 func startServer(t *testing.T) *server.Server {
 	t.Helper()
-	lo, hi := freePortRange(t, 20)
+	lo, hi := testenv.TaskPorts(t, 20)
 	srv, err := server.Start(context.Background(), server.Config{
 		Master:                     server.MasterLocal,
 		HTTPAddress:                "127.0.0.1",
@@ -121,48 +120,6 @@ func removeApps(t *testing.T, url string) {
 		}
 		time.Sleep(100 * time.Millisecond) // poll until the deadline
 	}
-}
-
-// freePortRange finds n consecutive ports that nothing listens on, above
-// the kernel's ephemeral range: a port in it can be taken at any moment by
-// another test's client connection or :0 listener, and the task, which
-// gets the same first port on every relaunch, would fail each time (a CI
-// run saw a deployment never turn running that way).
-func freePortRange(t *testing.T, n int) (lo, hi int) {
-	t.Helper()
-	from, to := 61000, 65535 // above Linux's default 32768-60999
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		var elo, ehi int
-		if _, err := fmt.Sscan(string(b), &elo, &ehi); err == nil {
-			if ehi+1+n <= to {
-				from = ehi + 1
-			} else {
-				from, to = 20000, elo-1 // an ephemeral range that reaches the top
-			}
-		}
-	}
-	if to-from+1 < n {
-		t.Fatalf("no room for %d ports outside the ephemeral range", n)
-	}
-	for range 100 {
-		lo = from + rand.IntN(to-from+2-n)
-		if portsFree(lo, lo+n-1) {
-			return lo, lo + n - 1
-		}
-	}
-	t.Fatalf("no %d free consecutive ports in %d-%d", n, from, to)
-	return 0, 0
-}
-
-func portsFree(lo, hi int) bool {
-	for p := lo; p <= hi; p++ {
-		ln, err := net.Listen("tcp", fmt.Sprintf(":%d", p))
-		if err != nil {
-			return false
-		}
-		ln.Close()
-	}
-	return true
 }
 
 // webTemplate is a service template of this test binary serving HTTP,

@@ -26,15 +26,11 @@ import (
 // within a second or two on an idle machine; the bound is for a loaded one.
 const regWait = 60 * time.Second
 
-// regPorts returns n single-port ranges of free ports, for agents whose
-// tasks must not collide with other tests' (or answer their checks).
+// regPorts returns a range of n free ports, for agents whose tasks must
+// not collide with other tests' (or answer their checks).
 func regPorts(t *testing.T, n int) string {
-	var ports []string
-	for range n {
-		p := testenv.FreePort(t)
-		ports = append(ports, fmt.Sprintf("%d-%d", p, p))
-	}
-	return "ports:[" + strings.Join(ports, ",") + "]"
+	lo, hi := testenv.TaskPorts(t, n)
+	return fmt.Sprintf("ports:[%d-%d]", lo, hi)
 }
 
 // regServe runs stadion serve in this process on master (server.MasterLocal

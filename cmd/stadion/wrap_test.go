@@ -425,13 +425,9 @@ func TestWrapRollingRestartOncePerChange(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Single-port ranges of free ports: the tasks of other tests and
-	// packages never get the same ones.
-	var ports []string
-	for range 12 {
-		p := testenv.FreePort(t)
-		ports = append(ports, fmt.Sprintf("%d-%d", p, p))
-	}
+	// Free ports outside the ephemeral range: other tests' connections
+	// never take them.
+	lo, hi := testenv.TaskPorts(t, 12)
 	dataDir := t.TempDir()
 	srv, err := server.Start(context.Background(), server.Config{
 		Master:                     server.MasterLocal,
@@ -441,7 +437,7 @@ func TestWrapRollingRestartOncePerChange(t *testing.T) {
 		DataDir:                    dataDir,
 		LocalContainerizers:        []string{"mesos"},
 		LocalAgents:                1,
-		LocalAgentResources:        "cpus:4;mem:2048;disk:1024;ports:[" + strings.Join(ports, ",") + "]",
+		LocalAgentResources:        fmt.Sprintf("cpus:4;mem:2048;disk:1024;ports:[%d-%d]", lo, hi),
 		LocalAllocationInterval:    100 * time.Millisecond,
 		ReconciliationInitialDelay: time.Second,
 		KillRetry:                  2 * time.Second,

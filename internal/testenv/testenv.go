@@ -3,6 +3,7 @@ package testenv
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -89,4 +90,48 @@ func FreePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TaskPorts returns n consecutive ports, lo to hi, that nothing listens
+// on, for the tasks of a built-in agent ("ports:[lo-hi]"). They lie above
+// the kernel's ephemeral range: a port in it, even one found free with
+// :0, can be taken at any moment by a client connection of a test running
+// alongside (a load generator opens thousands), and a task that gets the
+// same port on every relaunch would then never run.
+func TaskPorts(t testing.TB, n int) (lo, hi int) {
+	t.Helper()
+	from, to := 61000, 65535 // above Linux's default 32768-60999
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var elo, ehi int
+		if _, err := fmt.Sscan(string(b), &elo, &ehi); err == nil {
+			if ehi+n < to {
+				from = ehi + 1
+			} else {
+				from, to = 20000, elo-1 // an ephemeral range that reaches the top
+			}
+		}
+	}
+	if to-from+1 < n {
+		t.Fatalf("no room for %d ports outside the ephemeral range", n)
+	}
+	for range 100 {
+		lo = from + rand.IntN(to-from+2-n)
+		if portsFree(lo, lo+n-1) {
+			return lo, lo + n - 1
+		}
+	}
+	t.Fatalf("no %d free consecutive ports in %d-%d", n, from, to)
+	return 0, 0
+}
+
+// portsFree reports whether nothing listens on lo to hi.
+func portsFree(lo, hi int) bool {
+	for p := lo; p <= hi; p++ {
+		ln, err := net.Listen("tcp", fmt.Sprintf(":%d", p))
+		if err != nil {
+			return false
+		}
+		ln.Close()
+	}
+	return true
 }

@@ -91,3 +91,26 @@ func TestBinary(t *testing.T) {
 		})
 	}
 }
+
+// TestTaskPorts: the range is free, of the size asked, and outside the
+// kernel's ephemeral range.
+func TestTaskPorts(t *testing.T) {
+	lo, hi := TaskPorts(t, 20)
+	if hi-lo+1 != 20 {
+		t.Fatalf("ports %d-%d, want 20", lo, hi)
+	}
+	if !portsFree(lo, hi) {
+		t.Errorf("ports %d-%d are not free", lo, hi)
+	}
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		t.Fatal(err) // Linux only, as the project
+	}
+	var elo, ehi int
+	if _, err := fmt.Sscan(string(b), &elo, &ehi); err != nil {
+		t.Fatal(err)
+	}
+	if lo <= ehi && hi >= elo {
+		t.Errorf("ports %d-%d overlap the ephemeral range %d-%d", lo, hi, elo, ehi)
+	}
+}
