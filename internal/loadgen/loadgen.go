@@ -236,19 +236,19 @@ func (r *Run) Snapshot() Result {
 	}
 	r.mu.Unlock()
 	slices.Sort(lat)
-	res.P50 = percentile(lat, 50)
-	res.P90 = percentile(lat, 90)
-	res.P99 = percentile(lat, 99)
+	res.P50 = Percentile(lat, 50)
+	res.P90 = Percentile(lat, 90)
+	res.P99 = Percentile(lat, 99)
 	if len(lat) > 0 {
 		res.Max = lat[len(lat)-1]
 	}
 	return res
 }
 
-// percentile returns the p-th percentile (0 < p <= 100) of sorted by the
+// Percentile returns the p-th percentile (0 < p <= 100) of sorted by the
 // nearest-rank method: the smallest value that at least p percent of the
 // values do not exceed. It returns 0 for no values.
-func percentile(sorted []time.Duration, p float64) time.Duration {
+func Percentile(sorted []time.Duration, p float64) time.Duration {
 	n := len(sorted)
 	if n == 0 {
 		return 0

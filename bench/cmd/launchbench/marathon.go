@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/stadionhq/stadion/internal/loadgen"
 )
 
 // marathonClient drives `stadion serve` through the /v2 API.
@@ -222,21 +224,11 @@ func (c *marathonClient) measureGET(ctx context.Context, path string, n int) (la
 	slices.Sort(durations)
 	return latency{
 		N:     n,
-		P50:   percentile(durations, 50),
-		P99:   percentile(durations, 99),
+		P50:   loadgen.Percentile(durations, 50),
+		P99:   loadgen.Percentile(durations, 99),
 		Max:   durations[len(durations)-1],
 		Bytes: size,
 	}, nil
-}
-
-// percentile returns the p-th percentile of sorted by the nearest-rank
-// method: the smallest value with at least p% of the values at or below it.
-func percentile(sorted []time.Duration, p int) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := (p*len(sorted) + 99) / 100 // ceil(p/100 · n)
-	return sorted[max(rank, 1)-1]
 }
 
 // do sends method path with body as JSON (nil: none) and returns the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stadionhq/stadion/bench/internal/rig"
+	"github.com/stadionhq/stadion/internal/loadgen"
 )
 
 // Targets of DESIGN.md.
@@ -236,7 +237,7 @@ func stats(runs []failoverRun, figure func(failoverRun) time.Duration) durationS
 	if len(ds) == 0 {
 		return durationStats{}
 	}
-	return durationStats{median: percentile(ds, 50), max: ds[len(ds)-1]}
+	return durationStats{median: loadgen.Percentile(ds, 50), max: ds[len(ds)-1]}
 }
 
 // formatCounts renders {"502": 3, "503": 1} as "3 × 502, 1 × 503", most

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stadionhq/stadion/bench/internal/rig"
+	"github.com/stadionhq/stadion/internal/loadgen"
 )
 
 // sectionTitle is the heading of the README section this command owns.
@@ -64,15 +65,6 @@ type results struct {
 	RegistratorRSS                  int64
 }
 
-// percentile is the nearest-rank percentile of sorted values.
-func percentile(sorted []time.Duration, p int) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := (p*len(sorted) + 99) / 100
-	return sorted[max(rank, 1)-1]
-}
-
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
 
 func row(w func(string, ...any), figure string, l []time.Duration) {
@@ -80,7 +72,7 @@ func row(w func(string, ...any), figure string, l []time.Duration) {
 		w("| %s | — | — | — | 0 |\n", figure)
 		return
 	}
-	w("| %s | %s | **%s** | %s | %d |\n", figure, ms(percentile(l, 50)), ms(percentile(l, 99)), ms(l[len(l)-1]), len(l))
+	w("| %s | %s | **%s** | %s | %d |\n", figure, ms(loadgen.Percentile(l, 50)), ms(loadgen.Percentile(l, 99)), ms(l[len(l)-1]), len(l))
 }
 
 // markdown renders the section of bench/README.md.
