@@ -158,12 +158,7 @@ func TestPipeline(t *testing.T) {
 			return a.Labels["version"] == next && allAt(a, 4)
 		})
 		rep.HealthyToRoutable = append(rep.HealthyToRoutable, routable(t, w, a.Tasks, old)...)
-		res := load.Stop()
-		rep.RollingUpgrade = res
-		t.Logf("load during the rolling upgrade: %s", res)
-		if res.Failures > 0 || res.Requests == 0 {
-			t.Errorf("rolling upgrade under load: %s: %v", res, res.Errors)
-		}
+		rep.RollingUpgrade = noneFailed(t, load, "the rolling upgrade")
 	})
 
 	t.Run("10 HAProxy reloads under 200 req/s drop nothing", func(t *testing.T) {
@@ -178,12 +173,7 @@ func TestPipeline(t *testing.T) {
 			awaitRequests(t, load, 40)
 		}
 		awaitRequests(t, load, 200)
-		res := load.Stop()
-		rep.Reloads = res
-		t.Logf("load during 10 reloads: %s", res)
-		if res.Failures > 0 || res.Requests == 0 {
-			t.Errorf("reloads under load: %s: %v", res, res.Errors)
-		}
+		rep.Reloads = noneFailed(t, load, "10 reloads")
 	})
 
 	t.Run("a KV change restarts the app once and shows through HAProxy", func(t *testing.T) {
@@ -207,12 +197,7 @@ func TestPipeline(t *testing.T) {
 			return a.Version != was && allAt(a, 4)
 		})
 		rep.HealthyToRoutable = append(rep.HealthyToRoutable, routable(t, w, a.Tasks, old)...)
-		res := load.Stop()
-		rep.KVRestart = res
-		t.Logf("load during the KV restart: %s", res)
-		if res.Failures > 0 || res.Requests == 0 {
-			t.Errorf("KV restart under load: %s: %v", res, res.Errors)
-		}
+		rep.KVRestart = noneFailed(t, load, "the KV restart")
 		for range 12 {
 			status, _, env, err := r.through(3000, "", "/")
 			if err != nil || status != http.StatusOK || env["GREETING"] != value {
@@ -275,6 +260,18 @@ func startLoad(t *testing.T, r *rig, port int, host string) *loadgen.Run {
 		t.Fatal(err)
 	}
 	return run
+}
+
+// noneFailed stops the load and requires that it sent requests and none
+// failed; what names the step in the log.
+func noneFailed(t *testing.T, load *loadgen.Run, what string) loadgen.Result {
+	t.Helper()
+	res := load.Stop()
+	t.Logf("load during %s: %s", what, res)
+	if res.Failures > 0 || res.Requests == 0 {
+		t.Errorf("load during %s: %s: %v", what, res, res.Errors)
+	}
+	return res
 }
 
 // awaitRequests waits until the load has finished n more requests.
