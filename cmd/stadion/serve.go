@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stadionhq/stadion/framework/reconcile"
 	"github.com/stadionhq/stadion/framework/scheduler"
 	"github.com/stadionhq/stadion/framework/server"
 )
@@ -31,6 +32,7 @@ type serveConfig struct {
 	role                 string
 	failoverTimeout      float64
 	taskLaunchTimeout    time.Duration
+	taskUnknownTimeout   time.Duration
 	reconcileInterval    time.Duration
 	reconcileDelay       time.Duration
 	declineOfferDuration time.Duration
@@ -65,6 +67,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	f.String(&c.role, "mesos_role", "*", "Mesos role of the framework")
 	f.Float(&c.failoverTimeout, "failover_timeout", 604800, "seconds Mesos keeps the tasks while the scheduler is away")
 	f.Millis(&c.taskLaunchTimeout, "task_launch_timeout", 5*time.Minute, "time a task may take from launch to TASK_RUNNING before it is killed,")
+	f.Millis(&c.taskUnknownTimeout, "task_unknown_timeout", reconcile.DefaultTaskUnknownTimeout, "time a task that Mesos answers TASK_UNKNOWN for (its agent has not re-registered with the master yet) stays listed with its last state before it is replaced; Mesos's --agent_ping_timeout × --max_agent_ping_timeouts,")
 	f.Millis(&c.reconcileInterval, "reconciliation_interval", 10*time.Minute, "period of task reconciliation,")
 	f.Millis(&c.reconcileDelay, "reconciliation_initial_delay", 15*time.Second, "delay of the first periodic reconciliation,")
 	f.Millis(&c.declineOfferDuration, "decline_offer_duration", scheduler.DefaultDeclineOfferDuration, "how long unused offers are refused when nothing waits,")
@@ -122,6 +125,7 @@ func serve(ctx context.Context, c serveConfig, stdout io.Writer, log *slog.Logge
 		Role:                       c.role,
 		FailoverTimeout:            time.Duration(c.failoverTimeout * float64(time.Second)),
 		TaskLaunchTimeout:          c.taskLaunchTimeout,
+		TaskUnknownTimeout:         c.taskUnknownTimeout,
 		ReconciliationInterval:     c.reconcileInterval,
 		ReconciliationInitialDelay: c.reconcileDelay,
 		DeclineOfferDuration:       c.declineOfferDuration,

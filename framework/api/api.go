@@ -135,6 +135,9 @@ func New(cfg Config) http.Handler {
 		panic(fmt.Errorf("api: register metrics: %w", err))
 	}
 	s.metrics = m
+	if err := registerStoreMetrics(reg, s.backend); err != nil {
+		panic(fmt.Errorf("api: register metrics: %w", err))
+	}
 
 	mux := http.NewServeMux()
 	h := func(pattern, route string, fn handlerFunc) {

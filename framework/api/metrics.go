@@ -37,6 +37,30 @@ func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
 	return m, nil
 }
 
+// registerStoreMetrics exports whether the state store takes writes, as
+// the backend's View says at each scrape.
+func registerStoreMetrics(reg prometheus.Registerer, backend Backend) error {
+	writable := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "stadion_store_writable",
+		Help: "1 while the state store takes writes, 0 from a failed write until a write succeeds.",
+	}, func() float64 {
+		if backend.View().Store.Failing {
+			return 0
+		}
+		return 1
+	})
+	failures := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "stadion_store_write_failures_total",
+		Help: "Writes of the state store that failed (each answered 503 or undone) since the scheduler started.",
+	}, func() float64 { return float64(backend.View().Store.Failures) })
+	for _, c := range []prometheus.Collector{writable, failures} {
+		if _, err := register(reg, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // register adds c to reg, reusing a collector that an earlier handler
 // registered in the same registry.
 func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {

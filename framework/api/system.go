@@ -53,7 +53,14 @@ func (s *server) deleteLeader(w http.ResponseWriter, r *http.Request) (any, erro
 }
 
 // ping is GET /ping.
+// It answers 503 while the state store cannot write, so that a load
+// balancer or supervisor that checks /ping sees a scheduler that cannot
+// accept changes.
 func (s *server) ping(w http.ResponseWriter, r *http.Request) (any, error) {
 	w.Header().Set("Cache-Control", "must-revalidate,no-cache,no-store")
+	if st := s.backend.View().Store; st.Failing {
+		text := "store cannot write: " + st.Error + "\n"
+		return reply{status: http.StatusServiceUnavailable, text: &text}, nil
+	}
 	return plainText("pong\n"), nil
 }

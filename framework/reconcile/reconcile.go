@@ -13,6 +13,13 @@ import (
 // DefaultTaskLaunchTimeout is Marathon's --task_launch_timeout.
 const DefaultTaskLaunchTimeout = 5 * time.Minute
 
+// DefaultTaskUnknownTimeout is how long a task that Mesos answers
+// TASK_UNKNOWN for keeps its instance before a new task replaces it: the
+// time a Mesos master gives an agent to answer its pings before it
+// removes the agent (--agent_ping_timeout 15 s × --max_agent_ping_timeouts
+// 5), within which an agent re-registers with a master that failed over.
+const DefaultTaskUnknownTimeout = 75 * time.Second
+
 // Backoff is an app's launch delay: no task of the app is launched before
 // Until. The scheduler grows it on failures and resets it on new versions.
 type Backoff struct {
@@ -33,6 +40,9 @@ type Input struct {
 	// TaskLaunchTimeout bounds the time from launch to TASK_RUNNING;
 	// default DefaultTaskLaunchTimeout.
 	TaskLaunchTimeout time.Duration
+	// TaskUnknownTimeout is how long a task unknown to Mesos keeps its
+	// instance; default DefaultTaskUnknownTimeout.
+	TaskUnknownTimeout time.Duration
 }
 
 // Plan is what Compute decided. Every list is sorted for determinism.
@@ -78,6 +88,7 @@ const (
 	ReasonLaunchTimeout  = "launch timeout"
 	ReasonOverCapacity   = "over capacity"
 	ReasonAppRemoved     = "app removed"
+	ReasonUnknown        = "unknown to mesos"
 )
 
 // Compute returns the plan for in. It is pure: time comes from in.Now.
@@ -103,6 +114,7 @@ func Compute(in Input) Plan {
 		plans[id] = ComputeApp(AppInput{
 			AppID: id, App: app, Known: known, Instances: insts, Deploying: deploying[id],
 			Backoff: in.Backoffs[id], Now: in.Now, TaskLaunchTimeout: in.TaskLaunchTimeout,
+			TaskUnknownTimeout: in.TaskUnknownTimeout,
 		})
 	}
 	return Merge(plans)
@@ -122,8 +134,9 @@ type AppInput struct {
 	Deploying bool
 	Backoff   Backoff
 	Now       time.Time
-	// TaskLaunchTimeout as in Input; default DefaultTaskLaunchTimeout.
-	TaskLaunchTimeout time.Duration
+	// TaskLaunchTimeout and TaskUnknownTimeout as in Input.
+	TaskLaunchTimeout  time.Duration
+	TaskUnknownTimeout time.Duration
 }
 
 // ComputeApp returns the plan for one app id, its lists sorted as
@@ -134,6 +147,9 @@ func ComputeApp(in AppInput) Plan {
 	if in.TaskLaunchTimeout <= 0 {
 		in.TaskLaunchTimeout = DefaultTaskLaunchTimeout
 	}
+	if in.TaskUnknownTimeout <= 0 {
+		in.TaskUnknownTimeout = DefaultTaskUnknownTimeout
+	}
 	var p Plan
 	active := 0
 	isActive := func(inst *state.Instance) bool {
@@ -143,10 +159,10 @@ func ComputeApp(in AppInput) Plan {
 		inst := &in.Instances[i]
 		switch {
 		case inst.Goal != state.GoalRunning:
-			p.retire(*inst)
+			p.retire(*inst, &in)
 		case !in.Known:
 			p.Decommission = append(p.Decommission, inst.ID)
-			p.retire(*inst)
+			p.retire(*inst, &in)
 		default:
 			p.keep(inst, &in)
 		}
@@ -217,8 +233,18 @@ func (p *Plan) sort() {
 }
 
 // retire handles an instance that must go: kill its task, forget it once
-// no task is left.
-func (p *Plan) retire(inst state.Instance) {
+// no task is left. A task unknown to Mesos is killed too (its agent may come
+// back), and forgotten once its window has passed: Mesos will not answer
+// for it.
+func (p *Plan) retire(inst state.Instance, in *AppInput) {
+	if isUnknown(inst) {
+		end := inst.UnknownSince.Add(in.TaskUnknownTimeout)
+		if !in.Now.Before(end) {
+			p.Expunge = append(p.Expunge, inst.ID)
+			return
+		}
+		p.wake(end)
+	}
 	if hasLiveTask(inst) {
 		if inst.State != mesos.TaskKilling {
 			p.Kill = append(p.Kill, Kill{InstanceID: inst.ID, TaskID: inst.TaskID, AgentID: inst.AgentID, Reason: killReason(inst)})
@@ -237,8 +263,13 @@ func killReason(inst state.Instance) string {
 
 // keep handles an instance that should run.
 func (p *Plan) keep(inst *state.Instance, in *AppInput) {
+	unknown := isUnknown(*inst)
 	switch {
-	case needsTask(*inst):
+	case NeedsTask(*inst, in.Now, in.TaskUnknownTimeout):
+		if unknown {
+			// Should its agent come back, the old task is not ours.
+			p.Kill = append(p.Kill, Kill{InstanceID: inst.ID, TaskID: inst.TaskID, AgentID: inst.AgentID, Reason: ReasonUnknown})
+		}
 		b := in.Backoff
 		if b.Until.After(in.Now) {
 			p.Delayed = append(p.Delayed, inst.ID)
@@ -246,6 +277,8 @@ func (p *Plan) keep(inst *state.Instance, in *AppInput) {
 			return
 		}
 		p.Launch = append(p.Launch, inst.ID)
+	case unknown:
+		p.wake(inst.UnknownSince.Add(in.TaskUnknownTimeout))
 	case inst.State == mesos.TaskStaging || inst.State == mesos.TaskStarting:
 		deadline := inst.LaunchedAt.Add(in.TaskLaunchTimeout)
 		if !inst.LaunchedAt.IsZero() && !in.Now.Before(deadline) {
@@ -276,10 +309,27 @@ func (p *Plan) wake(t time.Time) {
 	}
 }
 
-// needsTask reports whether a Running instance has no task: never launched,
-// or its task ended.
-func needsTask(inst state.Instance) bool {
-	return inst.State == "" || (inst.State.Terminal() && inst.State != mesos.TaskLost) || inst.State == mesos.TaskUnknown
+// NeedsTask reports whether a Running instance needs a new task at now:
+// it was never launched, its task ended, or Mesos has not known its task
+// for unknownTimeout (TaskUnknownTimeout). A TASK_LOST task is judged as
+// unreachable instead (its agent may come back).
+func NeedsTask(inst state.Instance, now time.Time, unknownTimeout time.Duration) bool {
+	switch {
+	case inst.State == "", inst.State == mesos.TaskUnknown:
+		// TASK_UNKNOWN as a state: stored before UnknownSince existed.
+		return true
+	case inst.State.Terminal():
+		return inst.State != mesos.TaskLost
+	case isUnknown(inst):
+		return !now.Before(inst.UnknownSince.Add(unknownTimeout))
+	}
+	return false
+}
+
+// isUnknown reports whether Mesos answered TASK_UNKNOWN for the instance's
+// live task.
+func isUnknown(inst state.Instance) bool {
+	return !inst.UnknownSince.IsZero() && inst.TaskID != "" && inst.State != "" && !inst.State.Terminal()
 }
 
 // isUnreachable reports whether the instance's agent stopped answering: the

@@ -64,6 +64,10 @@ func unreachableSince(t time.Time) func(*state.Instance) {
 	return func(i *state.Instance) { i.UnreachableSince = t }
 }
 
+func unknownSince(t time.Time) func(*state.Instance) {
+	return func(i *state.Instance) { i.UnknownSince = t }
+}
+
 func healthy(h bool) func(*state.Instance) { return func(i *state.Instance) { i.Healthy = &h } }
 
 func stagedAt(t time.Time) func(*state.Instance) { return func(i *state.Instance) { i.StagedAt = t } }
@@ -231,6 +235,60 @@ func TestCompute(t *testing.T) {
 				Instances: []state.Instance{inst("a.1", "/a", task(mesos.TaskUnreachable), unreachableSince(t0.Add(-time.Hour)))},
 				Now:       t0,
 			},
+		},
+		{
+			name: "unknown to mesos: kept, counted, looked at again when the window ends",
+			in: Input{
+				Apps:      apps(app("/a", instances(1))),
+				Instances: []state.Instance{inst("a.1", "/a", task(mesos.TaskRunning), unknownSince(t0.Add(-10*time.Second)))},
+				Now:       t0,
+			},
+			want: Plan{Wake: t0.Add(DefaultTaskUnknownTimeout - 10*time.Second)},
+		},
+		{
+			name: "unknown to mesos past the window: old task killed, instance relaunched",
+			in: Input{
+				Apps:               apps(app("/a", instances(1))),
+				Instances:          []state.Instance{inst("a.1", "/a", task(mesos.TaskRunning), unknownSince(t0.Add(-30*time.Second)))},
+				Now:                t0,
+				TaskUnknownTimeout: 30 * time.Second,
+			},
+			want: Plan{Launch: []string{"a.1"}, Kill: []Kill{kill("a.1", ReasonUnknown)}},
+		},
+		{
+			name: "unknown while staging: the unknown window, not the launch timeout",
+			in: Input{
+				Apps:      apps(app("/a", instances(1))),
+				Instances: []state.Instance{inst("a.1", "/a", task(mesos.TaskStaging), launchedAt(t0.Add(-time.Hour)), unknownSince(t0))},
+				Now:       t0,
+			},
+			want: Plan{Wake: t0.Add(DefaultTaskUnknownTimeout)},
+		},
+		{
+			name: "TASK_UNKNOWN stored as a state (older stores) relaunches",
+			in: Input{
+				Apps:      apps(app("/a", instances(1))),
+				Instances: []state.Instance{inst("a.1", "/a", task(mesos.TaskUnknown))},
+				Now:       t0,
+			},
+			want: Plan{Launch: []string{"a.1"}},
+		},
+		{
+			name: "unknown instance of a removed app: killed, kept until its task is known gone",
+			in: Input{
+				Instances: []state.Instance{inst("a.1", "/a", task(mesos.TaskRunning), unknownSince(t0))},
+				Now:       t0,
+			},
+			want: Plan{Decommission: []string{"a.1"}, Kill: []Kill{kill("a.1", ReasonAppRemoved)}, Wake: t0.Add(DefaultTaskUnknownTimeout)},
+		},
+		{
+			name: "decommissioned and unknown past the window: forgotten",
+			in: Input{
+				Apps:      apps(app("/a", instances(0))),
+				Instances: []state.Instance{inst("a.1", "/a", goal(state.GoalDecommissioned), task(mesos.TaskRunning), unknownSince(t0.Add(-DefaultTaskUnknownTimeout)))},
+				Now:       t0,
+			},
+			want: Plan{Expunge: []string{"a.1"}},
 		},
 	}
 	for _, tc := range tests {

@@ -20,11 +20,14 @@ import (
 // opts.Force cancels them.
 func (s *Scheduler) Deploy(ctx context.Context, change Change, opts DeployOptions) (marathon.DeploymentResult, error) {
 	var res marathon.DeploymentResult
-	var err error
-	if doErr := s.do(ctx, func(ctx context.Context) { res, err = s.deploy(ctx, change, opts) }); doErr != nil {
-		return res, doErr
+	err := s.write(ctx, func(ctx context.Context) (err error) {
+		res, err = s.deploy(ctx, change, opts)
+		return err
+	})
+	if err != nil {
+		return marathon.DeploymentResult{}, err
 	}
-	return res, err
+	return res, nil
 }
 
 func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOptions) (marathon.DeploymentResult, error) {
@@ -127,7 +130,6 @@ func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOption
 	st.deployments[d.ID] = &d
 	st.change.PutDeployments = append(st.change.PutDeployments, d)
 	st.dirty = true
-	s.flush(ctx)
 	s.cfg.Events.Publish(marathon.DeploymentInfoEvent{
 		Plan: planOf(d), CurrentStep: currentStep(d), EventMeta: marathon.Meta(marathon.EventDeploymentInfo, now),
 	})
@@ -198,7 +200,6 @@ func (s *Scheduler) enqueue(ctx context.Context, d state.Deployment, put []marat
 	st.deployments[d.ID] = &d
 	st.change.PutDeployments = append(st.change.PutDeployments, d)
 	st.dirty = true
-	s.flush(ctx)
 	s.log.Info("deployment queued", "deployment_id", d.ID, "waits_for", waitsFor)
 	return marathon.DeploymentResult{DeploymentID: d.ID, Version: d.Version}
 }
@@ -277,29 +278,27 @@ func (s *Scheduler) cancel(id, reason string, now time.Time) {
 // returns it.
 func (s *Scheduler) CancelDeployment(ctx context.Context, id string, force bool) (*marathon.DeploymentResult, error) {
 	var res *marathon.DeploymentResult
-	var err error
-	doErr := s.do(ctx, func(ctx context.Context) {
+	err := s.write(ctx, func(ctx context.Context) error {
 		d := s.st.deployments[id]
 		if d == nil {
-			err = marathon.DeploymentNotFound(id)
-			return
+			return marathon.DeploymentNotFound(id)
 		}
 		now := s.cfg.Now()
 		if force || d.Queued() {
 			s.cancel(id, "canceled", now)
-			s.flush(ctx)
-			return
+			return nil
 		}
-		r, rerr := s.rollBack(ctx, *d, "rolled back", now)
-		if rerr == nil {
-			res = &r
+		r, err := s.rollBack(ctx, *d, "rolled back", now)
+		if err != nil {
+			return err
 		}
-		err = rerr
+		res = &r
+		return nil
 	})
-	if doErr != nil {
-		return nil, doErr
+	if err != nil {
+		return nil, err
 	}
-	return res, err
+	return res, nil
 }
 
 // rollBack cancels d and starts a deployment back to the app versions d
@@ -335,12 +334,14 @@ func (s *Scheduler) rollBack(ctx context.Context, d state.Deployment, reason str
 // deployment; with Wipe the instances are forgotten and replaced.
 func (s *Scheduler) KillTasks(ctx context.Context, taskIDs []string, opts KillOptions) (KillResult, error) {
 	var res KillResult
-	var err error
-	doErr := s.do(ctx, func(ctx context.Context) { res, err = s.killTasks(ctx, taskIDs, opts) })
-	if doErr != nil {
-		return res, doErr
+	err := s.write(ctx, func(ctx context.Context) (err error) {
+		res, err = s.killTasks(ctx, taskIDs, opts)
+		return err
+	})
+	if err != nil {
+		return KillResult{}, err
 	}
-	return res, err
+	return res, nil
 }
 
 func (s *Scheduler) killTasks(ctx context.Context, taskIDs []string, opts KillOptions) (KillResult, error) {
@@ -388,7 +389,6 @@ func (s *Scheduler) killTasks(ctx context.Context, taskIDs []string, opts KillOp
 			s.kill(inst.ID, inst.TaskID, inst.AgentID, "killed through the API", now)
 		}
 	}
-	s.flush(ctx)
 	return res, nil
 }
 
@@ -612,7 +612,6 @@ func (s *Scheduler) storeGroupSettings(ctx context.Context, settings map[maratho
 	}
 	s.versionGroups(nil, version, changed)
 	s.st.dirty = true
-	s.flush(ctx)
 }
 
 // groupDependencies returns the dependencies of every group: the given

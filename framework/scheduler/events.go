@@ -87,10 +87,19 @@ func (s *Scheduler) handleUpdate(ctx context.Context, status mesos.TaskStatus) {
 		s.unknownTask(status)
 		return
 	}
+	if status.State == mesos.TaskUnknown {
+		s.taskUnknown(inst, now)
+		return
+	}
 	app, known := st.apps[inst.AppID]
 	prev := *inst
 	prevState := inst.State
 	inst.State = status.State
+	if !inst.UnknownSince.IsZero() {
+		s.log.Info("task known to mesos again", "task_id", inst.TaskID, "state", status.State)
+		inst.UnknownSince = time.Time{}
+		delete(st.unknown, inst.ID)
+	}
 	inst.Message = status.Message
 	if status.AgentID != nil && status.AgentID.Value != "" {
 		inst.AgentID = status.AgentID.Value
@@ -160,8 +169,62 @@ func (s *Scheduler) handleUpdate(ctx context.Context, status mesos.TaskStatus) {
 func changedByStatus(a, b state.Instance) bool {
 	return a.State != b.State || a.Message != b.Message || a.AgentID != b.AgentID ||
 		!slices.Equal(a.IPAddresses, b.IPAddresses) || !a.StartedAt.Equal(b.StartedAt) ||
-		!a.UnreachableSince.Equal(b.UnreachableSince) || !sameHealth(a.Healthy, b.Healthy) ||
+		!a.UnreachableSince.Equal(b.UnreachableSince) || !a.UnknownSince.Equal(b.UnknownSince) || !sameHealth(a.Healthy, b.Healthy) ||
 		len(a.Health) != len(b.Health) || !sameHealth(a.Ready, b.Ready)
+}
+
+// taskUnknown handles TASK_UNKNOWN for an instance's task. Mesos answers
+// it for tasks on agents it does not know, such as every agent that has
+// not re-registered yet after the master restarted with an in-memory
+// registry: the task may well be running. The instance keeps its last
+// known state, marked unknown (UnknownSince), stays listed (and so in
+// Consul), and is asked about again every unknownRecheck; reconcile
+// replaces its task once TaskUnknownTimeout has passed.
+func (s *Scheduler) taskUnknown(inst *state.Instance, now time.Time) {
+	if inst.State == "" || inst.State.Terminal() || inst.State == mesos.TaskUnknown || !inst.UnknownSince.IsZero() {
+		return
+	}
+	s.log.Warn("task unknown to mesos, keeping it until its agent's window passes",
+		"task_id", inst.TaskID, "agent_id", inst.AgentID, "state", inst.State, "timeout", s.cfg.TaskUnknownTimeout)
+	inst.UnknownSince = now
+	s.st.unknown[inst.ID] = struct{}{}
+	s.st.putInstance(inst)
+}
+
+// unknownRecheck is how often tasks unknown to Mesos are reconciled again:
+// an agent that re-registers makes the master know them, but Mesos sends
+// no update for them on its own.
+const unknownRecheck = 10 * time.Second
+
+// reconcileUnknown asks Mesos about the unknown tasks again when
+// unknownRecheck has passed, and returns when to ask next.
+func (s *Scheduler) reconcileUnknown(now time.Time) time.Time {
+	st := s.st
+	if len(st.unknown) == 0 || !st.subscribed {
+		return time.Time{}
+	}
+	if next := st.unknownChecked.Add(unknownRecheck); now.Before(next) {
+		return next
+	}
+	var tasks []mesos.ReconcileTask
+	for id := range st.unknown {
+		inst := st.instances[id]
+		if inst == nil || inst.UnknownSince.IsZero() {
+			delete(st.unknown, id)
+			continue
+		}
+		rt := mesos.ReconcileTask{TaskID: mesos.TaskID{Value: inst.TaskID}}
+		if inst.AgentID != "" {
+			rt.AgentID = &mesos.AgentID{Value: inst.AgentID}
+		}
+		tasks = append(tasks, rt)
+	}
+	if len(tasks) == 0 {
+		return time.Time{}
+	}
+	st.unknownChecked = now
+	s.calls.reconcile(tasks)
+	return now.Add(unknownRecheck)
 }
 
 // unknownTask handles an update for a task no instance owns: a live one is
@@ -180,7 +243,7 @@ func (s *Scheduler) unknownTask(status mesos.TaskStatus) {
 	}
 	s.st.kills[status.TaskID.Value] = s.cfg.Now()
 	s.log.Info("killing unknown task", "task_id", status.TaskID.Value, "agent_id", agent, "state", status.State)
-	s.calls.kill(status.TaskID.Value, agent, nil)
+	s.st.pendingKills = append(s.st.pendingKills, killCall{taskID: status.TaskID.Value, agentID: agent})
 }
 
 // isBackoffState reports whether a terminal state grows the launch delay:

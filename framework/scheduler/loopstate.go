@@ -44,6 +44,11 @@ type loopState struct {
 	// kills remembers when each task was last asked to die, so that kills
 	// are resent only after KillRetry.
 	kills map[string]time.Time
+	// unknown holds the instances whose task Mesos answered TASK_UNKNOWN
+	// for (UnknownSince set), and unknownChecked when they were last
+	// reconciled.
+	unknown        map[string]struct{}
+	unknownChecked time.Time
 	// waitingSince is when each instance started waiting for a task.
 	waitingSince map[string]time.Time
 	unplaced     map[marathon.PathID]map[string]int
@@ -65,8 +70,10 @@ type loopState struct {
 	// newWork says instances were created since the last REVIVE.
 	newWork    bool
 	lastRevive time.Time
-	// pendingLaunches wait for the pass's change to be stored.
+	// pendingLaunches and pendingKills wait for the pass's change to be
+	// stored.
 	pendingLaunches []launchCall
+	pendingKills    []killCall
 
 	// change and acks are the pass's pending writes: acknowledgements go out
 	// only after the change is stored.
@@ -97,6 +104,7 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 		lastFailure:  map[marathon.PathID]*marathon.TaskFailure{},
 		kills:        map[string]time.Time{},
 		waitingSince: map[string]time.Time{},
+		unknown:      map[string]struct{}{},
 		unplaced:     map[marathon.PathID]map[string]int{},
 		offerStats:   map[marathon.PathID]*offerStat{},
 		versions:     map[versionKey]cachedVersion{},
@@ -119,6 +127,9 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 		}
 		if inst.State == "" {
 			st.waitingSince[inst.ID] = now
+		}
+		if !inst.UnknownSince.IsZero() {
+			st.unknown[inst.ID] = struct{}{}
 		}
 	}
 	for i := range snap.Deployments {

@@ -19,12 +19,36 @@ import (
 // pass is one round of observe → compute → act. It returns when the loop
 // should look again without an event.
 func (s *Scheduler) pass(ctx context.Context) time.Time {
-	st := s.st
 	now := s.cfg.Now()
 
 	plan := s.computePlan(now)
 	wake := plan.Wake
+	s.applyPlan(plan, now)
+	s.startQueued(ctx, now)
+	wake = earliest(wake, s.advanceDeployments(ctx, now))
 
+	s.launch(s.waiting(plan.Launch, now), now)
+	wake = earliest(wake, s.steerOffers())
+	wake = earliest(wake, s.nextKillRetry(now))
+	wake = earliest(wake, s.checkReadiness(ctx, now))
+	wake = earliest(wake, s.reconcileUnknown(now))
+	if err := s.flush(ctx); err != nil {
+		// Memory is the stored state again: plan again once a write
+		// may succeed.
+		wake = earliest(wake, s.retryAt)
+	}
+	s.updateHealthTargets(ctx)
+	if s.st.dirty {
+		s.publish()
+	}
+	s.emit()
+	return wake
+}
+
+// applyPlan makes the plan's changes of instances in memory (stored by
+// the pass's flush) and sends its kills.
+func (s *Scheduler) applyPlan(plan reconcile.Plan, now time.Time) {
+	st := s.st
 	for _, id := range plan.Decommission {
 		if inst := st.instances[id]; inst != nil && inst.Goal != state.GoalDecommissioned {
 			inst.Goal = state.GoalDecommissioned
@@ -40,29 +64,14 @@ func (s *Scheduler) pass(ctx context.Context) time.Time {
 	for _, k := range plan.Kill {
 		s.kill(k.InstanceID, k.TaskID, k.AgentID, k.Reason, now)
 	}
-	s.startQueued(ctx, now)
-	if next := s.advanceDeployments(ctx, now); !next.IsZero() && (wake.IsZero() || next.Before(wake)) {
-		wake = next
-	}
+}
 
-	s.launch(s.waiting(plan.Launch, now), now)
-	if next := s.steerOffers(); !next.IsZero() && (wake.IsZero() || next.Before(wake)) {
-		wake = next
+// earliest returns the earlier of two wake times; zero means none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
 	}
-
-	if next := s.nextKillRetry(now); !next.IsZero() && (wake.IsZero() || next.Before(wake)) {
-		wake = next
-	}
-	if next := s.checkReadiness(ctx, now); !next.IsZero() && (wake.IsZero() || next.Before(wake)) {
-		wake = next
-	}
-	s.flush(ctx)
-	s.updateHealthTargets(ctx)
-	if st.dirty {
-		s.publish()
-	}
-	s.emit()
-	return wake
+	return a
 }
 
 // planMemo is an app's last plan and what it was computed from.
@@ -98,6 +107,7 @@ func (s *Scheduler) computePlan(now time.Time) reconcile.Plan {
 			m = planMemo{gen: st.gen[id], deploying: deploying[id], plan: reconcile.ComputeApp(reconcile.AppInput{
 				AppID: id, App: app, Known: known, Instances: st.instancesOf(id), Deploying: deploying[id],
 				Backoff: st.backoffs[id], Now: now, TaskLaunchTimeout: s.cfg.TaskLaunchTimeout,
+				TaskUnknownTimeout: s.cfg.TaskUnknownTimeout,
 			})}
 			st.plans[id] = m
 		}
@@ -133,7 +143,7 @@ func (s *Scheduler) kill(instanceID, taskID, agentID, reason string, now time.Ti
 		}
 	}
 	s.log.Debug("killing task", "task_id", taskID, "instance_id", instanceID, "reason", reason)
-	s.calls.kill(taskID, agentID, policy)
+	s.st.pendingKills = append(s.st.pendingKills, killCall{taskID: taskID, agentID: agentID, policy: policy})
 }
 
 func (s *Scheduler) nextKillRetry(now time.Time) time.Time {
@@ -361,7 +371,7 @@ func (s *Scheduler) launch(ids []string, now time.Time) {
 		inst.AppVersion = app.Version
 		inst.Healthy, inst.Ready, inst.Health = nil, nil, nil
 		inst.LaunchedAt, inst.StagedAt, inst.StartedAt = now, now, time.Time{}
-		inst.UnreachableSince = time.Time{}
+		inst.UnreachableSince, inst.UnknownSince = time.Time{}, time.Time{}
 		inst.Message = ""
 		inst.Attributes = l.Attributes
 		task, err := taskinfo.Build(taskinfo.Input{App: app, Instance: *inst, Launch: l, EnvPrefix: s.cfg.EnvVarsPrefix})
@@ -437,7 +447,7 @@ func (s *Scheduler) waiting(planned []string, now time.Time) []string {
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		inst := st.instances[id]
-		if seen[id] || inst == nil || inst.Goal != state.GoalRunning || (inst.State != "" && !inst.State.Terminal()) {
+		if seen[id] || inst == nil || inst.Goal != state.GoalRunning || !reconcile.NeedsTask(*inst, now, s.cfg.TaskUnknownTimeout) {
 			continue
 		}
 		if st.backoffs[inst.AppID].Until.After(now) {
@@ -523,23 +533,26 @@ func (s *Scheduler) steerOffers() time.Time {
 	return time.Time{}
 }
 
-// flush stores the pass's change, then makes the calls that must follow it:
-// launches (their task ids are stored first, so that a crash cannot lose a
-// launched task) and acknowledgements (Mesos resends what is not acked).
-func (s *Scheduler) flush(ctx context.Context) {
+// flush stores the pending change, then makes the calls that must follow
+// it: launches (their task ids are stored first, so that a crash cannot
+// lose a launched task) and acknowledgements (Mesos resends what is not
+// acked). When the write fails nothing is sent, memory goes back to what
+// the store holds (revert), and the error is returned: a command answers
+// 503 with it, and nothing it changed is seen by anyone.
+func (s *Scheduler) flush(ctx context.Context) error {
 	st := s.st
 	c := st.takeChange()
 	if !c.Empty() {
 		if err := s.cfg.Store.Apply(ctx, c); err != nil {
-			// Without the write the launches must not go out; the
-			// updates will be redelivered and acknowledged later.
-			s.log.Error("cannot store state", "error", err)
-			st.change = mergeChange(c, st.change)
-			st.pendingLaunches = st.pendingLaunches[:0]
-			st.acks = st.acks[:0]
-			return
+			s.writeFailed(ctx, err)
+			return err
 		}
+		s.writeSucceeded()
 	}
+	for _, k := range st.pendingKills {
+		s.calls.kill(k.taskID, k.agentID, k.policy)
+	}
+	st.pendingKills = st.pendingKills[:0]
 	for _, l := range st.pendingLaunches {
 		s.calls.launch([]mesos.OfferID{l.offer}, l.tasks, l.filters)
 	}
@@ -548,33 +561,25 @@ func (s *Scheduler) flush(ctx context.Context) {
 		s.calls.acknowledge(a)
 	}
 	st.acks = st.acks[:0]
+	return nil
 }
 
 // minReviveInterval spaces REVIVE calls (Marathon's
 // --min_revive_offers_interval, 5 s there).
 const minReviveInterval = time.Second
 
+// killCall is one KILL waiting for the pass's change to be stored: a
+// decommissioned instance is stored as such before its task dies.
+type killCall struct {
+	taskID, agentID string
+	policy          *mesos.KillPolicy
+}
+
 // launchCall is one ACCEPT waiting for its state to be stored.
 type launchCall struct {
 	offer   mesos.OfferID
 	tasks   []mesos.TaskInfo
 	filters *mesos.Filters // nil: the master's default refusal
-}
-
-// mergeChange puts a failed change back in front of newer writes.
-func mergeChange(old, newer state.Change) state.Change {
-	if newer.FrameworkID != "" {
-		old.FrameworkID = newer.FrameworkID
-	}
-	old.PutApps = append(old.PutApps, newer.PutApps...)
-	old.DeleteApps = append(old.DeleteApps, newer.DeleteApps...)
-	old.PutGroups = append(old.PutGroups, newer.PutGroups...)
-	old.DeleteGroups = append(old.DeleteGroups, newer.DeleteGroups...)
-	old.PutInstances = append(old.PutInstances, newer.PutInstances...)
-	old.DeleteInstances = append(old.DeleteInstances, newer.DeleteInstances...)
-	old.PutDeployments = append(old.PutDeployments, newer.PutDeployments...)
-	old.DeleteDeployments = append(old.DeleteDeployments, newer.DeleteDeployments...)
-	return old
 }
 
 func derefDeployments(ds []*state.Deployment) []state.Deployment {

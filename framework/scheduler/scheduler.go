@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"sync/atomic"
 	"time"
@@ -58,6 +59,11 @@ type Config struct {
 	EnvVarsPrefix string
 	// TaskLaunchTimeout is Marathon's --task_launch_timeout.
 	TaskLaunchTimeout time.Duration
+	// TaskUnknownTimeout is how long a task that Mesos answers
+	// TASK_UNKNOWN for keeps its place (listed with its last known
+	// state) before a new task replaces it; default
+	// reconcile.DefaultTaskUnknownTimeout.
+	TaskUnknownTimeout time.Duration
 	// ReconciliationInterval and ReconciliationInitialDelay are Marathon's
 	// --reconciliation_interval and --reconciliation_initial_delay.
 	ReconciliationInterval     time.Duration
@@ -100,6 +106,9 @@ func (c Config) withDefaults() Config {
 	if c.TaskLaunchTimeout == 0 {
 		c.TaskLaunchTimeout = reconcile.DefaultTaskLaunchTimeout
 	}
+	if c.TaskUnknownTimeout == 0 {
+		c.TaskUnknownTimeout = reconcile.DefaultTaskUnknownTimeout
+	}
 	if c.ReconciliationInterval == 0 {
 		c.ReconciliationInterval = DefaultReconciliationInterval
 	}
@@ -134,7 +143,7 @@ func (c Config) Validate() error {
 		return errors.New("scheduler: Mesos client required")
 	case c.Store == nil:
 		return errors.New("scheduler: state store required")
-	case c.TaskLaunchTimeout < 0, c.ReconciliationInterval < 0, c.DeclineOfferDuration < 0, c.KillRetry < 0, c.ProgressDeadline < 0:
+	case c.TaskLaunchTimeout < 0, c.TaskUnknownTimeout < 0, c.ReconciliationInterval < 0, c.DeclineOfferDuration < 0, c.KillRetry < 0, c.ProgressDeadline < 0:
 		return errors.New("scheduler: durations must not be negative")
 	case c.MaxInstancesPerOffer < 0, c.MaxHealthProbes < 0:
 		return errors.New("scheduler: max instances per offer and max health probes must not be negative")
@@ -170,6 +179,7 @@ type Scheduler struct {
 	view     atomic.Pointer[View]
 	calls    *caller
 	ready    chan struct{} // closed once the state is loaded
+	stopped  chan struct{} // closed once Run has returned
 	checks   *health.Runner
 	// out receives the events; the loop queues them (cfg.Events is the
 	// queue) and hands them over once the View shows what they report,
@@ -181,6 +191,13 @@ type Scheduler struct {
 
 	// Everything below is owned by the loop goroutine.
 	st *loopState
+	// storeHealth says whether writes succeed; retryAt is when commands
+	// try to write again after a failure.
+	storeHealth StoreHealth
+	retryAt     time.Time
+	// fatal ends the loop: the state could not be read back after a
+	// failed write.
+	fatal error
 }
 
 // New returns a scheduler; Run starts it.
@@ -199,6 +216,7 @@ func New(cfg Config) (*Scheduler, error) {
 		log:       cfg.Logger,
 		commands:  make(chan command),
 		ready:     make(chan struct{}),
+		stopped:   make(chan struct{}),
 		readiness: make(chan readinessResult, 64),
 	}
 	s.view.Store(&View{})
@@ -215,6 +233,7 @@ func (s *Scheduler) Ready() <-chan struct{} { return s.ready }
 // or the framework is removed by Mesos. A panic in the loop is recovered,
 // logged with its stack and returned as an error.
 func (s *Scheduler) Run(ctx context.Context) (err error) {
+	defer close(s.stopped)
 	snap, err := s.cfg.Store.Load(ctx)
 	if err != nil {
 		return fmt.Errorf("load state: %w", err)
@@ -286,6 +305,9 @@ func (s *Scheduler) loop(ctx context.Context, events <-chan mesos.Event, mesosDo
 		// Take whatever else is ready before acting, so that a burst of
 		// events costs one pass.
 		s.drain(ctx, events)
+		if s.fatal != nil {
+			return s.fatal
+		}
 		if wait := minPassInterval - time.Since(lastPass); wait > 0 {
 			if !held {
 				held = true
@@ -299,6 +321,9 @@ func (s *Scheduler) loop(ctx context.Context, events <-chan mesos.Event, mesosDo
 		}
 		lastPass = time.Now()
 		next := s.pass(ctx)
+		if s.fatal != nil {
+			return s.fatal
+		}
 		resetTimer(wake, next, s.cfg.Now())
 	}
 }
@@ -361,7 +386,43 @@ func (s *Scheduler) do(ctx context.Context, f func(ctx context.Context)) error {
 	case s.commands <- cmd:
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-s.stopped:
+		return errStopped
 	}
 	<-done
 	return nil
+}
+
+// errStopped answers commands once the loop has ended.
+var errStopped = &marathon.Error{Status: http.StatusServiceUnavailable, Message: "The scheduler has stopped; retry"}
+
+// write runs a command that changes the state and answers once that change
+// is stored. Work the loop has not stored yet is stored first, so that a
+// failed write of the command undoes the command alone. A command that
+// fails after changing memory leaves nothing of it behind (revert): a 4xx
+// changes nothing. While a recent write failed it answers 503 at once.
+func (s *Scheduler) write(ctx context.Context, f func(ctx context.Context) error) error {
+	var err error
+	doErr := s.do(ctx, func(ctx context.Context) {
+		if err = s.writable(); err != nil {
+			return
+		}
+		if ferr := s.flush(ctx); ferr != nil {
+			err = storeUnavailable(ferr.Error())
+			return
+		}
+		if err = f(ctx); err != nil {
+			if !s.st.change.Empty() || len(s.st.pendingKills) > 0 {
+				s.revert(ctx)
+			}
+			return
+		}
+		if ferr := s.flush(ctx); ferr != nil {
+			err = storeUnavailable(ferr.Error())
+		}
+	})
+	if doErr != nil {
+		return doErr
+	}
+	return err
 }

@@ -25,6 +25,8 @@ type View struct {
 	// Groups are the explicitly stored groups (dependencies, enforceRole);
 	// the group tree itself is derived from app ids.
 	Groups []state.Group
+	// Store says whether the state store takes writes.
+	Store StoreHealth
 
 	byID map[marathon.PathID]*AppView
 }

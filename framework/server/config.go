@@ -38,6 +38,8 @@ type Config struct {
 	ReconciliationInitialDelay time.Duration
 	DeclineOfferDuration       time.Duration
 	MaxInstancesPerOffer       int
+	// TaskUnknownTimeout is scheduler.Config's.
+	TaskUnknownTimeout time.Duration
 	// KillRetry is how long an unanswered kill waits before it is resent
 	// (scheduler.DefaultKillRetry when zero).
 	KillRetry time.Duration
@@ -94,7 +96,7 @@ func (c Config) Validate() error {
 		return errors.New("server: data dir required")
 	case c.HTTPPort < 0 || c.HTTPPort > 65535:
 		return errors.New("server: http port out of range")
-	case c.FailoverTimeout < 0, c.TaskLaunchTimeout < 0, c.ReconciliationInterval < 0,
+	case c.FailoverTimeout < 0, c.TaskLaunchTimeout < 0, c.TaskUnknownTimeout < 0, c.ReconciliationInterval < 0,
 		c.ReconciliationInitialDelay < 0, c.DeclineOfferDuration < 0, c.KillRetry < 0, c.ProgressDeadline < 0,
 		c.LocalAllocationInterval < 0, c.MesosMinBackoff < 0, c.MesosMaxBackoff < 0,
 		c.ZKSessionTimeout < 0, c.ZKTimeout < 0:

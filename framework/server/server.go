@@ -133,6 +133,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			Role:                       cfg.Role,
 			EnvVarsPrefix:              cfg.EnvVarsPrefix,
 			TaskLaunchTimeout:          cfg.TaskLaunchTimeout,
+			TaskUnknownTimeout:         cfg.TaskUnknownTimeout,
 			ReconciliationInterval:     cfg.ReconciliationInterval,
 			ReconciliationInitialDelay: cfg.ReconciliationInitialDelay,
 			DeclineOfferDuration:       cfg.DeclineOfferDuration,
@@ -173,7 +174,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Abdicate: abdicate,
 		Info: func() marathon.Info {
 			leader, _ := l.Leader()
-			return info(cfg, l.Elected(), leader, port, backend{l}.View().FrameworkID)
+			return info(cfg, l.Elected(), leader, port, backend{l}.View())
 		},
 	})
 	handler := newLeaderProxy(local, l, advertised, log.With("component", "proxy"))
@@ -368,10 +369,18 @@ func loopbackIfAny(ip net.IP) string {
 
 // info is GET /v2/info: marathon_config carries the flags clients read
 // (Marathon's names, its timeouts in milliseconds).
-func info(cfg Config, elected bool, leader string, port int, frameworkID string) marathon.Info {
+func info(cfg Config, elected bool, leader string, port int, view *scheduler.View) marathon.Info {
 	version := cfg.Version
 	if version == "" {
 		version = "dev"
+	}
+	var store *marathon.StoreInfo
+	if elected {
+		h := view.Store
+		store = &marathon.StoreInfo{Writable: !h.Failing, Error: h.Error, WriteFailures: h.Failures}
+		if h.Failing {
+			store.FailingSince = marathon.NewTimestamp(h.Since)
+		}
 	}
 	return marathon.Info{
 		Name:        "marathon",
@@ -379,7 +388,8 @@ func info(cfg Config, elected bool, leader string, port int, frameworkID string)
 		Buildref:    version + " " + runtime.Version(),
 		Elected:     elected,
 		Leader:      leader,
-		FrameworkID: frameworkID,
+		FrameworkID: view.FrameworkID,
+		Store:       store,
 		MarathonConfig: map[string]any{
 			"master":                         cfg.Master,
 			"hostname":                       cfg.Hostname,
@@ -387,6 +397,7 @@ func info(cfg Config, elected bool, leader string, port int, frameworkID string)
 			"mesos_role":                     cfg.Role,
 			"failover_timeout":               int64(cfg.FailoverTimeout.Seconds()),
 			"task_launch_timeout":            cfg.TaskLaunchTimeout.Milliseconds(),
+			"task_unknown_timeout":           cfg.TaskUnknownTimeout.Milliseconds(),
 			"reconciliation_interval":        cfg.ReconciliationInterval.Milliseconds(),
 			"reconciliation_initial_delay":   cfg.ReconciliationInitialDelay.Milliseconds(),
 			"decline_offer_duration":         cfg.DeclineOfferDuration.Milliseconds(),

@@ -12,6 +12,17 @@ type Info struct {
 	MarathonConfig  map[string]any `json:"marathon_config"`
 	ZookeeperConfig map[string]any `json:"zookeeper_config"`
 	HTTPConfig      HTTPConfig     `json:"http_config"`
+	// Store is Stadion's own: whether the state store takes writes.
+	Store *StoreInfo `json:"store,omitempty"`
+}
+
+// StoreInfo is info.store, Stadion's addition to /v2/info: while a write of
+// the state store fails, changes are refused with 503.
+type StoreInfo struct {
+	Writable      bool      `json:"writable"`
+	Error         string    `json:"error,omitempty"`
+	FailingSince  Timestamp `json:"failingSince,omitzero"`
+	WriteFailures uint64    `json:"writeFailures"`
 }
 
 // HTTPConfig is info.http_config.

@@ -231,6 +231,11 @@ type Instance struct {
 	StagedAt         time.Time `json:"stagedAt,omitzero"`
 	StartedAt        time.Time `json:"startedAt,omitzero"`
 	UnreachableSince time.Time `json:"unreachableSince,omitzero"`
+	// UnknownSince is when Mesos first answered TASK_UNKNOWN for the
+	// task (zero: it did not). Its agent may not have re-registered with
+	// a new master yet: State stays the last known state until the task
+	// is heard of again or the scheduler relaunches it.
+	UnknownSince time.Time `json:"unknownSince,omitzero"`
 }
 
 // HealthResult is the state of one health check of one task, as Marathon
