@@ -74,6 +74,12 @@ func (h *harness) run(log *slog.Logger) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	h.runWith(log, det, nil)
+}
+
+// runWith starts a scheduler that finds its master with det; tweak, when
+// set, changes its configuration.
+func (h *harness) runWith(log *slog.Logger, det mesos.Detector, tweak func(*scheduler.Config)) {
 	failover := 3600.0
 	client, err := mesos.New(mesos.Config{
 		Detector: det,
@@ -87,10 +93,14 @@ func (h *harness) run(log *slog.Logger) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	sched, err := scheduler.New(scheduler.Config{
+	cfg := scheduler.Config{
 		Mesos: client, Store: h.store, Logger: log.With("component", "scheduler"),
 		ReconciliationInitialDelay: time.Second, KillRetry: 2 * time.Second,
-	})
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	sched, err := scheduler.New(cfg)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -1,0 +1,251 @@
+package scheduler_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stadionhq/stadion/framework/scheduler"
+	"github.com/stadionhq/stadion/internal/marathon"
+	"github.com/stadionhq/stadion/internal/mesos"
+	"github.com/stadionhq/stadion/internal/mesos/agent"
+	"github.com/stadionhq/stadion/internal/mesos/local"
+	"github.com/stadionhq/stadion/internal/mesos/master"
+	"github.com/stadionhq/stadion/internal/state"
+)
+
+// failingStore fails every Apply while fail is set, as a full disk does;
+// reads go on working.
+type failingStore struct {
+	state.Store
+	fail atomic.Bool
+}
+
+func (f *failingStore) Apply(ctx context.Context, c state.Change) error {
+	if f.fail.Load() {
+		return fmt.Errorf("write state: %w", syscall.ENOSPC)
+	}
+	return f.Store.Apply(ctx, c)
+}
+
+func scale(id marathon.PathID, n int) scheduler.Change {
+	return func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+		app, ok := current[id]
+		if !ok {
+			return nil, nil, marathon.AppNotFound(id)
+		}
+		app.Instances = n
+		return []marathon.App{app}, nil, nil
+	}
+}
+
+func put(apps ...marathon.App) scheduler.Change {
+	return func(map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) { return apps, nil, nil }
+}
+
+func wantStatus(t *testing.T, what string, err error, status int) {
+	t.Helper()
+	var merr *marathon.Error
+	if !errors.As(err, &merr) || merr.Status != status {
+		t.Fatalf("%s: got %v, want a %d", what, err, status)
+	}
+}
+
+// TestFailedWriteChangesNothing: while the store cannot write, commands
+// answer 503 and leave the scheduler's memory (and so every answer) as it
+// was, kills included; once it writes again commands succeed, and a
+// restarted scheduler has exactly what was answered 2xx.
+func TestFailedWriteChangesNothing(t *testing.T) {
+	h := start(t)
+	store := &failingStore{Store: h.store}
+	h.stop()
+	h.store = store
+	h.run(slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+	ctx := context.Background()
+
+	h.deploy(sleeper("/kept", 2))
+	h.wait("2 running", running("/kept", 2))
+	before := h.sched.View().App("/kept")
+
+	store.fail.Store(true)
+	_, err := h.sched.Deploy(ctx, put(sleeper("/lost", 1)), scheduler.DeployOptions{})
+	wantStatus(t, "create while the store fails", err, http.StatusServiceUnavailable)
+	_, err = h.sched.Deploy(ctx, scale("/kept", 5), scheduler.DeployOptions{})
+	wantStatus(t, "scale while the store fails", err, http.StatusServiceUnavailable)
+	victim := before.Instances[0].TaskID
+	_, err = h.sched.KillTasks(ctx, []string{victim}, scheduler.KillOptions{Scale: true})
+	wantStatus(t, "kill and scale while the store fails", err, http.StatusServiceUnavailable)
+
+	v := h.sched.View()
+	if v.App("/lost") != nil {
+		t.Errorf("/lost is shown after its create answered 503")
+	}
+	if a := v.App("/kept"); a.App.Instances != 2 || !a.App.Version.Equal(before.App.Version.Time) || len(a.Instances) != 2 {
+		t.Errorf("/kept changed after 503s: %d instances wanted, version %s, %d instances", a.App.Instances, a.App.Version, len(a.Instances))
+	}
+	if !v.Store.Failing || v.Store.Failures == 0 || v.Store.Error == "" {
+		t.Errorf("view's store health = %+v, want failing with an error", v.Store)
+	}
+
+	store.fail.Store(false)
+	deadline := time.Now().Add(waitFor)
+	for {
+		_, err = h.sched.Deploy(ctx, put(sleeper("/after", 1)), scheduler.DeployOptions{})
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		wantStatus(t, "create right after the store recovered", err, http.StatusServiceUnavailable)
+		time.Sleep(100 * time.Millisecond) // poll: commands are refused for a second after a failed write
+	}
+	if err != nil {
+		t.Fatalf("create once the store writes again: %v", err)
+	}
+	h.wait("/after running", running("/after", 1))
+	h.wait("/kept untouched", func(v *scheduler.View) error {
+		if err := running("/kept", 2)(v); err != nil {
+			return err
+		}
+		if !containsTask(v.App("/kept").Instances, victim) {
+			return fmt.Errorf("task %s, whose kill answered 503, is gone", victim)
+		}
+		if v.Store.Failing {
+			return errors.New("store still reported failing")
+		}
+		return nil
+	})
+
+	h.stop()
+	h.run(slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+	h.wait("after a restart: what was answered 2xx, nothing else", func(v *scheduler.View) error {
+		if v.App("/lost") != nil {
+			return errors.New("/lost exists")
+		}
+		if err := running("/kept", 2)(v); err != nil {
+			return err
+		}
+		return running("/after", 1)(v)
+	})
+}
+
+// only returns the one instance of an app.
+func only(v *scheduler.View, id marathon.PathID) (state.Instance, error) {
+	a := v.App(id)
+	if a == nil || len(a.Instances) != 1 {
+		return state.Instance{}, fmt.Errorf("no single instance of %s", id)
+	}
+	return a.Instances[0], nil
+}
+
+// switchDetector answers the master it was last pointed at.
+type switchDetector struct{ url atomic.Pointer[string] }
+
+func (d *switchDetector) point(url string) { d.url.Store(&url) }
+
+func (d *switchDetector) Leader(context.Context) (string, error) { return *d.url.Load(), nil }
+
+// freshMaster starts a second built-in cluster: a master that knows
+// nothing of the first one's agents, as an Apache Mesos master that failed
+// over with an in-memory registry before the agents re-registered.
+func freshMaster(t *testing.T) *local.Cluster {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := local.Start(ctx, local.Config{
+		WorkDir: t.TempDir(),
+		Master:  master.Config{AllocationInterval: 50 * time.Millisecond, HeartbeatInterval: time.Second},
+		Agent:   agent.Config{Resources: "cpus:4;mem:2048;disk:1024;ports:[31200-31300]", StatusRetryMin: 200 * time.Millisecond, StatusRetryMax: time.Second},
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Stop(); cancel() })
+	return c
+}
+
+// TestTaskUnknownIsKeptThenReplaced: a restarted scheduler whose master
+// answers TASK_UNKNOWN for a task keeps it listed with its last state
+// until --task_unknown_timeout, then relaunches the instance.
+func TestTaskUnknownIsKeptThenReplaced(t *testing.T) {
+	h := start(t)
+	h.deploy(sleeper("/kept", 1))
+	h.wait("1 running", running("/kept", 1))
+	old := h.sched.View().App("/kept").Instances[0]
+
+	h.stop()
+	b := freshMaster(t)
+	det := &switchDetector{}
+	det.point(b.URL())
+	h.runWith(slog.New(slog.NewTextHandler(testWriter{t}, nil)), det, func(c *scheduler.Config) { c.TaskUnknownTimeout = 3 * time.Second })
+
+	h.wait("the unknown task listed with its last state", func(v *scheduler.View) error {
+		inst, err := only(v, "/kept")
+		if err != nil {
+			return err
+		}
+		if inst.UnknownSince.IsZero() {
+			return errors.New("not marked unknown yet")
+		}
+		if inst.TaskID != old.TaskID || inst.State != mesos.TaskRunning {
+			return fmt.Errorf("task %s %s, want %s TASK_RUNNING", inst.TaskID, inst.State, old.TaskID)
+		}
+		return nil
+	})
+	h.wait("replaced on the new master's agent once the window passed", func(v *scheduler.View) error {
+		if err := running("/kept", 1)(v); err != nil {
+			return err
+		}
+		inst := v.App("/kept").Instances[0]
+		if inst.ID != old.ID || inst.TaskID == old.TaskID || inst.AgentID != b.Agents[0].ID() {
+			return fmt.Errorf("instance %s task %s on %s, want instance %s with a new task on %s", inst.ID, inst.TaskID, inst.AgentID, old.ID, b.Agents[0].ID())
+		}
+		if !inst.UnknownSince.IsZero() {
+			return errors.New("the new task is still marked unknown")
+		}
+		return nil
+	})
+}
+
+// TestTaskUnknownComesBack: when the task is heard of again within the
+// window (its agent re-registered; here: the scheduler is back on the
+// master that knows it), it is adopted as it was, never relaunched.
+func TestTaskUnknownComesBack(t *testing.T) {
+	h := start(t)
+	h.deploy(sleeper("/kept", 1))
+	h.wait("1 running", running("/kept", 1))
+	old := h.sched.View().App("/kept").Instances[0]
+
+	h.stop()
+	b := freshMaster(t)
+	det := &switchDetector{}
+	det.point(b.URL())
+	h.runWith(slog.New(slog.NewTextHandler(testWriter{t}, nil)), det, func(c *scheduler.Config) { c.TaskUnknownTimeout = 10 * time.Minute })
+	h.wait("marked unknown", func(v *scheduler.View) error {
+		inst, err := only(v, "/kept")
+		if err != nil {
+			return err
+		}
+		if inst.UnknownSince.IsZero() {
+			return errors.New("not marked unknown yet")
+		}
+		return nil
+	})
+
+	det.point(h.cluster.URL())
+	b.Stop()
+	h.wait("the same task running and known again", func(v *scheduler.View) error {
+		inst, err := only(v, "/kept")
+		if err != nil {
+			return err
+		}
+		if inst.TaskID != old.TaskID || inst.State != mesos.TaskRunning || !inst.UnknownSince.IsZero() {
+			return fmt.Errorf("task %s %s unknown since %v, want %s running and known", inst.TaskID, inst.State, inst.UnknownSince, old.TaskID)
+		}
+		return nil
+	})
+}
