@@ -115,7 +115,9 @@ type killCluster struct {
 	top *testing.T
 }
 
-func startKillCluster(t *testing.T) *killCluster {
+// startKillCluster starts the cluster; extra serve arguments come after
+// the defaults and so override them.
+func startKillCluster(t *testing.T, extra ...string) *killCluster {
 	t.Helper()
 	dir := t.TempDir()
 	c := &killCluster{
@@ -147,6 +149,7 @@ func startKillCluster(t *testing.T) *killCluster {
 		// Few launches per offer spread a launch over several offers,
 		// so that a kill can land in the middle of one.
 		"--max_instances_per_offer", "3"}
+	c.serveArgs = append(c.serveArgs, extra...)
 	c.startServe(t)
 
 	deadline := time.Now().Add(20 * time.Second)

@@ -1,0 +1,352 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stadionhq/stadion/internal/testenv"
+)
+
+// The fault suite (docs/reliability.md): faults injected into real
+// processes, then every write answered 2xx must be there and every app
+// must run exactly its instances.
+
+// outcome is what a client learnt of one write.
+type outcome int
+
+const (
+	acked   outcome = iota // 2xx: stored
+	refused                // an answer that is not 2xx, or no connection: not stored
+	unknown                // the connection broke after the request went out
+)
+
+// write is one PUT of an app's instance count and what came of it.
+type write struct {
+	instances int
+	outcome   outcome
+}
+
+// putApp creates or updates an app with n instances (PUT creates, as
+// Marathon's does), forcing past deployments in the way.
+func putApp(client *http.Client, api, id, cmd string, n int) (outcome, string) {
+	body, _ := json.Marshal(map[string]any{"id": id, "cmd": cmd, "cpus": 0.01, "mem": 8, "instances": n})
+	req, err := http.NewRequest(http.MethodPut, api+"/v2/apps"+id+"?force=true", bytes.NewReader(body))
+	if err != nil {
+		return refused, err.Error()
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return refused, "connection refused"
+	case err != nil:
+		return unknown, err.Error()
+	}
+	defer resp.Body.Close()
+	text, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 == 2 {
+		return acked, ""
+	}
+	return refused, fmt.Sprintf("%d %s", resp.StatusCode, bytes.TrimSpace(text))
+}
+
+// possible returns the instance counts an app may have after its writes:
+// the last acknowledged one, or any whose outcome is unknown after it; an
+// app never acknowledged may also not exist (-1).
+func possible(writes []write) []int {
+	out := []int{-1}
+	for _, w := range writes {
+		switch w.outcome {
+		case acked:
+			out = []int{w.instances}
+		case unknown:
+			out = append(out, w.instances)
+		}
+	}
+	return out
+}
+
+// writers runs n clients that each PUT their own apps with random
+// instance counts until stop is closed, and records every outcome.
+type writers struct {
+	mu     sync.Mutex
+	writes map[string][]write
+	wg     sync.WaitGroup
+	stop   chan struct{}
+}
+
+func startWriters(api, cmd string, n, appsEach int) *writers {
+	w := &writers{writes: map[string][]write{}, stop: make(chan struct{})}
+	for i := range n {
+		w.wg.Go(func() {
+			client := &http.Client{Timeout: 10 * time.Second}
+			rng := rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))
+			for {
+				select {
+				case <-w.stop:
+					return
+				case <-time.After(time.Duration(100+rng.IntN(200)) * time.Millisecond):
+				}
+				id := fmt.Sprintf("/w%02d-%d", i, rng.IntN(appsEach))
+				count := rng.IntN(3)
+				res, _ := putApp(client, api, id, cmd, count)
+				w.mu.Lock()
+				w.writes[id] = append(w.writes[id], write{instances: count, outcome: res})
+				w.mu.Unlock()
+			}
+		})
+	}
+	return w
+}
+
+func (w *writers) finish() map[string][]write {
+	close(w.stop)
+	w.wg.Wait()
+	return w.writes
+}
+
+func (w *writers) count(o outcome) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, ws := range w.writes {
+		for _, x := range ws {
+			if x.outcome == o {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// appInstances reads every app's instance count from /v2/apps.
+func appInstances(t *testing.T, api string) map[string]int {
+	t.Helper()
+	var apps struct {
+		Apps []struct {
+			ID        string `json:"id"`
+			Instances int    `json:"instances"`
+		} `json:"apps"`
+	}
+	getJSON(t, api+"/v2/apps", &apps)
+	out := map[string]int{}
+	for _, a := range apps.Apps {
+		out[a.ID] = a.Instances
+	}
+	return out
+}
+
+// checkAcked checks that every app is as its writes allow and sets the
+// cluster's expected instances from what is there.
+func (c *killCluster) checkAcked(t *testing.T, writes map[string][]write) {
+	t.Helper()
+	have := appInstances(t, c.api)
+	for id, ws := range writes {
+		got, ok := have[id]
+		if !ok {
+			got = -1
+		}
+		if want := possible(ws); !slices.Contains(want, got) {
+			t.Errorf("app %s has %d instances (-1: missing), its writes allow %v: %+v", id, got, want, ws)
+		}
+		if ok {
+			c.instances[id] = got
+		}
+	}
+	for id := range have {
+		if _, ok := writes[id]; !ok {
+			t.Errorf("app %s exists, nobody wrote it", id)
+		}
+	}
+}
+
+// TestFaultKill9UnderWriters kills `stadion serve` with SIGKILL at 10
+// random moments while 20 clients write; after each restart the clients
+// go on. In the end every write answered 2xx is there, and every app runs
+// exactly its instances, as Mesos and Stadion agree, within 30 s.
+func TestFaultKill9UnderWriters(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	c := startKillCluster(t)
+	w := startWriters(c.api, c.sleepCmd, 20, 2)
+	for i := range 10 {
+		// The fault's moment, at random: not a wait for anything.
+		time.Sleep(time.Duration(300+rand.IntN(900)) * time.Millisecond)
+		c.kill9(t)
+		t.Logf("kill %d: %d writes acknowledged so far, %d with unknown outcome", i+1, w.count(acked), w.count(unknown))
+		c.startServe(t)
+	}
+	writes := w.finish()
+	t.Logf("%d apps, %d writes acknowledged, %d refused, %d with unknown outcome", len(writes), w.count(acked), w.count(refused), w.count(unknown))
+	if w.count(acked) < 100 {
+		t.Fatalf("only %d writes were acknowledged: the test did not exercise the scheduler", w.count(acked))
+	}
+	c.checkAcked(t, writes)
+	start := time.Now()
+	c.waitConverged(t)
+	t.Logf("converged %s after the last restart", time.Since(start).Round(time.Millisecond))
+}
+
+// mountTmpfs mounts a tmpfs of size bytes on a new directory.
+func mountTmpfs(t *testing.T, size int) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if testenv.InCI() {
+			t.Fatal("the full-disk test mounts a tmpfs and needs root")
+		}
+		t.Skip("mounting a tmpfs needs root")
+	}
+	dir := filepath.Join(t.TempDir(), "full")
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// TestFaultFullDisk runs serve with its data dir on a 2 MB tmpfs and
+// writes until the disk is full: every write is answered 2xx or 503,
+// /ping and /v2/info report the store, and after kill -9 and a restart
+// every app answered 2xx is there and no app answered 503 is. Once space
+// is freed, writes succeed again.
+func TestFaultFullDisk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	dir := mountTmpfs(t, 2<<20)
+	ballast := filepath.Join(dir, "ballast")
+	if err := os.WriteFile(ballast, make([]byte, 256<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := startKillCluster(t, "--data_dir", dir)
+	client := &http.Client{Timeout: 10 * time.Second}
+
+	// Labels make each app a few KB, so that the disk fills in a few
+	// hundred writes.
+	label := strings.Repeat("x", 2000)
+	post := func(id string) (int, string) {
+		app := map[string]any{"id": id, "cmd": c.sleepCmd, "cpus": 0.01, "mem": 8, "instances": 0,
+			"labels": map[string]string{"a": label, "b": label}}
+		body, _ := json.Marshal(app)
+		resp, err := client.Post(c.api+"/v2/apps", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("POST %s: %v", id, err)
+		}
+		defer resp.Body.Close()
+		text, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(text)
+	}
+	var ok, failed []string
+	for i := 0; len(failed) < 20; i++ {
+		if i == 2000 {
+			t.Fatalf("the disk never filled: %d apps created", len(ok))
+		}
+		id := fmt.Sprintf("/full-%04d", i)
+		switch code, body := post(id); code {
+		case http.StatusCreated:
+			ok = append(ok, id)
+		case http.StatusServiceUnavailable:
+			failed = append(failed, id)
+			if !strings.Contains(body, `"message"`) {
+				t.Errorf("503 body is not Marathon's error: %s", body)
+			}
+			if len(failed) == 1 {
+				checkStoreReported(t, c.api)
+			}
+		default:
+			t.Fatalf("POST %s: %d %s, want 201 or 503", id, code, body)
+		}
+	}
+	t.Logf("%d apps created, %d refused with 503", len(ok), len(failed))
+	if len(ok) == 0 {
+		t.Fatal("no app was created before the disk filled")
+	}
+
+	c.kill9(t)
+	c.serve = startStadion(c.top, "serve", c.serveArgs...)
+	have := map[string]int{}
+	poll(t, "the restarted serve lists its apps", func() error {
+		code, body := getStatus(c.api+"/v2/apps", &struct{}{})
+		if code != http.StatusOK {
+			return fmt.Errorf("GET /v2/apps: %d %s", code, body)
+		}
+		have = appInstances(t, c.api)
+		return nil
+	})
+	for _, id := range ok {
+		if _, found := have[id]; !found {
+			t.Errorf("app %s was answered 201 and is gone after the restart", id)
+		}
+	}
+	for _, id := range failed {
+		if _, found := have[id]; found {
+			t.Errorf("app %s was answered 503 and exists after the restart", id)
+		}
+	}
+
+	if err := os.Remove(ballast); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "a write succeeds once space is freed", func() error {
+		if code, body := post("/after-free"); code != http.StatusCreated {
+			return fmt.Errorf("POST: %d %s", code, body)
+		}
+		return nil
+	})
+	waitHTTP(t, c.api+"/ping")
+}
+
+// checkStoreReported checks that /ping and /v2/info say the store cannot
+// write, and /metrics counts it.
+func checkStoreReported(t *testing.T, api string) {
+	t.Helper()
+	if code, body := getStatus(api+"/ping", nil); code != http.StatusServiceUnavailable || !strings.Contains(body, "store cannot write") {
+		t.Errorf("GET /ping after a failed write: %d %q, want 503 store cannot write", code, body)
+	}
+	var info struct {
+		Store *struct {
+			Writable      bool   `json:"writable"`
+			Error         string `json:"error"`
+			WriteFailures int    `json:"writeFailures"`
+		} `json:"store"`
+	}
+	getJSON(t, api+"/v2/info", &info)
+	if info.Store == nil || info.Store.Writable || info.Store.Error == "" || info.Store.WriteFailures == 0 {
+		t.Errorf("/v2/info store = %+v, want not writable with an error", info.Store)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, api+"/metrics", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	text, _ := io.ReadAll(resp.Body)
+	if !bytes.Contains(text, []byte("stadion_store_writable 0")) || !bytes.Contains(text, []byte("stadion_store_write_failures_total")) {
+		t.Errorf("/metrics does not report the failing store")
+	}
+}
