@@ -31,8 +31,8 @@ type outcome int
 
 const (
 	acked   outcome = iota // 2xx: stored
-	refused                // an answer that is not 2xx, or no connection: not stored
-	unknown                // the connection broke after the request went out
+	refused                // a 4xx, or no connection: not stored
+	unknown                // a 5xx, or the connection broke after the request went out
 )
 
 // write is one PUT of an app's instance count and what came of it.
@@ -59,8 +59,13 @@ func putApp(client *http.Client, api, id, cmd string, n int) (outcome, string) {
 	}
 	defer resp.Body.Close()
 	text, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode/100 == 2 {
+	switch resp.StatusCode / 100 {
+	case 2:
 		return acked, ""
+	case 5:
+		// A 5xx promises nothing: with ZooKeeper a write whose
+		// connection broke may have been committed.
+		return unknown, fmt.Sprintf("%d %s", resp.StatusCode, bytes.TrimSpace(text))
 	}
 	return refused, fmt.Sprintf("%d %s", resp.StatusCode, bytes.TrimSpace(text))
 }
@@ -349,4 +354,40 @@ func checkStoreReported(t *testing.T, api string) {
 	if !bytes.Contains(text, []byte("stadion_store_writable 0")) || !bytes.Contains(text, []byte("stadion_store_write_failures_total")) {
 		t.Errorf("/metrics does not report the failing store")
 	}
+}
+
+// TestFaultZooKeeperSessionLoss runs serve with the ZooKeeper store and
+// stops ZooKeeper for longer than the session timeout while 20 clients
+// write: writes fail while it is away, serve leads again once it is back,
+// and every write answered 2xx is there and every app converges.
+func TestFaultZooKeeperSessionLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	zk := testenv.StartZooKeeper(t)
+	c := startKillCluster(t, "--zk", zk.URL("/stadion"), "--zk_session_timeout", "2000", "--zk_timeout", "2000")
+	w := startWriters(c.api, c.sleepCmd, 20, 2)
+	poll(t, "writes acknowledged before the outage", func() error {
+		if n := w.count(acked); n < 50 {
+			return fmt.Errorf("%d acknowledged", n)
+		}
+		return nil
+	})
+	zk.Stop(t)
+	outage := time.Now()
+	// The outage outlasts the session: the fault itself, not a wait.
+	time.Sleep(5 * time.Second)
+	zk.Start(t)
+	t.Logf("ZooKeeper back after %s; %d writes acknowledged, %d with unknown outcome", time.Since(outage).Round(time.Millisecond), w.count(acked), w.count(unknown))
+	before := w.count(acked)
+	poll(t, "writes acknowledged again", func() error {
+		if n := w.count(acked); n < before+50 {
+			return fmt.Errorf("%d acknowledged since ZooKeeper came back", n-before)
+		}
+		return nil
+	})
+	writes := w.finish()
+	t.Logf("%d apps, %d writes acknowledged, %d refused, %d with unknown outcome", len(writes), w.count(acked), w.count(refused), w.count(unknown))
+	c.checkAcked(t, writes)
+	c.waitConverged(t)
 }

@@ -63,9 +63,11 @@ func (s *Scheduler) writable() error {
 }
 
 // storeUnavailable is the answer to a command whose change could not be
-// stored: nothing of it was kept, and the client may retry.
+// stored. The scheduler kept nothing of it in memory; the client may
+// retry. (A ZooKeeper write whose connection broke may still have been
+// committed: then the reloaded state shows it.)
 func storeUnavailable(cause string) *marathon.Error {
-	return &marathon.Error{Status: http.StatusServiceUnavailable, Message: "The state store cannot write; nothing was changed: " + cause}
+	return &marathon.Error{Status: http.StatusServiceUnavailable, Message: "The state store could not write the change; retry: " + cause}
 }
 
 // revert replaces the loop's memory with the stored state, keeping what is
