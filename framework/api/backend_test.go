@@ -25,6 +25,7 @@ type fakeBackend struct {
 	queue       map[marathon.PathID]*scheduler.QueueView
 	deployments []scheduler.DeploymentView
 	groups      []state.Group
+	store       scheduler.StoreHealth
 	// locked maps app ids to the deployment that holds them (409).
 	locked map[marathon.PathID]string
 
@@ -84,7 +85,7 @@ func (f *fakeBackend) storeLocked(a marathon.App, v marathon.Timestamp) {
 func (f *fakeBackend) View() *scheduler.View {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	v := &scheduler.View{Seq: uint64(f.seq), At: f.now, FrameworkID: "fw-1", Groups: f.groups}
+	v := &scheduler.View{Seq: uint64(f.seq), At: f.now, FrameworkID: "fw-1", Groups: f.groups, Store: f.store}
 	ids := make([]marathon.PathID, 0, len(f.apps))
 	for id := range f.apps {
 		ids = append(ids, id)

@@ -100,6 +100,9 @@ func (b *taskBuf) task(app *marathon.App, in *state.Instance) marathon.Task {
 		t.ServicePorts = b.servicePorts[:len(b.servicePorts):len(b.servicePorts)]
 	}
 	t.Role = app.Role
+	if !in.UnknownSince.IsZero() {
+		t.UnknownSince = marathon.NewTimestamp(in.UnknownSince)
+	}
 	if len(app.HealthChecks) > 0 && (in.Healthy != nil || len(in.Health) > 0) {
 		n := len(b.health)
 		b.health = appendHealthResults(b.health, app, in)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/stadionhq/stadion/framework/scheduler"
 	"github.com/stadionhq/stadion/internal/marathon"
 )
 
@@ -102,5 +104,77 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met in time")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestStoreFailureReported: /ping answers 503 while the store cannot
+// write, and /metrics says so; both recover with the store.
+func TestStoreFailureReported(t *testing.T) {
+	h := newHarness(t)
+	ping := func(status int, want string) {
+		t.Helper()
+		r := h.do("GET", "/ping", "")
+		if r.status != status || string(r.body) != want {
+			t.Errorf("GET /ping: %d %q, want %d %q", r.status, r.body, status, want)
+		}
+	}
+	ping(200, "pong\n")
+	h.be.mu.Lock()
+	h.be.store = scheduler.StoreHealth{Failing: true, Error: "write state: no space left on device", Since: h.be.now, Failures: 3}
+	h.be.mu.Unlock()
+	ping(503, "store cannot write: write state: no space left on device\n")
+	r := h.do("GET", "/metrics", "")
+	for _, want := range []string{"stadion_store_writable 0", "stadion_store_write_failures_total 3"} {
+		if !strings.Contains(string(r.body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	h.be.mu.Lock()
+	h.be.store = scheduler.StoreHealth{Failures: 3}
+	h.be.mu.Unlock()
+	ping(200, "pong\n")
+	if r := h.do("GET", "/metrics", ""); !strings.Contains(string(r.body), "stadion_store_writable 1") {
+		t.Errorf("/metrics does not show the store writable again")
+	}
+}
+
+// TestUnknownTaskListed: a task Mesos answered TASK_UNKNOWN for is listed
+// with its last state and unknownSince, and still counts as running.
+func TestUnknownTaskListed(t *testing.T) {
+	h := newHarness(t)
+	seedWeb(h)
+	h.be.mu.Lock()
+	insts := h.be.instances["/prod/web"]
+	insts[0].UnknownSince = t0
+	h.be.mu.Unlock()
+	r := h.do("GET", "/v2/apps/prod/web?embed=app.tasks", "")
+	h.expect(r, 200, "")
+	var body struct {
+		App struct {
+			TasksRunning int `json:"tasksRunning"`
+			Tasks        []struct {
+				ID           string `json:"id"`
+				State        string `json:"state"`
+				UnknownSince string `json:"unknownSince"`
+			} `json:"tasks"`
+		} `json:"app"`
+	}
+	if err := json.Unmarshal(r.body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.App.TasksRunning != 2 {
+		t.Errorf("tasksRunning %d, want 2 (the unknown task counts)", body.App.TasksRunning)
+	}
+	marked := 0
+	for _, task := range body.App.Tasks {
+		if task.UnknownSince != "" {
+			marked++
+			if task.ID != insts[0].TaskID || task.State != "TASK_RUNNING" || task.UnknownSince != marathon.NewTimestamp(t0).String() {
+				t.Errorf("unknown task %+v, want %s TASK_RUNNING since %s", task, insts[0].TaskID, marathon.NewTimestamp(t0))
+			}
+		}
+	}
+	if marked != 1 {
+		t.Errorf("%d tasks marked unknown, want 1", marked)
 	}
 }

@@ -477,6 +477,9 @@ func TaskOf(app marathon.App, inst state.Instance) marathon.Task {
 		}
 		t.Version = inst.AppVersion
 	}
+	if !inst.UnknownSince.IsZero() {
+		t.UnknownSince = marathon.NewTimestamp(inst.UnknownSince)
+	}
 	return t
 }
 

@@ -132,6 +132,10 @@ func (t *Task) AppendJSON(dst []byte) []byte {
 		dst = append(dst, `,"role":`...)
 		dst = appendString(dst, t.Role)
 	}
+	if !t.UnknownSince.IsZero() {
+		dst = append(dst, `,"unknownSince":`...)
+		dst = appendTimestamp(dst, t.UnknownSince)
+	}
 	return append(dst, '}')
 }
 

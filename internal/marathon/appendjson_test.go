@@ -32,7 +32,7 @@ func sampleTasks() []Task {
 		},
 		CheckResult:  &CheckResult{},
 		LocalVolumes: []LocalVolume{{RunSpecID: "/web", ContainerPath: "data", UUID: "u", PersistenceID: "p"}},
-		Region:       "eu", Zone: "eu-1", Role: "*",
+		Region:       "eu", Zone: "eu-1", Role: "*", UnknownSince: now,
 	}
 	withChecks := full
 	withChecks.CheckResult = &CheckResult{}

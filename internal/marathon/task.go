@@ -61,6 +61,10 @@ type Task struct {
 	Region             string              `json:"region,omitempty"`
 	Zone               string              `json:"zone,omitempty"`
 	Role               string              `json:"role,omitempty"`
+	// UnknownSince is Stadion's own: set while Mesos answers TASK_UNKNOWN
+	// for the task (its agent has not re-registered with the master),
+	// whose state stays the last one known.
+	UnknownSince Timestamp `json:"unknownSince,omitzero"`
 }
 
 // CheckResult is the last result of app.check.
