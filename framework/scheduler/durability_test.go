@@ -46,7 +46,9 @@ func scale(id marathon.PathID, n int) scheduler.Change {
 }
 
 func put(apps ...marathon.App) scheduler.Change {
-	return func(map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) { return apps, nil, nil }
+	return func(map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+		return apps, nil, nil
+	}
 }
 
 func wantStatus(t *testing.T, what string, err error, status int) {
