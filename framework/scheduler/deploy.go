@@ -1,12 +1,14 @@
 package scheduler
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/stadionhq/stadion/framework/deployment"
@@ -553,38 +555,55 @@ func (s *Scheduler) assignServicePorts(app *marathon.App, batch []marathon.App) 
 	app.Container = &c
 }
 
-// GroupVersion returns one stored version of a group.
+// GroupVersion returns one stored version of a group, with every app of
+// its subtree in Apps (resolveGroup).
 func (s *Scheduler) GroupVersion(ctx context.Context, id marathon.PathID, v marathon.Timestamp) (state.Group, bool, error) {
-	return s.cfg.Store.GroupVersion(ctx, id, v)
+	return resolveGroup(ctx, s.cfg.Store, id, v)
 }
 
 // versionGroups stores a new version of every group above the changed apps
-// and of every group whose settings are given, holding the version of each
-// app below it, so that PUT /v2/groups/{id} {"version": v} can restore the
-// group as it was. A group left without apps is removed (the root group
-// never is).
+// and of every group whose settings are given (and of the groups above
+// those). A version holds references only, so that its size is what the
+// group holds directly, not its whole subtree: the version of each app
+// directly in the group, and the version of each group directly below it
+// (resolveGroup follows them). PUT /v2/groups/{id} {"version": v}
+// restores the group from them. A group left without apps is removed (the
+// root group never is).
 func (s *Scheduler) versionGroups(changed []marathon.PathID, version marathon.Timestamp, settings map[marathon.PathID]GroupSettings) {
 	st := s.st
-	groups := map[marathon.PathID]bool{}
+	groups := map[marathon.PathID]bool{marathon.RootID: true}
 	for id := range settings {
-		groups[id] = true
+		for g := id; g != marathon.RootID; g = parentOf(g) {
+			groups[g] = true
+		}
 	}
 	for _, id := range changed {
-		for g := id.Parent(); ; g = g.Parent() {
+		for g := parentOf(id); g != marathon.RootID; g = parentOf(g) {
 			groups[g] = true
-			if g == marathon.RootID {
-				break
+		}
+	}
+	tree := childrenOf(st.apps)
+	// A group below a versioned one without a stored record (stored by
+	// an older Stadion, which kept whole subtrees) gets one now, so that
+	// its parent can refer to it.
+	for g := range groups {
+		for sub := range tree.groups[g] {
+			if _, ok := st.groups[sub]; !ok {
+				groups[sub] = true
 			}
 		}
 	}
-	for _, g := range slices.Sorted(maps.Keys(groups)) {
-		apps := map[marathon.PathID]marathon.Timestamp{}
-		for id, app := range st.apps {
-			if id.IsChildOf(g) {
-				apps[id] = app.Version
-			}
+	order := slices.Collect(maps.Keys(groups))
+	// Deepest first: a group refers to the new versions of those below.
+	slices.SortFunc(order, func(a, b marathon.PathID) int {
+		if c := cmp.Compare(depthOf(b), depthOf(a)); c != 0 {
+			return c
 		}
-		if len(apps) == 0 && g != marathon.RootID {
+		return cmp.Compare(a, b)
+	})
+	for _, g := range order {
+		apps, subs := tree.apps[g], tree.groups[g]
+		if len(apps) == 0 && len(subs) == 0 && g != marathon.RootID {
 			if _, ok := st.groups[g]; ok {
 				delete(st.groups, g)
 				st.change.DeleteGroups = append(st.change.DeleteGroups, g)
@@ -593,12 +612,91 @@ func (s *Scheduler) versionGroups(changed []marathon.PathID, version marathon.Ti
 		}
 		prev := st.groups[g]
 		next := state.Group{ID: g, Version: version, Dependencies: prev.Dependencies, EnforceRole: prev.EnforceRole, Apps: apps}
+		if len(subs) > 0 {
+			next.Groups = make(map[marathon.PathID]marathon.Timestamp, len(subs))
+			for sub := range subs {
+				next.Groups[sub] = st.groups[sub].Version
+			}
+		}
 		if set, ok := settings[g]; ok {
 			next.Dependencies, next.EnforceRole = slices.Clone(set.Dependencies), set.EnforceRole
 		}
 		st.groups[g] = next
 		st.change.PutGroups = append(st.change.PutGroups, next)
 	}
+}
+
+// groupTree is the direct children of every group, as the app ids make it.
+type groupTree struct {
+	apps   map[marathon.PathID]map[marathon.PathID]marathon.Timestamp
+	groups map[marathon.PathID]map[marathon.PathID]bool
+}
+
+// childrenOf indexes apps by the group they are directly in, and groups by
+// the group directly above them.
+func childrenOf(apps map[marathon.PathID]marathon.App) groupTree {
+	t := groupTree{apps: map[marathon.PathID]map[marathon.PathID]marathon.Timestamp{}, groups: map[marathon.PathID]map[marathon.PathID]bool{}}
+	for id, app := range apps {
+		g := parentOf(id)
+		if t.apps[g] == nil {
+			t.apps[g] = map[marathon.PathID]marathon.Timestamp{}
+		}
+		t.apps[g][id] = app.Version
+		for child := g; child != marathon.RootID; child = parentOf(child) {
+			up := parentOf(child)
+			if t.groups[up][child] {
+				break // the rest of the way up is indexed already
+			}
+			if t.groups[up] == nil {
+				t.groups[up] = map[marathon.PathID]bool{}
+			}
+			t.groups[up][child] = true
+		}
+	}
+	return t
+}
+
+// parentOf is PathID.Parent for canonical ids, without allocating.
+func parentOf(id marathon.PathID) marathon.PathID {
+	i := strings.LastIndexByte(string(id), '/')
+	if i <= 0 {
+		return marathon.RootID
+	}
+	return id[:i]
+}
+
+// depthOf is the number of segments of a canonical id: 0 for the root.
+func depthOf(id marathon.PathID) int {
+	if id == marathon.RootID {
+		return 0
+	}
+	return strings.Count(string(id), "/")
+}
+
+// resolveGroup returns a stored group version with every app of its
+// subtree in Apps, following the versions of the groups below it; ok is
+// false when a version it refers to is not stored (any more).
+func resolveGroup(ctx context.Context, store state.Store, id marathon.PathID, v marathon.Timestamp) (state.Group, bool, error) {
+	g, ok, err := store.GroupVersion(ctx, id, v)
+	if err != nil || !ok || len(g.Groups) == 0 {
+		return g, ok, err
+	}
+	apps := maps.Clone(g.Apps)
+	if apps == nil {
+		apps = map[marathon.PathID]marathon.Timestamp{}
+	}
+	for sub, sv := range g.Groups {
+		if !sub.IsChildOf(id) {
+			return state.Group{}, false, fmt.Errorf("group %s version %s refers to %s, which is not below it", id, v, sub)
+		}
+		below, ok, err := resolveGroup(ctx, store, sub, sv)
+		if err != nil || !ok {
+			return state.Group{}, ok, err
+		}
+		maps.Copy(apps, below.Apps)
+	}
+	g.Apps, g.Groups = apps, nil
+	return g, true, nil
 }
 
 // storeGroupSettings stores settings that came without any app change.

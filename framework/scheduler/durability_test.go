@@ -251,3 +251,61 @@ func TestTaskUnknownComesBack(t *testing.T) {
 		return nil
 	})
 }
+
+// TestGroupVersionsHoldReferences: a group version holds its own apps and
+// the versions of the groups directly below it, so that its size does not
+// grow with its subtree, and resolves to every app of the subtree as it
+// was.
+func TestGroupVersionsHoldReferences(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	var first marathon.DeploymentResult
+	for i := range 40 {
+		res := h.deploy(sleeper(fmt.Sprintf("/team-%d/svc/app-%d", i%4, i), 0))
+		if i == 0 {
+			first = res
+		}
+	}
+	changed := sleeper("/team-0/svc/app-0", 0)
+	changed.Cmd = "sleep 121"
+	last := h.deploy(changed) // a new version of the first app
+
+	root, ok, err := h.store.GroupVersion(ctx, marathon.RootID, last.Version)
+	if err != nil || !ok {
+		t.Fatalf("root at %s: %v %v", last.Version, ok, err)
+	}
+	if len(root.Apps) != 0 || len(root.Groups) != 4 {
+		t.Errorf("root version holds %d apps and %d groups, want 0 and the 4 teams", len(root.Apps), len(root.Groups))
+	}
+	team, ok, err := h.store.GroupVersion(ctx, "/team-0/svc", last.Version)
+	if err != nil || !ok || len(team.Apps) != 10 {
+		t.Fatalf("/team-0/svc at %s: %d apps (%v %v), want its 10", last.Version, len(team.Apps), ok, err)
+	}
+	if untouched := root.Groups["/team-1"]; untouched.Equal(last.Version.Time) {
+		t.Errorf("/team-1 got a new version though nothing below it changed")
+	}
+
+	resolved, ok, err := h.sched.GroupVersion(ctx, marathon.RootID, last.Version)
+	if err != nil || !ok || len(resolved.Apps) != 40 {
+		t.Fatalf("resolved root: %d apps (%v %v), want 40", len(resolved.Apps), ok, err)
+	}
+	if v := resolved.Apps["/team-0/svc/app-0"]; !v.Equal(last.Version.Time) {
+		t.Errorf("resolved root has app-0 at %s, want %s", v, last.Version)
+	}
+	// Deployments within one millisecond share a version: the first
+	// version holds app-0 and maybe a few more.
+	old, ok, err := h.sched.GroupVersion(ctx, marathon.RootID, first.Version)
+	if err != nil || !ok || len(old.Apps) >= 40 || !old.Apps["/team-0/svc/app-0"].Equal(first.Version.Time) {
+		t.Errorf("root at the first version: %v (%v %v), want app-0 at %s and not the later apps", old.Apps, ok, err, first.Version)
+	}
+
+	// A version stored before references existed lists its whole subtree.
+	legacy := state.Group{ID: "/team-9", Version: first.Version, Apps: map[marathon.PathID]marathon.Timestamp{"/team-9/a/b": first.Version}}
+	if err := h.store.Apply(ctx, state.Change{PutGroups: []state.Group{legacy}}); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := h.sched.GroupVersion(ctx, "/team-9", first.Version)
+	if err != nil || !ok || len(got.Apps) != 1 {
+		t.Errorf("legacy version: %v (%v %v)", got.Apps, ok, err)
+	}
+}

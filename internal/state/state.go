@@ -162,16 +162,20 @@ func (c Change) Empty() bool {
 		len(c.PutDeployments) == 0 && len(c.DeleteDeployments) == 0
 }
 
-// Group is a group's own settings and, per version, the app versions it
-// held, so that PUT /v2/groups/{id} {"version": v} can roll back. Apps are
-// stored as references (id → version), never as full definitions, so that
-// no record grows with the cluster.
+// Group is a group's own settings and, per version, what it held, so that
+// PUT /v2/groups/{id} {"version": v} can roll back. A version holds
+// references only: the version of each app directly in the group and the
+// version of each group directly below it, so that a write stores what
+// changed on the way from an app up to the root, never a whole subtree.
+// (Versions stored before Groups existed list every app of their subtree
+// in Apps, and no Groups; both read the same way.)
 type Group struct {
 	ID           marathon.PathID                        `json:"id"`
 	Version      marathon.Timestamp                     `json:"version"`
 	Dependencies []marathon.PathID                      `json:"dependencies,omitempty"`
 	EnforceRole  bool                                   `json:"enforceRole,omitempty"`
 	Apps         map[marathon.PathID]marathon.Timestamp `json:"apps,omitempty"`
+	Groups       map[marathon.PathID]marathon.Timestamp `json:"groups,omitempty"`
 }
 
 // Goal is what the scheduler wants for an instance.
