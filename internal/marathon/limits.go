@@ -70,7 +70,10 @@ const (
 
 // maxInstances is the instance limit of opts.
 func (o NormalizeOptions) maxInstances() int {
-	if o.MaxInstances <= 0 {
+	switch {
+	case o.MaxInstances < 0:
+		return math.MaxInt
+	case o.MaxInstances == 0:
 		return DefaultMaxInstances
 	}
 	return o.MaxInstances

@@ -95,6 +95,7 @@ func TestAppLimits(t *testing.T) {
 		{name: "instances at a flag's limit", app: sleeper(func(a *App) { a.Instances = 5 }), opts: NormalizeOptions{MaxInstances: 5}},
 		{name: "instances over a flag's limit", app: sleeper(func(a *App) { a.Instances = 6 }), opts: NormalizeOptions{MaxInstances: 5},
 			want: map[string][]string{"/instances": {"is greater than 5, the most instances of one app (--max_instances_per_app)"}}},
+		{name: "no instance limit", app: sleeper(func(a *App) { a.Instances = 1_000_000_000 }), opts: NormalizeOptions{MaxInstances: -1}},
 		{name: "id of the longest length", app: sleeper(func(a *App) { a.ID = longID(MaxIDLength) })},
 		{name: "id one character too long", app: sleeper(func(a *App) { a.ID = longID(MaxIDLength + 1) }),
 			want: map[string][]string{"/id": {msgIDLength}}},

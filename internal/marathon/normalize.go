@@ -22,7 +22,9 @@ type NormalizeOptions struct {
 	// uses for the bridge (--mesos_bridge_name); "" is "mesos-bridge".
 	MesosBridgeName string
 	// MaxInstances is the most instances of one app
-	// (--max_instances_per_app); 0 is DefaultMaxInstances.
+	// (--max_instances_per_app); 0 is DefaultMaxInstances, a negative
+	// value checks no limit (clients that do not know the scheduler's
+	// flag leave the check to it).
 	MaxInstances int
 }
 
