@@ -101,8 +101,8 @@ type groupOut struct {
 
 // render writes a node and returns it with the newest version in its
 // subtree (the group version when none is stored). It stops with the
-// context's error when the client has gone: a large tree with embedded
-// tasks is not worth finishing for nobody.
+// context's error when the client has gone: nobody would read the rest of
+// a large tree with embedded tasks.
 func (s *server) render(ctx context.Context, v *scheduler.View, n *groupNode, e groupEmbed) (groupOut, marathon.Timestamp, error) {
 	if err := ctx.Err(); err != nil {
 		return groupOut{}, marathon.Timestamp{}, err
