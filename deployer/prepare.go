@@ -31,5 +31,7 @@ func PrepareText(source string, tmpl []byte, vars map[string]string) (Definition
 	if left := Unrendered(rendered, missing); len(left) > 0 {
 		return Definition{}, &TemplateError{Source: source, Message: MsgUnrendered, Problems: left}
 	}
-	return Check(source, rendered, marathon.NormalizeOptions{})
+	// The scheduler's --max_instances_per_app is unknown here: it checks
+	// the instances itself.
+	return Check(source, rendered, marathon.NormalizeOptions{MaxInstances: -1})
 }

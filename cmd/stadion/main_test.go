@@ -26,6 +26,7 @@ func TestHelp(t *testing.T) {
 	tests := []struct {
 		name     string
 		args     []string
+		env      map[string]string
 		code     int
 		contains []string
 	}{
@@ -36,9 +37,20 @@ func TestHelp(t *testing.T) {
 		{name: "unknown command", args: []string{"frobnicate"}, code: exitUsage, contains: []string{`unknown command "frobnicate"`}},
 		{name: "mesos alone", args: []string{"mesos"}, code: exitUsage, contains: []string{`expected "master", "agent" or "local"`}},
 		{name: "bad flag", args: []string{"mesos", "master", "--no-such-flag"}, code: exitUsage, contains: []string{"no-such-flag"}},
+		{name: "serve instance limit", args: []string{"serve", "--help"}, code: exitOK,
+			contains: []string{"-max_instances_per_app", "(env MARATHON_MAX_INSTANCES_PER_APP) (default 100000)"}},
+		{name: "serve instance limit zero", args: []string{"serve", "--master", "local", "--max_instances_per_app", "0"}, code: exitUsage,
+			contains: []string{"--max_instances_per_app must be at least 1"}},
+		{name: "serve instance limit from env", args: []string{"serve", "--master", "local"}, env: map[string]string{"MARATHON_MAX_INSTANCES_PER_APP": "-5"},
+			code: exitUsage, contains: []string{"--max_instances_per_app must be at least 1"}},
+		{name: "serve instance limit bad env", args: []string{"serve", "--master", "local"}, env: map[string]string{"MARATHON_MAX_INSTANCES_PER_APP": "many"},
+			code: exitUsage, contains: []string{`MARATHON_MAX_INSTANCES_PER_APP="many": not an integer`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
 			var out bytes.Buffer
 			code := run(context.Background(), tc.args, &out, &out)
 			if code != tc.code {

@@ -12,6 +12,7 @@ import (
 	"github.com/stadionhq/stadion/framework/reconcile"
 	"github.com/stadionhq/stadion/framework/scheduler"
 	"github.com/stadionhq/stadion/framework/server"
+	"github.com/stadionhq/stadion/internal/marathon"
 )
 
 const serveAbout = `Run the scheduler: Marathon's /v2 REST API and event stream on
@@ -37,6 +38,7 @@ type serveConfig struct {
 	reconcileDelay       time.Duration
 	declineOfferDuration time.Duration
 	maxInstancesPerOffer int
+	maxInstancesPerApp   int
 	progressDeadline     int
 	rollbackOnFailure    bool
 	queueConflicting     bool
@@ -72,6 +74,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	f.Millis(&c.reconcileDelay, "reconciliation_initial_delay", 15*time.Second, "delay of the first periodic reconciliation,")
 	f.Millis(&c.declineOfferDuration, "decline_offer_duration", scheduler.DefaultDeclineOfferDuration, "how long unused offers are refused when nothing waits,")
 	f.Int(&c.maxInstancesPerOffer, "max_instances_per_offer", scheduler.DefaultMaxInstancesPerOffer, "most instances launched from one offer")
+	f.Int(&c.maxInstancesPerApp, "max_instances_per_app", marathon.DefaultMaxInstances, "most instances of one app; larger counts are refused with 422 (apps stored with more keep their count)")
 	f.Int(&c.progressDeadline, "deployment_progress_deadline", 0, "seconds a deployment may go without progress before it fails (0: never; an app's upgradeStrategy.progressDeadlineSeconds overrides)")
 	f.Bool(&c.rollbackOnFailure, "deployment_rollback_on_failure", false, "roll a deployment that missed its progress deadline back to the versions it replaced (an app's upgradeStrategy.rollbackOnFailure overrides)")
 	f.Bool(&c.queueConflicting, "queue_conflicting_deployments", false, "queue a deployment behind the running ones it conflicts with instead of answering 409 (a request's ?queue= overrides)")
@@ -92,6 +95,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if err := f.Err(); err != nil {
 		fmt.Fprintln(stderr, "stadion serve:", err)
+		return exitUsage
+	}
+	if c.maxInstancesPerApp < 1 {
+		fmt.Fprintln(stderr, "stadion serve: --max_instances_per_app must be at least 1")
 		return exitUsage
 	}
 	if c.progressDeadline < 0 {
@@ -130,6 +137,7 @@ func serve(ctx context.Context, c serveConfig, stdout io.Writer, log *slog.Logge
 		ReconciliationInitialDelay: c.reconcileDelay,
 		DeclineOfferDuration:       c.declineOfferDuration,
 		MaxInstancesPerOffer:       c.maxInstancesPerOffer,
+		MaxInstancesPerApp:         c.maxInstancesPerApp,
 		ProgressDeadline:           time.Duration(c.progressDeadline) * time.Second,
 		RollbackOnFailure:          c.rollbackOnFailure,
 		QueueConflicting:           c.queueConflicting,

@@ -313,6 +313,12 @@ func (s *server) updateApp(w http.ResponseWriter, r *http.Request, put bool) (an
 	if err != nil {
 		return nil, err
 	}
+	if revert != nil {
+		// The stored version may predate the limits.
+		if err := marathon.CheckLimits(*revert, s.cfg.NormalizeOptions); err != nil {
+			return nil, err
+		}
+	}
 	var app marathon.App
 	var created, upgrade bool
 	res, err := s.backend.Deploy(r.Context(), func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {

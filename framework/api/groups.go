@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -13,26 +15,30 @@ import (
 )
 
 // groupNode is a node of the group tree derived from app ids and the
-// stored groups.
+// stored groups. Children are keyed by their last path element, so that
+// building and searching the tree costs the length of the ids, not its
+// square (ids stored before MaxIDDepth may be thousands of elements deep).
 type groupNode struct {
 	id       marathon.PathID
 	apps     []*scheduler.AppView
-	children map[marathon.PathID]*groupNode
+	children map[string]*groupNode
 	stored   *state.Group
+}
+
+func newGroupNode(id marathon.PathID) *groupNode {
+	return &groupNode{id: id, children: map[string]*groupNode{}}
 }
 
 // groupTree builds the tree of a View.
 func groupTree(v *scheduler.View) *groupNode {
-	root := &groupNode{id: marathon.RootID, children: map[marathon.PathID]*groupNode{}}
+	root := newGroupNode(marathon.RootID)
 	node := func(id marathon.PathID) *groupNode {
 		n := root
-		segs := id.Segments()
-		for i := range segs {
-			cid := marathon.PathID("/" + strings.Join(segs[:i+1], "/"))
-			c, ok := n.children[cid]
+		for cid, seg := range prefixes(id.Canonical()) {
+			c, ok := n.children[seg]
 			if !ok {
-				c = &groupNode{id: cid, children: map[marathon.PathID]*groupNode{}}
-				n.children[cid] = c
+				c = newGroupNode(cid)
+				n.children[seg] = c
 			}
 			n = c
 		}
@@ -49,17 +55,35 @@ func groupTree(v *scheduler.View) *groupNode {
 	return root
 }
 
-// find returns the node of id, or nil.
-func (n *groupNode) find(id marathon.PathID) *groupNode {
-	if id == n.id {
-		return n
-	}
-	for cid, c := range n.children {
-		if id == cid || id.IsChildOf(cid) {
-			return c.find(id)
+// prefixes yields the ids of the groups on the way from the root to the
+// canonical id (the id itself last), each with its last path element;
+// the ids share id's memory.
+func prefixes(id marathon.PathID) func(yield func(marathon.PathID, string) bool) {
+	return func(yield func(marathon.PathID, string) bool) {
+		start := 1
+		for start < len(id) {
+			end := strings.IndexByte(string(id[start:]), '/')
+			if end < 0 {
+				end = len(id)
+			} else {
+				end += start
+			}
+			if !yield(id[:end], string(id[start:end])) {
+				return
+			}
+			start = end + 1
 		}
 	}
-	return nil
+}
+
+// find returns the node of the canonical id, or nil.
+func (n *groupNode) find(id marathon.PathID) *groupNode {
+	for _, seg := range prefixes(id) {
+		if n = n.children[seg]; n == nil {
+			return nil
+		}
+	}
+	return n
 }
 
 // groupOut is a group as GET /v2/groups writes it. Apps and Groups are
@@ -76,8 +100,13 @@ type groupOut struct {
 }
 
 // render writes a node and returns it with the newest version in its
-// subtree (the group version when none is stored).
-func (s *server) render(v *scheduler.View, n *groupNode, e groupEmbed) (groupOut, marathon.Timestamp) {
+// subtree (the group version when none is stored). It stops with the
+// context's error when the client has gone: nobody would read the rest of
+// a large tree with embedded tasks.
+func (s *server) render(ctx context.Context, v *scheduler.View, n *groupNode, e groupEmbed) (groupOut, marathon.Timestamp, error) {
+	if err := ctx.Err(); err != nil {
+		return groupOut{}, marathon.Timestamp{}, err
+	}
 	out := groupOut{ID: n.id, Pods: []any{}, Dependencies: []marathon.PathID{}}
 	var newest marathon.Timestamp
 	if n.stored != nil {
@@ -94,6 +123,9 @@ func (s *server) render(v *scheduler.View, n *groupNode, e groupEmbed) (groupOut
 	case e.apps && e.appInfo:
 		apps := make([]marathon.AppInfo, 0, len(n.apps))
 		for _, av := range n.apps {
+			if err := ctx.Err(); err != nil {
+				return groupOut{}, marathon.Timestamp{}, err
+			}
 			apps = append(apps, s.appInfo(v, av, e.app))
 		}
 		out.Apps = apps
@@ -109,14 +141,19 @@ func (s *server) render(v *scheduler.View, n *groupNode, e groupEmbed) (groupOut
 			newest = av.App.Version
 		}
 	}
-	ids := make([]marathon.PathID, 0, len(n.children))
-	for id := range n.children {
-		ids = append(ids, id)
+	// Siblings share their parent's id, so the order of their last
+	// elements is the order of their ids.
+	segs := make([]string, 0, len(n.children))
+	for seg := range n.children {
+		segs = append(segs, seg)
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	groups := make([]groupOut, 0, len(ids))
-	for _, id := range ids {
-		g, ver := s.render(v, n.children[id], e)
+	sort.Strings(segs)
+	groups := make([]groupOut, 0, len(segs))
+	for _, seg := range segs {
+		g, ver, err := s.render(ctx, v, n.children[seg], e)
+		if err != nil {
+			return groupOut{}, marathon.Timestamp{}, err
+		}
 		groups = append(groups, g)
 		if ver.After(newest.Time) {
 			newest = ver
@@ -130,7 +167,7 @@ func (s *server) render(v *scheduler.View, n *groupNode, e groupEmbed) (groupOut
 	} else {
 		out.Version = newest
 	}
-	return out, newest
+	return out, newest, nil
 }
 
 // groupID is the canonical id of the {id} path value; the root without
@@ -147,7 +184,10 @@ func (s *server) getGroup(w http.ResponseWriter, r *http.Request) (any, error) {
 	if n == nil {
 		return nil, marathon.GroupNotFound(id)
 	}
-	out, _ := s.render(v, n, groupEmbedOf(r))
+	out, _, err := s.render(r.Context(), v, n, groupEmbedOf(r))
+	if err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -168,14 +208,7 @@ func below(current map[marathon.PathID]marathon.App, id marathon.PathID) []marat
 func (s *server) parseGroup(g marathon.Group, base marathon.PathID) (marathon.Group, error) {
 	opts := s.cfg.NormalizeOptions
 	opts.Base = base
-	g, err := marathon.NormalizeGroup(g, opts)
-	if err != nil {
-		return g, err
-	}
-	if err := marathon.ValidateGroup(g); err != nil {
-		return g, err
-	}
-	return g, nil
+	return marathon.AdmitGroup(g, opts)
 }
 
 // createGroup is POST /v2/groups[/{id}]: 201 with the deployment result;
@@ -243,7 +276,7 @@ func (s *server) putGroup(w http.ResponseWriter, r *http.Request) (any, error) {
 	case u.Version != nil:
 		change, err = s.rollbackGroup(r, id, *u.Version)
 	case u.ScaleBy != nil:
-		change, err = scaleGroup(id, *u.ScaleBy)
+		change, err = scaleGroup(id, *u.ScaleBy, s.cfg.NormalizeOptions)
 	default:
 		change, err = s.applyGroup(u, id)
 		if err == nil {
@@ -287,6 +320,9 @@ func (s *server) rollbackGroup(r *http.Request, id marathon.PathID, version mara
 		if !ok {
 			return nil, &marathon.Error{Status: http.StatusNotFound, Message: fmt.Sprintf("App '%s' does not exist in version %s", aid, g.Apps[aid])}
 		}
+		if err := marathon.CheckLimits(app, s.cfg.NormalizeOptions); err != nil {
+			return nil, restoredBeyondLimits(aid, err)
+		}
 		apps = append(apps, app)
 	}
 	keep := map[marathon.PathID]bool{}
@@ -304,9 +340,26 @@ func (s *server) rollbackGroup(r *http.Request, id marathon.PathID, version mara
 	}, nil
 }
 
+// restoredBeyondLimits reports under "/version" the limits that a stored
+// app version, restored by a group rollback, is beyond (it was stored
+// before the limits were set or lowered): "/web/instances: is greater...".
+func restoredBeyondLimits(id marathon.PathID, err error) error {
+	var me *marathon.Error
+	if !errors.As(err, &me) {
+		return err
+	}
+	var msgs []string
+	for _, d := range me.Details {
+		for _, m := range d.Errors {
+			msgs = append(msgs, fmt.Sprintf("%s%s: %s", id, d.Path, m))
+		}
+	}
+	return marathon.NotValid(marathon.Detail{Path: "/version", Errors: msgs})
+}
+
 // scaleGroup multiplies the instances of every app below id by f,
-// rounding up.
-func scaleGroup(id marathon.PathID, f float64) (scheduler.Change, error) {
+// rounding up; no app may grow beyond the instance limit of opts.
+func scaleGroup(id marathon.PathID, f float64, opts marathon.NormalizeOptions) (scheduler.Change, error) {
 	if f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, marathon.NotValid(marathon.Detail{Path: "/scaleBy", Errors: []string{"must be a positive number"}})
 	}
@@ -318,7 +371,11 @@ func scaleGroup(id marathon.PathID, f float64) (scheduler.Change, error) {
 		apps := make([]marathon.App, 0, len(ids))
 		for _, aid := range ids {
 			a := current[aid]
-			a.Instances = int(math.Ceil(float64(a.Instances) * f))
+			n, err := marathon.ScaledInstances(a, f, opts)
+			if err != nil {
+				return nil, nil, err
+			}
+			a.Instances = n
 			apps = append(apps, a)
 		}
 		return apps, nil, nil

@@ -29,12 +29,14 @@ type harness struct {
 	reg *prometheus.Registry
 }
 
-func newHarness(t *testing.T) *harness {
+// newHarness serves the API on a fake backend; edit, when given, changes
+// the configuration first.
+func newHarness(t *testing.T, edit ...func(*Config)) *harness {
 	t.Helper()
 	be := newFakeBackend()
 	bus := events.NewBus(events.Config{MaxOutstanding: 64})
 	reg := prometheus.NewRegistry()
-	h := New(Config{
+	cfg := Config{
 		Backend:   be,
 		Events:    bus,
 		Registry:  reg,
@@ -44,8 +46,11 @@ func newHarness(t *testing.T) *harness {
 			return marathon.Info{Name: "marathon", Version: "1.10.0", Elected: true, Leader: "leader.example:8080",
 				FrameworkID: "fw-1", MarathonConfig: map[string]any{"master": "local"}, ZookeeperConfig: map[string]any{}}
 		},
-	})
-	srv := httptest.NewServer(h)
+	}
+	for _, e := range edit {
+		e(&cfg)
+	}
+	srv := httptest.NewServer(New(cfg))
 	t.Cleanup(srv.Close)
 	return &harness{t: t, srv: srv, be: be, bus: bus, reg: reg}
 }

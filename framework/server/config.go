@@ -40,6 +40,10 @@ type Config struct {
 	MaxInstancesPerOffer       int
 	// TaskUnknownTimeout is scheduler.Config's.
 	TaskUnknownTimeout time.Duration
+	// MaxInstancesPerApp is the most instances one app may have
+	// (--max_instances_per_app); 0 is marathon.DefaultMaxInstances. Apps
+	// stored with more still load (see marathon.DefaultMaxInstances).
+	MaxInstancesPerApp int
 	// KillRetry is how long an unanswered kill waits before it is resent
 	// (scheduler.DefaultKillRetry when zero).
 	KillRetry time.Duration
@@ -103,7 +107,7 @@ func (c Config) Validate() error {
 		return errors.New("server: durations must not be negative")
 	case c.ZK != "" && !strings.HasPrefix(c.ZK, "zk://"):
 		return errors.New("server: --zk must be a zk://host:port[,host:port]/path URL")
-	case c.LocalAgents < 0, c.MaxInstancesPerOffer < 0, c.ZKMaxVersions < 0:
+	case c.LocalAgents < 0, c.MaxInstancesPerOffer < 0, c.MaxInstancesPerApp < 0, c.ZKMaxVersions < 0:
 		return errors.New("server: counts must not be negative")
 	}
 	return nil

@@ -172,6 +172,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Logger:   log.With("component", "api"),
 		Leader:   l.Leader,
 		Abdicate: abdicate,
+		NormalizeOptions: marathon.NormalizeOptions{
+			MaxInstances: cfg.MaxInstancesPerApp,
+		},
 		Info: func() marathon.Info {
 			leader, _ := l.Leader()
 			return info(cfg, l.Elected(), leader, port, backend{l}.View())
@@ -402,6 +405,7 @@ func info(cfg Config, elected bool, leader string, port int, view *scheduler.Vie
 			"reconciliation_initial_delay":   cfg.ReconciliationInitialDelay.Milliseconds(),
 			"decline_offer_duration":         cfg.DeclineOfferDuration.Milliseconds(),
 			"max_instances_per_offer":        cfg.MaxInstancesPerOffer,
+			"max_instances_per_app":          maxInstancesPerApp(cfg),
 			"env_vars_prefix":                cfg.EnvVarsPrefix,
 			"mesos_authentication_principal": cfg.Principal,
 		},
@@ -446,4 +450,12 @@ func redactZK(u string) string {
 		return "zk://" + rest[at+1:]
 	}
 	return u
+}
+
+// maxInstancesPerApp is the effective --max_instances_per_app.
+func maxInstancesPerApp(cfg Config) int {
+	if cfg.MaxInstancesPerApp == 0 {
+		return marathon.DefaultMaxInstances
+	}
+	return cfg.MaxInstancesPerApp
 }

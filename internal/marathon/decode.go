@@ -48,7 +48,9 @@ func DecodeApps(data []byte) ([]App, error) {
 	return apps, err
 }
 
-// DecodeGroup decodes a POST /v2/groups body (a group tree).
+// DecodeGroup decodes a POST /v2/groups body (a group tree). A body that
+// nests groups more than MaxIDDepth levels deep or holds more than
+// MaxGroupsPerRequest groups gives a 422 *Error before any type check.
 func DecodeGroup(data []byte) (Group, error) {
 	var g Group
 	err := decodeStrict(data, &g, nil)
@@ -56,7 +58,8 @@ func DecodeGroup(data []byte) (Group, error) {
 }
 
 // DecodeGroupUpdate decodes a PUT or PATCH /v2/groups/{id} body, including
-// the special forms {"version": v} and {"scaleBy": f}.
+// the special forms {"version": v} and {"scaleBy": f}. Its groups are
+// bounded as DecodeGroup's.
 func DecodeGroupUpdate(data []byte) (GroupUpdate, error) {
 	var g GroupUpdate
 	err := decodeStrict(data, &g, nil)
@@ -95,6 +98,12 @@ func decodeStrict[T any](data []byte, dst *T, extra func(any, *reporter)) error 
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return MalformedJSON(fmt.Sprintf("unexpected data after the top-level value at offset %d", dec.InputOffset()))
+	}
+	switch any(dst).(type) {
+	case *Group, *GroupUpdate:
+		if err := checkGroupShape(v); err != nil {
+			return err
+		}
 	}
 	var r reporter
 	clean := checkValue(reflect.TypeFor[T](), v, "", &r)

@@ -111,6 +111,39 @@ func FuzzValidateApp(f *testing.F) {
 	})
 }
 
+// FuzzDecodeGroup feeds arbitrary bodies to the POST /v2/groups pipeline:
+// decode (with its bounds on nesting and group count) and admission never
+// panic, errors are API errors, and admitted trees keep within the limits.
+func FuzzDecodeGroup(f *testing.F) {
+	f.Add([]byte(`{"id":"/shop","apps":[{"id":"web","cmd":"x","instances":2}],"groups":[{"id":"back","apps":[{"id":"db","cmd":"y"}]}]}`))
+	f.Add([]byte(`{"id":"a","groups":[{"id":"b","groups":[{"id":"c","groups":[{"id":"d"}]}]}]}`))
+	f.Add([]byte(`{"id":"/x","groups":[{"id":"/y"}],"dependencies":["../z"]}`))
+	f.Add([]byte(`{"groups":[{},{}],"scaleBy":2}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		g, err := DecodeGroup(data)
+		if err != nil {
+			checkAPIError(t, err)
+			return
+		}
+		n, err := AdmitGroup(g, NormalizeOptions{Base: "/fuzz", MaxInstances: 10})
+		if _, jerr := json.Marshal(n); jerr != nil {
+			t.Fatalf("encode: %v", jerr)
+		}
+		if err != nil {
+			checkAPIError(t, err)
+			return
+		}
+		if countGroups(n, MaxGroupsPerRequest) {
+			t.Fatalf("admitted more than %d groups", MaxGroupsPerRequest)
+		}
+		for _, a := range n.AllApps() {
+			if a.Instances > 10 || len(a.ID) > MaxIDLength || depthOver(a.ID, MaxIDDepth) {
+				t.Fatalf("admitted app %s with %d instances", a.ID, a.Instances)
+			}
+		}
+	})
+}
+
 // seedBodies returns the app bodies of the examples plus hand-written
 // legacy and invalid ones.
 func seedBodies(t *testing.T) [][]byte {

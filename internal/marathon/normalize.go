@@ -7,8 +7,9 @@ import (
 	"strings"
 )
 
-// NormalizeOptions are the scheduler flags that shape normalisation. The
-// zero value gives Marathon's defaults.
+// NormalizeOptions are the scheduler flags that shape normalisation and
+// admission. The zero value gives Marathon's defaults and Stadion's
+// default limits.
 type NormalizeOptions struct {
 	// Base is the group relative ids are resolved against; "" is the root.
 	Base PathID
@@ -20,6 +21,11 @@ type NormalizeOptions struct {
 	// MesosBridgeName is the network name that legacy ipAddress.networkName
 	// uses for the bridge (--mesos_bridge_name); "" is "mesos-bridge".
 	MesosBridgeName string
+	// MaxInstances is the most instances of one app
+	// (--max_instances_per_app); 0 is DefaultMaxInstances, a negative
+	// value checks no limit (clients that do not know the scheduler's
+	// flag leave the check to it).
+	MaxInstances int
 }
 
 // Extensions the Mesos fetcher extracts (legacy uris → fetch).

@@ -127,12 +127,16 @@ func (p PathID) String() string { return string(p) }
 
 // idErrors returns Marathon's messages for an invalid id, or nil. relative
 // allows "." and ".." segments (ids in request bodies before resolution);
-// app ids additionally reject the reserved last segments.
+// app ids additionally reject the reserved last segments. Absolute ids are
+// held to MaxIDLength and MaxIDDepth too.
 func idErrors(p PathID, relative, app bool) []string {
 	var errs []string
 	segs := p.Segments()
 	if !relative && !p.IsAbsolute() {
 		errs = append(errs, "Path needs to be absolute")
+	}
+	if !relative {
+		errs = append(errs, idLimitErrors(p)...)
 	}
 	if len(segs) == 0 {
 		errs = append(errs, "Path must contain at least one path element")

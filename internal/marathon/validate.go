@@ -36,7 +36,7 @@ const labelSingleInstance = "MARATHON_SINGLE_INSTANCE_APP"
 // 422 *Error listing every violation (path and message), or nil.
 func Validate(app App) error {
 	var r reporter
-	validateApp(app, "", &r)
+	validateApp(app, "", DefaultMaxInstances, &r)
 	if r.empty() {
 		return nil
 	}
@@ -59,7 +59,7 @@ func Admit(app App, opts NormalizeOptions) (App, error) {
 	app, nerr := Normalize(app, opts)
 	var r reporter
 	prefixDetails(nerr, "", &r)
-	validateApp(app, "", &r)
+	validateApp(app, "", opts.maxInstances(), &r)
 	if r.empty() {
 		return app, nil
 	}
@@ -85,7 +85,7 @@ func minInt(r *reporter, path string, v, limit int) {
 	}
 }
 
-func validateApp(a App, p string, r *reporter) {
+func validateApp(a App, p string, maxInstances int, r *reporter) {
 	if a.ID.IsRoot() {
 		r.add(p+"/id", "must not be root")
 	} else if errs := idErrors(a.ID, false, true); len(errs) > 0 {
@@ -114,6 +114,7 @@ func validateApp(a App, p string, r *reporter) {
 	}
 	minInt(r, p+"/gpus", a.Gpus, 0)
 	minInt(r, p+"/instances", a.Instances, 0)
+	validateLimits(a, p, maxInstances, r)
 	minInt(r, p+"/backoffSeconds", a.BackoffSeconds, 0)
 	minInt(r, p+"/maxLaunchDelaySeconds", a.MaxLaunchDelaySeconds, 0)
 	if a.BackoffFactor < 1 || math.IsNaN(a.BackoffFactor) {
@@ -465,17 +466,36 @@ func validateReadiness(a App, p string, r *reporter) {
 }
 
 // ValidateGroup validates every app of a normalised group tree and the ids
-// of its groups; apps and groups must lie below their enclosing group.
+// of its groups; apps and groups must lie below their enclosing group. It
+// applies the default limits (AdmitGroup takes them from the options).
 func ValidateGroup(g Group) error {
+	return validateGroupTree(g, DefaultMaxInstances)
+}
+
+// AdmitGroup runs NormalizeGroup and, when that succeeds, ValidateGroup
+// with the limits of opts: the admission of a group body whose top id is
+// relative to opts.Base.
+func AdmitGroup(g Group, opts NormalizeOptions) (Group, error) {
+	g, err := NormalizeGroup(g, opts)
+	if err != nil {
+		return g, err
+	}
+	return g, validateGroupTree(g, opts.maxInstances())
+}
+
+func validateGroupTree(g Group, maxInstances int) error {
+	if countGroups(g, MaxGroupsPerRequest) {
+		return NotValid(Detail{Path: "/groups", Errors: []string{msgGroups}})
+	}
 	var r reporter
-	validateGroup(g, "", &r)
+	validateGroup(g, "", maxInstances, &r)
 	if r.empty() {
 		return nil
 	}
 	return NotValid(r.details()...)
 }
 
-func validateGroup(g Group, p string, r *reporter) {
+func validateGroup(g Group, p string, maxInstances int, r *reporter) {
 	if !g.ID.IsRoot() {
 		if errs := idErrors(g.ID, false, false); len(errs) > 0 {
 			r.add(p+"/id", errs...)
@@ -491,7 +511,7 @@ func validateGroup(g Group, p string, r *reporter) {
 			r.add(ap+"/id", "is not unique")
 		}
 		seen[a.ID] = true
-		validateApp(a, ap, r)
+		validateApp(a, ap, maxInstances, r)
 	}
 	for i, c := range g.Groups {
 		cp := fmt.Sprintf("%s/groups(%d)", p, i)
@@ -502,7 +522,7 @@ func validateGroup(g Group, p string, r *reporter) {
 			r.add(cp+"/id", "is not unique")
 		}
 		seen[c.ID] = true
-		validateGroup(c, cp, r)
+		validateGroup(c, cp, maxInstances, r)
 	}
 	for i, d := range g.Dependencies {
 		if errs := idErrors(d, false, false); len(errs) > 0 {
