@@ -266,6 +266,10 @@ func TestGroupVersionsHoldReferences(t *testing.T) {
 			first = res
 		}
 	}
+	team1, err := h.store.GroupVersions(ctx, "/team-1")
+	if err != nil || len(team1) == 0 {
+		t.Fatalf("versions of /team-1: %v %v", team1, err)
+	}
 	changed := sleeper("/team-0/svc/app-0", 0)
 	changed.Cmd = "sleep 121"
 	last := h.deploy(changed) // a new version of the first app
@@ -281,8 +285,8 @@ func TestGroupVersionsHoldReferences(t *testing.T) {
 	if err != nil || !ok || len(team.Apps) != 10 {
 		t.Fatalf("/team-0/svc at %s: %d apps (%v %v), want its 10", last.Version, len(team.Apps), ok, err)
 	}
-	if untouched := root.Groups["/team-1"]; untouched.Equal(last.Version.Time) {
-		t.Errorf("/team-1 got a new version though nothing below it changed")
+	if got, want := root.Groups["/team-1"], team1[len(team1)-1]; !got.Equal(want.Time) {
+		t.Errorf("root refers to /team-1 at %s, want %s: nothing below it changed", got, want)
 	}
 
 	resolved, ok, err := h.sched.GroupVersion(ctx, marathon.RootID, last.Version)
