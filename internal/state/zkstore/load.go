@@ -66,7 +66,8 @@ func (s *Store) Load(ctx context.Context) (state.Snapshot, error) {
 
 // Raw returns the stored bytes of a record, as Load or a DecodeError
 // named it, for `stadion state export`: the record put together from its
-// chunks, or its own node's bytes when that fails; nil when it is gone.
+// chunks (those that can be read, when it is damaged); nil when it is
+// gone.
 func (s *Store) Raw(ctx context.Context, r state.SetAside) ([]byte, error) {
 	p, ok := strings.CutPrefix(r.Where, s.base+"/")
 	if !ok {
@@ -78,16 +79,12 @@ func (s *Store) Raw(ctx context.Context, r state.SetAside) ([]byte, error) {
 	defer s.mu.Unlock()
 	var data []byte
 	err := s.retry(ctx, "read record", func(ctx context.Context) error {
-		d, bad, err := s.readRecords(ctx, []string{p})
+		d, _, err := s.readRecords(ctx, []string{p})
 		if err != nil {
 			return err
 		}
-		if bad[0] == nil {
-			data = d[0]
-			return nil
-		}
-		data, _, err = s.get(ctx, p)
-		return err
+		data = d[0]
+		return nil
 	})
 	if errors.Is(err, gozk.ErrNoNode) {
 		return nil, nil
@@ -222,7 +219,9 @@ func decodeAll[T any](l loaded) ([]T, []state.SetAside) {
 // readRecords reads records, pipelined: each node, then the chunks of the
 // chunked ones. bad[i] says why record i could not be put together from
 // its chunks (a damaged manifest, a chunk missing or not matching its
-// checksum); err is for the requests that failed.
+// checksum); data[i] then holds what could be read, for export. err is
+// for the requests that failed. A missing chunk is damage, not a
+// concurrent delete: Load checks the commit node after reading.
 func (s *Store) readRecords(ctx context.Context, paths []string) (data [][]byte, bad []error, err error) {
 	data = make([][]byte, len(paths))
 	bad = make([]error, len(paths))
@@ -258,9 +257,14 @@ func (s *Store) readRecords(ctx context.Context, paths []string) (data [][]byte,
 		return data, bad, nil
 	}
 	chunks := make([][]byte, len(refs))
+	missing := make([]bool, len(refs))
 	err = s.gather(ctx, len(refs), func(j int) (err error) {
 		p := chunkPath(paths[refs[j].record], refs[j].k)
 		chunks[j], _, err = s.conn.Get(s.abs(p))
+		if errors.Is(err, gozk.ErrNoNode) {
+			missing[j] = true
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", p, err)
 		}
@@ -272,12 +276,17 @@ func (s *Store) readRecords(ctx context.Context, paths []string) (data [][]byte,
 	for first := 0; first < len(refs); {
 		i := refs[first].record
 		m := manifests[i]
-		joined, err := m.join(chunks[first : first+m.chunks])
-		if err != nil {
-			bad[i] = err
-		} else {
-			data[i] = joined
+		if k := slices.Index(missing[first:first+m.chunks], true); k >= 0 {
+			bad[i] = fmt.Errorf("chunk %d of %d is missing", k+1, m.chunks)
 		}
+		joined, err := m.join(chunks[first : first+m.chunks])
+		if bad[i] == nil && err != nil {
+			bad[i] = err
+		}
+		if bad[i] != nil {
+			joined = slices.Concat(chunks[first : first+m.chunks]...)
+		}
+		data[i] = joined
 		first += m.chunks
 	}
 	return data, bad, nil
