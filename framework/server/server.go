@@ -75,6 +75,16 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 
+	// Whether DataDir is unused is decided before the built-in cluster
+	// writes its work directories there.
+	if cfg.ZK == "" && !cfg.Init {
+		unused, err := boltstore.Unused(cfg.DataDir)
+		if err != nil {
+			return fail(err)
+		}
+		cfg.Init = unused
+	}
+
 	det, cluster, closeDet, err := masterDetector(ctx, cfg, log)
 	if err != nil {
 		return fail(err)
@@ -201,7 +211,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 func openState(ctx context.Context, cfg Config, log *slog.Logger, l *leadership) error {
 	if cfg.ZK == "" {
 		l.deps.openStore = func(context.Context, string) (state.Store, error) {
-			return boltstore.Open(boltstore.Config{Path: filepath.Join(cfg.DataDir, "stadion.db"), MaxVersions: cfg.ZKMaxVersions, Logger: log.With("component", "state")})
+			return boltstore.Open(boltstore.Config{
+				Path: filepath.Join(cfg.DataDir, "stadion.db"), MaxVersions: cfg.ZKMaxVersions, Init: cfg.Init,
+				Logger: log.With("component", "state"),
+			})
 		}
 		return nil
 	}
