@@ -75,14 +75,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 
-	// Whether DataDir is unused is decided before the built-in cluster
-	// writes its work directories there.
-	if cfg.ZK == "" && !cfg.Init {
-		unused, err := boltstore.Unused(cfg.DataDir)
-		if err != nil {
+	if cfg.ZK == "" {
+		if err := createState(cfg, log); err != nil {
 			return fail(err)
 		}
-		cfg.Init = unused
 	}
 
 	det, cluster, closeDet, err := masterDetector(ctx, cfg, log)
@@ -206,14 +202,39 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// statePath is the bbolt file in DataDir.
+func statePath(cfg Config) string { return filepath.Join(cfg.DataDir, "stadion.db") }
+
+// createState creates the bbolt file on a first start (DataDir unused) or
+// with Init, before anything else (the built-in cluster) writes to
+// DataDir: otherwise a first start that failed after the cluster started
+// would leave a DataDir that the next start takes for lost state.
+func createState(cfg Config, log *slog.Logger) error {
+	unused, err := boltstore.Unused(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if !unused && !cfg.Init {
+		return nil
+	}
+	s, err := boltstore.Open(boltstore.Config{Path: statePath(cfg), Init: true})
+	if err != nil {
+		return err
+	}
+	if err := s.Close(); err != nil {
+		return err
+	}
+	log.Info("state store created", "path", statePath(cfg), "init", cfg.Init)
+	return nil
+}
+
 // openState decides where the state lives: bbolt in DataDir without --zk,
 // else ZooKeeper; with --zk and HA it also joins the leader election.
 func openState(ctx context.Context, cfg Config, log *slog.Logger, l *leadership) error {
 	if cfg.ZK == "" {
 		l.deps.openStore = func(context.Context, string) (state.Store, error) {
 			return boltstore.Open(boltstore.Config{
-				Path: filepath.Join(cfg.DataDir, "stadion.db"), MaxVersions: cfg.ZKMaxVersions, Init: cfg.Init,
-				Logger: log.With("component", "state"),
+				Path: statePath(cfg), MaxVersions: cfg.ZKMaxVersions, Logger: log.With("component", "state"),
 			})
 		}
 		return nil
