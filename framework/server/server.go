@@ -111,6 +111,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	checkpoint := true
 	deps := termDeps{
 		newClient: func(store state.Store) (*mesos.Client, error) {
+			ids := scheduler.FrameworkIDs(store)
+			if cfg.ZK == "" {
+				ids = frameworkIDCopy{FrameworkIDStore: ids, path: filepath.Join(cfg.DataDir, frameworkIDFile), log: log.With("component", "state")}
+			}
 			return mesos.New(mesos.Config{
 				Detector: det,
 				Framework: mesos.FrameworkInfo{
@@ -126,7 +130,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 						{Type: mesos.CapabilityTaskKillingState},
 					},
 				},
-				Store:      scheduler.FrameworkIDs(store),
+				Store:      ids,
 				Principal:  cfg.Principal,
 				Secret:     secret,
 				MinBackoff: cfg.MesosMinBackoff,
