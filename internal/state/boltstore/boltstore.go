@@ -361,19 +361,6 @@ func versionKeys(b *bolt.Bucket) []string {
 	return keys
 }
 
-// current returns the current version's record of an app or group bucket.
-func current(b *bolt.Bucket) ([]byte, error) {
-	v := b.Get(keyCurrent)
-	if v == nil {
-		return nil, errors.New("no current version")
-	}
-	data := b.Get(v)
-	if data == nil {
-		return nil, fmt.Errorf("current version %s is missing", v)
-	}
-	return data, nil
-}
-
 // Load implements state.Store, in one read transaction. A record that
 // cannot be decoded is left in place, logged and listed in
 // Snapshot.SetAside; the rest loads.
