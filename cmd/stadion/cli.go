@@ -35,6 +35,8 @@ var commands = []command{
 	{name: "mesos master", summary: "run the built-in Mesos-compatible master (development and tests)", run: runMesosMaster},
 	{name: "mesos agent", summary: "run the built-in Mesos-compatible agent (development and tests)", run: runMesosAgent},
 	{name: "mesos local", summary: "run the built-in master and N agents in one process (development, benchmarks)", run: runMesosLocal},
+	{name: "state check", summary: "verify a state store offline: file consistency, every record decodes, references hold", run: runStateCheck},
+	{name: "state export", summary: "dump the whole state as JSON on stdout, for recovery", run: runStateExport},
 	{name: "version", summary: "print the version", run: runVersion},
 }
 
@@ -58,6 +60,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if args[0] == "mesos" {
 		fmt.Fprintln(stderr, "stadion mesos: expected \"master\", \"agent\" or \"local\"")
+		return exitUsage
+	}
+	if args[0] == "state" {
+		fmt.Fprintln(stderr, "stadion state: expected \"check\" or \"export\"")
 		return exitUsage
 	}
 	fmt.Fprintf(stderr, "stadion: unknown command %q; see stadion --help\n", args[0])

@@ -30,12 +30,16 @@ func TestHelp(t *testing.T) {
 		code     int
 		contains []string
 	}{
-		{name: "top level", args: []string{"--help"}, code: exitOK, contains: []string{"mesos master", "mesos agent", "version"}},
+		{name: "top level", args: []string{"--help"}, code: exitOK, contains: []string{"mesos master", "mesos agent", "state check", "state export", "version"}},
 		{name: "no command", args: nil, code: exitUsage, contains: []string{"Usage: stadion <command>"}},
 		{name: "master", args: []string{"mesos", "master", "--help"}, code: exitOK, contains: []string{"-ip", "-port", "-hostname", "-work_dir", "-zk"}},
 		{name: "agent", args: []string{"mesos", "agent", "--help"}, code: exitOK, contains: []string{"-master", "-ip", "-port", "-hostname", "-work_dir", "-resources", "-attributes", "-containerizers"}},
 		{name: "unknown command", args: []string{"frobnicate"}, code: exitUsage, contains: []string{`unknown command "frobnicate"`}},
 		{name: "mesos alone", args: []string{"mesos"}, code: exitUsage, contains: []string{`expected "master", "agent" or "local"`}},
+		{name: "state check", args: []string{"state", "check", "--help"}, code: exitOK, contains: []string{"-data_dir", "MARATHON_DATA_DIR", "-zk", "MARATHON_ZK", "-zk_timeout", "exits 0"}},
+		{name: "state export", args: []string{"state", "export", "--help"}, code: exitOK, contains: []string{"-data_dir", "MARATHON_DATA_DIR", "-zk", "raw bytes"}},
+		{name: "state alone", args: []string{"state"}, code: exitUsage, contains: []string{`expected "check" or "export"`}},
+		{name: "serve init", args: []string{"serve", "--help"}, code: exitOK, contains: []string{"-init", "MARATHON_INIT"}},
 		{name: "bad flag", args: []string{"mesos", "master", "--no-such-flag"}, code: exitUsage, contains: []string{"no-such-flag"}},
 		{name: "serve instance limit", args: []string{"serve", "--help"}, code: exitOK,
 			contains: []string{"-max_instances_per_app", "(env MARATHON_MAX_INSTANCES_PER_APP) (default 100000)"}},

@@ -46,6 +46,7 @@ type serveConfig struct {
 	principal            string
 	secretFile           string
 	dataDir              string
+	init                 bool
 	zk                   string
 	disableHA            bool
 	zkSessionTimeout     time.Duration
@@ -87,6 +88,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	f.Millis(&c.zkTimeout, "zk_timeout", 10*time.Second, "timeout of ZooKeeper operations,")
 	f.Int(&c.zkMaxVersions, "zk_max_versions", 50, "app and group versions kept per id")
 	f.String(&c.dataDir, "data_dir", "./data", "directory of the state store (and of the built-in cluster with --master local)")
+	f.Bool(&c.init, "init", false, "start with empty state when --data_dir/stadion.db is missing or empty but --data_dir holds other files (the state was lost: a new framework id, the old framework's tasks orphaned); a first start in an unused --data_dir needs no --init")
 	f.String(&c.localContainerizers, "local_containerizers", "mesos,docker", "containerizers of the built-in agent with --master local: mesos, docker, simulated")
 	f.Int(&c.localAgents, "local_agents", 1, "agents of the built-in cluster with --master local")
 	f.String(&c.loggingLevel, "logging_level", "info", "least severe level logged: debug, info, warn or error")
@@ -145,6 +147,7 @@ func serve(ctx context.Context, c serveConfig, stdout io.Writer, log *slog.Logge
 		Principal:                  c.principal,
 		SecretFile:                 c.secretFile,
 		DataDir:                    c.dataDir,
+		Init:                       c.init,
 		ZK:                         c.zk,
 		DisableHA:                  c.disableHA,
 		ZKSessionTimeout:           c.zkSessionTimeout,

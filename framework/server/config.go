@@ -72,6 +72,12 @@ type Config struct {
 	// DataDir holds the state store (stadion.db) and, with Master
 	// "local", the built-in cluster's work directories; required.
 	DataDir string
+	// Init starts with empty state where stadion.db is missing or empty
+	// but state is expected (DataDir holds other files): `serve --init`.
+	// Without it that is an error, so that a lost file does not silently
+	// lose the framework id. A first start in an unused DataDir needs no
+	// Init. It never replaces a file that holds data.
+	Init bool
 	// LocalContainerizers and LocalAgents shape the built-in cluster.
 	// "docker" is dropped with a warning when there is no Docker socket.
 	LocalContainerizers []string

@@ -75,6 +75,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 
+	if cfg.ZK == "" {
+		if err := createState(cfg, log); err != nil {
+			return fail(err)
+		}
+	}
+
 	det, cluster, closeDet, err := masterDetector(ctx, cfg, log)
 	if err != nil {
 		return fail(err)
@@ -105,6 +111,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	checkpoint := true
 	deps := termDeps{
 		newClient: func(store state.Store) (*mesos.Client, error) {
+			ids := scheduler.FrameworkIDs(store)
+			if cfg.ZK == "" {
+				ids = frameworkIDCopy{FrameworkIDStore: ids, path: filepath.Join(cfg.DataDir, frameworkIDFile), log: log.With("component", "state")}
+			}
 			return mesos.New(mesos.Config{
 				Detector: det,
 				Framework: mesos.FrameworkInfo{
@@ -120,7 +130,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 						{Type: mesos.CapabilityTaskKillingState},
 					},
 				},
-				Store:      scheduler.FrameworkIDs(store),
+				Store:      ids,
 				Principal:  cfg.Principal,
 				Secret:     secret,
 				MinBackoff: cfg.MesosMinBackoff,
@@ -200,12 +210,40 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// statePath is the bbolt file in DataDir.
+func statePath(cfg Config) string { return filepath.Join(cfg.DataDir, "stadion.db") }
+
+// createState creates the bbolt file on a first start (DataDir unused) or
+// with Init, before anything else (the built-in cluster) writes to
+// DataDir: otherwise a first start that failed after the cluster started
+// would leave a DataDir that the next start takes for lost state.
+func createState(cfg Config, log *slog.Logger) error {
+	unused, err := boltstore.Unused(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if !unused && !cfg.Init {
+		return nil
+	}
+	s, err := boltstore.Open(boltstore.Config{Path: statePath(cfg), Init: true})
+	if err != nil {
+		return err
+	}
+	if err := s.Close(); err != nil {
+		return err
+	}
+	log.Info("state store created", "path", statePath(cfg), "init", cfg.Init)
+	return nil
+}
+
 // openState decides where the state lives: bbolt in DataDir without --zk,
 // else ZooKeeper; with --zk and HA it also joins the leader election.
 func openState(ctx context.Context, cfg Config, log *slog.Logger, l *leadership) error {
 	if cfg.ZK == "" {
 		l.deps.openStore = func(context.Context, string) (state.Store, error) {
-			return boltstore.Open(boltstore.Config{Path: filepath.Join(cfg.DataDir, "stadion.db"), MaxVersions: cfg.ZKMaxVersions, Logger: log.With("component", "state")})
+			return boltstore.Open(boltstore.Config{
+				Path: statePath(cfg), MaxVersions: cfg.ZKMaxVersions, Logger: log.With("component", "state"),
+			})
 		}
 		return nil
 	}

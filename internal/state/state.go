@@ -60,6 +60,9 @@ type Snapshot struct {
 	Groups      []Group
 	Instances   []Instance
 	Deployments []Deployment
+	// SetAside lists the records that could not be decoded: they are
+	// left in the store and missing from the slices above.
+	SetAside []SetAside
 }
 
 // Change is one atomic write. Puts replace whole records; deletes of absent

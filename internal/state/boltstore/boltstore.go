@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -57,6 +58,15 @@ type Config struct {
 	// on the same file fails with ErrLocked instead of hanging; zero means
 	// DefaultTimeout.
 	Timeout time.Duration
+	// Init starts fresh: Open creates the database even where state is
+	// expected (ErrNoDatabase): a missing file in a directory holding
+	// other files, or an empty file. It never touches a file that holds
+	// data, damaged or not.
+	Init bool
+	// ReadOnly opens an existing database for reading (`stadion state
+	// check` and `export`): nothing is created, Apply fails, and other
+	// readers may open it at the same time.
+	ReadOnly bool
 }
 
 // Validate reports a configuration Open cannot use.
@@ -98,24 +108,42 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o750); err != nil {
-		return nil, fmt.Errorf("create state directory: %w", err)
+	if !cfg.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o750); err != nil {
+			return nil, fmt.Errorf("create state directory: %w", err)
+		}
 	}
-	db, err := bolt.Open(cfg.Path, 0o600, &bolt.Options{
-		Timeout: cfg.Timeout,
-		// The freelist is rebuilt by scanning the file on open, so not
-		// syncing it loses nothing after a crash and saves a page write
-		// per transaction. Data and meta pages are still fsynced.
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
+	if err := preflight(cfg, false); err != nil {
+		return nil, err
+	}
+	var db *bolt.DB
+	err := protect(func() (err error) {
+		db, err = bolt.Open(cfg.Path, 0o600, &bolt.Options{
+			Timeout:  cfg.Timeout,
+			ReadOnly: cfg.ReadOnly,
+			// The freelist is rebuilt by scanning the file on open, so
+			// not syncing it loses nothing after a crash and saves a
+			// page write per transaction. Data and meta pages are still
+			// fsynced.
+			NoFreelistSync: true,
+			FreelistType:   bolt.FreelistMapType,
+		})
+		return err
 	})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("open state %s: %w (waited %s)", cfg.Path, ErrLocked, cfg.Timeout)
 	}
+	if errors.Is(err, errPanic) {
+		return nil, fmt.Errorf("open state %s: %w: %w; %s", cfg.Path, ErrCorrupt, err, remedy)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open state %s: %w", cfg.Path, err)
 	}
-	if err := db.Update(initialize); err != nil {
+	setup := db.Update
+	if cfg.ReadOnly {
+		setup = db.View
+	}
+	if err := protect(func() error { return setup(initialize) }); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open state %s: %w", cfg.Path, err)
 	}
@@ -124,15 +152,24 @@ func Open(cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// initialize creates the buckets and checks the schema version.
+// initialize creates the buckets and checks the schema version; in a
+// read-only transaction it only checks that they are there.
 func initialize(tx *bolt.Tx) error {
 	for _, name := range [][]byte{bucketMeta, bucketApps, bucketGroups, bucketInstances, bucketDeployments} {
+		if !tx.Writable() {
+			if tx.Bucket(name) == nil {
+				return fmt.Errorf("%w: bucket %s is missing", ErrCorrupt, name)
+			}
+			continue
+		}
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
 	}
 	meta := tx.Bucket(bucketMeta)
 	switch v := meta.Get(keySchemaVersion); {
+	case v == nil && !tx.Writable():
+		return fmt.Errorf("%w: no schema version", ErrCorrupt)
 	case v == nil:
 		return meta.Put(keySchemaVersion, []byte(schemaVersion))
 	case string(v) != schemaVersion:
@@ -161,7 +198,17 @@ func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if s.closed.Load() {
 		return state.ErrClosed
 	}
-	return closedErr(s.db.View(fn))
+	return closedErr(s.protect(func() error { return s.db.View(fn) }))
+}
+
+// protect runs a transaction, turning bbolt's panic on a damaged page
+// into an error naming the file (bbolt rolls the transaction back).
+func (s *Store) protect(fn func() error) error {
+	err := protect(fn)
+	if errors.Is(err, errPanic) {
+		return fmt.Errorf("state %s: %w: %w; %s", s.path, ErrCorrupt, err, remedy)
+	}
+	return err
 }
 
 // closedErr maps bbolt's error for a closed database to state.ErrClosed
@@ -186,7 +233,9 @@ func (s *Store) Apply(ctx context.Context, c state.Change) error {
 		return state.ErrClosed
 	}
 	start := time.Now()
-	err := s.db.Update(func(tx *bolt.Tx) error { return s.apply(tx, c) })
+	err := s.protect(func() error {
+		return s.db.Update(func(tx *bolt.Tx) error { return s.apply(tx, c) })
+	})
 	if err != nil {
 		return closedErr(err)
 	}
@@ -312,84 +361,123 @@ func versionKeys(b *bolt.Bucket) []string {
 	return keys
 }
 
-// current returns the current version's record of an app or group bucket.
-func current(b *bolt.Bucket) ([]byte, error) {
-	v := b.Get(keyCurrent)
-	if v == nil {
-		return nil, errors.New("no current version")
-	}
-	data := b.Get(v)
-	if data == nil {
-		return nil, fmt.Errorf("current version %s is missing", v)
-	}
-	return data, nil
-}
-
-// Load implements state.Store, in one read transaction.
+// Load implements state.Store, in one read transaction. A record that
+// cannot be decoded is left in place, logged and listed in
+// Snapshot.SetAside; the rest loads.
 func (s *Store) Load(ctx context.Context) (state.Snapshot, error) {
 	var snap state.Snapshot
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		snap = state.Snapshot{FrameworkID: string(tx.Bucket(bucketMeta).Get(keyFrameworkID))}
-		err := forEachBucket(tx.Bucket(bucketApps), func(id []byte, b *bolt.Bucket) error {
-			data, err := current(b)
-			if err != nil {
-				return fmt.Errorf("load app %s: %w", id, err)
-			}
-			var a marathon.App
-			if err := json.Unmarshal(data, &a); err != nil {
-				return fmt.Errorf("decode app %s: %w", id, err)
-			}
-			snap.Apps = append(snap.Apps, a)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		err = forEachBucket(tx.Bucket(bucketGroups), func(id []byte, b *bolt.Bucket) error {
-			data, err := current(b)
-			if err != nil {
-				return fmt.Errorf("load group %s: %w", id, err)
-			}
-			var g state.Group
-			if err := json.Unmarshal(data, &g); err != nil {
-				return fmt.Errorf("decode group %s: %w", id, err)
-			}
-			snap.Groups = append(snap.Groups, g)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if snap.Instances, err = decodeAll[state.Instance](tx.Bucket(bucketInstances)); err != nil {
-			return fmt.Errorf("decode instance %w", err)
-		}
-		if snap.Deployments, err = decodeAll[state.Deployment](tx.Bucket(bucketDeployments)); err != nil {
-			return fmt.Errorf("decode deployment %w", err)
-		}
+		var set []state.SetAside
+		snap.Apps, set = decodeVersioned[marathon.App](tx.Bucket(bucketApps), state.KindApp)
+		snap.SetAside = append(snap.SetAside, set...)
+		snap.Groups, set = decodeVersioned[state.Group](tx.Bucket(bucketGroups), state.KindGroup)
+		snap.SetAside = append(snap.SetAside, set...)
+		snap.Instances, set = decodeAll[state.Instance](tx.Bucket(bucketInstances), state.KindInstance)
+		snap.SetAside = append(snap.SetAside, set...)
+		snap.Deployments, set = decodeAll[state.Deployment](tx.Bucket(bucketDeployments), state.KindDeployment)
+		snap.SetAside = append(snap.SetAside, set...)
 		return nil
 	})
 	if err != nil {
-		return state.Snapshot{}, err
+		return state.Snapshot{}, fmt.Errorf("load state %s: %w", s.path, err)
+	}
+	for _, r := range snap.SetAside {
+		s.log.Warn("record set aside", "kind", r.Kind, "id", r.ID, "version", r.Version, "where", r.Where, "error", r.Error)
 	}
 	return snap, nil
 }
 
-// forEachBucket calls fn for each sub-bucket of parent, in key order.
-func forEachBucket(parent *bolt.Bucket, fn func(name []byte, b *bolt.Bucket) error) error {
-	return parent.ForEachBucket(func(name []byte) error {
-		return fn(name, parent.Bucket(name))
-	})
+// bucketOf maps a kind to its bucket.
+func bucketOf(kind state.Kind) []byte {
+	switch kind {
+	case state.KindApp:
+		return bucketApps
+	case state.KindGroup:
+		return bucketGroups
+	case state.KindInstance:
+		return bucketInstances
+	case state.KindDeployment:
+		return bucketDeployments
+	}
+	return nil
 }
 
-// decodeAll decodes every value of b, in key order.
-func decodeAll[T any](b *bolt.Bucket) ([]T, error) {
-	var out []T
-	err := b.ForEach(func(k, v []byte) error {
+// decodeVersioned decodes the current version of each app or group
+// bucket under parent, in key order, setting aside what does not decode.
+func decodeVersioned[T any](parent *bolt.Bucket, kind state.Kind) ([]T, []state.SetAside) {
+	var (
+		out []T
+		set []state.SetAside
+	)
+	_ = parent.ForEachBucket(func(id []byte) error {
+		b := parent.Bucket(id)
+		v := b.Get(keyCurrent)
+		if v == nil {
+			set = append(set, state.SetAside{Kind: kind, ID: string(id), Where: where(string(bucketOf(kind)), string(id)),
+				Error: "no current version"})
+			return nil
+		}
+		data := b.Get(v)
+		w := where(string(bucketOf(kind)), string(id), string(v))
+		if data == nil {
+			set = append(set, state.SetAside{Kind: kind, ID: string(id), Version: string(v), Where: w,
+				Error: "the current version is missing"})
+			return nil
+		}
 		var x T
-		if err := json.Unmarshal(v, &x); err != nil {
-			return fmt.Errorf("%s: %w", k, err)
+		if err := json.Unmarshal(data, &x); err != nil {
+			set = append(set, state.SetAside{Kind: kind, ID: string(id), Version: string(v), Where: w,
+				Error: state.DescribeDecodeError(err)})
+			return nil
 		}
 		out = append(out, x)
+		return nil
+	})
+	return out, set
+}
+
+// decodeAll decodes every value of b, in key order, setting aside what
+// does not decode.
+func decodeAll[T any](b *bolt.Bucket, kind state.Kind) ([]T, []state.SetAside) {
+	var (
+		out []T
+		set []state.SetAside
+	)
+	_ = b.ForEach(func(k, v []byte) error {
+		if v == nil {
+			return nil // a nested bucket: not written by this package
+		}
+		var x T
+		if err := json.Unmarshal(v, &x); err != nil {
+			set = append(set, state.SetAside{Kind: kind, ID: string(k), Where: where(string(bucketOf(kind)), string(k)),
+				Error: state.DescribeDecodeError(err)})
+			return nil
+		}
+		out = append(out, x)
+		return nil
+	})
+	return out, set
+}
+
+// Raw returns the stored bytes of a record, as Load or a DecodeError
+// named it, for `stadion state export`; nil when there are none.
+func (s *Store) Raw(ctx context.Context, r state.SetAside) ([]byte, error) {
+	var out []byte
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOf(r.Kind))
+		if b == nil {
+			return fmt.Errorf("no bucket for kind %q", r.Kind)
+		}
+		switch r.Kind {
+		case state.KindApp, state.KindGroup:
+			if b = b.Bucket([]byte(r.ID)); b == nil || r.Version == "" {
+				return nil
+			}
+			out = bytes.Clone(b.Get([]byte(r.Version)))
+		default:
+			out = bytes.Clone(b.Get([]byte(r.ID)))
+		}
 		return nil
 	})
 	return out, err
@@ -442,10 +530,10 @@ func (s *Store) GroupVersion(ctx context.Context, id marathon.PathID, version ma
 }
 
 // version decodes one stored version into v.
-func (s *Store) version(ctx context.Context, kind []byte, id marathon.PathID, version marathon.Timestamp, v any) (bool, error) {
+func (s *Store) version(ctx context.Context, bucket []byte, id marathon.PathID, version marathon.Timestamp, v any) (bool, error) {
 	var found bool
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(kind).Bucket([]byte(id))
+		b := tx.Bucket(bucket).Bucket([]byte(id))
 		if b == nil || version.IsZero() {
 			return nil
 		}
@@ -455,7 +543,12 @@ func (s *Store) version(ctx context.Context, kind []byte, id marathon.PathID, ve
 		}
 		found = true
 		if err := json.Unmarshal(data, v); err != nil {
-			return fmt.Errorf("decode %s version %s: %w", id, version, err)
+			kind := state.KindApp
+			if string(bucket) == string(bucketGroups) {
+				kind = state.KindGroup
+			}
+			return &state.DecodeError{Record: state.SetAside{Kind: kind, ID: string(id), Version: version.String(),
+				Where: where(string(bucket), string(id), version.String()), Error: state.DescribeDecodeError(err)}}
 		}
 		return nil
 	})

@@ -12,4 +12,12 @@
 //	deployments <deployment id> → state.Deployment
 //
 // Versions are marathon.Timestamp strings, whose byte order is time order.
+//
+// Damage: Open refuses a missing or empty file where state is expected
+// (ErrNoDatabase, unless Config.Init) and a damaged file (ErrCorrupt): it
+// walks every page read-only first, in a goroutine where bbolt's panic on
+// a bad page, or the fault of a page past the end of a truncated file,
+// becomes an error. Load sets aside the records that do not decode
+// (state.SetAside) and loads the rest. Check adds bbolt's consistency
+// check, for `stadion state check`.
 package boltstore

@@ -52,6 +52,10 @@ type Config struct {
 	// zero means state.DefaultMaxVersions. The current version is always
 	// kept.
 	MaxVersions int
+	// Existing makes Open fail with ErrNoState when Root holds no state,
+	// instead of creating it: `stadion state check` and `export` read
+	// what is there and never create a root from a mistyped URL.
+	Existing bool
 	// MaxRequestBytes bounds the size of one request to ZooKeeper; zero
 	// means DefaultMaxRequestBytes. A Change whose writes fit in one
 	// request is one multi; a larger one goes through a write-ahead record

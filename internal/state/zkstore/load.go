@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -57,81 +58,174 @@ func (s *Store) Load(ctx context.Context) (state.Snapshot, error) {
 	if err != nil {
 		return state.Snapshot{}, fmt.Errorf("load state: %w", err)
 	}
+	for _, r := range snap.SetAside {
+		s.log.Warn("record set aside", "kind", r.Kind, "id", r.ID, "version", r.Version, "where", r.Where, "error", r.Error)
+	}
 	return snap, nil
 }
 
-// read reads the records the index names.
+// Raw returns the stored bytes of a record, as Load or a DecodeError
+// named it, for `stadion state export`: the record put together from its
+// chunks (those that can be read, when it is damaged); nil when it is
+// gone.
+func (s *Store) Raw(ctx context.Context, r state.SetAside) ([]byte, error) {
+	p, ok := strings.CutPrefix(r.Where, s.base+"/")
+	if !ok {
+		return nil, fmt.Errorf("read %s: not under %s", r.Where, s.base)
+	}
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var data []byte
+	err := s.retry(ctx, "read record", func(ctx context.Context) error {
+		d, _, err := s.readRecords(ctx, []string{p})
+		if err != nil {
+			return err
+		}
+		data = d[0]
+		return nil
+	})
+	if errors.Is(err, gozk.ErrNoNode) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", r.Where, err)
+	}
+	return data, nil
+}
+
+// read reads the records the index names. A record that cannot be read
+// whole (a damaged chunk manifest or chunk) or decoded is set aside: left
+// in place, logged by Load and listed in Snapshot.SetAside.
 func (s *Store) read(ctx context.Context) (state.Snapshot, error) {
 	x := s.idx
-	apps, err := currentVersions(x, kindApps)
-	if err != nil {
-		return state.Snapshot{}, err
-	}
-	groups, err := currentVersions(x, kindGroups)
-	if err != nil {
-		return state.Snapshot{}, err
-	}
+	var snap state.Snapshot
+	apps, set := s.currentVersions(x, kindApps)
+	snap.SetAside = append(snap.SetAside, set...)
+	groups, set := s.currentVersions(x, kindGroups)
+	snap.SetAside = append(snap.SetAside, set...)
 	instances, deployments := x.records(kindInstances), x.records(kindDeployments)
 	paths := slices.Concat([]string{nodeFrameworkID}, apps, groups, instances, deployments)
-	data, err := s.readRecords(ctx, paths)
+	data, bad, err := s.readRecords(ctx, paths)
 	if err != nil {
 		return state.Snapshot{}, err
 	}
-	snap := state.Snapshot{FrameworkID: string(data[0])}
-	data = data[1:]
-	if snap.Apps, err = decodeAll[marathon.App](apps, data[:len(apps)]); err != nil {
-		return state.Snapshot{}, err
+	snap.FrameworkID = string(data[0])
+	paths, data, bad = paths[1:], data[1:], bad[1:]
+	take := func(n int) loaded {
+		l := loaded{s: s, paths: paths[:n], data: data[:n], bad: bad[:n]}
+		paths, data, bad = paths[n:], data[n:], bad[n:]
+		return l
 	}
-	data = data[len(apps):]
-	if snap.Groups, err = decodeAll[state.Group](groups, data[:len(groups)]); err != nil {
-		return state.Snapshot{}, err
-	}
-	data = data[len(groups):]
-	if snap.Instances, err = decodeAll[state.Instance](instances, data[:len(instances)]); err != nil {
-		return state.Snapshot{}, err
-	}
-	data = data[len(instances):]
-	if snap.Deployments, err = decodeAll[state.Deployment](deployments, data); err != nil {
-		return state.Snapshot{}, err
-	}
+	snap.Apps, set = decodeAll[marathon.App](take(len(apps)))
+	snap.SetAside = append(snap.SetAside, set...)
+	snap.Groups, set = decodeAll[state.Group](take(len(groups)))
+	snap.SetAside = append(snap.SetAside, set...)
+	snap.Instances, set = decodeAll[state.Instance](take(len(instances)))
+	snap.SetAside = append(snap.SetAside, set...)
+	snap.Deployments, set = decodeAll[state.Deployment](take(len(deployments)))
+	snap.SetAside = append(snap.SetAside, set...)
 	slices.SortFunc(snap.Apps, func(a, b marathon.App) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(snap.Groups, func(a, b state.Group) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(snap.Instances, func(a, b state.Instance) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(snap.Deployments, func(a, b state.Deployment) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(snap.SetAside, func(a, b state.SetAside) int { return cmp.Compare(a.Where, b.Where) })
 	return snap, nil
 }
 
-// currentVersions lists the current version node of every app or group.
-func currentVersions(x *index, kind string) ([]string, error) {
-	var out []string
+// loaded is records read for decoding: their paths, bytes and the error
+// that kept each from being read whole (nil when it was).
+type loaded struct {
+	s     *Store
+	paths []string
+	data  [][]byte
+	bad   []error
+}
+
+// currentVersions lists the current version node of every app or group;
+// one whose current version is not stored is set aside.
+func (s *Store) currentVersions(x *index, kind string) ([]string, []state.SetAside) {
+	var (
+		out []string
+		set []state.SetAside
+	)
 	for node, h := range x.hist {
 		if !strings.HasPrefix(node, kind+"/") {
 			continue
 		}
 		if h.current == "" || !h.versions[h.current] {
-			return nil, fmt.Errorf("%s: current version %q is not stored", node, h.current)
+			r := s.record(node)
+			r.Version, r.Error = h.current, fmt.Sprintf("current version %q is not stored", h.current)
+			set = append(set, r)
+			continue
 		}
 		out = append(out, node+"/"+h.current)
 	}
 	slices.Sort(out)
-	return out, nil
+	return out, set
 }
 
-func decodeAll[T any](paths []string, data [][]byte) ([]T, error) {
-	out := make([]T, len(data))
-	for i, b := range data {
-		if err := json.Unmarshal(b, &out[i]); err != nil {
-			return nil, fmt.Errorf("decode %s: %w", paths[i], err)
+// record names the record at a relative path: its kind, id and version.
+func (s *Store) record(p string) state.SetAside {
+	segs := strings.Split(p, "/")
+	r := state.SetAside{Where: s.abs(p)}
+	switch segs[0] {
+	case kindApps:
+		r.Kind = state.KindApp
+	case kindGroups:
+		r.Kind = state.KindGroup
+	case kindInstances:
+		r.Kind = state.KindInstance
+	case kindDeployments:
+		r.Kind = state.KindDeployment
+	}
+	if len(segs) >= 3 {
+		r.ID = segs[2]
+		if id, err := url.PathUnescape(segs[2]); err == nil {
+			r.ID = id
 		}
 	}
-	return out, nil
+	if len(segs) >= 4 {
+		r.Version = segs[3]
+	}
+	return r
+}
+
+// decodeAll decodes the records that were read whole, setting aside
+// the others and those that do not decode.
+func decodeAll[T any](l loaded) ([]T, []state.SetAside) {
+	var (
+		out []T
+		set []state.SetAside
+	)
+	for i, b := range l.data {
+		err := l.bad[i]
+		if err == nil {
+			var x T
+			if err = json.Unmarshal(b, &x); err == nil {
+				out = append(out, x)
+				continue
+			}
+			err = errors.New(state.DescribeDecodeError(err))
+		}
+		r := l.s.record(l.paths[i])
+		r.Error = err.Error()
+		set = append(set, r)
+	}
+	return out, set
 }
 
 // readRecords reads records, pipelined: each node, then the chunks of the
-// chunked ones.
-func (s *Store) readRecords(ctx context.Context, paths []string) ([][]byte, error) {
-	data := make([][]byte, len(paths))
-	err := s.gather(ctx, len(paths), func(i int) (err error) {
+// chunked ones. bad[i] says why record i could not be put together from
+// its chunks (a damaged manifest, a chunk missing or not matching its
+// checksum); data[i] then holds what could be read, for export. err is
+// for the requests that failed. A missing chunk is damage, not a
+// concurrent delete: Load checks the commit node after reading.
+func (s *Store) readRecords(ctx context.Context, paths []string) (data [][]byte, bad []error, err error) {
+	data = make([][]byte, len(paths))
+	bad = make([]error, len(paths))
+	err = s.gather(ctx, len(paths), func(i int) (err error) {
 		data[i], _, err = s.conn.Get(s.abs(paths[i]))
 		if err != nil {
 			return fmt.Errorf("read %s: %w", paths[i], err)
@@ -139,7 +233,7 @@ func (s *Store) readRecords(ctx context.Context, paths []string) ([][]byte, erro
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	type chunkRef struct{ record, k int }
 	var (
@@ -149,7 +243,8 @@ func (s *Store) readRecords(ctx context.Context, paths []string) ([][]byte, erro
 	for i, d := range data {
 		m, ok, err := parseManifest(d)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", paths[i], err)
+			bad[i] = err
+			continue
 		}
 		if ok {
 			manifests[i] = m
@@ -159,31 +254,42 @@ func (s *Store) readRecords(ctx context.Context, paths []string) ([][]byte, erro
 		}
 	}
 	if len(refs) == 0 {
-		return data, nil
+		return data, bad, nil
 	}
 	chunks := make([][]byte, len(refs))
+	missing := make([]bool, len(refs))
 	err = s.gather(ctx, len(refs), func(j int) (err error) {
 		p := chunkPath(paths[refs[j].record], refs[j].k)
 		chunks[j], _, err = s.conn.Get(s.abs(p))
+		if errors.Is(err, gozk.ErrNoNode) {
+			missing[j] = true
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", p, err)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for first := 0; first < len(refs); {
 		i := refs[first].record
 		m := manifests[i]
+		if k := slices.Index(missing[first:first+m.chunks], true); k >= 0 {
+			bad[i] = fmt.Errorf("chunk %d of %d is missing", k+1, m.chunks)
+		}
 		joined, err := m.join(chunks[first : first+m.chunks])
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", paths[i], err)
+		if bad[i] == nil && err != nil {
+			bad[i] = err
+		}
+		if bad[i] != nil {
+			joined = slices.Concat(chunks[first : first+m.chunks]...)
 		}
 		data[i] = joined
 		first += m.chunks
 	}
-	return data, nil
+	return data, bad, nil
 }
 
 // AppVersions implements state.Store.
@@ -255,16 +361,20 @@ func (s *Store) version(ctx context.Context, kind string, id marathon.PathID, ve
 	if version.IsZero() {
 		return false, nil
 	}
-	var data []byte
+	var (
+		data []byte
+		bad  error
+	)
+	p := recordPath(kind, string(id)) + "/" + version.String()
 	err := s.retry(ctx, "read version", func(ctx context.Context) error {
 		if err := s.ready(ctx, false); err != nil {
 			return err
 		}
-		d, err := s.readRecords(ctx, []string{recordPath(kind, string(id)) + "/" + version.String()})
+		d, b, err := s.readRecords(ctx, []string{p})
 		if err != nil {
 			return err
 		}
-		data = d[0]
+		data, bad = d[0], b[0]
 		return nil
 	})
 	if errors.Is(err, gozk.ErrNoNode) {
@@ -273,8 +383,15 @@ func (s *Store) version(ctx context.Context, kind string, id marathon.PathID, ve
 	if err != nil {
 		return false, fmt.Errorf("read %s version %s: %w", id, version, err)
 	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return false, fmt.Errorf("decode %s version %s: %w", id, version, err)
+	if bad == nil {
+		if err := json.Unmarshal(data, v); err != nil {
+			bad = errors.New(state.DescribeDecodeError(err))
+		}
+	}
+	if bad != nil {
+		r := s.record(p)
+		r.ID, r.Version, r.Error = string(id), version.String(), bad.Error()
+		return false, &state.DecodeError{Record: r}
 	}
 	return true, nil
 }

@@ -37,6 +37,9 @@ var (
 	ErrFenced = errors.New("zkstore: fence node is gone")
 	// ErrSchema is returned by Open for a root holding another layout.
 	ErrSchema = errors.New("zkstore: unknown state layout")
+	// ErrNoState is returned by Open with Config.Existing for a root
+	// that holds no state.
+	ErrNoState = errors.New("zkstore: no state under this root")
 )
 
 // Store is a state.Store in ZooKeeper. It is safe for concurrent use; its
@@ -50,6 +53,7 @@ type Store struct {
 	maxRequest  int
 	chunk       int
 	opTimeout   time.Duration
+	existing    bool
 	log         *slog.Logger
 
 	closed    atomic.Bool
@@ -88,6 +92,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		maxRequest:  cfg.MaxRequestBytes,
 		chunk:       chunkSize(cfg.MaxRequestBytes),
 		opTimeout:   cfg.OperationTimeout,
+		existing:    cfg.Existing,
 		log:         log,
 		done:        make(chan struct{}),
 		dirty:       true,
@@ -132,6 +137,13 @@ func countPrefix(m map[string]*history, prefix string) int {
 // init creates Root, Root/state and the fixed nodes below it when missing
 // and checks the schema version.
 func (s *Store) init(ctx context.Context) error {
+	if s.existing {
+		if _, _, err := s.get(ctx, nodeSchema); errors.Is(err, gozk.ErrNoNode) {
+			return fmt.Errorf("%w: %s does not exist", ErrNoState, s.abs(nodeSchema))
+		} else if err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+	}
 	var parents []string
 	for i := 1; i < len(s.base); i++ {
 		if s.base[i] == '/' {
