@@ -21,6 +21,7 @@ import (
 	"github.com/stadionhq/stadion/framework/api"
 	"github.com/stadionhq/stadion/framework/events"
 	"github.com/stadionhq/stadion/framework/scheduler"
+	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/mesos"
 	"github.com/stadionhq/stadion/internal/mesos/agent"
@@ -100,7 +101,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	advertised := net.JoinHostPort(cfg.Hostname, strconv.Itoa(port))
 
-	bus := events.NewBus(events.Config{Logger: log.With("component", "events")})
+	bus := events.NewBus(events.Config{
+		MaxOutstanding:      cfg.EventStreamMaxOutstandingMessages,
+		MaxOutstandingBytes: cfg.EventStreamMaxOutstandingBytes,
+		Logger:              log.With("component", "events"),
+	})
 	failover := cfg.FailoverTimeout.Seconds()
 	checkpoint := true
 	deps := termDeps{
@@ -160,6 +165,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		l.prepared = first.sched
 	}
 
+	limits := cfg.httpLimits()
 	var abdicate func() error
 	if l.elector != nil {
 		abdicate = l.Abdicate
@@ -169,6 +175,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Events:   bus,
 		Registry: prometheus.NewRegistry(),
 		Logger:   log.With("component", "api"),
+		// The event stream's writes are bounded as the server's responses.
+		StreamWriteTimeout: limits.WriteTimeout,
 		Leader:   l.Leader,
 		Abdicate: abdicate,
 		Info: func() marathon.Info {
@@ -176,7 +184,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return info(cfg, l.Elected(), leader, port, backend{l}.View().FrameworkID)
 		},
 	})
-	handler := newLeaderProxy(local, l, advertised, log.With("component", "proxy"))
+	handler := api.LimitRequests(newLeaderProxy(local, l, advertised, log.With("component", "proxy")), cfg.HTTPMaxConcurrentRequests)
 
 	s := &Server{
 		log:     log,
@@ -186,9 +194,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		cancel:  cancel,
 		done:    make(chan struct{}),
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv, capped := httpserver.Server(handler, ln, limits)
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- srv.Serve(capped) }()
 	schedErr := make(chan error, 1)
 	go func() { schedErr <- l.run(ctx, first) }()
 	go s.supervise(ctx, srv, serveErr, schedErr, cleanups)
@@ -310,8 +318,8 @@ func masterDetector(ctx context.Context, cfg Config, log *slog.Logger) (mesos.De
 		cluster, err := local.Start(ctx, local.Config{
 			Agents:  cfg.LocalAgents,
 			WorkDir: filepath.Join(cfg.DataDir, "mesos"),
-			Master:  master.Config{AllocationInterval: cfg.LocalAllocationInterval},
-			Agent:   agent.Config{Containerizers: containerizers, Resources: cfg.LocalAgentResources},
+			Master:  master.Config{AllocationInterval: cfg.LocalAllocationInterval, HTTP: cfg.clusterLimits()},
+			Agent:   agent.Config{Containerizers: containerizers, Resources: cfg.LocalAgentResources, HTTP: cfg.clusterLimits()},
 			Logger:  log.With("component", "local-mesos"),
 		})
 		if err != nil {
