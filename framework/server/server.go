@@ -177,8 +177,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Logger:   log.With("component", "api"),
 		// The event stream's writes are bounded as the server's responses.
 		StreamWriteTimeout: limits.WriteTimeout,
-		Leader:   l.Leader,
-		Abdicate: abdicate,
+		Leader:             l.Leader,
+		Abdicate:           abdicate,
 		Info: func() marathon.Info {
 			leader, _ := l.Leader()
 			return info(cfg, l.Elected(), leader, port, backend{l}.View().FrameworkID)
