@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stadionhq/stadion/internal/httpserver/httpservertest"
 )
 
 // waitFor bounds every asynchronous outcome.
@@ -79,20 +81,7 @@ var ok = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 func TestSlowBodyIsCutAfterReadTimeout(t *testing.T) {
 	const readTimeout = 300 * time.Millisecond
 	addr, _ := serve(t, ok, Limits{ReadTimeout: readTimeout})
-	c := dial(t, addr)
-	start := time.Now()
-	io.WriteString(c, "POST /apps HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n\r\n0123456789")
-	br := bufio.NewReader(c)
-	c.SetReadDeadline(time.Now().Add(waitFor))
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatalf("no answer to the slow request: %v", err)
-	}
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("status %d, want 400", resp.StatusCode)
-	}
-	waitEOF(t, c, br)
-	if took := time.Since(start); took < readTimeout {
+	if took := httpservertest.SlowBody(t, addr, "POST", "/apps"); took < readTimeout {
 		t.Errorf("cut after %v, before the read timeout %v", took, readTimeout)
 	}
 }
@@ -100,12 +89,7 @@ func TestSlowBodyIsCutAfterReadTimeout(t *testing.T) {
 func TestIdleKeepAliveIsClosedAfterIdleTimeout(t *testing.T) {
 	const idle = 300 * time.Millisecond
 	addr, ln := serve(t, ok, Limits{IdleTimeout: idle})
-	c := dial(t, addr)
-	br := bufio.NewReader(c)
-	if resp := get(t, c, br, "/ping"); resp.StatusCode != http.StatusOK || resp.Close {
-		t.Fatalf("status %d close %v, want a 200 on a kept-alive connection", resp.StatusCode, resp.Close)
-	}
-	if took := waitEOF(t, c, br); took < idle {
+	if took := httpservertest.IdleKeepAlive(t, addr, "/ping"); took < idle {
 		t.Errorf("closed after %v, before the idle timeout %v", took, idle)
 	}
 	deadline := time.Now().Add(waitFor)
