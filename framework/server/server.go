@@ -45,6 +45,7 @@ type Server struct {
 	url     string
 	l       *leadership
 	cluster *local.Cluster
+	bus     *events.Bus
 
 	cancel   context.CancelFunc
 	done     chan struct{}
@@ -191,6 +192,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		url:     "http://" + net.JoinHostPort(loopbackIfAny(ln.Addr().(*net.TCPAddr).IP), strconv.Itoa(port)),
 		l:       l,
 		cluster: cluster,
+		bus:     bus,
 		cancel:  cancel,
 		done:    make(chan struct{}),
 	}
@@ -282,6 +284,9 @@ func (s *Server) Elected() bool { return s.l.Elected() }
 
 // Cluster is the built-in cluster with Master "local", else nil.
 func (s *Server) Cluster() *local.Cluster { return s.cluster }
+
+// Events is the bus behind /v2/events.
+func (s *Server) Events() *events.Bus { return s.bus }
 
 // Done is closed once the server has stopped.
 func (s *Server) Done() <-chan struct{} { return s.done }
