@@ -75,10 +75,10 @@ func (m *Message) Frame(light bool) []byte {
 // subscriber whose backlog is full when an event arrives is dropped: it is
 // removed from the bus, its backlog is released and its channel is closed
 // (Subscription.Dropped and Gone report it), so that the SSE handler ends
-// the response and the client reconnects and resynchronises. Marathon instead
-// keeps the connection and silently discards the events that do not fit;
-// a closed stream is the louder and safer signal, since Marathon's own docs
-// tell consumers to treat the stream as cache invalidation.
+// the response and the client reconnects and resynchronises. Marathon's
+// docs say the same of its buffer of --event_stream_max_outstanding_messages
+// (the connection is dropped), and tell consumers to treat the stream as
+// cache invalidation; the bound in bytes is Stadion's.
 type Bus struct {
 	max      int
 	maxBytes int64
