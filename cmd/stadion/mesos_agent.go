@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/mesos/agent"
+	"github.com/stadionhq/stadion/internal/mesos/master"
 )
 
 const mesosAgentAbout = `Run the built-in Mesos-compatible agent: it registers with a master (the
@@ -48,6 +50,10 @@ func runMesosAgent(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	fs.StringVar(&dockerSocket, "docker_socket", dockerDefault, f.usage("docker_socket",
 		"Docker Engine socket path, or unix:// or tcp:// URL (default also from DOCKER_HOST)"))
+	f.Duration(&cfg.HTTP.ReadTimeout, "http_read_timeout", httpserver.DefaultReadTimeout, "time a client may take to send a request, header and body", master.ParseDuration)
+	f.Duration(&cfg.HTTP.WriteTimeout, "http_write_timeout", httpserver.DefaultWriteTimeout, "time a response may take from the end of the request header", master.ParseDuration)
+	f.Duration(&cfg.HTTP.IdleTimeout, "http_idle_timeout", httpserver.DefaultIdleTimeout, "time a keep-alive connection may wait for its next request", master.ParseDuration)
+	f.Int(&cfg.HTTP.MaxConns, "http_max_connections", httpserver.DefaultMaxConns(4), "most open connections; idle keep-alive connections are closed to make room, others wait; the default is a quarter of the descriptor limit, 16 to 4096")
 	f.String(&level, "logging_level", "INFO", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
 
 	if code, done := parse(fs, args); done {

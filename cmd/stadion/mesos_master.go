@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/mesos/master"
 )
 
@@ -34,6 +35,10 @@ func runMesosMaster(ctx context.Context, args []string, stdout, stderr io.Writer
 	f.Duration(&cfg.AgentPingTimeout, "agent_ping_timeout", master.DefaultAgentPingTimeout, "how long an agent has to answer a ping, and the ping period", master.ParseDuration)
 	f.Duration(&cfg.AllocationInterval, "allocation_interval", master.DefaultAllocationInterval, "period of batch allocation of offers", master.ParseDuration)
 	f.Int(&cfg.MaxAgentPingTimeouts, "max_agent_ping_timeouts", master.DefaultMaxAgentPingTimeouts, "consecutive failed pings after which an agent is unreachable")
+	f.Duration(&cfg.HTTP.ReadTimeout, "http_read_timeout", httpserver.DefaultReadTimeout, "time a client may take to send a request, header and body", master.ParseDuration)
+	f.Duration(&cfg.HTTP.WriteTimeout, "http_write_timeout", httpserver.DefaultWriteTimeout, "time a response may take from the end of the request header; scheduler streams bound each record instead", master.ParseDuration)
+	f.Duration(&cfg.HTTP.IdleTimeout, "http_idle_timeout", httpserver.DefaultIdleTimeout, "time a keep-alive connection may wait for its next request", master.ParseDuration)
+	f.Int(&cfg.HTTP.MaxConns, "http_max_connections", httpserver.DefaultMaxConns(4), "most open connections; idle keep-alive connections are closed to make room, others wait; the default is a quarter of the descriptor limit, 16 to 4096")
 	f.String(&level, "logging_level", "INFO", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
 
 	if code, done := parse(fs, args); done {

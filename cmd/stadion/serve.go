@@ -9,9 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stadionhq/stadion/framework/events"
 	"github.com/stadionhq/stadion/framework/reconcile"
 	"github.com/stadionhq/stadion/framework/scheduler"
 	"github.com/stadionhq/stadion/framework/server"
+	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/marathon"
 )
 
@@ -28,6 +30,13 @@ type serveConfig struct {
 	master               string
 	httpAddress          string
 	httpPort             int
+	httpReadTimeout      time.Duration
+	httpWriteTimeout     time.Duration
+	httpIdleTimeout      time.Duration
+	httpMaxConns         int
+	httpMaxRequests      int
+	eventMaxMessages     int
+	eventMaxBytes        int
 	hostname             string
 	frameworkName        string
 	role                 string
@@ -65,6 +74,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	f.String(&c.master, "master", "", "Mesos master: local, host:port, http://host:port or zk://host:port[,host:port]/path (required)")
 	f.String(&c.httpAddress, "http_address", "", "address to listen on for HTTP (default: all)")
 	f.Int(&c.httpPort, "http_port", 8080, "port to listen on for HTTP")
+	f.Millis(&c.httpReadTimeout, "http_read_timeout", httpserver.DefaultReadTimeout, "time a client may take to send a request, header and body,")
+	f.Millis(&c.httpWriteTimeout, "http_write_timeout", httpserver.DefaultWriteTimeout, "time a response may take, from the end of the request header; for /v2/events the bound of each write,")
+	f.Millis(&c.httpIdleTimeout, "http_idle_timeout", httpserver.DefaultIdleTimeout, "time a keep-alive connection may wait for its next request,")
+	f.Int(&c.httpMaxConns, "http_max_connections", httpserver.DefaultMaxConns(4), "most open API connections; idle keep-alive connections are closed to make room, others wait; the default is a quarter of the descriptor limit, 16 to 4096")
+	f.Int(&c.httpMaxRequests, "http_max_concurrent_requests", 0, "most requests served at once; beyond it requests are answered 503 at once (0: no limit)")
+	f.Int(&c.eventMaxMessages, "event_stream_max_outstanding_messages", events.DefaultMaxOutstanding, "events an event stream subscriber may have waiting before it is dropped")
+	f.Int(&c.eventMaxBytes, "event_stream_max_outstanding_bytes", events.DefaultMaxOutstandingBytes, "bytes of events an event stream subscriber may have waiting or being written before it is dropped")
 	f.String(&c.hostname, "hostname", host, "hostname advertised to Mesos and in /v2/leader")
 	f.String(&c.frameworkName, "framework_name", "marathon", "framework name registered with Mesos")
 	f.String(&c.role, "mesos_role", "*", "Mesos role of the framework")
@@ -126,37 +142,44 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 func serve(ctx context.Context, c serveConfig, stdout io.Writer, log *slog.Logger) error {
 	srv, err := server.Start(ctx, server.Config{
-		Master:                     c.master,
-		HTTPAddress:                c.httpAddress,
-		HTTPPort:                   c.httpPort,
-		Hostname:                   c.hostname,
-		FrameworkName:              c.frameworkName,
-		Role:                       c.role,
-		FailoverTimeout:            time.Duration(c.failoverTimeout * float64(time.Second)),
-		TaskLaunchTimeout:          c.taskLaunchTimeout,
-		TaskUnknownTimeout:         c.taskUnknownTimeout,
-		ReconciliationInterval:     c.reconcileInterval,
-		ReconciliationInitialDelay: c.reconcileDelay,
-		DeclineOfferDuration:       c.declineOfferDuration,
-		MaxInstancesPerOffer:       c.maxInstancesPerOffer,
-		MaxInstancesPerApp:         c.maxInstancesPerApp,
-		ProgressDeadline:           time.Duration(c.progressDeadline) * time.Second,
-		RollbackOnFailure:          c.rollbackOnFailure,
-		QueueConflicting:           c.queueConflicting,
-		EnvVarsPrefix:              c.envVarsPrefix,
-		Principal:                  c.principal,
-		SecretFile:                 c.secretFile,
-		DataDir:                    c.dataDir,
-		Init:                       c.init,
-		ZK:                         c.zk,
-		DisableHA:                  c.disableHA,
-		ZKSessionTimeout:           c.zkSessionTimeout,
-		ZKTimeout:                  c.zkTimeout,
-		ZKMaxVersions:              c.zkMaxVersions,
-		LocalContainerizers:        strings.Split(c.localContainerizers, ","),
-		LocalAgents:                c.localAgents,
-		Version:                    version,
-		Logger:                     log,
+		Master:                            c.master,
+		HTTPAddress:                       c.httpAddress,
+		HTTPPort:                          c.httpPort,
+		HTTPReadTimeout:                   c.httpReadTimeout,
+		HTTPWriteTimeout:                  c.httpWriteTimeout,
+		HTTPIdleTimeout:                   c.httpIdleTimeout,
+		HTTPMaxConnections:                c.httpMaxConns,
+		HTTPMaxConcurrentRequests:         c.httpMaxRequests,
+		EventStreamMaxOutstandingMessages: c.eventMaxMessages,
+		EventStreamMaxOutstandingBytes:    int64(c.eventMaxBytes),
+		Hostname:                          c.hostname,
+		FrameworkName:                     c.frameworkName,
+		Role:                              c.role,
+		FailoverTimeout:                   time.Duration(c.failoverTimeout * float64(time.Second)),
+		TaskLaunchTimeout:                 c.taskLaunchTimeout,
+		TaskUnknownTimeout:                c.taskUnknownTimeout,
+		ReconciliationInterval:            c.reconcileInterval,
+		ReconciliationInitialDelay:        c.reconcileDelay,
+		DeclineOfferDuration:              c.declineOfferDuration,
+		MaxInstancesPerOffer:              c.maxInstancesPerOffer,
+		MaxInstancesPerApp:                c.maxInstancesPerApp,
+		ProgressDeadline:                  time.Duration(c.progressDeadline) * time.Second,
+		RollbackOnFailure:                 c.rollbackOnFailure,
+		QueueConflicting:                  c.queueConflicting,
+		EnvVarsPrefix:                     c.envVarsPrefix,
+		Principal:                         c.principal,
+		SecretFile:                        c.secretFile,
+		DataDir:                           c.dataDir,
+		Init:                              c.init,
+		ZK:                                c.zk,
+		DisableHA:                         c.disableHA,
+		ZKSessionTimeout:                  c.zkSessionTimeout,
+		ZKTimeout:                         c.zkTimeout,
+		ZKMaxVersions:                     c.zkMaxVersions,
+		LocalContainerizers:               strings.Split(c.localContainerizers, ","),
+		LocalAgents:                       c.localAgents,
+		Version:                           version,
+		Logger:                            log,
 	})
 	if err != nil {
 		return err

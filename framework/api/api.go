@@ -13,6 +13,7 @@ import (
 
 	"github.com/stadionhq/stadion/framework/events"
 	"github.com/stadionhq/stadion/framework/scheduler"
+	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/state"
 )
@@ -70,6 +71,11 @@ type Config struct {
 	NormalizeOptions marathon.NormalizeOptions
 	// Heartbeat is the SSE keep-alive interval; 0 is DefaultHeartbeat.
 	Heartbeat time.Duration
+	// StreamWriteTimeout bounds each write of the event stream (the
+	// server's write timeout does not apply to it): a client that reads
+	// nothing for that long loses its stream. 0 is
+	// httpserver.DefaultWriteTimeout.
+	StreamWriteTimeout time.Duration
 }
 
 // Validate reports a Config that cannot be used.
@@ -79,6 +85,9 @@ func (c Config) Validate() error {
 	}
 	if c.Heartbeat < 0 {
 		return errors.New("api: negative Heartbeat")
+	}
+	if c.StreamWriteTimeout < 0 {
+		return errors.New("api: negative StreamWriteTimeout")
 	}
 	return nil
 }
@@ -125,6 +134,9 @@ func New(cfg Config) http.Handler {
 	}
 	if s.cfg.Heartbeat == 0 {
 		s.cfg.Heartbeat = DefaultHeartbeat
+	}
+	if s.cfg.StreamWriteTimeout == 0 {
+		s.cfg.StreamWriteTimeout = httpserver.DefaultWriteTimeout
 	}
 	reg := cfg.Registry
 	if reg == nil {

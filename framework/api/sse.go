@@ -1,12 +1,13 @@
 package api
 
 import (
-	"errors"
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/marathon"
 )
 
@@ -31,8 +32,11 @@ func acceptsEventStream(r *http.Request) bool {
 // with event_stream_attached (published to every subscriber, as Marathon
 // does) and ends with event_stream_detached for the others. A "\r\n"
 // keep-alive is written every Heartbeat, as Jetty's EventSourceServlet
-// does. A subscriber that falls behind by the bus's buffer is dropped: the
-// response ends and the client reconnects.
+// does. The server's write timeout does not apply; each write is bounded
+// by StreamWriteTimeout instead, and a write that fails ends the stream. A
+// subscriber that falls behind by the bus's backlog (events or bytes) is
+// dropped: the write in progress is cut, the response ends and the client
+// reconnects.
 func (s *server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	if !acceptsEventStream(r) {
 		s.writeError(w, r, &marathon.Error{Status: http.StatusMethodNotAllowed,
@@ -56,26 +60,37 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request) {
 		s.bus.Publish(marathon.StreamEvent{RemoteAddress: remote, EventMeta: marathon.Meta(marathon.EventStreamDetached, s.now())})
 	}()
 
-	rc := http.NewResponseController(w)
-	// A server-wide write timeout must not cut the stream.
-	if err := rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		s.log.Debug("clear event stream write deadline", "err", err)
-	}
+	stream := httpserver.NewStream(w, s.cfg.StreamWriteTimeout)
+	// A drop cuts a write blocked on a client that does not read, so that
+	// the goroutine and the event it holds go at once.
+	stop := make(chan struct{})
+	var watch sync.WaitGroup
+	watch.Go(func() {
+		select {
+		case <-sub.Gone():
+			stream.Interrupt()
+		case <-stop:
+		}
+	})
+	defer func() {
+		close(stop)
+		watch.Wait()
+	}()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream;charset=utf-8")
 	h.Set("Cache-Control", "no-cache, no-store, must-revalidate")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	if err := rc.Flush(); err != nil {
+	if err := stream.Write(nil); err != nil {
 		return
 	}
+	releaseSlot(r.Context())
 	s.bus.Publish(marathon.StreamEvent{RemoteAddress: remote, EventMeta: marathon.Meta(marathon.EventStreamAttached, s.now())})
 	s.log.Debug("event stream attached", "remote_address", remote, "event_types", types, "light", light)
 
 	heartbeat := time.NewTicker(s.cfg.Heartbeat)
 	defer heartbeat.Stop()
 	for {
-		var frame []byte
 		select {
 		case <-r.Context().Done():
 			return
@@ -84,15 +99,17 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request) {
 				s.log.Debug("event stream dropped", "remote_address", remote)
 				return
 			}
-			frame = m.Frame(light)
+			err := stream.Write(m.Frame(light))
+			sub.Done(m)
+			if err != nil {
+				s.log.Debug("event stream write failed", "remote_address", remote, "err", err)
+				return
+			}
 		case <-heartbeat.C:
-			frame = []byte("\r\n")
-		}
-		if _, err := w.Write(frame); err != nil {
-			return
-		}
-		if err := rc.Flush(); err != nil {
-			return
+			if err := stream.Write([]byte("\r\n")); err != nil {
+				s.log.Debug("event stream write failed", "remote_address", remote, "err", err)
+				return
+			}
 		}
 	}
 }

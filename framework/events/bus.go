@@ -13,12 +13,26 @@ import (
 // unset, as Marathon's --event_stream_max_outstanding_messages.
 const DefaultMaxOutstanding = 1024
 
+// DefaultMaxOutstandingBytes is the per-subscriber backlog in bytes when
+// Config leaves it unset. Deployment events carry their plan's original
+// and target groups, megabytes each with large apps: without a bound in
+// bytes, one client that stops reading pinned hundreds of MB within a few
+// dozen events (issue 14).
+const DefaultMaxOutstandingBytes = 64 << 20
+
 // Config configures a Bus. The zero value is usable.
 type Config struct {
 	// MaxOutstanding is the number of events a subscriber may have
 	// waiting; one more and the subscriber is dropped. 0 (or less) means
 	// DefaultMaxOutstanding.
 	MaxOutstanding int
+	// MaxOutstandingBytes bounds the bytes of the events a subscriber has
+	// waiting or being written (Message.Size); an event that would take
+	// it over the bound drops the subscriber, unless nothing else is
+	// outstanding: an event larger than the bound still reaches a
+	// subscriber that keeps up. 0 (or less) means
+	// DefaultMaxOutstandingBytes.
+	MaxOutstandingBytes int64
 	// Logger receives drops at Warn and encoding failures at Error; nil
 	// discards.
 	Logger *slog.Logger
@@ -36,6 +50,15 @@ type Message struct {
 	Light []byte
 }
 
+// Size is the memory the message holds: both frames, or one when they
+// are the same.
+func (m *Message) Size() int64 {
+	if len(m.Light) > 0 && len(m.Full) > 0 && &m.Light[0] == &m.Full[0] && len(m.Light) == len(m.Full) {
+		return int64(len(m.Full))
+	}
+	return int64(len(m.Full) + len(m.Light))
+}
+
 // Frame returns the encoding a subscriber asked for.
 func (m *Message) Frame(light bool) []byte {
 	if light {
@@ -46,20 +69,24 @@ func (m *Message) Frame(light bool) []byte {
 
 // Bus fans events out to subscribers. It is safe for concurrent use.
 //
-// Delivery never blocks the publisher: each subscriber has a buffer of
-// MaxOutstanding events, and a subscriber whose buffer is full when an event
-// arrives is dropped: it is removed from the bus and its channel is closed
-// (Subscription.Dropped reports it), so that the SSE handler ends the
-// response and the client reconnects and resynchronises. Marathon instead
-// keeps the connection and silently discards the events that do not fit;
-// a closed stream is the louder and safer signal, since Marathon's own docs
-// tell consumers to treat the stream as cache invalidation.
+// Delivery never blocks the publisher: each subscriber has a backlog of at
+// most MaxOutstanding events and MaxOutstandingBytes bytes (counted from
+// Publish until the consumer reports the event written with Done), and a
+// subscriber whose backlog is full when an event arrives is dropped: it is
+// removed from the bus, its backlog is released and its channel is closed
+// (Subscription.Dropped and Gone report it), so that the SSE handler ends
+// the response and the client reconnects and resynchronises. Marathon's
+// docs say the same of its buffer of --event_stream_max_outstanding_messages
+// (the connection is dropped), and tell consumers to treat the stream as
+// cache invalidation; the bound in bytes is Stadion's.
 type Bus struct {
-	max    int
-	logger *slog.Logger
+	max      int
+	maxBytes int64
+	logger   *slog.Logger
 
-	mu   sync.Mutex
-	subs map[*Subscription]struct{}
+	mu    sync.Mutex
+	subs  map[*Subscription]struct{}
+	bytes int64 // outstanding bytes of every subscriber
 }
 
 // NewBus returns a Bus.
@@ -68,11 +95,15 @@ func NewBus(cfg Config) *Bus {
 	if max <= 0 {
 		max = DefaultMaxOutstanding
 	}
+	maxBytes := cfg.MaxOutstandingBytes
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxOutstandingBytes
+	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Bus{max: max, logger: logger.With("component", "events"), subs: map[*Subscription]struct{}{}}
+	return &Bus{max: max, maxBytes: maxBytes, logger: logger.With("component", "events"), subs: map[*Subscription]struct{}{}}
 }
 
 // Subscription is one subscriber's view of the bus.
@@ -80,15 +111,41 @@ type Subscription struct {
 	bus   *Bus
 	types map[marathon.EventType]bool // nil: every type
 	ch    chan *Message
+	gone  chan struct{} // closed with ch
 
-	// closed and dropped are guarded by bus.mu.
+	// Guarded by bus.mu.
 	closed  bool
 	dropped bool
+	bytes   int64 // outstanding: queued in ch or being written
 }
 
 // C delivers the events; it is closed when the subscriber is dropped or
 // Close is called.
 func (s *Subscription) C() <-chan *Message { return s.ch }
+
+// Gone is closed when the subscriber is dropped or closed; a consumer
+// blocked in a write can watch it to give up at once.
+func (s *Subscription) Gone() <-chan struct{} { return s.gone }
+
+// Done reports that the consumer has written m (or given up on it): its
+// bytes stop counting against the subscriber's backlog.
+func (s *Subscription) Done(m *Message) {
+	s.bus.mu.Lock()
+	defer s.bus.mu.Unlock()
+	if s.closed {
+		return
+	}
+	n := min(m.Size(), s.bytes)
+	s.bytes -= n
+	s.bus.bytes -= n
+}
+
+// Outstanding returns the bytes of the subscriber's backlog.
+func (s *Subscription) Outstanding() int64 {
+	s.bus.mu.Lock()
+	defer s.bus.mu.Unlock()
+	return s.bytes
+}
 
 // Dropped reports whether the bus dropped the subscriber for falling
 // behind.
@@ -113,7 +170,7 @@ func (s *Subscription) wants(t marathon.EventType) bool {
 // Subscribe registers a subscriber for the given event types; none means
 // every type (Marathon's event_type query parameter).
 func (b *Bus) Subscribe(types []string) *Subscription {
-	s := &Subscription{bus: b, ch: make(chan *Message, b.max)}
+	s := &Subscription{bus: b, ch: make(chan *Message, b.max), gone: make(chan struct{})}
 	if len(types) > 0 {
 		s.types = make(map[marathon.EventType]bool, len(types))
 		for _, t := range types {
@@ -133,6 +190,15 @@ func (b *Bus) Subscribers() int {
 	return len(b.subs)
 }
 
+// OutstandingBytes returns the bytes of every subscriber's backlog
+// together: the memory that subscribers pin (an event shared by several
+// counts once per subscriber).
+func (b *Bus) OutstandingBytes() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.bytes
+}
+
 // Publish encodes e (value or pointer) once in both plan formats and queues it for every subscriber of its type. It never blocks
 // on subscribers. A value that cannot be encoded is logged and dropped.
 func (b *Bus) Publish(e marathon.Event) {
@@ -141,19 +207,35 @@ func (b *Bus) Publish(e marathon.Event) {
 		b.logger.Error("drop unencodable event", "event_type", fmt.Sprintf("%T", e), "err", err)
 		return
 	}
+	size := m.Size()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for s := range b.subs {
 		if !s.wants(m.Type) {
 			continue
 		}
+		if s.bytes > 0 && s.bytes+size > b.maxBytes {
+			b.dropLocked(s, "drop slow event subscriber: backlog in bytes full")
+			continue
+		}
 		select {
 		case s.ch <- m:
+			s.bytes += size
+			b.bytes += size
 		default:
-			s.dropped = true
-			b.removeLocked(s)
-			b.logger.Warn("drop slow event subscriber", "max_outstanding", b.max)
+			b.dropLocked(s, "drop slow event subscriber: backlog in events full")
 		}
+	}
+}
+
+func (b *Bus) dropLocked(s *Subscription, msg string) {
+	b.logger.Warn(msg, "max_outstanding", b.max, "max_outstanding_bytes", b.maxBytes,
+		"outstanding_events", len(s.ch), "outstanding_bytes", s.bytes)
+	s.dropped = true
+	b.removeLocked(s)
+	// Release the backlog now rather than when the consumer has gone:
+	// the stream ends anyway.
+	for range s.ch {
 	}
 }
 
@@ -162,8 +244,11 @@ func (b *Bus) removeLocked(s *Subscription) {
 		return
 	}
 	s.closed = true
+	b.bytes -= s.bytes
+	s.bytes = 0
 	delete(b.subs, s)
 	close(s.ch)
+	close(s.gone)
 }
 
 // Encode renders e as a Message: its SSE frame and, for deployment events,

@@ -93,12 +93,18 @@ func TestSlowSubscriberDropped(t *testing.T) {
 	if !slow.Dropped() || fast.Dropped() || b.Subscribers() != 1 {
 		t.Fatalf("dropped slow=%v fast=%v subscribers=%d", slow.Dropped(), fast.Dropped(), b.Subscribers())
 	}
+	// The backlog is released with the drop.
 	n := 0
 	for range slow.C() {
 		n++
 	}
-	if n != 2 {
-		t.Errorf("slow drained %d buffered events, want 2", n)
+	if n != 0 {
+		t.Errorf("slow drained %d buffered events after the drop, want 0", n)
+	}
+	select {
+	case <-slow.Gone():
+	default:
+		t.Error("Gone not closed after the drop")
 	}
 	slow.Close()
 	fast.Close()
@@ -134,5 +140,87 @@ func TestConcurrentPublish(t *testing.T) {
 	}
 	if b := NewBus(Config{MaxOutstanding: -1}); b.max != DefaultMaxOutstanding {
 		t.Errorf("negative MaxOutstanding gave %d", b.max)
+	}
+}
+
+func TestBacklogInBytes(t *testing.T) {
+	m, err := Encode(terminated("/a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := m.Size()
+	bigEvent := terminated("/" + strings.Repeat("x", int(4*frame)))
+	big, err := Encode(bigEvent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		// publish runs against a bus whose backlog bound is 3 frames of
+		// terminated("/a"); it returns whether sub was dropped.
+		publish     func(b *Bus, sub *Subscription) bool
+		wantDropped bool
+	}{
+		{
+			name: "a subscriber that does not read is dropped past the bound",
+			publish: func(b *Bus, sub *Subscription) bool {
+				for range 4 {
+					b.Publish(terminated("/a"))
+					if got := b.OutstandingBytes(); got > 3*frame {
+						t.Errorf("bus holds %d bytes, over the bound %d", got, 3*frame)
+					}
+				}
+				return sub.Dropped()
+			},
+			wantDropped: true,
+		},
+		{
+			name: "a subscriber that writes what it takes keeps up",
+			publish: func(b *Bus, sub *Subscription) bool {
+				for range 100 {
+					b.Publish(terminated("/a"))
+					sub.Done(<-sub.C())
+				}
+				return sub.Dropped()
+			},
+		},
+		{
+			name: "an event over the bound reaches a subscriber with nothing outstanding",
+			publish: func(b *Bus, sub *Subscription) bool {
+				b.Publish(bigEvent)
+				if got := sub.Outstanding(); got != big.Size() {
+					t.Errorf("outstanding %d, want %d", got, big.Size())
+				}
+				sub.Done(<-sub.C())
+				return sub.Dropped()
+			},
+		},
+		{
+			name: "an event over the bound drops a subscriber with a backlog",
+			publish: func(b *Bus, sub *Subscription) bool {
+				b.Publish(terminated("/a"))
+				b.Publish(bigEvent)
+				return sub.Dropped()
+			},
+			wantDropped: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewBus(Config{MaxOutstandingBytes: 3 * frame})
+			sub := b.Subscribe(nil)
+			if got := tc.publish(b, sub); got != tc.wantDropped {
+				t.Fatalf("dropped %v, want %v", got, tc.wantDropped)
+			}
+			if tc.wantDropped {
+				if b.Subscribers() != 0 || b.OutstandingBytes() != 0 {
+					t.Errorf("after the drop: %d subscribers, %d bytes held", b.Subscribers(), b.OutstandingBytes())
+				}
+				return
+			}
+			if got := b.OutstandingBytes(); got != 0 {
+				t.Errorf("%d bytes outstanding after every event was written", got)
+			}
+		})
 	}
 }

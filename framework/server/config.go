@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/stadionhq/stadion/internal/httpserver"
 )
 
 // MasterLocal is the --master value that runs the built-in cluster.
@@ -21,6 +23,29 @@ type Config struct {
 	// free port (URL reports it).
 	HTTPAddress string
 	HTTPPort    int
+	// HTTPReadTimeout, HTTPWriteTimeout and HTTPIdleTimeout bound the
+	// reading of a request, the writing of a response (not /v2/events,
+	// whose every write is bounded by HTTPWriteTimeout instead) and the
+	// wait of a keep-alive connection for its next request; the built-in
+	// cluster of Master "local" takes them too. Zero values are
+	// httpserver's defaults.
+	HTTPReadTimeout  time.Duration
+	HTTPWriteTimeout time.Duration
+	HTTPIdleTimeout  time.Duration
+	// HTTPMaxConnections caps the API's open connections; 0 is
+	// httpserver.DefaultMaxConns(4), a quarter of the descriptor limit
+	// (the built-in cluster takes another quarter).
+	HTTPMaxConnections int
+	// HTTPMaxConcurrentRequests is Marathon's
+	// --http_max_concurrent_requests: requests beyond it are answered 503
+	// at once. 0 is no limit.
+	HTTPMaxConcurrentRequests int
+	// EventStreamMaxOutstandingMessages and EventStreamMaxOutstandingBytes
+	// bound the backlog of an event stream subscriber, in events and in
+	// bytes; past either it is dropped. Zero values are the events bus's
+	// defaults.
+	EventStreamMaxOutstandingMessages int
+	EventStreamMaxOutstandingBytes    int64
 	// Hostname is advertised to Mesos and in /v2/leader and /v2/info.
 	Hostname string
 	// FrameworkName is registered with Mesos; default "marathon".
@@ -97,6 +122,22 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// httpLimits are the API's timeouts and connection cap.
+func (c Config) httpLimits() httpserver.Limits {
+	return httpserver.Limits{
+		ReadTimeout:  c.HTTPReadTimeout,
+		WriteTimeout: c.HTTPWriteTimeout,
+		IdleTimeout:  c.HTTPIdleTimeout,
+		MaxConns:     c.HTTPMaxConnections,
+	}.WithDefaults()
+}
+
+// clusterLimits are the timeouts of the built-in cluster's servers: the
+// API's; their connection caps are local's defaults.
+func (c Config) clusterLimits() httpserver.Limits {
+	return httpserver.Limits{ReadTimeout: c.HTTPReadTimeout, WriteTimeout: c.HTTPWriteTimeout, IdleTimeout: c.HTTPIdleTimeout}
+}
+
 // Validate reports the first unusable field.
 func (c Config) Validate() error {
 	switch {
@@ -109,11 +150,12 @@ func (c Config) Validate() error {
 	case c.FailoverTimeout < 0, c.TaskLaunchTimeout < 0, c.TaskUnknownTimeout < 0, c.ReconciliationInterval < 0,
 		c.ReconciliationInitialDelay < 0, c.DeclineOfferDuration < 0, c.KillRetry < 0, c.ProgressDeadline < 0,
 		c.LocalAllocationInterval < 0, c.MesosMinBackoff < 0, c.MesosMaxBackoff < 0,
-		c.ZKSessionTimeout < 0, c.ZKTimeout < 0:
+		c.ZKSessionTimeout < 0, c.ZKTimeout < 0, c.HTTPReadTimeout < 0, c.HTTPWriteTimeout < 0, c.HTTPIdleTimeout < 0:
 		return errors.New("server: durations must not be negative")
 	case c.ZK != "" && !strings.HasPrefix(c.ZK, "zk://"):
 		return errors.New("server: --zk must be a zk://host:port[,host:port]/path URL")
-	case c.LocalAgents < 0, c.MaxInstancesPerOffer < 0, c.MaxInstancesPerApp < 0, c.ZKMaxVersions < 0:
+	case c.LocalAgents < 0, c.MaxInstancesPerOffer < 0, c.MaxInstancesPerApp < 0, c.ZKMaxVersions < 0, c.HTTPMaxConnections < 0,
+		c.HTTPMaxConcurrentRequests < 0, c.EventStreamMaxOutstandingMessages < 0, c.EventStreamMaxOutstandingBytes < 0:
 		return errors.New("server: counts must not be negative")
 	}
 	return nil

@@ -21,6 +21,7 @@ import (
 	"github.com/stadionhq/stadion/framework/api"
 	"github.com/stadionhq/stadion/framework/events"
 	"github.com/stadionhq/stadion/framework/scheduler"
+	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/mesos"
 	"github.com/stadionhq/stadion/internal/mesos/agent"
@@ -44,6 +45,7 @@ type Server struct {
 	url     string
 	l       *leadership
 	cluster *local.Cluster
+	bus     *events.Bus
 
 	cancel   context.CancelFunc
 	done     chan struct{}
@@ -106,7 +108,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	advertised := net.JoinHostPort(cfg.Hostname, strconv.Itoa(port))
 
-	bus := events.NewBus(events.Config{Logger: log.With("component", "events")})
+	bus := events.NewBus(events.Config{
+		MaxOutstanding:      cfg.EventStreamMaxOutstandingMessages,
+		MaxOutstandingBytes: cfg.EventStreamMaxOutstandingBytes,
+		Logger:              log.With("component", "events"),
+	})
 	failover := cfg.FailoverTimeout.Seconds()
 	checkpoint := true
 	deps := termDeps{
@@ -171,6 +177,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		l.prepared = first.sched
 	}
 
+	limits := cfg.httpLimits()
 	var abdicate func() error
 	if l.elector != nil {
 		abdicate = l.Abdicate
@@ -180,8 +187,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Events:   bus,
 		Registry: prometheus.NewRegistry(),
 		Logger:   log.With("component", "api"),
-		Leader:   l.Leader,
-		Abdicate: abdicate,
+		// The event stream's writes are bounded as the server's responses.
+		StreamWriteTimeout: limits.WriteTimeout,
+		Leader:             l.Leader,
+		Abdicate:           abdicate,
 		NormalizeOptions: marathon.NormalizeOptions{
 			MaxInstances: cfg.MaxInstancesPerApp,
 		},
@@ -190,19 +199,20 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return info(cfg, l.Elected(), leader, port, backend{l}.View())
 		},
 	})
-	handler := newLeaderProxy(local, l, advertised, log.With("component", "proxy"))
+	handler := api.LimitRequests(newLeaderProxy(local, l, advertised, log.With("component", "proxy")), cfg.HTTPMaxConcurrentRequests)
 
 	s := &Server{
 		log:     log,
 		url:     "http://" + net.JoinHostPort(loopbackIfAny(ln.Addr().(*net.TCPAddr).IP), strconv.Itoa(port)),
 		l:       l,
 		cluster: cluster,
+		bus:     bus,
 		cancel:  cancel,
 		done:    make(chan struct{}),
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv, capped := httpserver.Server(handler, ln, limits)
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- srv.Serve(capped) }()
 	schedErr := make(chan error, 1)
 	go func() { schedErr <- l.run(ctx, first) }()
 	go s.supervise(ctx, srv, serveErr, schedErr, cleanups)
@@ -317,6 +327,9 @@ func (s *Server) Elected() bool { return s.l.Elected() }
 // Cluster is the built-in cluster with Master "local", else nil.
 func (s *Server) Cluster() *local.Cluster { return s.cluster }
 
+// Events is the bus behind /v2/events.
+func (s *Server) Events() *events.Bus { return s.bus }
+
 // Done is closed once the server has stopped.
 func (s *Server) Done() <-chan struct{} { return s.done }
 
@@ -352,8 +365,8 @@ func masterDetector(ctx context.Context, cfg Config, log *slog.Logger) (mesos.De
 		cluster, err := local.Start(ctx, local.Config{
 			Agents:  cfg.LocalAgents,
 			WorkDir: filepath.Join(cfg.DataDir, "mesos"),
-			Master:  master.Config{AllocationInterval: cfg.LocalAllocationInterval},
-			Agent:   agent.Config{Containerizers: containerizers, Resources: cfg.LocalAgentResources},
+			Master:  master.Config{AllocationInterval: cfg.LocalAllocationInterval, HTTP: cfg.clusterLimits()},
+			Agent:   agent.Config{Containerizers: containerizers, Resources: cfg.LocalAgentResources, HTTP: cfg.clusterLimits()},
 			Logger:  log.With("component", "local-mesos"),
 		})
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/mesos"
 	"github.com/stadionhq/stadion/internal/mesos/cluster"
 )
@@ -148,9 +149,10 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 	}
 	a.ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	a.outbox.init()
-	a.srv = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
+	srv, capped := httpserver.Server(a.routes(), ln, cfg.HTTP)
+	a.srv = srv
 	a.bg.Go(func() {
-		if err := a.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := a.srv.Serve(capped); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error("agent server failed", "error", err)
 		}
 	})

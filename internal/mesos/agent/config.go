@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/mesos"
 )
 
@@ -82,6 +83,9 @@ type Config struct {
 	// (default 10m).
 	StatusRetryMin time.Duration
 	StatusRetryMax time.Duration
+	// HTTP holds the read, write and idle timeouts and the connection cap
+	// of the agent's HTTP server (httpserver.Limits defaults).
+	HTTP httpserver.Limits
 	// Logger receives the agent's logs; default discards them.
 	Logger *slog.Logger
 }
@@ -124,6 +128,9 @@ func (c Config) Validate() error {
 	}
 	if c.StatusRetryMin < 0 || c.StatusRetryMax < 0 {
 		errs = append(errs, errors.New("status retry durations must not be negative"))
+	}
+	if err := c.HTTP.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/mesos/agent"
 	"github.com/stadionhq/stadion/internal/mesos/master"
 )
@@ -53,6 +54,12 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	mcfg := cfg.Master
+	// The cluster's servers share an eighth of the process's descriptors
+	// by default each side, so that the process (with `stadion serve`'s
+	// API beside them) keeps descriptors for tasks and files.
+	if mcfg.HTTP.MaxConns == 0 {
+		mcfg.HTTP.MaxConns = httpserver.DefaultMaxConns(8)
+	}
 	if mcfg.WorkDir == "" {
 		mcfg.WorkDir = filepath.Join(cfg.WorkDir, "master")
 	}
@@ -73,6 +80,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		}
 		acfg.Resources = resources
 		acfg.Master = m.URL()
+		if acfg.HTTP.MaxConns == 0 {
+			acfg.HTTP.MaxConns = httpserver.DefaultMaxConns(8 * cfg.Agents)
+		}
 		acfg.WorkDir = filepath.Join(cfg.WorkDir, "agent-"+strconv.Itoa(i))
 		if acfg.Logger == nil {
 			acfg.Logger = cfg.Logger.With("component", "agent", "agent", i)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stadionhq/stadion/internal/httpserver"
 )
 
 // Defaults of Config, as Apache Mesos has them.
@@ -60,6 +62,11 @@ type Config struct {
 	// HeartbeatInterval is the period of HEARTBEAT events on scheduler
 	// streams; default 15s, as Mesos hard-codes it.
 	HeartbeatInterval time.Duration
+	// HTTP holds the read, write and idle timeouts and the connection cap
+	// of the master's HTTP server (httpserver.Limits defaults). The
+	// scheduler streams are exempt from the write timeout: each record is
+	// bounded by its own deadline instead.
+	HTTP httpserver.Limits
 	// Logger receives the master's logs; nil discards them.
 	Logger *slog.Logger
 
@@ -132,7 +139,7 @@ func (c Config) Validate() error {
 	if c.MaxAgentPingTimeouts < 0 {
 		return errors.New("max_agent_ping_timeouts is negative")
 	}
-	return nil
+	return c.HTTP.Validate()
 }
 
 // ParseDuration parses a duration as Mesos flags write them, a number

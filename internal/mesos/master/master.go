@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/mesos"
 )
 
@@ -101,7 +102,9 @@ func Start(ctx context.Context, cfg Config) (*Master, error) {
 			{Type: "AGENT_UPDATE"}, {Type: "AGENT_DRAINING"}, {Type: "QUOTA_V2"},
 		},
 	}
-	m.srv = &http.Server{Handler: m.routes(), ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return mctx }}
+	srv, capped := httpserver.Server(m.routes(), ln, cfg.HTTP)
+	srv.BaseContext = func(net.Listener) context.Context { return mctx }
+	m.srv = srv
 
 	if cfg.ZK == "" {
 		m.setLeadership(true, &m.info)
@@ -111,7 +114,7 @@ func Start(ctx context.Context, cfg Config) (*Master, error) {
 		return nil, err
 	}
 	m.spawn(func() {
-		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := m.srv.Serve(capped); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.log.Error("serve failed", "error", err)
 		}
 	})

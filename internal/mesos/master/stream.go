@@ -120,6 +120,9 @@ func (m *Master) serveStream(w http.ResponseWriter, r *http.Request, sub *subscr
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 	timeout := m.writeTimeout()
+	// The server's write timeout must not end the stream: each record is
+	// bounded by timeout instead (writeStream).
+	_ = rc.SetWriteDeadline(time.Time{})
 	// An abort must not wait for a write blocked on a client that does
 	// not read: a deadline in the past ends it (net.Conn deadlines may be
 	// set while a write is in progress).
