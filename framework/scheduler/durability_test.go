@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -312,4 +313,76 @@ func TestGroupVersionsHoldReferences(t *testing.T) {
 	if err != nil || !ok || len(got.Apps) != 1 {
 		t.Errorf("legacy version: %v (%v %v)", got.Apps, ok, err)
 	}
+}
+
+// setAsideStore loads as a store whose record of one app cannot be
+// decoded: the app is missing and listed in SetAside (the stores' own
+// tests damage real records; here the scheduler's answer is tested).
+type setAsideStore struct {
+	state.Store
+	app marathon.PathID
+}
+
+func (d *setAsideStore) Load(ctx context.Context) (state.Snapshot, error) {
+	snap, err := d.Store.Load(ctx)
+	snap.Apps = slices.DeleteFunc(snap.Apps, func(a marathon.App) bool { return a.ID == d.app })
+	snap.SetAside = append(snap.SetAside, state.SetAside{Kind: state.KindApp, ID: string(d.app), Where: "apps/" + string(d.app), Error: "unexpected end of JSON input"})
+	return snap, err
+}
+
+// TestSetAsideAppKeepsItsTasks: an app whose record cannot be decoded is
+// left alone: its tasks keep running (nothing knows how many it wants),
+// while the other apps are scheduled as usual; putting the app again
+// adopts its instances.
+func TestSetAsideAppKeepsItsTasks(t *testing.T) {
+	h := start(t)
+	h.deploy(sleeper("/held", 2), sleeper("/other", 1))
+	h.wait("both running", func(v *scheduler.View) error {
+		if err := running("/held", 2)(v); err != nil {
+			return err
+		}
+		return running("/other", 1)(v)
+	})
+	held := h.sched.View().App("/held").Instances
+	h.stop()
+	inner := h.store
+	h.store = &setAsideStore{Store: inner, app: "/held"}
+	h.run(slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+
+	h.deploy(sleeper("/other", 2))
+	h.wait("/other scaled while /held is set aside", running("/other", 2))
+	if h.sched.View().App("/held") != nil {
+		t.Fatal("the set-aside app is shown")
+	}
+	for _, inst := range held {
+		if !agentRuns(h.cluster, inst.TaskID) {
+			t.Errorf("task %s of the set-aside app was killed", inst.TaskID)
+		}
+	}
+
+	h.deploy(sleeper("/held", 2))
+	h.wait("/held put again adopts its tasks", func(v *scheduler.View) error {
+		a := v.App("/held")
+		if a == nil || len(a.Instances) != 2 || len(v.Deployments) != 0 {
+			return errors.New("not 2 instances and no deployment yet")
+		}
+		for _, inst := range held {
+			if !containsTask(v.App("/held").Instances, inst.TaskID) {
+				return fmt.Errorf("task %s replaced", inst.TaskID)
+			}
+		}
+		return nil
+	})
+}
+
+// agentRuns reports whether an agent of the cluster runs the task.
+func agentRuns(c *local.Cluster, taskID string) bool {
+	for _, a := range c.Agents {
+		for _, task := range a.State().Tasks {
+			if task.ID == taskID && task.State == mesos.TaskRunning {
+				return true
+			}
+		}
+	}
+	return false
 }

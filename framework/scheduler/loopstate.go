@@ -49,6 +49,13 @@ type loopState struct {
 	// reconciled.
 	unknown        map[string]struct{}
 	unknownChecked time.Time
+	// heldApps are apps whose definition the store could not decode
+	// (state.SetAside): without it the scheduler cannot know what they
+	// want, so their instances and tasks are left as they are, never
+	// killed or replaced, until the app is put again (docs/state.md). An
+	// instance record that cannot be decoded is not held: its task is
+	// unknown, killed and replaced, so that the app keeps its count.
+	heldApps map[marathon.PathID]bool
 	// waitingSince is when each instance started waiting for a task.
 	waitingSince map[string]time.Time
 	unplaced     map[marathon.PathID]map[string]int
@@ -105,6 +112,7 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 		kills:        map[string]time.Time{},
 		waitingSince: map[string]time.Time{},
 		unknown:      map[string]struct{}{},
+		heldApps:     map[marathon.PathID]bool{},
 		unplaced:     map[marathon.PathID]map[string]int{},
 		offerStats:   map[marathon.PathID]*offerStat{},
 		versions:     map[versionKey]cachedVersion{},
@@ -118,6 +126,11 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 	}
 	for _, g := range snap.Groups {
 		st.groups[g.ID] = g
+	}
+	for _, r := range snap.SetAside {
+		if _, ok := st.apps[marathon.PathID(r.ID)]; r.Kind == state.KindApp && !ok {
+			st.heldApps[marathon.PathID(r.ID)] = true
+		}
 	}
 	for i := range snap.Instances {
 		inst := snap.Instances[i]

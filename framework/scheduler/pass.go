@@ -101,6 +101,10 @@ func (s *Scheduler) computePlan(now time.Time) reconcile.Plan {
 	ids := st.appIDs()
 	plans := make(map[marathon.PathID]reconcile.Plan, len(ids))
 	for _, id := range ids {
+		if _, known := st.apps[id]; !known && st.heldApps[id] {
+			// Its definition could not be read: leave its tasks be.
+			continue
+		}
 		m, ok := st.plans[id]
 		if !ok || m.gen != st.gen[id] || m.deploying != deploying[id] || (!m.plan.Wake.IsZero() && !now.Before(m.plan.Wake)) {
 			app, known := st.apps[id]
