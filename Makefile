@@ -5,7 +5,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Tools installed by `make deps` (consul, consul-template) come first.
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: all build deps test vet run e2e bench clean
+.PHONY: all build deps test vet run e2e chaos bench clean
 
 all: build
 
@@ -37,6 +37,11 @@ run: build
 ## Docker, ZooKeeper, Consul, consul-template and HAProxy (docs/pipeline.md)
 e2e: deps
 	go test -count=1 -timeout 15m -tags e2e -v ./e2e/...
+
+## chaos: the fault suite's long form (docs/reliability.md): the same fault
+## tests as make test, with 50 kill -9 of serve under 20 writers instead of 10
+chaos: deps
+	STADION_CHAOS=1 go test -count=1 -timeout 30m -v -run 'TestFault' ./cmd/stadion/
 
 ## bench: Go benchmarks of every package that has some, then bench/cmd/launchbench
 ## (10,000 tasks on 50 simulated agents: launch rate with the bbolt and the

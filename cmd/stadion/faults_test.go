@@ -26,6 +26,14 @@ import (
 // processes, then every write answered 2xx must be there and every app
 // must run exactly its instances.
 
+// chaos returns n, or long under `make chaos` (STADION_CHAOS=1).
+func chaos(n, long int) int {
+	if os.Getenv("STADION_CHAOS") != "" {
+		return long
+	}
+	return n
+}
+
 // outcome is what a client learnt of one write.
 type outcome int
 
@@ -190,7 +198,7 @@ func TestFaultKill9UnderWriters(t *testing.T) {
 	}
 	c := startKillCluster(t)
 	w := startWriters(c.api, c.sleepCmd, 20, 2)
-	for i := range 10 {
+	for i := range chaos(10, 50) {
 		// The fault's moment, at random: not a wait for anything.
 		time.Sleep(time.Duration(300+rand.IntN(900)) * time.Millisecond)
 		c.kill9(t)
