@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -111,7 +110,7 @@ func runStateCheck(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return code
 	}
 	problems, summary, err := checkState(ctx, c, newLogger(stderr, slog.LevelError))
-	fmt.Fprintf(stdout, "state: %s\n", redactZK(c.source()))
+	fmt.Fprintf(stdout, "state: %s\n", zk.RedactURL(c.source()))
 	if summary != "" {
 		fmt.Fprintln(stdout, summary)
 	}
@@ -183,7 +182,7 @@ func runStateExport(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintln(stderr, "stadion state export:", err)
 		return exitError
 	}
-	d.Source = redactZK(c.source())
+	d.Source = zk.RedactURL(c.source())
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(d); err != nil {
@@ -361,14 +360,3 @@ func appendNew(list []state.SetAside, rs ...state.SetAside) []state.SetAside {
 	return list
 }
 
-// redactZK drops credentials from a zk:// URL before it is shown.
-func redactZK(u string) string {
-	rest, ok := strings.CutPrefix(u, "zk://")
-	if !ok {
-		return u
-	}
-	if at := strings.LastIndex(rest, "@"); at >= 0 {
-		return "zk://" + rest[at+1:]
-	}
-	return u
-}

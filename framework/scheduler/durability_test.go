@@ -171,11 +171,13 @@ func freshMaster(t *testing.T) *local.Cluster {
 	return c
 }
 
-// TestTaskUnknownIsKeptThenReplaced: a restarted scheduler whose master
-// answers TASK_UNKNOWN for a task keeps it listed with its last state
-// until --task_unknown_timeout, then relaunches the instance.
-func TestTaskUnknownIsKeptThenReplaced(t *testing.T) {
-	h := start(t)
+// unknownToFreshMaster runs one instance of /kept, then restarts the
+// scheduler on a fresh master (freshMaster) with timeout as its
+// TaskUnknownTimeout, and waits until the instance is marked unknown with
+// its task and last state kept. It returns the instance as it was and
+// the fresh cluster.
+func unknownToFreshMaster(t *testing.T, h *harness, timeout time.Duration) (state.Instance, *local.Cluster, *switchDetector) {
+	t.Helper()
 	h.deploy(sleeper("/kept", 1))
 	h.wait("1 running", running("/kept", 1))
 	old := h.sched.View().App("/kept").Instances[0]
@@ -184,8 +186,7 @@ func TestTaskUnknownIsKeptThenReplaced(t *testing.T) {
 	b := freshMaster(t)
 	det := &switchDetector{}
 	det.point(b.URL())
-	h.runWith(slog.New(slog.NewTextHandler(testWriter{t}, nil)), det, func(c *scheduler.Config) { c.TaskUnknownTimeout = 3 * time.Second })
-
+	h.runWith(slog.New(slog.NewTextHandler(testWriter{t}, nil)), det, func(c *scheduler.Config) { c.TaskUnknownTimeout = timeout })
 	h.wait("the unknown task listed with its last state", func(v *scheduler.View) error {
 		inst, err := only(v, "/kept")
 		if err != nil {
@@ -199,6 +200,15 @@ func TestTaskUnknownIsKeptThenReplaced(t *testing.T) {
 		}
 		return nil
 	})
+	return old, b, det
+}
+
+// TestTaskUnknownIsKeptThenReplaced: a restarted scheduler whose master
+// answers TASK_UNKNOWN for a task keeps it listed with its last state
+// until --task_unknown_timeout, then relaunches the instance.
+func TestTaskUnknownIsKeptThenReplaced(t *testing.T) {
+	h := start(t)
+	old, b, _ := unknownToFreshMaster(t, h, 3*time.Second)
 	h.wait("replaced on the new master's agent once the window passed", func(v *scheduler.View) error {
 		if err := running("/kept", 1)(v); err != nil {
 			return err
@@ -219,26 +229,7 @@ func TestTaskUnknownIsKeptThenReplaced(t *testing.T) {
 // master that knows it), it is adopted as it was, never relaunched.
 func TestTaskUnknownComesBack(t *testing.T) {
 	h := start(t)
-	h.deploy(sleeper("/kept", 1))
-	h.wait("1 running", running("/kept", 1))
-	old := h.sched.View().App("/kept").Instances[0]
-
-	h.stop()
-	b := freshMaster(t)
-	det := &switchDetector{}
-	det.point(b.URL())
-	h.runWith(slog.New(slog.NewTextHandler(testWriter{t}, nil)), det, func(c *scheduler.Config) { c.TaskUnknownTimeout = 10 * time.Minute })
-	h.wait("marked unknown", func(v *scheduler.View) error {
-		inst, err := only(v, "/kept")
-		if err != nil {
-			return err
-		}
-		if inst.UnknownSince.IsZero() {
-			return errors.New("not marked unknown yet")
-		}
-		return nil
-	})
-
+	old, b, det := unknownToFreshMaster(t, h, 10*time.Minute)
 	det.point(h.cluster.URL())
 	b.Stop()
 	h.wait("the same task running and known again", func(v *scheduler.View) error {

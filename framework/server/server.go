@@ -481,7 +481,7 @@ func zookeeperConfig(cfg Config) map[string]any {
 		maxVersions = state.DefaultMaxVersions
 	}
 	return map[string]any{
-		"zk":                    redactZK(cfg.ZK),
+		"zk":                    zk.RedactURL(cfg.ZK),
 		"zk_timeout":            orDefault(cfg.ZKTimeout, 10*time.Second),
 		"zk_session_timeout":    orDefault(cfg.ZKSessionTimeout, 10*time.Second),
 		"zk_max_versions":       maxVersions,
@@ -491,17 +491,6 @@ func zookeeperConfig(cfg Config) map[string]any {
 	}
 }
 
-// redactZK drops credentials from a zk:// URL before it is shown.
-func redactZK(u string) string {
-	rest, ok := strings.CutPrefix(u, "zk://")
-	if !ok {
-		return u
-	}
-	if at := strings.LastIndex(rest, "@"); at >= 0 {
-		return "zk://" + rest[at+1:]
-	}
-	return u
-}
 
 // maxInstancesPerApp is the effective --max_instances_per_app.
 func maxInstancesPerApp(cfg Config) int {

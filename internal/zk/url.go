@@ -86,3 +86,16 @@ func validPath(p string) error {
 	}
 	return nil
 }
+
+// RedactURL drops the credentials of a zk://user:secret@host/path URL, for
+// logs and answers; other strings come back as they are.
+func RedactURL(u string) string {
+	rest, ok := strings.CutPrefix(u, "zk://")
+	if !ok {
+		return u
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		return "zk://" + rest[at+1:]
+	}
+	return u
+}
