@@ -359,4 +359,3 @@ func appendNew(list []state.SetAside, rs ...state.SetAside) []state.SetAside {
 	}
 	return list
 }
-

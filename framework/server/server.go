@@ -491,7 +491,6 @@ func zookeeperConfig(cfg Config) map[string]any {
 	}
 }
 
-
 // maxInstancesPerApp is the effective --max_instances_per_app.
 func maxInstancesPerApp(cfg Config) int {
 	if cfg.MaxInstancesPerApp == 0 {
