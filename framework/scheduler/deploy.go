@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"math"
 	"slices"
@@ -608,21 +609,93 @@ func (s *Scheduler) versionGroups(changed []marathon.PathID, version marathon.Ti
 				delete(st.groups, g)
 				st.change.DeleteGroups = append(st.change.DeleteGroups, g)
 			}
+			s.dropBuckets(g)
 			continue
 		}
 		prev := st.groups[g]
 		next := state.Group{ID: g, Version: version, Dependencies: prev.Dependencies, EnforceRole: prev.EnforceRole, Apps: apps}
-		if len(subs) > 0 {
+		if len(subs) > 0 || len(apps) > bucketAbove {
 			next.Groups = make(map[marathon.PathID]marathon.Timestamp, len(subs))
 			for sub := range subs {
 				next.Groups[sub] = st.groups[sub].Version
 			}
+		}
+		if len(apps) > bucketAbove {
+			next.Apps = nil
+			s.versionBuckets(g, apps, version, next.Groups)
 		}
 		if set, ok := settings[g]; ok {
 			next.Dependencies, next.EnforceRole = slices.Clone(set.Dependencies), set.EnforceRole
 		}
 		st.groups[g] = next
 		st.change.PutGroups = append(st.change.PutGroups, next)
+	}
+}
+
+// A group with more than bucketAbove apps of its own keeps their
+// references in buckets, buckets of them: each bucket is stored as a
+// record of its own (a hidden group below the group, whose name starts
+// with a dot, which no Marathon id can), and the group's version refers to
+// the buckets' versions. A write of one app stores its bucket and the
+// group's list of buckets, not a reference to every app of a flat group
+// (10,000 apps in the root group made each write store 10,000
+// references).
+const (
+	bucketAbove = 64
+	buckets     = 64
+)
+
+// bucketOf returns the id of the bucket of app in group g.
+func bucketOf(g, app marathon.PathID) marathon.PathID {
+	h := fnv.New32a()
+	h.Write([]byte(app))
+	return bucketID(g, int(h.Sum32()%buckets))
+}
+
+func bucketID(g marathon.PathID, i int) marathon.PathID {
+	name := fmt.Sprintf(".apps-%02d", i)
+	if g == marathon.RootID {
+		return marathon.PathID("/" + name)
+	}
+	return g + "/" + marathon.PathID(name)
+}
+
+// isBucket reports whether a stored group record is a bucket.
+func isBucket(id marathon.PathID) bool {
+	return strings.HasPrefix(string(id[strings.LastIndexByte(string(id), '/')+1:]), ".")
+}
+
+// versionBuckets stores a new version of each bucket of group g whose apps
+// changed and refers to every bucket's version in refs.
+func (s *Scheduler) versionBuckets(g marathon.PathID, apps map[marathon.PathID]marathon.Timestamp, version marathon.Timestamp, refs map[marathon.PathID]marathon.Timestamp) {
+	st := s.st
+	split := map[marathon.PathID]map[marathon.PathID]marathon.Timestamp{}
+	for id, v := range apps {
+		b := bucketOf(g, id)
+		if split[b] == nil {
+			split[b] = map[marathon.PathID]marathon.Timestamp{}
+		}
+		split[b][id] = v
+	}
+	for b, in := range split {
+		prev, ok := st.buckets[b]
+		if !ok || !maps.Equal(prev.Apps, in) {
+			prev = state.Group{ID: b, Version: version, Apps: in}
+			st.buckets[b] = prev
+			st.change.PutGroups = append(st.change.PutGroups, prev)
+		}
+		refs[b] = prev.Version
+	}
+}
+
+// dropBuckets deletes the buckets of a group that is removed.
+func (s *Scheduler) dropBuckets(g marathon.PathID) {
+	for i := range buckets {
+		b := bucketID(g, i)
+		if _, ok := s.st.buckets[b]; ok {
+			delete(s.st.buckets, b)
+			s.st.change.DeleteGroups = append(s.st.change.DeleteGroups, b)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -376,4 +377,51 @@ func agentRuns(c *local.Cluster, taskID string) bool {
 		}
 	}
 	return false
+}
+
+// TestLargeGroupVersionsInBuckets: a group with many apps of its own keeps
+// their references in buckets, so that a write of one app stores one
+// bucket and the group's list of buckets; the version still resolves to
+// every app.
+func TestLargeGroupVersionsInBuckets(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	apps := make([]marathon.App, 200)
+	for i := range apps {
+		apps[i] = sleeper(fmt.Sprintf("/flat-%03d", i), 0)
+	}
+	h.deploy(apps...)
+	changed := sleeper("/flat-007", 0)
+	changed.Cmd = "sleep 121"
+	last := h.deploy(changed)
+
+	root, ok, err := h.store.GroupVersion(ctx, marathon.RootID, last.Version)
+	if err != nil || !ok {
+		t.Fatalf("root at %s: %v %v", last.Version, ok, err)
+	}
+	if len(root.Apps) != 0 || len(root.Groups) == 0 || len(root.Groups) > 64 {
+		t.Fatalf("root version holds %d apps and %d buckets, want none and at most 64", len(root.Apps), len(root.Groups))
+	}
+	fresh := 0
+	for b, v := range root.Groups {
+		if v.Equal(last.Version.Time) {
+			fresh++
+			bucket, ok, err := h.store.GroupVersion(ctx, b, v)
+			if err != nil || !ok || bucket.Apps["/flat-007"].IsZero() {
+				t.Errorf("the new bucket %s does not hold /flat-007: %v (%v %v)", b, bucket.Apps, ok, err)
+			}
+		}
+	}
+	if fresh != 1 {
+		t.Errorf("%d buckets written for one app, want 1", fresh)
+	}
+	resolved, ok, err := h.sched.GroupVersion(ctx, marathon.RootID, last.Version)
+	if err != nil || !ok || len(resolved.Apps) != 200 || !resolved.Apps["/flat-007"].Equal(last.Version.Time) {
+		t.Errorf("resolved root: %d apps, /flat-007 at %s (%v %v), want 200 and %s", len(resolved.Apps), resolved.Apps["/flat-007"], ok, err, last.Version)
+	}
+	for _, g := range h.sched.View().Groups {
+		if strings.Contains(string(g.ID), ".apps-") {
+			t.Errorf("bucket %s is shown as a group", g.ID)
+		}
+	}
 }

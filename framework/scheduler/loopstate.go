@@ -18,8 +18,11 @@ type loopState struct {
 	subscribed  bool
 	suppressed  bool
 
-	apps      map[marathon.PathID]marathon.App
-	groups    map[marathon.PathID]state.Group
+	apps   map[marathon.PathID]marathon.App
+	groups map[marathon.PathID]state.Group
+	// buckets are the stored buckets of app references of large groups
+	// (versionBuckets), by id; they are no groups of the API.
+	buckets   map[marathon.PathID]state.Group
 	instances map[string]*state.Instance
 	byTask    map[string]string // task id → instance id
 	// byApp indexes instances by app id, sorted by instance id; an app id
@@ -97,6 +100,7 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 		frameworkID:  snap.FrameworkID,
 		apps:         make(map[marathon.PathID]marathon.App, len(snap.Apps)),
 		groups:       make(map[marathon.PathID]state.Group, len(snap.Groups)),
+		buckets:      map[marathon.PathID]state.Group{},
 		instances:    make(map[string]*state.Instance, len(snap.Instances)),
 		byTask:       make(map[string]string, len(snap.Instances)),
 		byApp:        map[marathon.PathID][]*state.Instance{},
@@ -125,6 +129,10 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 		st.apps[a.ID] = a
 	}
 	for _, g := range snap.Groups {
+		if isBucket(g.ID) {
+			st.buckets[g.ID] = g
+			continue
+		}
 		st.groups[g.ID] = g
 	}
 	for _, r := range snap.SetAside {
