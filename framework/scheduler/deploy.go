@@ -614,13 +614,15 @@ func (s *Scheduler) versionGroups(changed []marathon.PathID, version marathon.Ti
 		}
 		prev := st.groups[g]
 		next := state.Group{ID: g, Version: version, Dependencies: prev.Dependencies, EnforceRole: prev.EnforceRole, Apps: apps}
-		if len(subs) > 0 || len(apps) > bucketAbove {
+		// Once in buckets, always: the buckets stay current.
+		inBuckets := len(apps) > bucketAbove || st.hasBuckets(g)
+		if len(subs) > 0 || inBuckets {
 			next.Groups = make(map[marathon.PathID]marathon.Timestamp, len(subs))
 			for sub := range subs {
 				next.Groups[sub] = st.groups[sub].Version
 			}
 		}
-		if len(apps) > bucketAbove {
+		if inBuckets {
 			next.Apps = nil
 			s.versionBuckets(g, apps, version, next.Groups)
 		}
@@ -677,15 +679,34 @@ func (s *Scheduler) versionBuckets(g marathon.PathID, apps map[marathon.PathID]m
 		}
 		split[b][id] = v
 	}
-	for b, in := range split {
+	for i := range buckets {
+		b := bucketID(g, i)
+		in := split[b]
 		prev, ok := st.buckets[b]
+		if !ok && len(in) == 0 {
+			continue
+		}
 		if !ok || !maps.Equal(prev.Apps, in) {
+			// A bucket left empty is stored empty: its current version
+			// names no app that is gone.
 			prev = state.Group{ID: b, Version: version, Apps: in}
 			st.buckets[b] = prev
 			st.change.PutGroups = append(st.change.PutGroups, prev)
 		}
-		refs[b] = prev.Version
+		if len(in) > 0 {
+			refs[b] = prev.Version
+		}
 	}
+}
+
+// hasBuckets reports whether group g keeps its apps in buckets.
+func (st *loopState) hasBuckets(g marathon.PathID) bool {
+	for i := range buckets {
+		if _, ok := st.buckets[bucketID(g, i)]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // dropBuckets deletes the buckets of a group that is removed.

@@ -424,4 +424,30 @@ func TestLargeGroupVersionsInBuckets(t *testing.T) {
 			t.Errorf("bucket %s is shown as a group", g.ID)
 		}
 	}
+
+	// Removing most apps leaves no current bucket naming a removed app.
+	var gone []marathon.PathID
+	for i := range 190 {
+		gone = append(gone, marathon.PathID(fmt.Sprintf("/flat-%03d", i)))
+	}
+	if _, err := h.sched.Deploy(ctx, func(map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+		return nil, gone, nil
+	}, scheduler.DeployOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := h.store.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := state.CheckReferences(snap, func(id marathon.PathID, v marathon.Timestamp) (bool, error) {
+		_, ok, err := h.store.AppVersion(ctx, id, v)
+		return ok, err
+	})
+	if err != nil || len(problems) > 0 {
+		t.Errorf("references after removing 190 apps: %v %v", problems, err)
+	}
+	resolved, ok, err = h.sched.GroupVersion(ctx, marathon.RootID, h.sched.View().Groups[0].Version)
+	if err != nil || !ok || len(resolved.Apps) != 10 {
+		t.Errorf("resolved root after the removal: %d apps (%v %v), want 10", len(resolved.Apps), ok, err)
+	}
 }
