@@ -14,8 +14,11 @@ const mesosAgentAbout = `Run the built-in Mesos-compatible agent: it registers w
 built-in one) and runs command tasks as processes, DOCKER tasks through the
 Docker Engine API, or simulated tasks for benchmarks. For development and
 tests. Flags have Mesos's names and default from MESOS_<FLAG> environment
-variables. Stopping the agent (SIGTERM, Ctrl-C) kills its tasks. Prints the
-URL it serves on; logs go to stderr.`
+variables. Stopping the agent (SIGTERM, Ctrl-C) kills its tasks. It
+checkpoints its tasks under --work_dir/meta: restarted on the same work dir
+after a crash, it reconnects to the tasks still running under its old agent
+id (--recover=reconnect), or kills them and registers anew
+(--recover=cleanup). Prints the URL it serves on; logs go to stderr.`
 
 // defaultDockerSocket is Mesos's --docker_socket default.
 const defaultDockerSocket = "/var/run/docker.sock"
@@ -48,6 +51,8 @@ func runMesosAgent(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	fs.StringVar(&dockerSocket, "docker_socket", dockerDefault, f.usage("docker_socket",
 		"Docker Engine socket path, or unix:// or tcp:// URL (default also from DOCKER_HOST)"))
+	f.String(&cfg.Recover, "recover", agent.RecoverReconnect,
+		"what to do with the tasks a previous run checkpointed in --work_dir: reconnect (re-attach to them under the old agent id) or cleanup (kill them, register as a new agent)")
 	f.String(&level, "logging_level", "INFO", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
 
 	if code, done := parse(fs, args); done {

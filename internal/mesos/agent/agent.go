@@ -27,6 +27,7 @@ type Agent struct {
 	port       int
 	endpoint   string // ip:port, for MESOS_AGENT_ENDPOINT
 	advertIP   string // the IP tasks sharing the agent's network report
+	bootID     string // the kernel's boot id, checkpointed with each process
 
 	ln     net.Listener
 	srv    *http.Server
@@ -54,6 +55,7 @@ type Agent struct {
 
 	mu         sync.Mutex // guards the fields below and every task
 	id         string
+	savedID    string // the id in the checkpoint
 	masterURL  string
 	connected  bool   // registered with masterURL and not lost since
 	regGen     uint64 // counts registrations
@@ -124,6 +126,7 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 		lost:       make(chan struct{}, 1),
 		tasks:      make(map[taskKey]*task),
 		shutdown:   make(map[string]bool),
+		bootID:     bootID(),
 	}
 	a.hc = &http.Client{
 		Timeout: 15 * time.Second,
@@ -148,6 +151,12 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 	}
 	a.ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	a.outbox.init()
+	if err := a.recoverTasks(); err != nil {
+		a.cancel()
+		ln.Close()
+		det.Close()
+		return nil, fmt.Errorf("recover: %w", err)
+	}
 	a.srv = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
 	a.bg.Go(func() {
 		if err := a.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -218,13 +227,19 @@ func (a *Agent) stop() {
 	a.cancel()
 	a.outbox.close()
 	a.mu.Lock()
+	left := make([]*task, 0, len(a.tasks))
 	for _, t := range a.tasks {
 		if t.retry != nil {
 			t.retry.Stop()
 			t.retry = nil
 		}
+		left = append(left, t)
 	}
 	a.mu.Unlock()
+	// What was not acknowledged is sent again by the next run.
+	for _, t := range left {
+		a.saveTask(t)
+	}
 	shutdownCtx, done := context.WithTimeout(context.Background(), 2*time.Second)
 	_ = a.srv.Shutdown(shutdownCtx)
 	done()

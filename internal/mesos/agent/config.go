@@ -26,6 +26,16 @@ const (
 	ContainerizerSimulated = "simulated"
 )
 
+// Recovery modes accepted in Config.Recover, as Mesos's --recover.
+const (
+	// RecoverReconnect re-attaches to the tasks a previous run of the agent
+	// left running in the same work dir and reregisters with its agent id.
+	RecoverReconnect = "reconnect"
+	// RecoverCleanup kills the tasks a previous run left and registers as a
+	// new agent.
+	RecoverCleanup = "cleanup"
+)
+
 // Defaults.
 const (
 	DefaultIP             = "127.0.0.1"
@@ -82,6 +92,11 @@ type Config struct {
 	// (default 10m).
 	StatusRetryMin time.Duration
 	StatusRetryMax time.Duration
+	// Recover is what the agent does with the tasks a previous run
+	// checkpointed under WorkDir/meta: RecoverReconnect (the default)
+	// re-attaches to them under the old agent id, RecoverCleanup kills them
+	// and registers as a new agent.
+	Recover string
 	// Logger receives the agent's logs; default discards them.
 	Logger *slog.Logger
 }
@@ -122,6 +137,11 @@ func (c Config) Validate() error {
 	if c.DockerHost != "" && !strings.HasPrefix(c.DockerHost, "unix://") && !strings.HasPrefix(c.DockerHost, "tcp://") {
 		errs = append(errs, fmt.Errorf("docker host %q: want unix:///path or tcp://host:port", c.DockerHost))
 	}
+	switch c.Recover {
+	case "", RecoverReconnect, RecoverCleanup:
+	default:
+		errs = append(errs, fmt.Errorf("recover %q: want reconnect or cleanup", c.Recover))
+	}
 	if c.StatusRetryMin < 0 || c.StatusRetryMax < 0 {
 		errs = append(errs, errors.New("status retry durations must not be negative"))
 	}
@@ -150,6 +170,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StatusRetryMax < c.StatusRetryMin {
 		c.StatusRetryMax = c.StatusRetryMin
+	}
+	if c.Recover == "" {
+		c.Recover = RecoverReconnect
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
