@@ -51,15 +51,41 @@ func testAgentReconnect(t *testing.T) {
 		}
 		return nil
 	})
+	// The master, which pings every 200ms, gives the agent up first.
+	unreachable := map[string]bool{}
+	r.sched.next("the tasks unreachable", func(ev mesos.Event) bool {
+		if ev.Type == mesos.EventUpdate && ev.Update.Status.State == mesos.TaskUnreachable {
+			unreachable[ev.Update.Status.TaskID.Value] = true
+		}
+		return len(unreachable) == 3
+	})
 	r.startAgent("--recover", "reconnect")
 
-	st := r.sched.next("the end of task dies", func(ev mesos.Event) bool {
-		return ev.Type == mesos.EventUpdate && ev.Update.Status.TaskID.Value == "dies" && ev.Update.Status.State.Terminal()
-	}).Update.Status
-	if st.State != mesos.TaskFailed || st.Reason != mesos.ReasonExecutorTerminated || st.Source != mesos.SourceAgent ||
-		!strings.Contains(st.Message, "while the agent was down") {
+	// As with Mesos, the tasks come back running once their agent has
+	// reregistered, and the agent reports the one that ended.
+	back := map[string]bool{}
+	var ended mesos.TaskStatus
+	r.sched.next("the surviving tasks back and the end of task dies", func(ev mesos.Event) bool {
+		if ev.Type != mesos.EventUpdate {
+			return false
+		}
+		switch st := ev.Update.Status; {
+		case st.State == mesos.TaskRunning && len(st.UUID) == 0:
+			// From the master (the agent may also resend a TASK_RUNNING
+			// whose acknowledgement the kill cut off).
+			if st.Reason != mesos.ReasonAgentReregistered {
+				t.Errorf("task %s back with reason %q, want %s", st.TaskID.Value, st.Reason, mesos.ReasonAgentReregistered)
+			}
+			back[st.TaskID.Value] = true
+		case st.TaskID.Value == "dies" && st.State.Terminal() && len(st.UUID) > 0:
+			ended = st // from the agent, not the master's echo
+		}
+		return back["keep"] && back["kill-later"] && ended.State != ""
+	})
+	if ended.State != mesos.TaskFailed || ended.Reason != mesos.ReasonExecutorTerminated || ended.Source != mesos.SourceAgent ||
+		!strings.Contains(ended.Message, "while the agent was down") {
 		t.Errorf("task dies ended with %s %s %s %q; want TASK_FAILED REASON_EXECUTOR_TERMINATED from the agent, saying the agent was down",
-			st.State, st.Reason, st.Source, st.Message)
+			ended.State, ended.Reason, ended.Source, ended.Message)
 	}
 	if id := r.agentID(t); id != oldID {
 		t.Errorf("restarted agent has id %q, want %q", id, oldID)
@@ -374,4 +400,104 @@ func groupMembers(pgid int) []int {
 		}
 	}
 	return pids
+}
+
+// TestServeLocalReapsTasksAfterKill9 kills `stadion serve --master local`,
+// which runs the master and the agent in its own process, with -9 while an
+// app of 3 instances runs, and starts it again on the same data dir: the
+// in-process agent reconnects to the task processes and the scheduler
+// adopts them, so that exactly the 3 original task processes run and the
+// app shows 3 running.
+func TestServeLocalReapsTasksAfterKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	dir := t.TempDir()
+	sleep := fmt.Sprintf("sleep 313.%d", os.Getpid())
+	t.Cleanup(func() { checkNoTaskProcesses(t, sleep) })
+	apiPort := testenv.FreePort(t)
+	api := "http://127.0.0.1:" + strconv.Itoa(apiPort)
+	args := []string{"serve", "--master", "local", "--local_containerizers", "mesos", "--http_address", "127.0.0.1",
+		"--http_port", strconv.Itoa(apiPort), "--hostname", "127.0.0.1", "--data_dir", filepath.Join(dir, "serve"),
+		"--reconciliation_initial_delay", "500"}
+	serve := startStadion(t, "serve", args...)
+	waitHTTP(t, api+"/ping")
+
+	app := map[string]any{"id": "/reaped", "cmd": sleep, "cpus": 0.01, "mem": 8, "instances": 3, "portDefinitions": []any{}}
+	if code, body := doJSON(t, http.MethodPost, api+"/v2/apps", app); code != http.StatusCreated {
+		t.Fatalf("POST /v2/apps: %d %s", code, body)
+	}
+	type appTask struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	}
+	appTasks := func() ([]appTask, int, error) {
+		var out struct {
+			App struct {
+				TasksRunning int       `json:"tasksRunning"`
+				Tasks        []appTask `json:"tasks"`
+				Deployments  []any     `json:"deployments"`
+			} `json:"app"`
+		}
+		getJSON(t, api+"/v2/apps/reaped", &out)
+		if n := len(out.App.Deployments); n > 0 {
+			return nil, 0, fmt.Errorf("%d deployments", n)
+		}
+		return out.App.Tasks, out.App.TasksRunning, nil
+	}
+	var before []appTask
+	poll(t, "3 tasks running", func() error {
+		tasks, running, err := appTasks()
+		switch {
+		case err != nil:
+			return err
+		case running != 3 || len(tasks) != 3:
+			return fmt.Errorf("%d of %d tasks running", running, len(tasks))
+		}
+		before = tasks
+		return nil
+	})
+	procs := taskProcesses(sleep)
+
+	if err := serve.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-serve.done
+	if left := taskProcesses(sleep); !slices.Equal(left, procs) {
+		t.Fatalf("task processes %v after kill -9, want the orphans %v", left, procs)
+	}
+
+	startStadion(t, "serve", args...)
+	waitHTTP(t, api+"/ping")
+	// Settled: the same 3 tasks running for 2 s, no deployment.
+	var since time.Time
+	poll(t, "the 3 tasks adopted", func() error {
+		tasks, running, err := appTasks()
+		if err == nil && (running != 3 || len(tasks) != 3) {
+			err = fmt.Errorf("%d of %d tasks running: %+v", running, len(tasks), tasks)
+		}
+		if err == nil {
+			for _, x := range before {
+				if !slices.ContainsFunc(tasks, func(y appTask) bool { return y.ID == x.ID }) {
+					err = fmt.Errorf("task %s was replaced: %+v", x.ID, tasks)
+				}
+			}
+		}
+		if err == nil {
+			if left := taskProcesses(sleep); !slices.Equal(left, procs) {
+				err = fmt.Errorf("task processes %v, want the original %v", left, procs)
+			}
+		}
+		switch {
+		case err != nil:
+			since = time.Time{}
+			return err
+		case since.IsZero():
+			since = time.Now()
+		}
+		if time.Since(since) < 2*time.Second {
+			return fmt.Errorf("settled only since %v", since)
+		}
+		return nil
+	})
 }
