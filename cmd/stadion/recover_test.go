@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -29,6 +30,7 @@ func TestMesosAgentRecoversTasks(t *testing.T) {
 	}
 	t.Run("reconnect", testAgentReconnect)
 	t.Run("cleanup", testAgentCleanup)
+	t.Run("docker", testAgentDocker)
 }
 
 func testAgentReconnect(t *testing.T) {
@@ -186,7 +188,7 @@ type recoverRig struct {
 	offer     *mesos.Offer
 }
 
-func startRecoverRig(t *testing.T, sleep string) *recoverRig {
+func startRecoverRig(t *testing.T, sleep string, agentArgs ...string) *recoverRig {
 	t.Helper()
 	r := &recoverRig{t: t, dir: t.TempDir(), sleep: sleep}
 	// Registered first, this runs last: after the agent, stopped, has
@@ -203,6 +205,7 @@ func startRecoverRig(t *testing.T, sleep string) *recoverRig {
 	r.agentURL = "http://127.0.0.1:" + strconv.Itoa(agentPort)
 	r.agentArgs = []string{"mesos", "agent", "--master", r.master, "--ip", "127.0.0.1", "--port", strconv.Itoa(agentPort),
 		"--work_dir", filepath.Join(r.dir, "agent"), "--resources", fmt.Sprintf("cpus:4;mem:1024;disk:512;ports:[%d-%d]", lo, hi)}
+	r.agentArgs = append(r.agentArgs, agentArgs...)
 	r.startAgent()
 	r.sched = startTestScheduler(t, r.master)
 	return r
@@ -250,13 +253,20 @@ func (r *recoverRig) agentID(t *testing.T) string {
 // TASK_RUNNING.
 func (r *recoverRig) launch(id, cmd string) {
 	r.t.Helper()
+	r.launchTask(id, func(task *mesos.TaskInfo) { task.Command = &mesos.CommandInfo{Value: &cmd} })
+}
+
+// launchTask launches a task edit makes on the next offer and waits for its
+// TASK_RUNNING.
+func (r *recoverRig) launchTask(id string, edit func(*mesos.TaskInfo)) {
+	r.t.Helper()
 	if len(r.sched.offers) == 0 {
 		r.sched.next("an offer", func(ev mesos.Event) bool { return len(r.sched.offers) > 0 })
 	}
 	o := r.sched.offers[0]
 	r.sched.offers = r.sched.offers[1:]
 	task := taskOn(o, id)
-	task.Command = &mesos.CommandInfo{Value: &cmd}
+	edit(&task)
 	// No filter: the rest of the offer comes back at the next allocation.
 	refuse := 0.0
 	if err := r.sched.client.Launch(r.sched.ctx, []mesos.OfferID{o.ID}, []mesos.TaskInfo{task}, &mesos.Filters{RefuseSeconds: &refuse}); err != nil {
@@ -500,4 +510,64 @@ func TestServeLocalReapsTasksAfterKill9(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// testAgentDocker: a DOCKER task's container survives a kill -9 of its
+// agent and is re-attached (reconnect), then killed through the master; and
+// a cleanup restart removes a task's container.
+func testAgentDocker(t *testing.T) {
+	image := testenv.WebServerImage(t)
+	docker := testenv.Binary(t, "docker")
+	r := startRecoverRig(t, fmt.Sprintf("sleep 314.%d", os.Getpid()), "--containerizers", "mesos,docker",
+		"--docker_socket", testenv.DockerHost())
+	lo, _ := testenv.TaskPorts(t, 2)
+	webTask := func(port int) func(*mesos.TaskInfo) {
+		return func(task *mesos.TaskInfo) {
+			shell := false
+			value := strconv.Itoa(port)
+			task.Command = &mesos.CommandInfo{Shell: &shell, Environment: &mesos.Environment{
+				Variables: []mesos.Variable{{Name: "LISTEN_PORT", Value: &value}}}}
+			task.Container = &mesos.ContainerInfo{Type: mesos.ContainerDocker,
+				Docker: &mesos.DockerInfo{Image: image, Network: mesos.NetworkHost}}
+		}
+	}
+	// containers lists the ids of the running containers of task id.
+	containers := func(id string) []string {
+		out, err := exec.Command(docker, "ps", "-q", "--no-trunc", "--filter", "label=stadion.task_id="+id).Output()
+		if err != nil {
+			t.Fatalf("docker ps: %v", err)
+		}
+		return strings.Fields(string(out))
+	}
+	r.launchTask("web", webTask(lo))
+	r.launchTask("gone", webTask(lo+1))
+	web, gone := containers("web"), containers("gone")
+	if len(web) != 1 || len(gone) != 1 {
+		t.Fatalf("containers of web %v and gone %v, want one each", web, gone)
+	}
+	t.Cleanup(func() { exec.Command(docker, "rm", "-f", web[0], gone[0]).Run() })
+
+	r.kill9Agent()
+	r.startAgent("--recover", "reconnect")
+	if now := containers("web"); !slices.Equal(now, web) {
+		t.Errorf("after reconnect the containers of web are %v, want the original %v", now, web)
+	}
+	if err := r.sched.client.Kill(r.sched.ctx, mesos.TaskID{Value: "web"}, &mesos.AgentID{Value: r.agentID(t)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.sched.next("TASK_KILLED of web", func(ev mesos.Event) bool {
+		return ev.Type == mesos.EventUpdate && ev.Update.Status.TaskID.Value == "web" && ev.Update.Status.State == mesos.TaskKilled
+	})
+	poll(t, "the container of web gone", func() error {
+		if now := containers("web"); len(now) > 0 {
+			return fmt.Errorf("containers %v", now)
+		}
+		return nil
+	})
+
+	r.kill9Agent()
+	r.startAgent("--recover", "cleanup")
+	if now := containers("gone"); len(now) > 0 {
+		t.Errorf("containers %v of task gone survived the cleanup", now)
+	}
 }
