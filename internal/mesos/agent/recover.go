@@ -145,6 +145,10 @@ func (a *Agent) adoptLocked(ck taskCheckpoint) (*task, func()) {
 	if t.killing {
 		return t, func() { ctr.Kill(t.grace) }
 	}
+	if t.latest.State != mesos.TaskRunning {
+		// The previous run died between the start and its TASK_RUNNING.
+		a.enqueueLocked(t, a.statusLocked(t, mesos.TaskRunning, "", "", mesos.SourceExecutor))
+	}
 	a.startHealthLocked(t)
 	return t, nil
 }
