@@ -67,7 +67,8 @@ type Config struct {
 	// Hostname is the advertised host name; default IP.
 	Hostname string
 	// WorkDir holds the sandboxes, under
-	// slaves/<agent_id>/frameworks/<framework_id>/executors/<task_id>/runs/<container_id>.
+	// slaves/<agent_id>/frameworks/<framework_id>/executors/<task_id>/runs/<container_id>,
+	// and the checkpoint of the agent's id and tasks under meta/.
 	// Required; created when missing.
 	WorkDir string
 	// Resources is the agent's resources in Mesos's text form
