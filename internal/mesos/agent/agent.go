@@ -52,6 +52,8 @@ type Agent struct {
 	bg     sync.WaitGroup // registration loop and senders
 	// running counts launches and live containers: Stop waits for it.
 	running sync.WaitGroup
+	// saving counts checkpoint writes made in the background.
+	saving sync.WaitGroup
 
 	mu         sync.Mutex // guards the fields below and every task
 	id         string
@@ -244,6 +246,7 @@ func (a *Agent) stop() {
 	_ = a.srv.Shutdown(shutdownCtx)
 	done()
 	a.bg.Wait()
+	a.saving.Wait()
 	a.det.Close()
 	a.hc.CloseIdleConnections()
 	a.log.Info("agent stopped", "agent_id", a.ID())

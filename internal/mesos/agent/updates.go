@@ -181,7 +181,9 @@ func (a *Agent) handleAck(w http.ResponseWriter, r *http.Request) {
 		a.sendHeadLocked(t)
 	}
 	a.mu.Unlock()
-	a.saveTask(t)
+	// In the background: the master sends acknowledgements one at a time,
+	// and one lost in a crash only makes the next run resend its update.
+	a.saving.Go(func() { a.saveTask(t) })
 	w.WriteHeader(http.StatusAccepted)
 }
 
@@ -191,7 +193,7 @@ func (a *Agent) forgetLocked(t *task) {
 	if a.tasks[t.key] == t {
 		delete(a.tasks, t.key)
 	}
-	go a.saveTask(t)
+	a.saving.Go(func() { a.saveTask(t) })
 }
 
 // outbox is the unbounded queue of tasks whose head update must be posted.
