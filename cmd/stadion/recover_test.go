@@ -164,6 +164,18 @@ func testAgentCleanup(t *testing.T) {
 	if left := taskProcesses(r.sleep); len(left) > 0 {
 		t.Errorf("task processes %v survived the cleanup", left)
 	}
+	// The master takes the new agent at the old one's address for its
+	// restart: the old tasks are gone at once.
+	gone := map[string]bool{}
+	r.sched.next("TASK_GONE of both tasks", func(ev mesos.Event) bool {
+		if ev.Type == mesos.EventUpdate && ev.Update.Status.State == mesos.TaskGone {
+			gone[ev.Update.Status.TaskID.Value] = true
+		}
+		return gone["a"] && gone["b"]
+	})
+	if live := r.masterLiveTasks(t); len(live) > 0 {
+		t.Errorf("master shows live tasks %v after the cleanup", live)
+	}
 	for _, pid := range pids {
 		if processAlive(pid) {
 			t.Errorf("task process %d survived the cleanup", pid)
