@@ -27,6 +27,7 @@ func TestCheckpointFollowsTask(t *testing.T) {
 	var ck taskCheckpoint
 	waitFor(t, "the checkpoint of the running task", func() bool {
 		data, err := os.ReadFile(path)
+		ck = taskCheckpoint{}
 		return err == nil && json.Unmarshal(data, &ck) == nil && ck.Latest.State == mesos.TaskRunning && len(ck.Pending) == 0
 	})
 	pid := int(running.ContainerStatus.ExecutorPID)
