@@ -2,11 +2,13 @@ package agent
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // procStat is what the agent reads of /proc/<pid>/stat to recognise a
@@ -148,4 +150,58 @@ func eachProc(fn func(pid int) bool) {
 			return
 		}
 	}
+}
+
+// sysPidfdOpen is pidfd_open(2)'s number, the same on every Linux
+// architecture (Linux 5.3 and later).
+const sysPidfdOpen = 434
+
+// waitExit returns nil once the process pid, which started at start, has
+// ended, or ctx's error when ctx ends first. The process need not be a
+// child: a pidfd turns readable when it exits; where pidfds are not
+// available, /proc is polled every poll.
+func waitExit(ctx context.Context, pid int, start uint64, poll time.Duration) error {
+	if err := waitPidfd(ctx, pid, start); err == nil || ctx.Err() != nil {
+		return ctx.Err()
+	}
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	for procAlive(pid, start) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// waitPidfd waits for the process's end through a pidfd in the runtime's
+// poller. It returns an error when that is not possible.
+func waitPidfd(ctx context.Context, pid int, start uint64) error {
+	fd, _, errno := syscall.Syscall(sysPidfdOpen, uintptr(pid), 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	// The pidfd is of whatever process had pid when it was opened: that
+	// is ours only if ours is still alive now.
+	if !procAlive(pid, start) {
+		syscall.Close(int(fd))
+		return nil
+	}
+	if err := syscall.SetNonblock(int(fd), true); err != nil {
+		syscall.Close(int(fd))
+		return err
+	}
+	f := os.NewFile(fd, "pidfd")
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Now()) })
+	defer stop()
+	// The callback runs first at once, then each time the pidfd turns
+	// readable; an error means the poller cannot wait for this fd.
+	return rc.Read(func(uintptr) bool { return !procAlive(pid, start) })
 }

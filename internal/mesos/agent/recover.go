@@ -22,7 +22,8 @@ const (
 // Bounds of recovery.
 const (
 	// adoptedPollInterval is how often the agent looks in /proc for the
-	// end of a process it did not start itself.
+	// end of a process it did not start itself where pidfds are not
+	// available, and for the end of killed process groups.
 	adoptedPollInterval = 100 * time.Millisecond
 	// cleanupWait bounds the wait for killed tasks to end in cleanup.
 	cleanupWait = 10 * time.Second
@@ -261,8 +262,8 @@ func killSandboxProcs(sandbox string) {
 }
 
 // adoptedProcess is the process of a command task launched by a previous
-// run of the agent. It is not the agent's child: its end is seen in /proc,
-// and its exit status is unknown.
+// run of the agent. It is not the agent's child: its end is seen through a
+// pidfd (or /proc), and its exit status is unknown.
 type adoptedProcess struct {
 	pid     int
 	start   uint64
@@ -280,17 +281,11 @@ var _ Container = (*adoptedProcess)(nil)
 func (p *adoptedProcess) PID() int   { return p.pid }
 func (p *adoptedProcess) IP() string { return "" }
 
-// watch polls /proc until the process ends (or the agent stops), then
-// kills what is left of its group and reports the end.
+// watch waits for the process to end (or the agent to stop), then kills
+// what is left of its group and reports the end.
 func (p *adoptedProcess) watch(ctx context.Context, exited func(Exit)) {
-	tick := time.NewTicker(adoptedPollInterval)
-	defer tick.Stop()
-	for procAlive(p.pid, p.start) {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	if waitExit(ctx, p.pid, p.start, adoptedPollInterval) != nil {
+		return
 	}
 	p.mu.Lock()
 	p.done = true

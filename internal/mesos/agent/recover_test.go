@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stadionhq/stadion/internal/mesos"
 )
@@ -204,5 +206,37 @@ func writeJSON(t *testing.T, path string, v any) {
 	}
 	if err := writeFileAtomic(path, data); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWaitExit waits for the end of a process through its pidfd: with a
+// poll interval of an hour, only the pidfd can see the end in time.
+func TestWaitExit(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	reaped := make(chan struct{})
+	go func() { cmd.Wait(); close(reaped) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-reaped })
+	start := procStartTime(pid)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if err := waitExit(ctx, pid, start, time.Hour); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waitExit of a live process = %v, want the context's deadline", err)
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- waitExit(t.Context(), pid, start, time.Hour) }()
+	cmd.Process.Kill()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("waitExit = %v, want nil", err)
+		}
+	case <-time.After(wait):
+		t.Fatal("waitExit did not see the end of the process")
 	}
 }
