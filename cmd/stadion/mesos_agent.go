@@ -16,8 +16,11 @@ const mesosAgentAbout = `Run the built-in Mesos-compatible agent: it registers w
 built-in one) and runs command tasks as processes, DOCKER tasks through the
 Docker Engine API, or simulated tasks for benchmarks. For development and
 tests. Flags have Mesos's names and default from MESOS_<FLAG> environment
-variables. Stopping the agent (SIGTERM, Ctrl-C) kills its tasks. Prints the
-URL it serves on; logs go to stderr.`
+variables. Stopping the agent (SIGTERM, Ctrl-C) kills its tasks. It
+checkpoints its tasks under --work_dir/meta: restarted on the same work dir
+after a crash, it reconnects to the tasks still running under its old agent
+id (--recover=reconnect), or kills them and registers anew
+(--recover=cleanup). Prints the URL it serves on; logs go to stderr.`
 
 // defaultDockerSocket is Mesos's --docker_socket default.
 const defaultDockerSocket = "/var/run/docker.sock"
@@ -54,6 +57,8 @@ func runMesosAgent(ctx context.Context, args []string, stdout, stderr io.Writer)
 	f.Duration(&cfg.HTTP.WriteTimeout, "http_write_timeout", httpserver.DefaultWriteTimeout, "time a response may take from the end of the request header", master.ParseDuration)
 	f.Duration(&cfg.HTTP.IdleTimeout, "http_idle_timeout", httpserver.DefaultIdleTimeout, "time a keep-alive connection may wait for its next request", master.ParseDuration)
 	f.Int(&cfg.HTTP.MaxConns, "http_max_connections", httpserver.DefaultMaxConns(4), "most open connections; idle keep-alive connections are closed to make room, others wait; the default is a quarter of the descriptor limit, 16 to 4096")
+	f.String(&cfg.Recover, "recover", agent.RecoverReconnect,
+		"what to do with the tasks a previous run checkpointed in --work_dir: reconnect (re-attach to them under the old agent id) or cleanup (kill them, register as a new agent)")
 	f.String(&level, "logging_level", "INFO", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
 
 	if code, done := parse(fs, args); done {

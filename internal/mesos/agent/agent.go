@@ -28,6 +28,7 @@ type Agent struct {
 	port       int
 	endpoint   string // ip:port, for MESOS_AGENT_ENDPOINT
 	advertIP   string // the IP tasks sharing the agent's network report
+	bootID     string // the kernel's boot id, checkpointed with each process
 
 	ln     net.Listener
 	srv    *http.Server
@@ -52,9 +53,12 @@ type Agent struct {
 	bg     sync.WaitGroup // registration loop and senders
 	// running counts launches and live containers: Stop waits for it.
 	running sync.WaitGroup
+	// saving counts checkpoint writes made in the background.
+	saving sync.WaitGroup
 
 	mu         sync.Mutex // guards the fields below and every task
 	id         string
+	savedID    string // the id in the checkpoint
 	masterURL  string
 	connected  bool   // registered with masterURL and not lost since
 	regGen     uint64 // counts registrations
@@ -125,6 +129,7 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 		lost:       make(chan struct{}, 1),
 		tasks:      make(map[taskKey]*task),
 		shutdown:   make(map[string]bool),
+		bootID:     bootID(),
 	}
 	a.hc = &http.Client{
 		Timeout: 15 * time.Second,
@@ -149,6 +154,12 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 	}
 	a.ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	a.outbox.init()
+	if err := a.recoverTasks(); err != nil {
+		a.cancel()
+		ln.Close()
+		det.Close()
+		return nil, fmt.Errorf("recover: %w", err)
+	}
 	srv, capped := httpserver.Server(a.routes(), ln, cfg.HTTP)
 	a.srv = srv
 	a.bg.Go(func() {
@@ -220,17 +231,24 @@ func (a *Agent) stop() {
 	a.cancel()
 	a.outbox.close()
 	a.mu.Lock()
+	left := make([]*task, 0, len(a.tasks))
 	for _, t := range a.tasks {
 		if t.retry != nil {
 			t.retry.Stop()
 			t.retry = nil
 		}
+		left = append(left, t)
 	}
 	a.mu.Unlock()
+	// What was not acknowledged is sent again by the next run.
+	for _, t := range left {
+		a.saveTask(t)
+	}
 	shutdownCtx, done := context.WithTimeout(context.Background(), 2*time.Second)
 	_ = a.srv.Shutdown(shutdownCtx)
 	done()
 	a.bg.Wait()
+	a.saving.Wait()
 	a.det.Close()
 	a.hc.CloseIdleConnections()
 	a.log.Info("agent stopped", "agent_id", a.ID())

@@ -27,6 +27,16 @@ const (
 	ContainerizerSimulated = "simulated"
 )
 
+// Recovery modes accepted in Config.Recover, as Mesos's --recover.
+const (
+	// RecoverReconnect re-attaches to the tasks a previous run of the agent
+	// left running in the same work dir and reregisters with its agent id.
+	RecoverReconnect = "reconnect"
+	// RecoverCleanup kills the tasks a previous run left and registers as a
+	// new agent.
+	RecoverCleanup = "cleanup"
+)
+
 // Defaults.
 const (
 	DefaultIP             = "127.0.0.1"
@@ -58,7 +68,8 @@ type Config struct {
 	// Hostname is the advertised host name; default IP.
 	Hostname string
 	// WorkDir holds the sandboxes, under
-	// slaves/<agent_id>/frameworks/<framework_id>/executors/<task_id>/runs/<container_id>.
+	// slaves/<agent_id>/frameworks/<framework_id>/executors/<task_id>/runs/<container_id>,
+	// and the checkpoint of the agent's id and tasks under meta/.
 	// Required; created when missing.
 	WorkDir string
 	// Resources is the agent's resources in Mesos's text form
@@ -86,6 +97,11 @@ type Config struct {
 	// HTTP holds the read, write and idle timeouts and the connection cap
 	// of the agent's HTTP server (httpserver.Limits defaults).
 	HTTP httpserver.Limits
+	// Recover is what the agent does with the tasks a previous run
+	// checkpointed under WorkDir/meta: RecoverReconnect (the default)
+	// re-attaches to them under the old agent id, RecoverCleanup kills them
+	// and registers as a new agent.
+	Recover string
 	// Logger receives the agent's logs; default discards them.
 	Logger *slog.Logger
 }
@@ -126,6 +142,11 @@ func (c Config) Validate() error {
 	if c.DockerHost != "" && !strings.HasPrefix(c.DockerHost, "unix://") && !strings.HasPrefix(c.DockerHost, "tcp://") {
 		errs = append(errs, fmt.Errorf("docker host %q: want unix:///path or tcp://host:port", c.DockerHost))
 	}
+	switch c.Recover {
+	case "", RecoverReconnect, RecoverCleanup:
+	default:
+		errs = append(errs, fmt.Errorf("recover %q: want reconnect or cleanup", c.Recover))
+	}
 	if c.StatusRetryMin < 0 || c.StatusRetryMax < 0 {
 		errs = append(errs, errors.New("status retry durations must not be negative"))
 	}
@@ -157,6 +178,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StatusRetryMax < c.StatusRetryMin {
 		c.StatusRetryMax = c.StatusRetryMin
+	}
+	if c.Recover == "" {
+		c.Recover = RecoverReconnect
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -56,6 +56,10 @@ type Exit struct {
 	Signal syscall.Signal
 	// Message overrides the default description of the exit.
 	Message string
+	// Reason, when set, marks an end the agent inferred rather than saw
+	// (a task that ended while the agent was down): the update comes from
+	// the agent with this reason.
+	Reason mesos.Reason
 }
 
 // describe renders e as Mesos's executors do: "Command exited with status 3",

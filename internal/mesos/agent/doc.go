@@ -54,4 +54,12 @@
 //
 // Kills send TASK_KILLING, then SIGTERM to the process group and SIGKILL
 // after the grace period (the kill's policy, else the task's, else 3s).
+//
+// Recovery: the agent checkpoints its id and every task (task info, pid and
+// process start time, boot id, Docker container id, latest status and
+// unacknowledged updates) under <work_dir>/meta, atomically. Started again
+// on the same work dir, it re-attaches to the tasks still running under its
+// old id and reports those that ended while it was down (Config.Recover
+// reconnect, the default), or kills them all and registers anew (cleanup).
+// See checkpoint.go and recover.go, and docs/architecture.md.
 package agent

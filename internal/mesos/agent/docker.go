@@ -345,6 +345,10 @@ type dockerContainer struct {
 
 	done     chan struct{} // closed when the container has ended
 	stopOnce sync.Once
+	// since, when set, is the Unix time from which its logs are copied:
+	// a container re-attached after an agent restart has had its earlier
+	// output copied already.
+	since int64
 }
 
 func (c *dockerContainer) PID() int   { return c.pid }
@@ -456,6 +460,9 @@ func (c *dockerContainer) copyLogs(sandbox string, done chan<- struct{}) {
 	}
 	defer stderr.Close()
 	q := url.Values{"follow": {"1"}, "stdout": {"1"}, "stderr": {"1"}}
+	if c.since > 0 {
+		q.Set("since", strconv.FormatInt(c.since, 10))
+	}
 	resp, err := c.d.client.request(context.Background(), "GET", "/containers/"+c.id+"/logs", q, nil)
 	if err != nil {
 		c.d.log.Debug("cannot follow container logs", "container", c.name, "error", err)
@@ -546,4 +553,67 @@ func (c *dockerContainer) Exec(ctx context.Context, ci *mesos.CommandInfo) error
 		return fmt.Errorf("check command exited with status %d: %s", res.ExitCode, strings.TrimSpace(out.String()))
 	}
 	return nil
+}
+
+// reattach takes over the container id of a task launched by a previous
+// run of the agent. When it still runs, it is watched and its logs
+// followed as at a launch (agentCtx is the agent's); when it has ended, it
+// is removed and its exit returned; a container the engine no longer has
+// ended with an unknown status.
+func (d *dockerContainerizer) reattach(ctx context.Context, id, name, sandbox string, agentCtx context.Context, exited func(Exit)) (Container, *Exit, error) {
+	var info struct {
+		State struct {
+			Running  bool   `json:"Running"`
+			Pid      int    `json:"Pid"`
+			ExitCode int    `json:"ExitCode"`
+			Error    string `json:"Error"`
+		} `json:"State"`
+		HostConfig struct {
+			NetworkMode string `json:"NetworkMode"`
+		} `json:"HostConfig"`
+		NetworkSettings struct {
+			IPAddress string `json:"IPAddress"`
+			Networks  map[string]struct {
+				IPAddress string `json:"IPAddress"`
+			} `json:"Networks"`
+		} `json:"NetworkSettings"`
+	}
+	err := d.client.do(ctx, "GET", "/containers/"+id+"/json", nil, nil, &info)
+	switch {
+	case isNotFound(err):
+		return nil, &Exit{Code: -1, Message: "Container " + name + " disappeared while the agent was down"}, nil
+	case err != nil:
+		return nil, nil, fmt.Errorf("inspect container: %w", err)
+	}
+	c := &dockerContainer{d: d, id: id, name: name, done: make(chan struct{}), pid: info.State.Pid, since: time.Now().Unix()}
+	if !info.State.Running {
+		c.remove()
+		if info.State.Error != "" {
+			return nil, &Exit{Code: info.State.ExitCode, Message: "Container failed: " + info.State.Error}, nil
+		}
+		return nil, &Exit{Code: info.State.ExitCode}, nil
+	}
+	c.ip = info.NetworkSettings.IPAddress
+	if c.ip == "" && info.HostConfig.NetworkMode != "host" {
+		for _, n := range info.NetworkSettings.Networks {
+			if n.IPAddress != "" {
+				c.ip = n.IPAddress
+				break
+			}
+		}
+	}
+	logsDone := make(chan struct{})
+	go c.copyLogs(sandbox, logsDone)
+	go c.wait(agentCtx, logsDone, exited)
+	return c, nil, nil
+}
+
+// removeByName force-removes a container by name, if there is one.
+func (d *dockerContainerizer) removeByName(name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	q := url.Values{"force": {"1"}, "v": {"1"}}
+	if err := d.client.do(ctx, "DELETE", "/containers/"+name, q, nil, nil); err != nil && !isNotFound(err) {
+		d.log.Warn("remove container failed", "container", name, "error", err)
+	}
 }

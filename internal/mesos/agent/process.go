@@ -50,7 +50,9 @@ func (processContainerizer) Launch(_ context.Context, spec Spec, exited func(Exi
 	if err := cmd.Start(); err != nil {
 		return nil, &LaunchError{Err: fmt.Errorf("start command: %w", err)}
 	}
-	p := &process{cmd: cmd, pid: cmd.Process.Pid, env: env, sandbox: spec.Sandbox}
+	// The start time is read before wait can reap the child: it tells the
+	// process from a later one with its pid after an agent restart.
+	p := &process{cmd: cmd, pid: cmd.Process.Pid, start: procStartTime(cmd.Process.Pid), env: env, sandbox: spec.Sandbox}
 	go p.wait(exited)
 	return p, nil
 }
@@ -148,6 +150,7 @@ func executable(path string) error {
 type process struct {
 	cmd     *exec.Cmd
 	pid     int
+	start   uint64 // /proc start time
 	env     []string
 	sandbox string
 

@@ -104,8 +104,8 @@ func (a *Agent) register(leader string) error {
 		return fmt.Errorf("master answered registration without an agent id")
 	}
 	a.mu.Lock()
-	first := a.id == ""
-	if !first && reg.AgentID != a.id {
+	first := a.regGen == 0
+	if a.id != "" && reg.AgentID != a.id {
 		a.log.Warn("master assigned a new agent id", "agent_id", reg.AgentID, "old_agent_id", a.id)
 	}
 	a.id = reg.AgentID
@@ -122,7 +122,17 @@ func (a *Agent) register(leader string) error {
 	}
 	a.resendAllLocked()
 	n := len(a.tasks)
+	save := a.savedID != a.id
 	a.mu.Unlock()
+	if save {
+		if err := a.saveAgentID(reg.AgentID); err != nil {
+			a.log.Error("cannot checkpoint the agent id", "agent_id", reg.AgentID, "error", err)
+		} else {
+			a.mu.Lock()
+			a.savedID = reg.AgentID
+			a.mu.Unlock()
+		}
+	}
 	if first {
 		close(a.registered)
 		a.log.Info("registered with master", "agent_id", reg.AgentID, "master", leader, "master_id", reg.MasterID)

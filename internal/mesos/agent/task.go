@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/stadionhq/stadion/internal/mesos"
@@ -20,7 +21,8 @@ type taskKey struct {
 }
 
 // task is one task the agent runs or has not yet forgotten: its container
-// and its stream of status updates. Every field is guarded by Agent.mu.
+// and its stream of status updates. Every field but ckMu and ckLast is
+// guarded by Agent.mu.
 type task struct {
 	key         taskKey
 	frameworkID mesos.FrameworkID
@@ -43,6 +45,19 @@ type task struct {
 	healthKill   string
 	cancelHealth context.CancelFunc
 	terminal     bool // the terminal update is generated
+
+	// What a restarted agent needs to find the container again
+	// (taskCheckpoint).
+	containerizer string // ContainerizerMesos, ContainerizerDocker, ContainerizerSimulated
+	pid           int
+	startTime     uint64
+	bootID        string
+	dockerID      string
+
+	// ckMu serialises the writes of the task's checkpoint; ckLast, guarded
+	// by ckMu, is the last one written.
+	ckMu   sync.Mutex
+	ckLast []byte
 
 	stream
 }
@@ -113,8 +128,14 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, t.simulated = c.(simulatedContainerizer)
-	if _, ok := c.(*dockerContainerizer); ok {
+	switch c.(type) {
+	case *dockerContainerizer:
 		t.subject = "Container"
+		t.containerizer = ContainerizerDocker
+	case simulatedContainerizer:
+		t.containerizer = ContainerizerSimulated
+	default:
+		t.containerizer = ContainerizerMesos
 	}
 	a.running.Add(1)
 	a.enqueueLocked(t, a.statusLocked(t, mesos.TaskStarting, "", "", mesos.SourceExecutor))
@@ -171,6 +192,9 @@ func (a *Agent) launch(t *task, c Containerizer) {
 	if spec.AgentID == "" {
 		spec.AgentID = a.ID()
 	}
+	// The checkpoint exists before anything is started: a restart finds
+	// what a launch cut short by the task's sandbox.
+	a.saveTask(t)
 	var ctr Container
 	err := a.prepareSandbox(t)
 	if err == nil {
@@ -182,6 +206,12 @@ func (a *Agent) launch(t *task, c Containerizer) {
 	}
 	a.mu.Lock()
 	t.container, t.launched = ctr, true
+	switch ctr := ctr.(type) {
+	case *process:
+		t.pid, t.startTime, t.bootID = ctr.pid, ctr.start, a.bootID
+	case *dockerContainer:
+		t.pid, t.dockerID = ctr.pid, ctr.id
+	}
 	kill := t.killing
 	if !kill {
 		// A task killed during its launch goes from TASK_KILLING to
@@ -195,6 +225,7 @@ func (a *Agent) launch(t *task, c Containerizer) {
 	}
 	grace := t.grace
 	a.mu.Unlock()
+	a.saveTask(t)
 	a.log.Debug("task running", "task_id", t.key.task, "framework_id", t.key.framework, "container_id", t.containerID, "pid", ctr.PID())
 	if kill {
 		ctr.Kill(grace)
@@ -257,16 +288,20 @@ func (a *Agent) finishLocked(t *task, e Exit) {
 		t.cancelHealth()
 	}
 	var st mesos.TaskStatus
+	source := mesos.SourceExecutor
+	if e.Reason != "" {
+		source = mesos.SourceAgent
+	}
 	switch {
 	case t.healthKill != "":
-		st = a.statusLocked(t, mesos.TaskKilled, t.healthKill, "", mesos.SourceExecutor)
+		st = a.statusLocked(t, mesos.TaskKilled, t.healthKill, e.Reason, source)
 		st.Healthy = new(false)
 	case t.killing:
-		st = a.statusLocked(t, mesos.TaskKilled, e.describe(t.subject), "", mesos.SourceExecutor)
+		st = a.statusLocked(t, mesos.TaskKilled, e.describe(t.subject), e.Reason, source)
 	case e.success():
-		st = a.statusLocked(t, mesos.TaskFinished, e.describe(t.subject), "", mesos.SourceExecutor)
+		st = a.statusLocked(t, mesos.TaskFinished, e.describe(t.subject), "", source)
 	default:
-		st = a.statusLocked(t, mesos.TaskFailed, e.describe(t.subject), "", mesos.SourceExecutor)
+		st = a.statusLocked(t, mesos.TaskFailed, e.describe(t.subject), e.Reason, source)
 	}
 	a.enqueueLocked(t, st)
 	a.log.Debug("task ended", "task_id", t.key.task, "framework_id", t.key.framework, "state", st.State, "message", st.Message)
@@ -294,6 +329,7 @@ func (a *Agent) handleKill(w http.ResponseWriter, r *http.Request) {
 		a.log.Info("kill of unknown task ignored", "task_id", key.task, "framework_id", key.framework)
 		return
 	}
+	a.saveTask(t)
 	if kill != nil {
 		kill()
 	}
@@ -312,7 +348,7 @@ func (a *Agent) handleShutdown(w http.ResponseWriter, r *http.Request) {
 		if key.framework == s.FrameworkID.Value {
 			a.dropUpdatesLocked(t)
 			if t.terminal {
-				delete(a.tasks, key)
+				a.forgetLocked(t)
 				continue
 			}
 			if kill := a.killLocked(t, t.grace, ""); kill != nil {

@@ -29,7 +29,7 @@ func (a *Agent) enqueueLocked(t *task, st mesos.TaskStatus) {
 	if a.shutdown[t.key.framework] {
 		a.dropUpdatesLocked(t)
 		if st.State.Terminal() {
-			delete(a.tasks, t.key)
+			a.forgetLocked(t)
 		}
 		return
 	}
@@ -76,8 +76,10 @@ func (a *Agent) sendLoop() {
 	}
 }
 
-// send posts t's head update once, then arranges its resending.
+// send posts t's head update once, then arranges its resending. The
+// update is checkpointed first, as Mesos's agent does.
 func (a *Agent) send(t *task) {
+	a.saveTask(t)
 	a.mu.Lock()
 	if len(t.pending) == 0 {
 		t.inflight = false
@@ -179,7 +181,19 @@ func (a *Agent) handleAck(w http.ResponseWriter, r *http.Request) {
 		a.sendHeadLocked(t)
 	}
 	a.mu.Unlock()
+	// In the background: the master sends acknowledgements one at a time,
+	// and one lost in a crash only makes the next run resend its update.
+	a.saving.Go(func() { a.saveTask(t) })
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// forgetLocked drops t, whose updates are done with, and removes its
+// checkpoint in the background.
+func (a *Agent) forgetLocked(t *task) {
+	if a.tasks[t.key] == t {
+		delete(a.tasks, t.key)
+	}
+	a.saving.Go(func() { a.saveTask(t) })
 }
 
 // outbox is the unbounded queue of tasks whose head update must be posted.

@@ -69,6 +69,11 @@ func (m *Master) register(reg cluster.Register) (cluster.Registered, error) {
 	a := st.agents[id]
 	wasUnreachable := false
 	if a == nil {
+		for _, old := range st.agents {
+			if old.reg.URL == reg.URL {
+				m.removeRestartedAgent(st, old, id, now)
+			}
+		}
 		a = &agent{id: id, registeredTime: now, tasks: map[taskKey]*task{}, offers: map[string]*offer{}}
 		st.agents[id] = a
 		m.log.Info("agent registered", "agent_id", id, "hostname", reg.Hostname, "url", reg.URL, "resources", mesos.Resources(reg.Resources).String())
@@ -158,6 +163,30 @@ func (m *Master) adoptTasks(st *clusterState, a *agent, reported []cluster.Task,
 	for fwID := range shutdown {
 		a.link.send(outbound{path: cluster.PathShutdown, body: cluster.Shutdown{FrameworkID: mesos.FrameworkID{Value: fwID}}})
 	}
+}
+
+// removeRestartedAgent removes agent a, at whose address a new agent
+// (newID) registers: a is no more, as two agents cannot serve one address.
+// This is an agent restarted without its checkpoint, or with
+// --recover=cleanup, which has killed a's tasks. Its live tasks become
+// TASK_GONE (TASK_LOST for frameworks that are not PARTITION_AWARE) at once,
+// rather than unreachable after the ping timeouts, as Mesos removes an agent
+// when a new one registers at its address.
+func (m *Master) removeRestartedAgent(st *clusterState, a *agent, newID string, now time.Time) {
+	m.log.Info("agent replaced by a new agent at its address", "agent_id", a.id, "new_agent_id", newID, "url", a.reg.URL, "tasks", len(a.tasks))
+	if a.link != nil {
+		a.link.close()
+	}
+	m.rescindAgentOffers(st, a)
+	for key, t := range a.tasks {
+		fw := st.frameworks[key.frameworkID]
+		if t.state().Terminal() || fw == nil {
+			continue
+		}
+		m.masterUpdate(fw, t, t.info.TaskID, a.id, mesos.TaskGone, mesos.ReasonAgentRemoved,
+			"Agent "+a.reg.Hostname+" restarted: a new agent registered at its address", now)
+	}
+	delete(st.agents, a.id)
 }
 
 func bytes16Equal(a, b []byte) bool { return string(a) == string(b) }

@@ -481,6 +481,49 @@ func TestAgentUnreachable(t *testing.T) {
 	}
 }
 
+// TestAgentRestartedAsNewAgent: an agent registering with a new id at the
+// address of a known one replaces it; the old one's tasks are gone at once.
+func TestAgentRestartedAsNewAgent(t *testing.T) {
+	cfg := fastConfig(t)
+	cfg.AgentPingTimeout = time.Hour // unreachability must play no part
+	m := startMaster(t, cfg)
+	a := startAgent(t, m, "cpus:2;mem:1024")
+	pa := subscribe(t, m, frameworkInfo(mesos.CapabilityPartitionAware))
+	launched(t, pa, a, "pa")
+	legacy := subscribe(t, m, frameworkInfo())
+	pa.mustCall(mesos.Call{Type: mesos.CallRevive})
+	legacyOffer := legacy.next(mesos.EventOffers).Offers.Offers[0]
+	legacy.mustCall(launchCall(legacyOffer, commandTask("legacy", legacyOffer, "cpus:0.5;mem:64")))
+	recv(t, a.runs, "run")
+
+	oldID := a.id
+	a.id = ""
+	res, _ := mesos.ParseResources("cpus:2;mem:1024")
+	a.register(res, nil)
+	if a.id == oldID {
+		t.Fatalf("new agent got the old id %q", oldID)
+	}
+	st := pa.update("pa")
+	if st.State != mesos.TaskGone || st.Reason != mesos.ReasonAgentRemoved || st.Source != mesos.SourceMaster || st.AgentID.Value != oldID {
+		t.Errorf("partition-aware update %+v, want TASK_GONE from the master on %s", st, oldID)
+	}
+	if st := legacy.update("legacy"); st.State != mesos.TaskLost {
+		t.Errorf("legacy update %+v, want TASK_LOST", st)
+	}
+	_, _, state := post(t, m.URL()+"/master/state", http.MethodGet, "", nil, "")
+	var ms struct {
+		Slaves []struct {
+			ID string `json:"id"`
+		} `json:"slaves"`
+	}
+	if err := json.Unmarshal([]byte(state), &ms); err != nil {
+		t.Fatal(err)
+	}
+	if len(ms.Slaves) != 1 || ms.Slaves[0].ID != a.id {
+		t.Errorf("agents %+v, want only the new %s", ms.Slaves, a.id)
+	}
+}
+
 func TestMasterState(t *testing.T) {
 	m := startMaster(t, fastConfig(t))
 	a := startAgent(t, m, "cpus:2;mem:1024;ports:[31000-31005]")
