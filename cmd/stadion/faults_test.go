@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -429,4 +430,131 @@ func TestFaultZooKeeperSessionLoss(t *testing.T) {
 	t.Logf("%d apps, %d writes acknowledged, %d refused, %d with unknown outcome", len(writes), w.count(acked), w.count(refused), w.count(unknown))
 	c.checkAcked(t, writes)
 	c.waitConverged(t)
+}
+
+// TestFaultKill9LocalUnderWriters is TestFaultKill9UnderWriters with
+// `stadion serve --master local`: each kill -9 takes the in-process Mesos
+// master and agent with it. The agent recovers its tasks from its
+// checkpoint under its old id, the new master learns them, and the
+// scheduler adopts them: in the end every app runs exactly its instances,
+// and exactly that many task processes exist (no orphan, nothing twice).
+func TestFaultKill9LocalUnderWriters(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	dir := t.TempDir()
+	sleep := fmt.Sprintf("sleep 317.%d", os.Getpid())
+	t.Cleanup(func() { checkNoTaskProcesses(t, sleep) })
+	port := testenv.FreePort(t)
+	api := "http://127.0.0.1:" + strconv.Itoa(port)
+	args := []string{"serve", "--master", "local", "--local_containerizers", "mesos", "--http_address", "127.0.0.1",
+		"--http_port", strconv.Itoa(port), "--hostname", "127.0.0.1", "--data_dir", filepath.Join(dir, "serve"),
+		"--reconciliation_initial_delay", "500", "--max_instances_per_offer", "3"}
+	serve := startStadion(t, "serve", args...)
+	waitHTTP(t, api+"/ping")
+
+	w := startWriters(api, sleep, 20, 2)
+	for i := range chaos(10, 50) {
+		// The fault's moment, at random: not a wait for anything.
+		time.Sleep(time.Duration(300+rand.IntN(900)) * time.Millisecond)
+		if err := serve.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		<-serve.done
+		t.Logf("kill %d: %d writes acknowledged so far, %d with unknown outcome", i+1, w.count(acked), w.count(unknown))
+		serve = startStadion(t, "serve", args...)
+		waitHTTP(t, api+"/ping")
+	}
+	writes := w.finish()
+	t.Logf("%d apps, %d writes acknowledged, %d refused, %d with unknown outcome", len(writes), w.count(acked), w.count(refused), w.count(unknown))
+	if w.count(acked) < 100 {
+		t.Fatalf("only %d writes were acknowledged: the test did not exercise the scheduler", w.count(acked))
+	}
+	want := map[string]int{}
+	for id, got := range appInstances(t, api) {
+		if ok := slices.Contains(possible(writes[id]), got); !ok {
+			t.Errorf("app %s has %d instances, its writes allow %v", id, got, possible(writes[id]))
+		}
+		want[id] = got
+	}
+	for id, ws := range writes {
+		if _, ok := want[id]; !ok && !slices.Contains(possible(ws), -1) {
+			t.Errorf("app %s is missing, its writes allow %v", id, possible(ws))
+		}
+	}
+
+	start := time.Now()
+	var since time.Time
+	deadline := start.Add(60 * time.Second)
+	for {
+		problem := localConverged(t, api, want, sleep)
+		switch {
+		case problem != "":
+			since = time.Time{}
+		case since.IsZero():
+			since = time.Now()
+		case time.Since(since) >= 2*time.Second:
+			t.Logf("converged %s after the last restart", since.Sub(start).Round(time.Millisecond))
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not converged 60 s after the last restart: %s", problem)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// localConverged says what keeps the apps of a `serve --master local` from
+// running exactly want, or "" when they do: every app's running tasks, no
+// deployment, and the task processes on the machine.
+func localConverged(t *testing.T, api string, want map[string]int, cmd string) string {
+	t.Helper()
+	var apps struct {
+		Apps []struct {
+			ID           string `json:"id"`
+			Instances    int    `json:"instances"`
+			TasksRunning int    `json:"tasksRunning"`
+			Tasks        []struct {
+				ID string `json:"id"`
+			} `json:"tasks"`
+		} `json:"apps"`
+	}
+	getJSON(t, api+"/v2/apps?embed=apps.tasks", &apps)
+	total := 0
+	var problems []string
+	for _, a := range apps.Apps {
+		if a.TasksRunning != want[a.ID] || len(a.Tasks) != want[a.ID] {
+			problems = append(problems, fmt.Sprintf("%s runs %d of %d tasks, wants %d", a.ID, a.TasksRunning, len(a.Tasks), want[a.ID]))
+		}
+		total += want[a.ID]
+	}
+	var deployments []struct{ ID string }
+	getJSON(t, api+"/v2/deployments", &deployments)
+	if len(deployments) > 0 {
+		problems = append(problems, fmt.Sprintf("%d deployments", len(deployments)))
+	}
+	// Each task leads a process group of its own (sh and its command).
+	if groups := processGroups(taskProcesses(cmd)); len(groups) != total {
+		problems = append(problems, fmt.Sprintf("%d task process groups, want %d", len(groups), total))
+	}
+	return strings.Join(problems, "; ")
+}
+
+// processGroups returns the process groups of pids.
+func processGroups(pids []int) map[int]bool {
+	out := map[int]bool{}
+	for _, pid := range pids {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 2 {
+			if pgid, err := strconv.Atoi(f[2]); err == nil {
+				out[pgid] = true
+			}
+		}
+	}
+	return out
 }

@@ -178,7 +178,7 @@ func changedByStatus(a, b state.Instance) bool {
 // not re-registered yet after the master restarted with an in-memory
 // registry: the task may well be running. The instance keeps its last
 // known state, marked unknown (UnknownSince), stays listed (and so in
-// Consul), and is asked about again every unknownRecheck; reconcile
+// Consul), and is asked about again (reconcileUnknown); reconcile
 // replaces its task once TaskUnknownTimeout has passed.
 func (s *Scheduler) taskUnknown(inst *state.Instance, now time.Time) {
 	if inst.State == "" || inst.State.Terminal() || inst.State == mesos.TaskUnknown || !inst.UnknownSince.IsZero() {
@@ -191,19 +191,26 @@ func (s *Scheduler) taskUnknown(inst *state.Instance, now time.Time) {
 	s.st.putInstance(inst)
 }
 
-// unknownRecheck is how often tasks unknown to Mesos are reconciled again:
-// an agent that re-registers makes the master know them, but Mesos sends
-// no update for them on its own.
-const unknownRecheck = 10 * time.Second
+// Tasks unknown to Mesos are reconciled again after unknownRecheckMin,
+// doubling up to unknownRecheckMax: an agent that re-registers makes the
+// master know them, but Mesos sends no update for them on its own.
+const (
+	unknownRecheckMin = time.Second
+	unknownRecheckMax = 10 * time.Second
+)
 
-// reconcileUnknown asks Mesos about the unknown tasks again when
-// unknownRecheck has passed, and returns when to ask next.
+// reconcileUnknown asks Mesos about the unknown tasks again when their
+// recheck is due, and returns when to ask next.
 func (s *Scheduler) reconcileUnknown(now time.Time) time.Time {
 	st := s.st
 	if len(st.unknown) == 0 || !st.subscribed {
+		st.unknownRecheck = 0
 		return time.Time{}
 	}
-	if next := st.unknownChecked.Add(unknownRecheck); now.Before(next) {
+	if st.unknownRecheck == 0 {
+		st.unknownRecheck, st.unknownChecked = unknownRecheckMin, now
+	}
+	if next := st.unknownChecked.Add(st.unknownRecheck); now.Before(next) {
 		return next
 	}
 	var tasks []mesos.ReconcileTask
@@ -223,8 +230,9 @@ func (s *Scheduler) reconcileUnknown(now time.Time) time.Time {
 		return time.Time{}
 	}
 	st.unknownChecked = now
+	st.unknownRecheck = min(2*st.unknownRecheck, unknownRecheckMax)
 	s.calls.reconcile(tasks)
-	return now.Add(unknownRecheck)
+	return now.Add(st.unknownRecheck)
 }
 
 // unknownTask handles an update for a task no instance owns: a live one is

@@ -48,10 +48,11 @@ type loopState struct {
 	// are resent only after KillRetry.
 	kills map[string]time.Time
 	// unknown holds the instances whose task Mesos answered TASK_UNKNOWN
-	// for (UnknownSince set), and unknownChecked when they were last
-	// reconciled.
+	// for (UnknownSince set), unknownChecked when they were last
+	// reconciled, and unknownRecheck how long until the next time.
 	unknown        map[string]struct{}
 	unknownChecked time.Time
+	unknownRecheck time.Duration // 0: not rechecking
 	// heldApps are apps whose definition the store could not decode
 	// (state.SetAside): without it the scheduler cannot know what they
 	// want, so their instances and tasks are left as they are, never

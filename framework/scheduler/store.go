@@ -111,7 +111,7 @@ func (st *loopState) keepUnstored(old *loopState) {
 	}
 	st.healthKills = old.healthKills
 	st.offerStats, st.unplaced = old.offerStats, old.unplaced
-	st.unknownChecked = old.unknownChecked
+	st.unknownChecked, st.unknownRecheck = old.unknownChecked, old.unknownRecheck
 	st.seq = old.seq
 	for id, since := range old.waitingSince {
 		if _, ok := st.waitingSince[id]; ok {
