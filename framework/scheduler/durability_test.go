@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -449,5 +451,76 @@ func TestLargeGroupVersionsInBuckets(t *testing.T) {
 	resolved, ok, err = h.sched.GroupVersion(ctx, marathon.RootID, h.sched.View().Groups[0].Version)
 	if err != nil || !ok || len(resolved.Apps) != 10 {
 		t.Errorf("resolved root after the removal: %d apps (%v %v), want 10", len(resolved.Apps), ok, err)
+	}
+}
+
+// TestTaskEndsWhileStoreFails: a task that ends while the store cannot
+// write is relaunched once it can. In between, the scheduler shows what
+// is stored, and the offers of the launches it could not store go back to
+// Mesos instead of being held for good.
+func TestTaskEndsWhileStoreFails(t *testing.T) {
+	h := start(t)
+	store := &failingStore{Store: h.store}
+	h.stop()
+	h.store = store
+	h.run(slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+
+	app := sleeper("/relaunch", 1)
+	app.Cmd = fmt.Sprintf("sleep 131.%d", os.Getpid())
+	app.BackoffSeconds = 0 // relaunch at once, while the store still fails
+	h.deploy(app)
+	h.wait("1 running", running("/relaunch", 1))
+	old := h.sched.View().App("/relaunch").Instances[0]
+
+	store.fail.Store(true)
+	killProcesses(t, app.Cmd)
+	// Each resent TASK_FAILED update makes a pass that plans a launch and
+	// fails to store it.
+	h.wait("several failed writes", func(v *scheduler.View) error {
+		if !v.Store.Failing || v.Store.Failures < 5 {
+			return fmt.Errorf("%d failed writes", v.Store.Failures)
+		}
+		return nil
+	})
+	if inst, err := only(h.sched.View(), "/relaunch"); err != nil || inst.TaskID != old.TaskID || inst.State != mesos.TaskRunning {
+		t.Errorf("while the store fails the view shows %+v (%v), want the stored task %s running", inst, err, old.TaskID)
+	}
+
+	store.fail.Store(false)
+	h.wait("relaunched once the store writes", func(v *scheduler.View) error {
+		if err := running("/relaunch", 1)(v); err != nil {
+			return err
+		}
+		if v.App("/relaunch").Instances[0].TaskID == old.TaskID {
+			return errors.New("still the old task")
+		}
+		return nil
+	})
+}
+
+// killProcesses kills every process whose command line is cmd (run by
+// sh -c or itself), as a task that dies on its own.
+func killProcesses(t *testing.T, cmd string) {
+	t.Helper()
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := 0
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		line, err := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+		if err != nil || !strings.Contains(strings.ReplaceAll(string(line), "\x00", " "), cmd) {
+			continue
+		}
+		if syscall.Kill(pid, syscall.SIGKILL) == nil {
+			killed++
+		}
+	}
+	if killed == 0 {
+		t.Fatalf("no process runs %q", cmd)
 	}
 }

@@ -548,6 +548,7 @@ func (s *Scheduler) flush(ctx context.Context) error {
 	c := st.takeChange()
 	if !c.Empty() {
 		if err := s.cfg.Store.Apply(ctx, c); err != nil {
+			s.returnOffers(st.pendingLaunches)
 			s.writeFailed(ctx, err)
 			return err
 		}
@@ -566,6 +567,20 @@ func (s *Scheduler) flush(ctx context.Context) error {
 	}
 	st.acks = st.acks[:0]
 	return nil
+}
+
+// returnOffers declines the offers of launches that will not go out, so
+// that Mesos offers their resources again rather than holding them for a
+// framework that forgot them.
+func (s *Scheduler) returnOffers(launches []launchCall) {
+	if len(launches) == 0 {
+		return
+	}
+	ids := make([]mesos.OfferID, len(launches))
+	for i, l := range launches {
+		ids[i] = l.offer
+	}
+	s.calls.decline(ids, &mesos.Filters{RefuseSeconds: new(writeRetry.Seconds())})
 }
 
 // minReviveInterval spaces REVIVE calls (Marathon's
