@@ -71,7 +71,9 @@ func storeUnavailable(cause string) *marathon.Error {
 }
 
 // revert replaces the loop's memory with the stored state, keeping what is
-// never stored (held offers, backoffs, kills sent, the subscription).
+// never stored (held offers, kills sent, the subscription). Launch
+// backoffs start again: they grew on updates that the revert undoes and
+// Mesos resends, and carried over they would grow again on each resend.
 // Memory changed since the last good write is gone, with the events that
 // reported it and the launches and acknowledgements that waited for it:
 // Mesos resends unacknowledged updates, and the next pass plans again from
@@ -102,7 +104,6 @@ func (st *loopState) keepUnstored(old *loopState) {
 	st.subscribed, st.suppressed = old.subscribed, old.suppressed
 	st.lastRevive, st.newWork, st.wantOffers = old.lastRevive, true, old.wantOffers
 	st.offers = old.offers
-	st.backoffs = old.backoffs
 	st.lastFailure = old.lastFailure
 	// Kills that waited for the failed write were not sent.
 	st.kills = old.kills
