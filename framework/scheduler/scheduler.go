@@ -255,7 +255,14 @@ func (s *Scheduler) Run(ctx context.Context) (err error) {
 
 	events := make(chan mesos.Event, 1024)
 	mesosDone := make(chan error, 1)
-	go func() { mesosDone <- s.cfg.Mesos.Run(ctx, events) }()
+	mesosExited := make(chan struct{})
+	go func() {
+		defer close(mesosExited)
+		mesosDone <- s.cfg.Mesos.Run(ctx, events)
+	}()
+	// The client may be saving a framework id: Run returns once it has
+	// stopped, so that the store can be closed after it.
+	defer func() { cancel(); <-mesosExited }()
 
 	defer func() {
 		if r := recover(); r != nil {
