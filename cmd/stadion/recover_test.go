@@ -533,6 +533,9 @@ func testAgentDocker(t *testing.T) {
 	r := startRecoverRig(t, fmt.Sprintf("sleep 314.%d", os.Getpid()), "--containerizers", "mesos,docker",
 		"--docker_socket", testenv.DockerHost())
 	lo, _ := testenv.TaskPorts(t, 2)
+	// Ids of this run only: containers are found by their task id label,
+	// and other tests on the same Docker engine may run tasks too.
+	webID, goneID := fmt.Sprintf("web-%d", os.Getpid()), fmt.Sprintf("gone-%d", os.Getpid())
 	webTask := func(port int) func(*mesos.TaskInfo) {
 		return func(task *mesos.TaskInfo) {
 			shell := false
@@ -551,9 +554,9 @@ func testAgentDocker(t *testing.T) {
 		}
 		return strings.Fields(string(out))
 	}
-	r.launchTask("web", webTask(lo))
-	r.launchTask("gone", webTask(lo+1))
-	web, gone := containers("web"), containers("gone")
+	r.launchTask(webID, webTask(lo))
+	r.launchTask(goneID, webTask(lo+1))
+	web, gone := containers(webID), containers(goneID)
 	if len(web) != 1 || len(gone) != 1 {
 		t.Fatalf("containers of web %v and gone %v, want one each", web, gone)
 	}
@@ -561,17 +564,17 @@ func testAgentDocker(t *testing.T) {
 
 	r.kill9Agent()
 	r.startAgent("--recover", "reconnect")
-	if now := containers("web"); !slices.Equal(now, web) {
+	if now := containers(webID); !slices.Equal(now, web) {
 		t.Errorf("after reconnect the containers of web are %v, want the original %v", now, web)
 	}
-	if err := r.sched.client.Kill(r.sched.ctx, mesos.TaskID{Value: "web"}, &mesos.AgentID{Value: r.agentID(t)}, nil); err != nil {
+	if err := r.sched.client.Kill(r.sched.ctx, mesos.TaskID{Value: webID}, &mesos.AgentID{Value: r.agentID(t)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	r.sched.next("TASK_KILLED of web", func(ev mesos.Event) bool {
-		return ev.Type == mesos.EventUpdate && ev.Update.Status.TaskID.Value == "web" && ev.Update.Status.State == mesos.TaskKilled
+		return ev.Type == mesos.EventUpdate && ev.Update.Status.TaskID.Value == webID && ev.Update.Status.State == mesos.TaskKilled
 	})
 	poll(t, "the container of web gone", func() error {
-		if now := containers("web"); len(now) > 0 {
+		if now := containers(webID); len(now) > 0 {
 			return fmt.Errorf("containers %v", now)
 		}
 		return nil
@@ -579,7 +582,7 @@ func testAgentDocker(t *testing.T) {
 
 	r.kill9Agent()
 	r.startAgent("--recover", "cleanup")
-	if now := containers("gone"); len(now) > 0 {
+	if now := containers(goneID); len(now) > 0 {
 		t.Errorf("containers %v of task gone survived the cleanup", now)
 	}
 }
