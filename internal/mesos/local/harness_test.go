@@ -16,6 +16,7 @@ import (
 	"github.com/stadionhq/stadion/internal/mesos/agent"
 	"github.com/stadionhq/stadion/internal/mesos/local"
 	"github.com/stadionhq/stadion/internal/mesos/master"
+	"github.com/stadionhq/stadion/internal/testenv"
 )
 
 // waitFor bounds every wait of these tests; nothing here should take long.
@@ -37,6 +38,9 @@ func (w testWriter) Write(p []byte) (int, error) {
 // failures show within a second.
 func clusterConfig(t testing.TB, agents int) local.Config {
 	log := testLogger(t)
+	// Task ports of this test alone: a DOCKER task binds its host port,
+	// which another test's task may hold.
+	lo, hi := testenv.TaskPorts(t, 101)
 	return local.Config{
 		Agents:  agents,
 		WorkDir: t.TempDir(),
@@ -48,7 +52,7 @@ func clusterConfig(t testing.TB, agents int) local.Config {
 			Logger:               log.With("component", "master"),
 		},
 		Agent: agent.Config{
-			Resources:      "cpus:2;mem:1024;disk:1024;ports:[31000-31100]",
+			Resources:      fmt.Sprintf("cpus:2;mem:1024;disk:1024;ports:[%d-%d]", lo, hi),
 			StatusRetryMin: 200 * time.Millisecond,
 			StatusRetryMax: time.Second,
 			Logger:         log.With("component", "agent"),
