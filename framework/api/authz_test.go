@@ -206,6 +206,13 @@ func TestACLFiltersLists(t *testing.T) {
 		t.Errorf("an unknown principal's /v2/apps = %v, want none", got)
 	}
 	h.expect(h.do("POST", "/v2/apps", `{"id":"/m","cmd":"x"}`, as("mallory")), 403, denied)
+	// A view-only principal writes nothing.
+	h.expect(h.do("PUT", "/v2/apps/team-b/db", `{"instances":3}`, as("viewer")), 403, denied)
+	h.expect(h.do("DELETE", "/v2/apps/team-b/db/tasks", "", as("viewer")), 403, denied)
+	h.expect(h.do("DELETE", "/v2/deployments/dep-b", "", as("viewer")), 403, denied)
+	if n := len(h.be.deploys) + len(h.be.kills) + len(h.be.cancels); n != 0 {
+		t.Errorf("%d refused writes reached the scheduler", n)
+	}
 }
 
 // appJSON is the definition of a stored app as /v2/groups writes it.
