@@ -8,6 +8,7 @@ require (
 	github.com/hashicorp/consul/api v1.34.4
 	github.com/prometheus/client_golang v1.25.0
 	go.etcd.io/bbolt v1.5.0
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (

@@ -13,6 +13,7 @@ import (
 	"github.com/stadionhq/stadion/framework/reconcile"
 	"github.com/stadionhq/stadion/framework/scheduler"
 	"github.com/stadionhq/stadion/framework/server"
+	"github.com/stadionhq/stadion/internal/acl"
 	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/marathon"
 )
@@ -64,6 +65,7 @@ type serveConfig struct {
 	localContainerizers  string
 	localAgents          int
 	loggingLevel         string
+	aclFile              string
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -108,6 +110,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	f.String(&c.localContainerizers, "local_containerizers", "mesos,docker", "containerizers of the built-in agent with --master local: mesos, docker, simulated")
 	f.Int(&c.localAgents, "local_agents", 1, "agents of the built-in cluster with --master local")
 	f.String(&c.loggingLevel, "logging_level", "info", "least severe level logged: debug, info, warn or error")
+	f.String(&c.aclFile, "acl_file", "", "authorization file, JSON or YAML (docs/acl.md): which principal may view, create, update, delete and kill what; SIGHUP reloads it (default: no authorization)")
 	if code, done := parse(fs, args); done {
 		return code
 	}
@@ -132,15 +135,34 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "stadion serve: --logging_level %q: want debug, info, warn or error\n", c.loggingLevel)
 		return exitUsage
 	}
+	var holder *acl.Holder
+	if c.aclFile != "" {
+		a, err := acl.Load(c.aclFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "stadion serve: --acl_file:", err)
+			return exitUsage
+		}
+		holder = acl.NewHolder(a)
+	}
 	log := newLogger(stderr, level)
-	if err := serve(ctx, c, stdout, log); err != nil {
+	if holder != nil {
+		log.Info("acl loaded", "acl_file", c.aclFile, "principals", holder.Load().Principals())
+		defer watchSIGHUP(holder, c.aclFile, log)()
+	}
+	if err := serve(ctx, c, holder, stdout, log); err != nil {
 		log.Error("stadion serve stopped", "error", err)
 		return exitError
 	}
 	return exitOK
 }
 
-func serve(ctx context.Context, c serveConfig, stdout io.Writer, log *slog.Logger) error {
+// serve runs the server until ctx ends; holder, when not nil, holds the
+// ACL of the API.
+func serve(ctx context.Context, c serveConfig, holder *acl.Holder, stdout io.Writer, log *slog.Logger) error {
+	var aclFunc func() *acl.ACL
+	if holder != nil {
+		aclFunc = holder.Load
+	}
 	srv, err := server.Start(ctx, server.Config{
 		Master:                            c.master,
 		HTTPAddress:                       c.httpAddress,
@@ -179,6 +201,7 @@ func serve(ctx context.Context, c serveConfig, stdout io.Writer, log *slog.Logge
 		LocalContainerizers:               strings.Split(c.localContainerizers, ","),
 		LocalAgents:                       c.localAgents,
 		Version:                           version,
+		ACL:                               aclFunc,
 		Logger:                            log,
 	})
 	if err != nil {

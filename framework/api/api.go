@@ -13,6 +13,7 @@ import (
 
 	"github.com/stadionhq/stadion/framework/events"
 	"github.com/stadionhq/stadion/framework/scheduler"
+	"github.com/stadionhq/stadion/internal/acl"
 	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/state"
@@ -65,6 +66,11 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Logger for request errors; nil discards.
 	Logger *slog.Logger
+	// ACL returns the authorization in force (docs/acl.md), read per
+	// request so that a reload applies at once; each request's principal
+	// comes from auth.FromContext. A nil ACL func authorizes everything;
+	// a func that returns nil denies everything.
+	ACL func() *acl.ACL
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// NormalizeOptions shape the admission of app definitions.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/stadionhq/stadion/framework/scheduler"
+	"github.com/stadionhq/stadion/internal/acl"
 	"github.com/stadionhq/stadion/internal/marathon"
 )
 
@@ -116,8 +117,12 @@ func (s *server) listApps(w http.ResponseWriter, r *http.Request) (any, error) {
 	idFilter, cmdFilter := strings.ToLower(q.Get("id")), strings.ToLower(q.Get("cmd"))
 	e := appEmbedOf(r)
 	v := s.backend.View()
-	out := appsBody{s: s, v: v, e: e, key: "apps", apps: make([]*scheduler.AppView, 0, len(v.Apps))}
+	z := s.authzOf(r)
+	out := appsBody{s: s, v: v, e: e, z: z, key: "apps", apps: make([]*scheduler.AppView, 0, len(v.Apps))}
 	for _, av := range v.Apps {
+		if !z.may(acl.View, av.App.ID) {
+			continue
+		}
 		if idFilter != "" && !strings.Contains(strings.ToLower(string(av.App.ID)), idFilter) {
 			continue
 		}
@@ -147,12 +152,15 @@ func (s *server) getApp(w http.ResponseWriter, r *http.Request) (any, error) {
 	id := appID(r)
 	v := s.backend.View()
 	av := v.App(id)
-	if av == nil {
+	z := s.authzOf(r)
+	// An app the principal may not view does not exist for it, as in
+	// Marathon's AppsResource.show.
+	if av == nil || !z.may(acl.View, id) {
 		return nil, marathon.AppNotFound(id)
 	}
 	e := appEmbedOf(r)
 	e.tasks, e.lastTaskFailure = true, true
-	return appsBody{s: s, v: v, e: e, key: "app", single: true, apps: []*scheduler.AppView{av}}, nil
+	return appsBody{s: s, v: v, e: e, z: z, key: "app", single: true, apps: []*scheduler.AppView{av}}, nil
 }
 
 // getGroupApps is GET /v2/apps/{group}/*: the apps below a group, as
@@ -162,9 +170,10 @@ func (s *server) getGroupApps(w http.ResponseWriter, r *http.Request) (any, erro
 	v := s.backend.View()
 	e := appEmbedOf(r)
 	e.tasks, e.lastTaskFailure = true, true
-	out := appsBody{s: s, v: v, e: e, key: "*"}
+	z := s.authzOf(r)
+	out := appsBody{s: s, v: v, e: e, z: z, key: "*"}
 	for _, av := range v.Apps {
-		if av.App.ID.IsChildOf(gid) {
+		if av.App.ID.IsChildOf(gid) && z.may(acl.View, av.App.ID) {
 			out.apps = append(out.apps, av)
 		}
 	}
@@ -204,7 +213,7 @@ func (s *server) createApp(w http.ResponseWriter, r *http.Request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.backend.Deploy(r.Context(), func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+	res, err := s.deploy(r, func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
 		if _, ok := current[app.ID]; ok {
 			return nil, nil, marathon.AppExists(app.ID)
 		}
@@ -228,7 +237,7 @@ func (s *server) createApp(w http.ResponseWriter, r *http.Request) (any, error) 
 	deployed(w, res)
 	w.Header().Set("Location", "/v2/apps"+string(app.ID))
 	return reply{status: http.StatusCreated, body: marathon.AppInfo{
-		App:         app,
+		App:         s.authzOf(r).app(app),
 		Deployments: []marathon.DeploymentRef{{ID: res.DeploymentID}},
 		Tasks:       []marathon.Task{},
 	}}, nil
@@ -321,7 +330,7 @@ func (s *server) updateApp(w http.ResponseWriter, r *http.Request, put bool) (an
 	}
 	var app marathon.App
 	var created, upgrade bool
-	res, err := s.backend.Deploy(r.Context(), func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+	res, err := s.deploy(r, func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
 		cur, ok := current[id]
 		if !ok && !put {
 			return nil, nil, marathon.AppNotFound(id)
@@ -419,7 +428,7 @@ func (s *server) updateApps(w http.ResponseWriter, r *http.Request, put bool) (a
 	}
 	var apps []marathon.App
 	var upgrades []bool
-	res, err := s.backend.Deploy(r.Context(), func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+	res, err := s.deploy(r, func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
 		apps, upgrades = make([]marathon.App, len(ids)), make([]bool, len(ids))
 		for i, id := range ids {
 			cur, ok := current[id]
@@ -469,7 +478,7 @@ func (s *server) deleteApp(w http.ResponseWriter, r *http.Request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.backend.Deploy(r.Context(), func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+	res, err := s.deploy(r, func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
 		if _, ok := current[id]; !ok {
 			return nil, nil, marathon.AppNotFound(id)
 		}
@@ -490,7 +499,7 @@ func (s *server) restartApp(w http.ResponseWriter, r *http.Request) (any, error)
 		return nil, err
 	}
 	opts.Restart = true
-	res, err := s.backend.Deploy(r.Context(), func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+	res, err := s.deploy(r, func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
 		cur, ok := current[id]
 		if !ok {
 			return nil, nil, marathon.AppNotFound(id)
@@ -506,6 +515,9 @@ func (s *server) restartApp(w http.ResponseWriter, r *http.Request) (any, error)
 // getAppVersions is GET /v2/apps/{id}/versions, newest first.
 func (s *server) getAppVersions(w http.ResponseWriter, r *http.Request) (any, error) {
 	id := appID(r)
+	if err := s.authzOf(r).check(acl.View, id); err != nil {
+		return nil, err
+	}
 	vs, err := s.backend.AppVersions(r.Context(), id)
 	if err != nil {
 		return nil, err
@@ -524,6 +536,10 @@ func (s *server) getAppVersions(w http.ResponseWriter, r *http.Request) (any, er
 // was at that version.
 func (s *server) getAppVersion(w http.ResponseWriter, r *http.Request) (any, error) {
 	id := appID(r)
+	z := s.authzOf(r)
+	if err := z.check(acl.View, id); err != nil {
+		return nil, err
+	}
 	raw := r.PathValue("version")
 	v, err := marathon.ParseTimestamp(raw)
 	if err != nil {
@@ -536,5 +552,5 @@ func (s *server) getAppVersion(w http.ResponseWriter, r *http.Request) (any, err
 	if !ok {
 		return nil, &marathon.Error{Status: http.StatusNotFound, Message: fmt.Sprintf("App '%s' does not exist in version %s", id, v)}
 	}
-	return app, nil
+	return z.app(app), nil
 }

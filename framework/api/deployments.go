@@ -6,14 +6,21 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/stadionhq/stadion/internal/acl"
 	"github.com/stadionhq/stadion/internal/marathon"
 )
 
 // listDeployments is GET /v2/deployments.
 func (s *server) listDeployments(w http.ResponseWriter, r *http.Request) (any, error) {
 	v := s.backend.View()
+	z := s.authzOf(r)
 	out := make([]marathon.Deployment, 0, len(v.Deployments))
 	for _, d := range v.Deployments {
+		// A deployment shows the ids of all its apps: it is listed to
+		// those who may view every one.
+		if !z.mayViewAll(d.AffectedApps()) {
+			continue
+		}
 		out = append(out, deploymentOf(d))
 	}
 	return out, nil
@@ -28,15 +35,20 @@ func (s *server) deleteDeployment(w http.ResponseWriter, r *http.Request) (any, 
 	if err != nil {
 		return nil, err
 	}
+	var apps []marathon.PathID
 	found := false
 	for _, d := range s.backend.View().Deployments {
 		if d.ID == id {
-			found = true
+			found, apps = true, d.AffectedApps()
 			break
 		}
 	}
-	if !found {
+	z := s.authzOf(r)
+	if !found || !z.mayViewAll(apps) {
 		return nil, marathon.DeploymentNotFound(id)
+	}
+	if err := z.check(acl.Update, apps...); err != nil {
+		return nil, err
 	}
 	res, err := s.backend.CancelDeployment(r.Context(), id, force)
 	if err != nil {
@@ -52,14 +64,15 @@ func (s *server) deleteDeployment(w http.ResponseWriter, r *http.Request) (any, 
 func (s *server) getQueue(w http.ResponseWriter, r *http.Request) (any, error) {
 	v := s.backend.View()
 	now := s.now()
+	z := s.authzOf(r)
 	out := marathon.Queue{Queue: []marathon.QueueItem{}}
-	for _, av := range v.Apps {
+	for _, av := range z.viewable(v.Apps) {
 		q := av.Queue
 		if q == nil {
 			continue
 		}
 		item := marathon.QueueItem{
-			App:   av.App,
+			App:   z.app(av.App),
 			Count: q.Count,
 			Role:  av.App.Role,
 			Since: marathon.NewTimestamp(q.Since),
@@ -93,8 +106,12 @@ func (s *server) resetDelay(w http.ResponseWriter, r *http.Request) (any, error)
 		return nil, &marathon.Error{Status: http.StatusNotFound, Message: "Not found"}
 	}
 	id := marathon.PathID("/" + raw).Canonical()
-	if s.backend.View().App(id) == nil {
+	z := s.authzOf(r)
+	if s.backend.View().App(id) == nil || !z.may(acl.View, id) {
 		return nil, &marathon.Error{Status: http.StatusNotFound, Message: "Application " + string(id) + " not found in tasks queue."}
+	}
+	if err := z.check(acl.Update, id); err != nil {
+		return nil, err
 	}
 	if err := s.backend.ResetDelay(r.Context(), id); err != nil {
 		return nil, err

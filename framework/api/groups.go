@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/stadionhq/stadion/framework/scheduler"
+	"github.com/stadionhq/stadion/internal/acl"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/state"
 )
@@ -102,13 +103,21 @@ type groupOut struct {
 // render writes a node and returns it with the newest version in its
 // subtree (the group version when none is stored). It stops with the
 // context's error when the client has gone: nobody would read the rest of
-// a large tree with embedded tasks.
-func (s *server) render(ctx context.Context, v *scheduler.View, n *groupNode, e groupEmbed) (groupOut, marathon.Timestamp, error) {
+// a large tree with embedded tasks. Under an ACL it leaves out the apps z
+// may not view and the groups with nothing z may view, and redacts env
+// values; shown reports whether z may see the node at all (it may view
+// the group, or something below it).
+func (s *server) render(ctx context.Context, v *scheduler.View, n *groupNode, e groupEmbed, z authz) (out groupOut, newest marathon.Timestamp, shown bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return groupOut{}, marathon.Timestamp{}, err
+		return groupOut{}, marathon.Timestamp{}, false, err
 	}
-	out := groupOut{ID: n.id, Pods: []any{}, Dependencies: []marathon.PathID{}}
-	var newest marathon.Timestamp
+	shown = z.may(acl.View, n.id)
+	apps := n.apps
+	if !shown {
+		apps = z.viewable(n.apps)
+		shown = len(apps) > 0
+	}
+	out = groupOut{ID: n.id, Pods: []any{}, Dependencies: []marathon.PathID{}}
 	if n.stored != nil {
 		newest = n.stored.Version
 		if n.stored.Dependencies != nil {
@@ -121,22 +130,24 @@ func (s *server) render(ctx context.Context, v *scheduler.View, n *groupNode, e 
 	}
 	switch {
 	case e.apps && e.appInfo:
-		apps := make([]marathon.AppInfo, 0, len(n.apps))
-		for _, av := range n.apps {
+		infos := make([]marathon.AppInfo, 0, len(apps))
+		for _, av := range apps {
 			if err := ctx.Err(); err != nil {
-				return groupOut{}, marathon.Timestamp{}, err
+				return groupOut{}, marathon.Timestamp{}, false, err
 			}
-			apps = append(apps, s.appInfo(v, av, e.app))
+			info := s.appInfo(v, av, e.app)
+			info.App = z.app(info.App)
+			infos = append(infos, info)
 		}
-		out.Apps = apps
+		out.Apps = infos
 	case e.apps:
-		apps := make([]marathon.App, 0, len(n.apps))
-		for _, av := range n.apps {
-			apps = append(apps, av.App)
+		defs := make([]marathon.App, 0, len(apps))
+		for _, av := range apps {
+			defs = append(defs, z.app(av.App))
 		}
-		out.Apps = apps
+		out.Apps = defs
 	}
-	for _, av := range n.apps {
+	for _, av := range apps {
 		if av.App.Version.After(newest.Time) {
 			newest = av.App.Version
 		}
@@ -150,10 +161,14 @@ func (s *server) render(ctx context.Context, v *scheduler.View, n *groupNode, e 
 	sort.Strings(segs)
 	groups := make([]groupOut, 0, len(segs))
 	for _, seg := range segs {
-		g, ver, err := s.render(ctx, v, n.children[seg], e)
+		g, ver, childShown, err := s.render(ctx, v, n.children[seg], e, z)
 		if err != nil {
-			return groupOut{}, marathon.Timestamp{}, err
+			return groupOut{}, marathon.Timestamp{}, false, err
 		}
+		if !childShown {
+			continue
+		}
+		shown = true
 		groups = append(groups, g)
 		if ver.After(newest.Time) {
 			newest = ver
@@ -167,7 +182,7 @@ func (s *server) render(ctx context.Context, v *scheduler.View, n *groupNode, e 
 	} else {
 		out.Version = newest
 	}
-	return out, newest, nil
+	return out, newest, shown, nil
 }
 
 // groupID is the canonical id of the {id} path value; the root without
@@ -184,9 +199,14 @@ func (s *server) getGroup(w http.ResponseWriter, r *http.Request) (any, error) {
 	if n == nil {
 		return nil, marathon.GroupNotFound(id)
 	}
-	out, _, err := s.render(r.Context(), v, n, groupEmbedOf(r))
+	out, _, shown, err := s.render(r.Context(), v, n, groupEmbedOf(r), s.authzOf(r))
 	if err != nil {
 		return nil, err
+	}
+	// The root is there for everyone; a group with nothing the principal
+	// may view is refused, as Marathon's ViewGroup check does.
+	if !shown && !id.IsRoot() {
+		return nil, marathon.AccessDenied()
 	}
 	return out, nil
 }
@@ -232,9 +252,12 @@ func (s *server) createGroup(w http.ResponseWriter, r *http.Request) (any, error
 	if g.ID.IsRoot() {
 		return nil, marathon.GroupExists(g.ID)
 	}
+	if err := s.authzOf(r).check(acl.Create, g.ID); err != nil {
+		return nil, err
+	}
 	apps := g.AllApps()
 	opts.Groups = groupSettings(g)
-	res, err := s.backend.Deploy(r.Context(), func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+	res, err := s.deploy(r, func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
 		if _, ok := current[g.ID]; ok || len(below(current, g.ID)) > 0 {
 			return nil, nil, marathon.GroupExists(g.ID)
 		}
@@ -271,6 +294,9 @@ func (s *server) putGroup(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, err
 	}
 	id := groupID(r)
+	if err := s.authzOf(r).check(acl.Update, id); err != nil {
+		return nil, err
+	}
 	var change scheduler.Change
 	switch {
 	case u.Version != nil:
@@ -290,7 +316,7 @@ func (s *server) putGroup(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.backend.Deploy(r.Context(), change, opts)
+	res, err := s.deploy(r, change, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -453,13 +479,16 @@ func (s *server) deleteGroup(w http.ResponseWriter, r *http.Request) (any, error
 		return nil, err
 	}
 	id := groupID(r)
+	if err := s.authzOf(r).check(acl.Delete, id); err != nil {
+		return nil, err
+	}
 	stored := false
 	for _, g := range s.backend.View().Groups {
 		if g.ID.Canonical() == id {
 			stored = true
 		}
 	}
-	res, err := s.backend.Deploy(r.Context(), func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+	res, err := s.deploy(r, func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
 		ids := below(current, id)
 		if len(ids) == 0 && !stored && !id.IsRoot() {
 			return nil, nil, marathon.GroupNotFound(id)

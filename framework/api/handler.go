@@ -38,6 +38,13 @@ const maxBody = 8 << 20
 // maps errors to Marathon's bodies, and instruments the route.
 func (s *server) wrap(route string, fn handlerFunc) http.Handler {
 	return s.instrument(route, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(route, "/v2/") {
+			if z := s.authzOf(r); z.on && z.anon {
+				// An ACL without a principal: nothing is allowed.
+				s.writeError(w, r, marathon.AccessDenied())
+				return
+			}
+		}
 		v, err := fn(w, r)
 		if err != nil {
 			s.writeError(w, r, err)

@@ -243,13 +243,13 @@ func TestRenderStopsWithClient(t *testing.T) {
 	v := be.View()
 	e := groupEmbed{apps: true, groups: true}
 
-	out, _, err := s.render(context.Background(), v, groupTree(v), e)
+	out, _, _, err := s.render(context.Background(), v, groupTree(v), e, authz{})
 	if err != nil || out.Groups == nil || len(*out.Groups) != 50 {
 		t.Fatalf("render: %v, %v", err, out.Groups)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, _, err := s.render(ctx, v, groupTree(v), e); !errors.Is(err, context.Canceled) {
+	if _, _, _, err := s.render(ctx, v, groupTree(v), e, authz{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("render after the client left: %v, want context.Canceled", err)
 	}
 }

@@ -62,6 +62,8 @@ type appsBody struct {
 	// key is the member name; single writes apps[0] as an object.
 	key    string
 	single bool
+	// z redacts the env values of apps whose secrets it hides.
+	z authz
 }
 
 func (b appsBody) appendJSON(dst []byte) ([]byte, error) {
@@ -81,6 +83,9 @@ func (b appsBody) appendJSON(dst []byte) ([]byte, error) {
 			return nil, err
 		}
 		info := b.s.appInfoBuf(b.v, av, b.e, tb)
+		if b.z.redacts(av.App.ID) && marathon.HasEnvValues(&av.App) {
+			def, info.App = nil, marathon.RedactEnv(info.App)
+		}
 		if dst, err = info.AppendJSON(dst, def); err != nil {
 			return nil, err
 		}

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stadionhq/stadion/framework/auth"
+	"github.com/stadionhq/stadion/framework/events"
 	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/marathon"
 )
@@ -53,7 +55,18 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	light := q.Get("plan-format") == "light"
-	sub := s.bus.Subscribe(types)
+	p, authenticated := auth.FromContext(r.Context())
+	if z := s.authzFor(p, authenticated); z.on && z.anon {
+		s.writeError(w, r, marathon.AccessDenied())
+		return
+	}
+	// The ACL is read again for each event, so that a reload applies to
+	// open streams.
+	var keep func(*events.Message) bool
+	if s.cfg.ACL != nil {
+		keep = func(m *events.Message) bool { return s.authzFor(p, authenticated).mayViewAll(m.Apps) }
+	}
+	sub := s.bus.SubscribeFunc(types, keep)
 	remote := clientIP(r)
 	defer func() {
 		sub.Close()
@@ -99,7 +112,7 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request) {
 				s.log.Debug("event stream dropped", "remote_address", remote)
 				return
 			}
-			err := stream.Write(m.Frame(light))
+			err := stream.Write(m.Frame(light, s.redactsEvent(p, authenticated, m)))
 			sub.Done(m)
 			if err != nil {
 				s.log.Debug("event stream write failed", "remote_address", remote, "err", err)
@@ -112,4 +125,19 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+}
+
+// redactsEvent reports whether the principal gets m's env values
+// redacted: it may not see the secrets of one of m's apps.
+func (s *server) redactsEvent(p auth.Principal, ok bool, m *events.Message) bool {
+	if m.Redacted == nil {
+		return false
+	}
+	z := s.authzFor(p, ok)
+	for _, id := range m.Apps {
+		if z.redacts(id) {
+			return true
+		}
+	}
+	return false
 }

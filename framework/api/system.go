@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/stadionhq/stadion/internal/acl"
 	"github.com/stadionhq/stadion/internal/marathon"
 )
 
@@ -43,6 +44,11 @@ func (s *server) getLeader(w http.ResponseWriter, r *http.Request) (any, error) 
 // instance takes over (this one joins the election again, behind the
 // others; Marathon's process exits instead).
 func (s *server) deleteLeader(w http.ResponseWriter, r *http.Request) (any, error) {
+	// Abdicating moves every app's scheduler: under an ACL it takes
+	// update on the root group.
+	if err := s.authzOf(r).check(acl.Update, marathon.RootID); err != nil {
+		return nil, err
+	}
 	if s.cfg.Abdicate == nil {
 		return nil, &marathon.Error{Status: http.StatusBadRequest, Message: "Leadership can only be abdicated with high availability (--zk without --disable_ha)"}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/stadionhq/stadion/framework/scheduler"
+	"github.com/stadionhq/stadion/internal/acl"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/state"
 )
@@ -107,21 +108,22 @@ func statusFilter(r *http.Request) map[marathon.TaskState]bool {
 // listTasks is GET /v2/tasks (JSON or text/plain).
 func (s *server) listTasks(w http.ResponseWriter, r *http.Request) (any, error) {
 	v := s.backend.View()
+	apps := s.authzOf(r).viewable(v.Apps)
 	if wantsText(r) {
-		return plainText(endpoints(v.Apps)), nil
+		return plainText(endpoints(apps)), nil
 	}
-	return tasksBody{apps: v.Apps, filter: statusFilter(r)}, nil
+	return tasksBody{apps: apps, filter: statusFilter(r)}, nil
 }
 
 // appsOfPath returns the app, or with a trailing "*" segment the apps
 // below a group, for /v2/apps/{id}/tasks; 404 for an unknown app.
-func appsOfPath(v *scheduler.View, r *http.Request) ([]*scheduler.AppView, error) {
+func appsOfPath(v *scheduler.View, r *http.Request, z authz) ([]*scheduler.AppView, error) {
 	raw := r.PathValue("id")
 	if strings.HasSuffix(raw, "/*") {
 		gid := marathon.PathID(strings.TrimSuffix(raw, "*")).Canonical()
 		var out []*scheduler.AppView
 		for _, av := range v.Apps {
-			if av.App.ID.IsChildOf(gid) {
+			if av.App.ID.IsChildOf(gid) && z.may(acl.View, av.App.ID) {
 				out = append(out, av)
 			}
 		}
@@ -129,7 +131,7 @@ func appsOfPath(v *scheduler.View, r *http.Request) ([]*scheduler.AppView, error
 	}
 	id := appID(r)
 	av := v.App(id)
-	if av == nil {
+	if av == nil || !z.may(acl.View, id) {
 		return nil, marathon.AppNotFound(id)
 	}
 	return []*scheduler.AppView{av}, nil
@@ -138,7 +140,7 @@ func appsOfPath(v *scheduler.View, r *http.Request) ([]*scheduler.AppView, error
 // getAppTasks is GET /v2/apps/{id}/tasks (JSON or text/plain).
 func (s *server) getAppTasks(w http.ResponseWriter, r *http.Request) (any, error) {
 	v := s.backend.View()
-	apps, err := appsOfPath(v, r)
+	apps, err := appsOfPath(v, r, s.authzOf(r))
 	if err != nil {
 		return nil, err
 	}
@@ -195,8 +197,12 @@ func (s *server) deleteAppTasks(w http.ResponseWriter, r *http.Request) (any, er
 	}
 	id := appID(r)
 	av := s.backend.View().App(id)
-	if av == nil {
+	z := s.authzOf(r)
+	if av == nil || !z.may(acl.View, id) {
 		return nil, marathon.AppNotFound(id)
+	}
+	if err := z.killAllowed(opts, id); err != nil {
+		return nil, err
 	}
 	host, hasHost := r.URL.Query()["host"]
 	var ids []string
@@ -225,8 +231,12 @@ func (s *server) deleteAppTask(w http.ResponseWriter, r *http.Request) (any, err
 	}
 	id, taskID := appID(r), r.PathValue("taskId")
 	av := s.backend.View().App(id)
-	if av == nil {
+	z := s.authzOf(r)
+	if av == nil || !z.may(acl.View, id) {
 		return nil, marathon.AppNotFound(id)
+	}
+	if err := z.killAllowed(opts, id); err != nil {
+		return nil, err
 	}
 	inst := marathon.InstanceIDOfTask(taskID)
 	var ids []string
@@ -263,10 +273,12 @@ func (s *server) deleteTasks(w http.ResponseWriter, r *http.Request) (any, error
 	}
 	v := s.backend.View()
 	byInstance := map[string]string{}
+	appOf := map[string]marathon.PathID{}
 	for _, av := range v.Apps {
 		for _, in := range av.Instances {
 			if isTask(&in) {
 				byInstance[in.ID] = in.TaskID
+				appOf[in.TaskID] = av.App.ID
 			}
 		}
 	}
@@ -283,6 +295,12 @@ func (s *server) deleteTasks(w http.ResponseWriter, r *http.Request) (any, error
 		}
 	}
 	sort.Strings(ids)
+	z := s.authzOf(r)
+	for _, id := range ids {
+		if err := z.killAllowed(opts, appOf[id]); err != nil {
+			return nil, err
+		}
+	}
 	res, err := s.backend.KillTasks(r.Context(), ids, opts)
 	if err != nil {
 		return nil, err

@@ -48,20 +48,32 @@ type Message struct {
 	// events without the plan's original and target groups. It is Full
 	// for events that carry no plan.
 	Light []byte
+	// Apps are the ids of the apps (and groups) the event is about, for
+	// authorization; none for events about no app.
+	Apps []marathon.PathID
+	// Redacted is the frame with the env values of the apps it carries
+	// redacted (marathon.RedactEnv), for subscribers who may not see them;
+	// nil when the event carries no env value. It replaces both Full and
+	// Light: events that carry apps have no light form.
+	Redacted []byte
 }
 
 // Size is the memory the message holds: both frames, or one when they
 // are the same.
 func (m *Message) Size() int64 {
 	if len(m.Light) > 0 && len(m.Full) > 0 && &m.Light[0] == &m.Full[0] && len(m.Light) == len(m.Full) {
-		return int64(len(m.Full))
+		return int64(len(m.Full) + len(m.Redacted))
 	}
-	return int64(len(m.Full) + len(m.Light))
+	return int64(len(m.Full) + len(m.Light) + len(m.Redacted))
 }
 
-// Frame returns the encoding a subscriber asked for.
-func (m *Message) Frame(light bool) []byte {
-	if light {
+// Frame returns the encoding a subscriber asked for; redact asks for the
+// env values redacted.
+func (m *Message) Frame(light, redact bool) []byte {
+	switch {
+	case redact && m.Redacted != nil:
+		return m.Redacted
+	case light:
 		return m.Light
 	}
 	return m.Full
@@ -110,6 +122,7 @@ func NewBus(cfg Config) *Bus {
 type Subscription struct {
 	bus   *Bus
 	types map[marathon.EventType]bool // nil: every type
+	keep  func(*Message) bool         // nil: every event
 	ch    chan *Message
 	gone  chan struct{} // closed with ch
 
@@ -162,15 +175,23 @@ func (s *Subscription) Close() {
 	s.bus.removeLocked(s)
 }
 
-// wants reports whether the subscriber filters t in.
-func (s *Subscription) wants(t marathon.EventType) bool {
-	return s.types == nil || s.types[t]
+// wants reports whether the subscriber filters m in.
+func (s *Subscription) wants(m *Message) bool {
+	return (s.types == nil || s.types[m.Type]) && (s.keep == nil || s.keep(m))
 }
 
 // Subscribe registers a subscriber for the given event types; none means
 // every type (Marathon's event_type query parameter).
 func (b *Bus) Subscribe(types []string) *Subscription {
-	s := &Subscription{bus: b, ch: make(chan *Message, b.max), gone: make(chan struct{})}
+	return b.SubscribeFunc(types, nil)
+}
+
+// SubscribeFunc is Subscribe that also leaves out the events keep rejects
+// (authorization: the apps a subscriber may not view). keep runs in
+// Publish, under the bus's lock: it must be quick and must not call the
+// bus.
+func (b *Bus) SubscribeFunc(types []string, keep func(*Message) bool) *Subscription {
+	s := &Subscription{bus: b, keep: keep, ch: make(chan *Message, b.max), gone: make(chan struct{})}
 	if len(types) > 0 {
 		s.types = make(map[marathon.EventType]bool, len(types))
 		for _, t := range types {
@@ -211,7 +232,7 @@ func (b *Bus) Publish(e marathon.Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for s := range b.subs {
-		if !s.wants(m.Type) {
+		if !s.wants(m) {
 			continue
 		}
 		if s.bytes > 0 && s.bytes+size > b.maxBytes {
@@ -261,10 +282,15 @@ func Encode(ev marathon.Event) (*Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", ev.Type(), err)
 	}
-	m := &Message{Type: ev.Type(), Full: full, Light: full}
+	m := &Message{Type: ev.Type(), Full: full, Light: full, Apps: appsOf(ev)}
 	if light, ok := lightEvent(ev); ok {
 		if m.Light, err = marathon.EncodeSSE(light); err != nil {
 			return nil, fmt.Errorf("encode light %s: %w", ev.Type(), err)
+		}
+	}
+	if red, ok := redactedEvent(ev); ok {
+		if m.Redacted, err = marathon.EncodeSSE(red); err != nil {
+			return nil, fmt.Errorf("encode redacted %s: %w", ev.Type(), err)
 		}
 	}
 	return m, nil

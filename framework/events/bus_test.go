@@ -59,10 +59,10 @@ func TestLightPlans(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(string(m.Frame(false)), `"original"`) || !strings.Contains(string(m.Full), `"target"`) {
+			if !strings.Contains(string(m.Frame(false, false)), `"original"`) || !strings.Contains(string(m.Full), `"target"`) {
 				t.Errorf("full frame lacks the groups: %s", m.Full)
 			}
-			if strings.Contains(string(m.Frame(true)), `"original"`) || strings.Contains(string(m.Light), `"target"`) ||
+			if strings.Contains(string(m.Frame(true, false)), `"original"`) || strings.Contains(string(m.Light), `"target"`) ||
 				!strings.Contains(string(m.Light), `"id":"d"`) {
 				t.Errorf("light frame %s", m.Light)
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stadionhq/stadion/internal/acl"
 	"github.com/stadionhq/stadion/internal/httpserver"
 )
 
@@ -118,6 +119,9 @@ type Config struct {
 	MesosMaxBackoff time.Duration
 	// Version is the build version shown in /v2/info.
 	Version string
+	// ACL returns the authorization in force for the API (docs/acl.md);
+	// nil authorizes every request.
+	ACL func() *acl.ACL
 	// Logger receives every component's logs; nil discards them.
 	Logger *slog.Logger
 }

@@ -187,6 +187,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Events:   bus,
 		Registry: prometheus.NewRegistry(),
 		Logger:   log.With("component", "api"),
+		ACL:      cfg.ACL,
 		// The event stream's writes are bounded as the server's responses.
 		StreamWriteTimeout: limits.WriteTimeout,
 		Leader:             l.Leader,

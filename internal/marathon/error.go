@@ -144,6 +144,13 @@ func BadRequest(message string) *Error {
 	return &Error{Status: http.StatusBadRequest, Message: message}
 }
 
+// AccessDenied is the 403 of an authorization that fails: Marathon's
+// authorizer plugins answer {"message": "Not Authorized to perform this
+// action!"}.
+func AccessDenied() *Error {
+	return &Error{Status: http.StatusForbidden, Message: "Not Authorized to perform this action!"}
+}
+
 // AppNotFound is the 404 for an unknown app: "App '/x' does not exist".
 func AppNotFound(id PathID) *Error {
 	return &Error{Status: http.StatusNotFound, Message: fmt.Sprintf("App '%s' does not exist", id)}
