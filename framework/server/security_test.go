@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/stadionhq/stadion/framework/server"
 	"github.com/stadionhq/stadion/internal/httpserver/httpservertest"
+	"github.com/stadionhq/stadion/internal/testenv"
 )
 
 // routes lists every route the API registers, read from framework/api's
@@ -236,5 +238,61 @@ func TestCrossSiteFormsChangeNothing(t *testing.T) {
 	r := e.want(e.do("POST", "/v2/apps", def, "Origin: https://ui.example"), http.StatusCreated)
 	if r.header.Get("Access-Control-Allow-Origin") != "https://ui.example" {
 		t.Fatalf("write of the configured origin: CORS headers %v", r.header)
+	}
+}
+
+// TestStandbyChecksCredentials runs two instances sharing ZooKeeper: the
+// standby refuses a request without credentials itself (no
+// X-Marathon-Leader, nothing sent to the leader) and proxies one with
+// them, forwarding them to the leader, which checks them again.
+func TestStandbyChecksCredentials(t *testing.T) {
+	zk := testenv.StartZooKeeper(t)
+	var srvs []*server.Server
+	for range 2 {
+		cfg := testConfig(t)
+		cfg.LocalAgents = 1
+		cfg.Hostname = "127.0.0.1"
+		cfg.ZK = zk.URL("/stadion")
+		cfg.HTTPCredentials = "ci:s3cret"
+		srv, err := server.Start(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.Stop)
+		srvs = append(srvs, srv)
+	}
+	e := &env{t: t}
+	var leader, standby *server.Server
+	e.eventually("one instance leads", func() error {
+		leader, standby = nil, nil
+		for _, s := range srvs {
+			if s.Elected() {
+				leader = s
+			} else {
+				standby = s
+			}
+		}
+		if leader == nil || standby == nil {
+			return fmt.Errorf("no leader and standby yet")
+		}
+		if res, body := call(t, http.DefaultClient, "GET", standby.URL()+"/v2/leader", "ci:s3cret", ""); res.StatusCode != http.StatusOK || !strings.Contains(string(body), strings.TrimPrefix(leader.URL(), "http://")) {
+			return fmt.Errorf("standby names the leader: %d %s", res.StatusCode, body)
+		}
+		return nil
+	})
+	for _, creds := range []string{"", "ci:wrong"} {
+		res, body := call(t, http.DefaultClient, "POST", standby.URL()+"/v2/apps", creds, `{"id":"/standby","cmd":"sleep 60","cpus":0.1,"mem":16,"instances":0}`)
+		if res.StatusCode != http.StatusUnauthorized || res.Header.Get("X-Marathon-Leader") != "" {
+			t.Fatalf("POST through the standby with %q: %d (X-Marathon-Leader %q) %s, want 401 from the standby itself",
+				creds, res.StatusCode, res.Header.Get("X-Marathon-Leader"), body)
+		}
+	}
+	res, body := call(t, http.DefaultClient, "POST", standby.URL()+"/v2/apps", "ci:s3cret", `{"id":"/standby","cmd":"sleep 60","cpus":0.1,"mem":16,"instances":0}`)
+	if res.StatusCode != http.StatusCreated || res.Header.Get("X-Marathon-Leader") != leader.URL() {
+		t.Fatalf("POST through the standby with the credentials: %d (X-Marathon-Leader %q) %s, want 201 from %s",
+			res.StatusCode, res.Header.Get("X-Marathon-Leader"), body, leader.URL())
+	}
+	if res, body := call(t, http.DefaultClient, "GET", leader.URL()+"/v2/apps/standby", "ci:s3cret", ""); res.StatusCode != http.StatusOK {
+		t.Fatalf("the app posted through the standby is not on the leader: %d %s", res.StatusCode, body)
 	}
 }

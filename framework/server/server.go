@@ -235,6 +235,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		// The HTTPS listener has its own connection cap, of the same size.
 		srv, capped := httpserver.Server(handler, ls.https, limits)
 		srv.TLSConfig = ls.tls
+		// Failed handshakes (scanners, clients without the CA) are the
+		// net/http server's own lines: Debug, not stderr.
+		srv.ErrorLog = slog.NewLogLogger(log.With("component", "https").Handler(), slog.LevelDebug)
 		servers = append(servers, srv)
 		go func() { serveErr <- srv.ServeTLS(capped, "", "") }()
 	}
