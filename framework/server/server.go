@@ -303,8 +303,8 @@ func warnOpen(cfg Config, ls listeners, log *slog.Logger) {
 			continue
 		}
 		if ip := ln.Addr().(*net.TCPAddr).IP; ip.IsUnspecified() || !ip.IsLoopback() {
-			log.Warn("api listens on a non-loopback address without credentials: anyone who reaches it can run commands on the cluster; set --http_credentials or --http_address 127.0.0.1",
-				"address", ln.Addr().String())
+			log.Warn("api listens on a non-loopback address without credentials", "address", ln.Addr().String(),
+				"hint", "anyone who reaches it can run commands on the cluster: set --http_credentials, or --http_address 127.0.0.1")
 		}
 	}
 }
