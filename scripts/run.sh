@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # run.sh starts `stadion serve` with the built-in Mesos cluster in the
-# foreground (`make run`): the Marathon API on :8080, state under ./data.
+# foreground (`make run`): the Marathon API on 127.0.0.1:8080 (--master local
+# listens on loopback only unless --http_address says otherwise; see
+# docs/security.md), state under ./data.
 # Ctrl-C stops it.
 set -euo pipefail
 

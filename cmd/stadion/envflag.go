@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,34 @@ func (e *envFlags) String(p *string, name, def, text string) {
 		def = v
 	}
 	e.fs.StringVar(p, name, def, e.usage(name, text))
+}
+
+// Secret registers a string flag that holds a secret: --help never shows
+// its value, whether it came from the environment or not.
+func (e *envFlags) Secret(p *string, name, def, text string) {
+	if _, v, ok := e.env(name); ok {
+		def = v
+	}
+	*p = def
+	e.fs.Var(secretFlag{p}, name, e.usage(name, text))
+}
+
+// Unknown lists the environment variables of the prefix that name no
+// flag, sorted, leaving out those that ignore accepts. Only names are
+// returned: a value may be a secret.
+func (e *envFlags) Unknown(ignore func(key string) bool) []string {
+	var unknown []string
+	for _, kv := range os.Environ() {
+		key, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(key, e.prefix) || ignore(key) {
+			continue
+		}
+		if e.fs.Lookup(strings.ToLower(strings.TrimPrefix(key, e.prefix))) == nil {
+			unknown = append(unknown, key)
+		}
+	}
+	sort.Strings(unknown)
+	return unknown
 }
 
 // Int registers an integer flag.
@@ -118,6 +147,17 @@ func (e *envFlags) Err() error {
 		return nil
 	}
 	return fmt.Errorf("bad environment: %s", strings.Join(e.errs, "; "))
+}
+
+// secretFlag is a string flag.Value whose String is always empty, so that
+// flag.PrintDefaults shows no default.
+type secretFlag struct{ p *string }
+
+func (f secretFlag) String() string { return "" }
+
+func (f secretFlag) Set(s string) error {
+	*f.p = s
+	return nil
 }
 
 type millisFlag struct{ p *time.Duration }

@@ -24,13 +24,44 @@ const serveAbout = `Run the scheduler: Marathon's /v2 REST API and event stream 
 process (development, CI, demos); production points it at Apache Mesos:
 --master zk://h1:2181,h2:2181/mesos or --master http://host:5050.
 Flags have Marathon's names and default from MARATHON_<FLAG> environment
-variables; Marathon's timeouts are in milliseconds. State lives in --data_dir.`
+variables; a MARATHON_ variable that names no flag is an error (MARATHON_APP_*,
+which Marathon sets in tasks, and the clients' MARATHON_URL and
+MARATHON_CREDENTIALS excepted). Marathon's timeouts are in milliseconds. State
+lives in --data_dir. With --master local the API listens on 127.0.0.1 unless
+--http_address says otherwise; see docs/security.md.`
+
+// keystoreHelp is the error for Marathon's Java keystore flags: Stadion
+// reads PEM files, and the keystore converts to them.
+const keystoreHelp = `Marathon's Java keystore (%s) is not read by Stadion: convert it to PEM files and pass --ssl_cert_file and --ssl_key_file instead:
+  keytool -importkeystore -srckeystore %s -destkeystore stadion.p12 -deststoretype PKCS12
+  openssl pkcs12 -in stadion.p12 -nokeys -out cert.pem
+  openssl pkcs12 -in stadion.p12 -nocerts -nodes -out key.pem && chmod 600 key.pem`
+
+// ignoredEnv reports the MARATHON_ variables that serve leaves alone
+// although they name no flag: MARATHON_APP_* are set by Marathon (and
+// Stadion) in every task's environment, so a `stadion serve` run as a
+// task inherits them; MARATHON_URL and MARATHON_CREDENTIALS are read by
+// Stadion's clients (deploy, registrator, wrap), which may share a shell
+// with serve.
+func ignoredEnv(key string) bool {
+	return strings.HasPrefix(key, "MARATHON_APP_") || key == "MARATHON_URL" || key == "MARATHON_CREDENTIALS"
+}
 
 // serveConfig is the parsed command line of `stadion serve`.
 type serveConfig struct {
 	master               string
 	httpAddress          string
 	httpPort             int
+	disableHTTP          bool
+	httpsAddress         string
+	httpsPort            int
+	sslCertFile          string
+	sslKeyFile           string
+	sslKeystorePath      string
+	sslKeystorePassword  string
+	httpCredentials      string
+	httpRealm            string
+	allowOrigin          string
 	httpReadTimeout      time.Duration
 	httpWriteTimeout     time.Duration
 	httpIdleTimeout      time.Duration
@@ -74,8 +105,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	host, _ := os.Hostname()
 	f := newEnvFlags(fs, "MARATHON_")
 	f.String(&c.master, "master", "", "Mesos master: local, host:port, http://host:port or zk://host:port[,host:port]/path (required)")
-	f.String(&c.httpAddress, "http_address", "", "address to listen on for HTTP (default: all)")
+	f.String(&c.httpAddress, "http_address", "", "address to listen on for HTTP (default: 127.0.0.1 with --master local, else all addresses)")
 	f.Int(&c.httpPort, "http_port", 8080, "port to listen on for HTTP")
+	f.Bool(&c.disableHTTP, "disable_http", false, "serve HTTPS only (needs --ssl_cert_file and --ssl_key_file)")
+	f.String(&c.httpsAddress, "https_address", "", "address to listen on for HTTPS (default: that of HTTP)")
+	f.Int(&c.httpsPort, "https_port", 8443, "port to listen on for HTTPS, served when --ssl_cert_file and --ssl_key_file are given")
+	f.String(&c.sslCertFile, "ssl_cert_file", "", "PEM certificate (chain) of the HTTPS listener")
+	f.String(&c.sslKeyFile, "ssl_key_file", "", "PEM private key of --ssl_cert_file")
+	f.String(&c.sslKeystorePath, "ssl_keystore_path", envDefault("MESOSPHERE_KEYSTORE_PATH", ""), "Marathon's Java keystore: not read, an error that shows how to convert it to --ssl_cert_file and --ssl_key_file (also MESOSPHERE_KEYSTORE_PATH)")
+	f.Secret(&c.sslKeystorePassword, "ssl_keystore_password", envDefault("MESOSPHERE_KEYSTORE_PASS", ""), "password of --ssl_keystore_path: not read, an error (also MESOSPHERE_KEYSTORE_PASS)")
+	f.Secret(&c.httpCredentials, "http_credentials", envDefault("MESOSPHERE_HTTP_CREDENTIALS", ""), "user:password that every request but /ping must send as HTTP Basic credentials (401 otherwise); the user may not contain ':'; prefer the environment to the command line, which ps shows (also MESOSPHERE_HTTP_CREDENTIALS) (default: none, anyone may call the API)")
+	f.String(&c.httpRealm, "http_realm", server.DefaultRealm, "realm of the HTTP Basic challenge")
+	f.String(&c.allowOrigin, "access_control_allow_origin", "", "comma-separated browser origins (https://ui.example.com, or *) that get CORS headers and may write to the API; other sites' pages may not")
 	f.Millis(&c.httpReadTimeout, "http_read_timeout", httpserver.DefaultReadTimeout, "time a client may take to send a request, header and body,")
 	f.Millis(&c.httpWriteTimeout, "http_write_timeout", httpserver.DefaultWriteTimeout, "time a response may take, from the end of the request header; for /v2/events the bound of each write,")
 	f.Millis(&c.httpIdleTimeout, "http_idle_timeout", httpserver.DefaultIdleTimeout, "time a keep-alive connection may wait for its next request,")
@@ -117,6 +158,32 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := f.Err(); err != nil {
 		fmt.Fprintln(stderr, "stadion serve:", err)
 		return exitUsage
+	}
+	if unknown := f.Unknown(ignoredEnv); len(unknown) > 0 {
+		fmt.Fprintf(stderr, "stadion serve: unknown environment variables %s: no flag of that name (see stadion serve --help)\n", strings.Join(unknown, ", "))
+		return exitUsage
+	}
+	switch {
+	case c.sslKeystorePath != "" || c.sslKeystorePassword != "":
+		keystore := c.sslKeystorePath
+		if keystore == "" {
+			keystore = "KEYSTORE"
+		}
+		fmt.Fprintf(stderr, "stadion serve: --ssl_keystore_path, --ssl_keystore_password: "+keystoreHelp+"\n", keystore, keystore)
+		return exitUsage
+	case (c.sslCertFile == "") != (c.sslKeyFile == ""):
+		fmt.Fprintln(stderr, "stadion serve: --ssl_cert_file and --ssl_key_file go together")
+		return exitUsage
+	case c.disableHTTP && c.sslCertFile == "":
+		fmt.Fprintln(stderr, "stadion serve: --disable_http needs --ssl_cert_file and --ssl_key_file (nothing would listen)")
+		return exitUsage
+	}
+	if c.httpCredentials != "" {
+		if _, _, err := server.Credentials(c.httpCredentials); err != nil {
+			// Never the value: it is a secret.
+			fmt.Fprintln(stderr, "stadion serve: --http_credentials:", err)
+			return exitUsage
+		}
 	}
 	if c.maxInstancesPerApp < 1 {
 		fmt.Fprintln(stderr, "stadion serve: --max_instances_per_app must be at least 1")
@@ -167,6 +234,14 @@ func serve(ctx context.Context, c serveConfig, holder *acl.Holder, stdout io.Wri
 		Master:                            c.master,
 		HTTPAddress:                       c.httpAddress,
 		HTTPPort:                          c.httpPort,
+		DisableHTTP:                       c.disableHTTP,
+		HTTPSAddress:                      c.httpsAddress,
+		HTTPSPort:                         c.httpsPort,
+		SSLCertFile:                       c.sslCertFile,
+		SSLKeyFile:                        c.sslKeyFile,
+		HTTPCredentials:                   c.httpCredentials,
+		HTTPRealm:                         c.httpRealm,
+		AccessControlAllowOrigin:          origins(c.allowOrigin),
 		HTTPReadTimeout:                   c.httpReadTimeout,
 		HTTPWriteTimeout:                  c.httpWriteTimeout,
 		HTTPIdleTimeout:                   c.httpIdleTimeout,
@@ -207,6 +282,22 @@ func serve(ctx context.Context, c serveConfig, holder *acl.Holder, stdout io.Wri
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "stadion serve: Marathon API on %s (master %s, state in %s)\n", srv.URL(), c.master, c.dataDir)
+	api := srv.URL()
+	if u := srv.HTTPSURL(); u != "" && u != api {
+		api += " and " + u
+	}
+	fmt.Fprintf(stdout, "stadion serve: Marathon API on %s (master %s, state in %s)\n", api, c.master, c.dataDir)
 	return srv.Wait()
+}
+
+// origins splits --access_control_allow_origin as Marathon does: at
+// commas, trimmed.
+func origins(s string) []string {
+	var out []string
+	for _, o := range strings.Split(s, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }

@@ -21,9 +21,33 @@ type Config struct {
 	// "zk://host:port[,host:port]/path"; required.
 	Master string
 	// HTTPAddress and HTTPPort are where the API listens; port 0 picks a
-	// free port (URL reports it).
+	// free port (URL reports it). An empty HTTPAddress is the loopback
+	// address with Master "local" (a development cluster that runs
+	// commands as this user must not be reachable from the network by
+	// default) and every address otherwise, as Marathon.
 	HTTPAddress string
 	HTTPPort    int
+	// DisableHTTP serves HTTPS only (Marathon's --disable_http); it needs
+	// SSLCertFile.
+	DisableHTTP bool
+	// SSLCertFile and SSLKeyFile are a PEM certificate chain and its PEM
+	// private key; when set, the API is served over HTTPS on
+	// HTTPSAddress:HTTPSPort too (both or neither). HTTPSAddress empty is
+	// HTTPAddress's default; HTTPSPort 0 picks a free port (HTTPSURL).
+	SSLCertFile  string
+	SSLKeyFile   string
+	HTTPSAddress string
+	HTTPSPort    int
+	// HTTPCredentials is Marathon's --http_credentials "user:password":
+	// when set, every request but /ping needs them as HTTP Basic
+	// credentials (401 otherwise). HTTPRealm is the realm of the
+	// challenge; empty is DefaultRealm.
+	HTTPCredentials string
+	HTTPRealm       string
+	// AccessControlAllowOrigin lists the browser origins
+	// ("https://ui.example.com", or "*") that get CORS headers and may
+	// write; other origins may not write (see guard).
+	AccessControlAllowOrigin []string
 	// HTTPReadTimeout, HTTPWriteTimeout and HTTPIdleTimeout bound the
 	// reading of a request, the writing of a response (not /v2/events,
 	// whose every write is bounded by HTTPWriteTimeout instead) and the
@@ -142,6 +166,27 @@ func (c Config) clusterLimits() httpserver.Limits {
 	return httpserver.Limits{ReadTimeout: c.HTTPReadTimeout, WriteTimeout: c.HTTPWriteTimeout, IdleTimeout: c.HTTPIdleTimeout}
 }
 
+func validCredentials(s string) bool {
+	_, _, err := Credentials(s)
+	return err == nil
+}
+
+// httpAddress is the address the API's HTTP listener binds.
+func (c Config) httpAddress() string {
+	if c.HTTPAddress == "" && c.Master == MasterLocal {
+		return "127.0.0.1"
+	}
+	return c.HTTPAddress
+}
+
+// httpsAddress is the address the API's HTTPS listener binds.
+func (c Config) httpsAddress() string {
+	if c.HTTPSAddress == "" {
+		return c.httpAddress()
+	}
+	return c.HTTPSAddress
+}
+
 // Validate reports the first unusable field.
 func (c Config) Validate() error {
 	switch {
@@ -149,8 +194,14 @@ func (c Config) Validate() error {
 		return errors.New("server: master required (local, host:port or zk://.../mesos)")
 	case c.DataDir == "":
 		return errors.New("server: data dir required")
-	case c.HTTPPort < 0 || c.HTTPPort > 65535:
+	case c.HTTPPort < 0 || c.HTTPPort > 65535, c.HTTPSPort < 0 || c.HTTPSPort > 65535:
 		return errors.New("server: http port out of range")
+	case (c.SSLCertFile == "") != (c.SSLKeyFile == ""):
+		return errors.New("server: --ssl_cert_file and --ssl_key_file go together")
+	case c.DisableHTTP && c.SSLCertFile == "":
+		return errors.New("server: --disable_http leaves nothing to serve without --ssl_cert_file and --ssl_key_file")
+	case c.HTTPCredentials != "" && !validCredentials(c.HTTPCredentials):
+		return errors.New("server: --http_credentials: want user:password, both non-empty")
 	case c.FailoverTimeout < 0, c.TaskLaunchTimeout < 0, c.TaskUnknownTimeout < 0, c.ReconciliationInterval < 0,
 		c.ReconciliationInitialDelay < 0, c.DeclineOfferDuration < 0, c.KillRetry < 0, c.ProgressDeadline < 0,
 		c.LocalAllocationInterval < 0, c.MesosMinBackoff < 0, c.MesosMaxBackoff < 0,

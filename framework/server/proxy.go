@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"log/slog"
 	"net"
@@ -31,15 +33,20 @@ const leaderWait = 2500 * time.Millisecond
 // /ping, /metrics, GET /v2/leader and GET /v2/info (its own view:
 // elected false and who leads).
 type leaderProxy struct {
-	local http.Handler
-	l     *leadership
-	self  string // this instance's host:port
-	proxy *httputil.ReverseProxy
-	log   *slog.Logger
+	local  http.Handler
+	l      *leadership
+	scheme string // of this instance's and the leader's advertised address
+	self   string // this instance's host:port
+	proxy  *httputil.ReverseProxy
+	log    *slog.Logger
 }
 
-func newLeaderProxy(local http.Handler, l *leadership, self string, log *slog.Logger) *leaderProxy {
-	p := &leaderProxy{local: local, l: l, self: self, log: log}
+// newLeaderProxy proxies to the leader at scheme://leader; over https it
+// trusts the system's roots and this instance's own certificate (the
+// instances of a cluster share theirs, or one CA). The client's
+// Authorization header travels to the leader, which checks it again.
+func newLeaderProxy(local http.Handler, l *leadership, scheme, self string, own *tls.Config, log *slog.Logger) *leaderProxy {
+	p := &leaderProxy{local: local, l: l, scheme: scheme, self: self, log: log}
 	p.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			target := r.In.Context().Value(leaderKey{}).(*url.URL)
@@ -52,6 +59,7 @@ func newLeaderProxy(local http.Handler, l *leadership, self string, log *slog.Lo
 			DialContext:           (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 			ResponseHeaderTimeout: 60 * time.Second,
 			MaxIdleConnsPerHost:   64,
+			TLSClientConfig:       proxyTLS(own),
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			log.Warn("proxy to the leader failed", "path", r.URL.Path, "error", err)
@@ -65,7 +73,7 @@ type leaderKey struct{}
 
 func (p *leaderProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.l.Elected() {
-		w.Header().Set(headerLeader, "http://"+p.self)
+		w.Header().Set(headerLeader, p.scheme+"://"+p.self)
 		p.local.ServeHTTP(w, r)
 		return
 	}
@@ -77,7 +85,7 @@ func (p *leaderProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case ok && leader == p.self:
 		// Elected meanwhile.
-		w.Header().Set(headerLeader, "http://"+p.self)
+		w.Header().Set(headerLeader, p.scheme+"://"+p.self)
 		p.local.ServeHTTP(w, r)
 		return
 	case !ok:
@@ -89,7 +97,7 @@ func (p *leaderProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "Could not determine the current leader (proxy loop)")
 		return
 	}
-	target := &url.URL{Scheme: "http", Host: leader}
+	target := &url.URL{Scheme: p.scheme, Host: leader}
 	w.Header().Set(headerLeader, target.String())
 	if r.URL.Path == "/v2/events" {
 		http.Redirect(w, r, target.String()+r.URL.RequestURI(), http.StatusFound)
@@ -130,6 +138,26 @@ func (p *leaderProxy) waitLeader(r *http.Request) (string, bool) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// proxyTLS is the client TLS configuration of the proxy: nil without
+// TLS, else the system roots plus own's certificates.
+func proxyTLS(own *tls.Config) *tls.Config {
+	if own == nil {
+		return nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	for _, c := range own.Certificates {
+		for _, der := range c.Certificate {
+			if cert, err := x509.ParseCertificate(der); err == nil {
+				pool.AddCert(cert)
+			}
+		}
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {

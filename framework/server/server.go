@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,11 +42,12 @@ const shutdownTimeout = 5 * time.Second
 
 // Server is a running `stadion serve`.
 type Server struct {
-	log     *slog.Logger
-	url     string
-	l       *leadership
-	cluster *local.Cluster
-	bus     *events.Bus
+	log      *slog.Logger
+	url      string
+	httpsURL string
+	l        *leadership
+	cluster  *local.Cluster
+	bus      *events.Bus
 
 	cancel   context.CancelFunc
 	done     chan struct{}
@@ -100,12 +102,20 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 
 	// Listen before registering, so that the advertised address carries
 	// the real port when HTTPPort is 0.
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.HTTPAddress, strconv.Itoa(cfg.HTTPPort)))
+	ls, err := listen(cfg)
 	if err != nil {
-		return fail(fmt.Errorf("listen for HTTP: %w", err))
+		return fail(err)
 	}
-	cleanups = append(cleanups, func() { ln.Close() })
-	port := ln.Addr().(*net.TCPAddr).Port
+	cleanups = append(cleanups, ls.close)
+	warnOpen(cfg, ls, log)
+	// The advertised address (Mesos's web UI, the leader in ZooKeeper,
+	// the target of standbys' proxies) is the HTTP listener's, or the
+	// HTTPS one's with --disable_http.
+	primary, scheme := ls.http, "http"
+	if primary == nil {
+		primary, scheme = ls.https, "https"
+	}
+	port := primary.Addr().(*net.TCPAddr).Port
 	advertised := net.JoinHostPort(cfg.Hostname, strconv.Itoa(port))
 
 	bus := events.NewBus(events.Config{
@@ -130,7 +140,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 					Checkpoint:      &checkpoint,
 					Role:            cfg.Role,
 					Hostname:        cfg.Hostname,
-					WebUIURL:        "http://" + advertised,
+					WebUIURL:        scheme + "://" + advertised,
 					Capabilities: []mesos.Capability{
 						{Type: mesos.CapabilityPartitionAware},
 						{Type: mesos.CapabilityTaskKillingState},
@@ -197,28 +207,114 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		},
 		Info: func() marathon.Info {
 			leader, _ := l.Leader()
-			return info(cfg, l.Elected(), leader, port, backend{l}.View())
+			return info(cfg, l.Elected(), leader, ls, backend{l}.View())
 		},
 	})
-	handler := api.LimitRequests(newLeaderProxy(local, l, advertised, log.With("component", "proxy")), cfg.HTTPMaxConcurrentRequests)
+	proxy := newLeaderProxy(local, l, scheme, advertised, ls.tls, log.With("component", "proxy"))
+	// The guard comes first: a request without credentials takes no slot
+	// of the concurrency limit and never reaches the leader.
+	handler := newGuard(api.LimitRequests(proxy, cfg.HTTPMaxConcurrentRequests), cfg, log.With("component", "guard"))
 
 	s := &Server{
 		log:     log,
-		url:     "http://" + net.JoinHostPort(loopbackIfAny(ln.Addr().(*net.TCPAddr).IP), strconv.Itoa(port)),
+		url:     baseURL(scheme, primary),
 		l:       l,
 		cluster: cluster,
 		bus:     bus,
 		cancel:  cancel,
 		done:    make(chan struct{}),
 	}
-	srv, capped := httpserver.Server(handler, ln, limits)
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(capped) }()
+	var servers []*http.Server
+	serveErr := make(chan error, 2)
+	if ls.http != nil {
+		srv, capped := httpserver.Server(handler, ls.http, limits)
+		servers = append(servers, srv)
+		go func() { serveErr <- srv.Serve(capped) }()
+	}
+	if ls.https != nil {
+		s.httpsURL = baseURL("https", ls.https)
+		// The HTTPS listener has its own connection cap, of the same size.
+		srv, capped := httpserver.Server(handler, ls.https, limits)
+		srv.TLSConfig = ls.tls
+		// Failed handshakes (scanners, clients without the CA) are the
+		// net/http server's own lines: Debug, not stderr.
+		srv.ErrorLog = slog.NewLogLogger(log.With("component", "https").Handler(), slog.LevelDebug)
+		servers = append(servers, srv)
+		go func() { serveErr <- srv.ServeTLS(capped, "", "") }()
+	}
 	schedErr := make(chan error, 1)
 	go func() { schedErr <- l.run(ctx, first) }()
-	go s.supervise(ctx, srv, serveErr, schedErr, cleanups)
-	log.Info("stadion serve started", "url", s.url, "master", cfg.Master, "zk", cfg.ZK, "ha", l.elector != nil, "data_dir", cfg.DataDir)
+	go s.supervise(ctx, servers, serveErr, schedErr, cleanups)
+	log.Info("stadion serve started", "url", s.url, "https_url", s.httpsURL, "authentication", cfg.HTTPCredentials != "",
+		"master", cfg.Master, "zk", cfg.ZK, "ha", l.elector != nil, "data_dir", cfg.DataDir)
 	return s, nil
+}
+
+// listeners are the API's bound sockets: http is nil with DisableHTTP,
+// https without a certificate.
+type listeners struct {
+	http, https net.Listener
+	tls         *tls.Config
+}
+
+func (ls listeners) close() {
+	for _, ln := range []net.Listener{ls.http, ls.https} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+}
+
+// listen binds the HTTP and HTTPS listeners of cfg.
+func listen(cfg Config) (listeners, error) {
+	var ls listeners
+	if cfg.SSLCertFile != "" {
+		tc, err := httpserver.TLSConfig(cfg.SSLCertFile, cfg.SSLKeyFile)
+		if err != nil {
+			return ls, err
+		}
+		ls.tls = tc
+	}
+	if !cfg.DisableHTTP {
+		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.httpAddress(), strconv.Itoa(cfg.HTTPPort)))
+		if err != nil {
+			return ls, fmt.Errorf("listen for HTTP: %w", err)
+		}
+		ls.http = ln
+	}
+	if ls.tls != nil {
+		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.httpsAddress(), strconv.Itoa(cfg.HTTPSPort)))
+		if err != nil {
+			ls.close()
+			return listeners{}, fmt.Errorf("listen for HTTPS: %w", err)
+		}
+		ls.https = ln
+	}
+	return ls, nil
+}
+
+// warnOpen warns when the API is reachable from the network without
+// credentials: anyone who can connect can run commands on the agents.
+func warnOpen(cfg Config, ls listeners, log *slog.Logger) {
+	if cfg.HTTPCredentials != "" {
+		return
+	}
+	for _, ln := range []net.Listener{ls.http, ls.https} {
+		if ln == nil {
+			continue
+		}
+		if ip := ln.Addr().(*net.TCPAddr).IP; ip.IsUnspecified() || !ip.IsLoopback() {
+			log.Warn("api listens on a non-loopback address without credentials", "address", ln.Addr().String(),
+				"hint", "anyone who reaches it can run commands on the cluster: set --http_credentials, or --http_address 127.0.0.1")
+		}
+	}
+}
+
+// baseURL is "scheme://host:port" of ln, a loopback host when it listens
+// on every address.
+func baseURL(scheme string, ln net.Listener) string {
+	a := ln.Addr().(*net.TCPAddr)
+	return scheme + "://" + net.JoinHostPort(loopbackIfAny(a.IP), strconv.Itoa(a.Port))
 }
 
 // statePath is the bbolt file in DataDir.
@@ -284,7 +380,7 @@ func openState(ctx context.Context, cfg Config, log *slog.Logger, l *leadership)
 
 // supervise waits for the end (ctx, a failed scheduler or HTTP server),
 // then stops everything in order: HTTP, scheduler, cluster, store.
-func (s *Server) supervise(ctx context.Context, srv *http.Server, serveErr, schedErr <-chan error, cleanups []func()) {
+func (s *Server) supervise(ctx context.Context, servers []*http.Server, serveErr, schedErr <-chan error, cleanups []func()) {
 	var runErr error
 	schedDone := false
 	select {
@@ -297,8 +393,10 @@ func (s *Server) supervise(ctx context.Context, srv *http.Server, serveErr, sche
 	shutdownCtx, done := context.WithTimeout(context.Background(), shutdownTimeout)
 	// The event streams never end on their own; Close cuts what Shutdown
 	// could not finish in time.
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		srv.Close()
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			srv.Close()
+		}
 	}
 	done()
 	if !schedDone {
@@ -315,8 +413,12 @@ func (s *Server) supervise(ctx context.Context, srv *http.Server, serveErr, sche
 }
 
 // URL is the API's base URL, "http://host:port", with the port actually
-// bound (a loopback host when listening on every address).
+// bound (a loopback host when listening on every address); with
+// DisableHTTP it is the HTTPS one.
 func (s *Server) URL() string { return s.url }
+
+// HTTPSURL is the API's "https://host:port", or "" without TLS.
+func (s *Server) HTTPSURL() string { return s.httpsURL }
 
 // Scheduler is the scheduler loop of the current term; nil while this
 // instance does not lead.
@@ -424,7 +526,7 @@ func loopbackIfAny(ip net.IP) string {
 
 // info is GET /v2/info: marathon_config carries the flags clients read
 // (Marathon's names, its timeouts in milliseconds).
-func info(cfg Config, elected bool, leader string, port int, view *scheduler.View) marathon.Info {
+func info(cfg Config, elected bool, leader string, ls listeners, view *scheduler.View) marathon.Info {
 	version := cfg.Version
 	if version == "" {
 		version = "dev"
@@ -462,8 +564,21 @@ func info(cfg Config, elected bool, leader string, port int, view *scheduler.Vie
 			"mesos_authentication_principal": cfg.Principal,
 		},
 		ZookeeperConfig: zookeeperConfig(cfg),
-		HTTPConfig:      marathon.HTTPConfig{HTTPPort: port},
+		HTTPConfig:      httpConfig(ls),
 	}
+}
+
+// httpConfig is /v2/info's http_config: the bound ports, 0 for a
+// listener that is off.
+func httpConfig(ls listeners) marathon.HTTPConfig {
+	var c marathon.HTTPConfig
+	if ls.http != nil {
+		c.HTTPPort = ls.http.Addr().(*net.TCPAddr).Port
+	}
+	if ls.https != nil {
+		c.HTTPSPort = ls.https.Addr().(*net.TCPAddr).Port
+	}
+	return c
 }
 
 // zookeeperConfig is /v2/info's zookeeper_config, with Marathon's keys.

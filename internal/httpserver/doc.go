@@ -2,5 +2,5 @@
 // built-in Mesos master and the built-in agent: read, write and idle
 // timeouts, a listener that serves at most a given number of connections,
 // and per-write deadlines for the long-lived streams that the write
-// timeout must not cut.
+// timeout must not cut; TLS from PEM files.
 package httpserver

@@ -194,6 +194,26 @@ func AppLocked(deploymentIDs ...string) *Error {
 	return &Error{Status: http.StatusConflict, Message: msg, Deployments: refs}
 }
 
+// Unauthorized is the 401 for a request without valid credentials (the
+// server adds WWW-Authenticate). Marathon leaves the body to its
+// authentication plugin; Stadion answers in Marathon's error shape.
+func Unauthorized() *Error {
+	return &Error{Status: http.StatusUnauthorized, Message: "Not Authenticated"}
+}
+
+// Forbidden is the 403 for an authenticated principal that may not do
+// what it asked, in the words of Marathon's example authorization plugin.
+func Forbidden() *Error {
+	return &Error{Status: http.StatusForbidden, Message: "Not Authorized to perform this action"}
+}
+
+// UnsupportedMediaType is the 415 of a write whose body is not JSON: the
+// reason phrase, as Marathon's exception mapper answers Jersey's
+// rejection of a request that does not match @Consumes(application/json).
+func UnsupportedMediaType() *Error {
+	return &Error{Status: http.StatusUnsupportedMediaType, Message: "Unsupported Media Type"}
+}
+
 // NoLeader is the 404 of GET /v2/leader when no leader is known.
 func NoLeader() *Error {
 	return &Error{Status: http.StatusNotFound, Message: MsgNoLeader}
