@@ -201,12 +201,6 @@ func Unauthorized() *Error {
 	return &Error{Status: http.StatusUnauthorized, Message: "Not Authenticated"}
 }
 
-// Forbidden is the 403 for an authenticated principal that may not do
-// what it asked, in the words of Marathon's example authorization plugin.
-func Forbidden() *Error {
-	return &Error{Status: http.StatusForbidden, Message: "Not Authorized to perform this action"}
-}
-
 // UnsupportedMediaType is the 415 of a write whose body is not JSON: the
 // reason phrase, as Marathon's exception mapper answers Jersey's
 // rejection of a request that does not match @Consumes(application/json).
