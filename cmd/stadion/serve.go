@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stadionhq/stadion/framework/auth"
 	"github.com/stadionhq/stadion/framework/events"
 	"github.com/stadionhq/stadion/framework/reconcile"
 	"github.com/stadionhq/stadion/framework/scheduler"
@@ -60,6 +61,8 @@ type serveConfig struct {
 	sslKeystorePath      string
 	sslKeystorePassword  string
 	httpCredentials      string
+	httpCredentialsFile  string
+	credentials          []auth.Credential // read from httpCredentialsFile
 	httpRealm            string
 	allowOrigin          string
 	httpReadTimeout      time.Duration
@@ -115,6 +118,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	f.String(&c.sslKeystorePath, "ssl_keystore_path", envDefault("MESOSPHERE_KEYSTORE_PATH", ""), "Marathon's Java keystore: not read, an error that shows how to convert it to --ssl_cert_file and --ssl_key_file (also MESOSPHERE_KEYSTORE_PATH)")
 	f.Secret(&c.sslKeystorePassword, "ssl_keystore_password", envDefault("MESOSPHERE_KEYSTORE_PASS", ""), "password of --ssl_keystore_path: not read, an error (also MESOSPHERE_KEYSTORE_PASS)")
 	f.Secret(&c.httpCredentials, "http_credentials", envDefault("MESOSPHERE_HTTP_CREDENTIALS", ""), "user:password that every request but /ping must send as HTTP Basic credentials (401 otherwise); the user may not contain ':'; prefer the environment to the command line, which ps shows (also MESOSPHERE_HTTP_CREDENTIALS) (default: none, anyone may call the API)")
+	f.String(&c.httpCredentialsFile, "http_credentials_file", "", "file of more principals that may authenticate, each with its own secret, in Mesos's --credentials format (JSON {\"credentials\": [{\"principal\": ..., \"secret\": ...}]} or one \"principal secret\" a line), for --acl_file to tell them apart")
 	f.String(&c.httpRealm, "http_realm", server.DefaultRealm, "realm of the HTTP Basic challenge")
 	f.String(&c.allowOrigin, "access_control_allow_origin", "", "comma-separated browser origins (https://ui.example.com, or *) that get CORS headers and may write to the API; other sites' pages may not")
 	f.Millis(&c.httpReadTimeout, "http_read_timeout", httpserver.DefaultReadTimeout, "time a client may take to send a request, header and body,")
@@ -185,6 +189,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return exitUsage
 		}
 	}
+	if c.httpCredentialsFile != "" {
+		list, err := auth.LoadCredentials(c.httpCredentialsFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "stadion serve: --http_credentials_file:", err)
+			return exitUsage
+		}
+		c.credentials = list
+	}
 	if c.maxInstancesPerApp < 1 {
 		fmt.Fprintln(stderr, "stadion serve: --max_instances_per_app must be at least 1")
 		return exitUsage
@@ -240,6 +252,7 @@ func serve(ctx context.Context, c serveConfig, holder *acl.Holder, stdout io.Wri
 		SSLCertFile:                       c.sslCertFile,
 		SSLKeyFile:                        c.sslKeyFile,
 		HTTPCredentials:                   c.httpCredentials,
+		HTTPCredentialsList:               c.credentials,
 		HTTPRealm:                         c.httpRealm,
 		AccessControlAllowOrigin:          origins(c.allowOrigin),
 		HTTPReadTimeout:                   c.httpReadTimeout,

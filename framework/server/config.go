@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"github.com/stadionhq/stadion/framework/auth"
 	"log/slog"
 	"strings"
 	"time"
@@ -44,6 +45,10 @@ type Config struct {
 	// challenge; empty is DefaultRealm.
 	HTTPCredentials string
 	HTTPRealm       string
+	// HTTPCredentialsList are more principals that may authenticate, each
+	// with its own secret (--http_credentials_file), so that an ACL file
+	// can give each its own rights.
+	HTTPCredentialsList []auth.Credential
 	// AccessControlAllowOrigin lists the browser origins
 	// ("https://ui.example.com", or "*") that get CORS headers and may
 	// write; other origins may not write (see guard).

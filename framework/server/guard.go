@@ -35,12 +35,12 @@ const (
 // and a browser's Origin must be this server's or a configured one.
 type guard struct {
 	next http.Handler
-	// user and password are --http_credentials; user "" means no
-	// authentication. Their SHA-256 digests are what requests are
-	// compared with, in constant time.
-	user, password [sha256.Size]byte
-	authenticate   bool
-	realm          string
+	// creds are --http_credentials and the principals of
+	// --http_credentials_file, none: no authentication. Their SHA-256
+	// digests are what requests are compared with, in constant time.
+	creds        []digested
+	authenticate bool
+	realm        string
 	// origins are --access_control_allow_origin; "*" allows any.
 	origins []string
 	log     *slog.Logger
@@ -63,11 +63,22 @@ func newGuard(next http.Handler, cfg Config, log *slog.Logger) *guard {
 	if g.realm == "" {
 		g.realm = DefaultRealm
 	}
+	creds := slices.Clone(cfg.HTTPCredentialsList)
 	if cfg.HTTPCredentials != "" {
 		user, password, _ := Credentials(cfg.HTTPCredentials)
-		g.user, g.password, g.authenticate = sha256.Sum256([]byte(user)), sha256.Sum256([]byte(password)), true
+		creds = append(creds, auth.Credential{Principal: user, Secret: password})
 	}
+	for _, c := range creds {
+		g.creds = append(g.creds, digested{name: c.Principal, user: sha256.Sum256([]byte(c.Principal)), password: sha256.Sum256([]byte(c.Secret))})
+	}
+	g.authenticate = len(g.creds) > 0
 	return g
+}
+
+// digested is one principal's credentials as the guard compares them.
+type digested struct {
+	name           string
+	user, password [sha256.Size]byte
 }
 
 func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -113,12 +124,18 @@ func (g *guard) principal(r *http.Request) (auth.Principal, bool) {
 		return auth.Principal{}, false
 	}
 	u, p := sha256.Sum256([]byte(user)), sha256.Sum256([]byte(password))
-	// Both compared, whatever the first gives.
-	match := subtle.ConstantTimeCompare(u[:], g.user[:]) & subtle.ConstantTimeCompare(p[:], g.password[:])
-	if match != 1 {
+	// Every entry compared, user and password both, whatever the first
+	// ones give.
+	found := -1
+	for i, c := range g.creds {
+		if subtle.ConstantTimeCompare(u[:], c.user[:])&subtle.ConstantTimeCompare(p[:], c.password[:]) == 1 {
+			found = i
+		}
+	}
+	if found < 0 {
 		return auth.Principal{}, false
 	}
-	return auth.Principal{Name: user}, true
+	return auth.Principal{Name: g.creds[found].name}, true
 }
 
 // checkWrite refuses a write (any method but GET, HEAD and OPTIONS) that a

@@ -14,7 +14,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stadionhq/stadion/framework/auth"
 	"github.com/stadionhq/stadion/framework/server"
+	"github.com/stadionhq/stadion/internal/acl"
 	"github.com/stadionhq/stadion/internal/httpserver/httpservertest"
 	"github.com/stadionhq/stadion/internal/testenv"
 )
@@ -297,5 +299,79 @@ func TestStandbyChecksCredentials(t *testing.T) {
 	}
 	if res, body := call(t, http.DefaultClient, "GET", leader.URL()+"/v2/apps/standby", "ci:s3cret", ""); res.StatusCode != http.StatusOK {
 		t.Fatalf("the app posted through the standby is not on the leader: %d %s", res.StatusCode, body)
+	}
+}
+
+// TestCredentialsAndACL: principals of a credentials file, each with its
+// rights in an ACL file, over real HTTP Basic authentication: a view-only
+// principal reads (env values redacted) and is refused every write; a
+// principal limited to /team-a cannot touch /team-b nor see it.
+func TestCredentialsAndACL(t *testing.T) {
+	rules, err := acl.Parse([]byte(`
+principals:
+  - principal: admin
+    permissions:
+      - allowed: ["*"]
+        on: /
+  - principal: viewer
+    permissions:
+      - allowed: [view]
+        on: /
+  - principal: alice
+    permissions:
+      - allowed: ["*"]
+        on: /team-a
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t)
+	cfg.LocalAgents = 1
+	cfg.HTTPCredentialsList = []auth.Credential{{Principal: "admin", Secret: "a"}, {Principal: "viewer", Secret: "v"}, {Principal: "alice", Secret: "al"}}
+	cfg.ACL = func() *acl.ACL { return rules }
+	srv, err := server.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	c := http.DefaultClient
+	app := func(id string) string {
+		return `{"id":"` + id + `","cmd":"sleep 600","cpus":0.01,"mem":8,"instances":0,"env":{"DB_PASSWORD":"hunter2"}}`
+	}
+	status := func(creds, method, path, body string, want int) []byte {
+		t.Helper()
+		res, b := call(t, c, method, srv.URL()+path, creds, body)
+		if res.StatusCode != want {
+			t.Fatalf("%s %s as %q: %d %s, want %d", method, path, creds, res.StatusCode, b, want)
+		}
+		return b
+	}
+
+	status("admin:a", "POST", "/v2/apps", app("/team-b/db"), http.StatusCreated)
+	status("alice:al", "POST", "/v2/apps", app("/team-a/web"), http.StatusCreated)
+	status("alice:al", "POST", "/v2/apps", app("/team-b/web"), http.StatusForbidden)
+	status("alice:al", "DELETE", "/v2/apps/team-b/db", "", http.StatusForbidden)
+	status("viewer:v", "POST", "/v2/apps", app("/team-c/web"), http.StatusForbidden)
+	status("viewer:v", "DELETE", "/v2/apps/team-a/web", "", http.StatusForbidden)
+	status("alice:wrong", "GET", "/v2/apps", "", http.StatusUnauthorized)
+
+	var list struct {
+		Apps []struct {
+			ID  string            `json:"id"`
+			Env map[string]string `json:"env"`
+		} `json:"apps"`
+	}
+	if err := json.Unmarshal(status("alice:al", "GET", "/v2/apps", "", http.StatusOK), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Apps) != 1 || list.Apps[0].ID != "/team-a/web" || list.Apps[0].Env["DB_PASSWORD"] != "hunter2" {
+		t.Errorf("alice sees %+v, want /team-a/web alone with its env", list.Apps)
+	}
+	body := status("viewer:v", "GET", "/v2/apps", "", http.StatusOK)
+	if err := json.Unmarshal(body, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Apps) != 2 || strings.Contains(string(body), "hunter2") {
+		t.Errorf("viewer sees %s, want both apps with env values redacted", body)
 	}
 }

@@ -296,7 +296,7 @@ func listen(cfg Config) (listeners, error) {
 // warnOpen warns when the API is reachable from the network without
 // credentials: anyone who can connect can run commands on the agents.
 func warnOpen(cfg Config, ls listeners, log *slog.Logger) {
-	if cfg.HTTPCredentials != "" {
+	if cfg.HTTPCredentials != "" || len(cfg.HTTPCredentialsList) > 0 {
 		return
 	}
 	for _, ln := range []net.Listener{ls.http, ls.https} {
