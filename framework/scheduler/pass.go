@@ -378,7 +378,7 @@ func (s *Scheduler) launch(ids []string, now time.Time) {
 		inst.UnreachableSince, inst.UnknownSince = time.Time{}, time.Time{}
 		inst.Message = ""
 		inst.Attributes = l.Attributes
-		task, err := taskinfo.Build(taskinfo.Input{App: app, Instance: *inst, Launch: l, EnvPrefix: s.cfg.EnvVarsPrefix})
+		task, err := taskinfo.Build(taskinfo.Input{App: app, Instance: *inst, Launch: l, EnvPrefix: s.cfg.EnvVarsPrefix, DefaultUser: s.cfg.MesosUser})
 		if err != nil {
 			// Validation admits only apps that build; a failure here
 			// is a bug, not bad input. Keep the instance waiting.

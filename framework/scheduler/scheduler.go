@@ -57,6 +57,9 @@ type Config struct {
 	Role string
 	// EnvVarsPrefix is Marathon's --env_vars_prefix.
 	EnvVarsPrefix string
+	// MesosUser is Marathon's --mesos_user: the user of tasks whose app
+	// names none (see taskinfo.Input.DefaultUser).
+	MesosUser string
 	// TaskLaunchTimeout is Marathon's --task_launch_timeout.
 	TaskLaunchTimeout time.Duration
 	// TaskUnknownTimeout is how long a task that Mesos answers

@@ -79,6 +79,10 @@ type Config struct {
 	QueueConflicting  bool
 	// EnvVarsPrefix is Marathon's --env_vars_prefix.
 	EnvVarsPrefix string
+	// MesosUser is Marathon's --mesos_user: the framework's user and the
+	// user of every task whose app names none; default the user Stadion
+	// runs as.
+	MesosUser string
 	// Principal and SecretFile authenticate with Mesos; the file holds
 	// the secret.
 	Principal  string

@@ -114,6 +114,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Logger:              log.With("component", "events"),
 	})
 	failover := cfg.FailoverTimeout.Seconds()
+	mesosUser := cfg.mesosUser()
 	checkpoint := true
 	deps := termDeps{
 		newClient: func(store state.Store) (*mesos.Client, error) {
@@ -124,7 +125,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return mesos.New(mesos.Config{
 				Detector: det,
 				Framework: mesos.FrameworkInfo{
-					User:            currentUser(),
+					User:            mesosUser,
 					Name:            cfg.FrameworkName,
 					FailoverTimeout: &failover,
 					Checkpoint:      &checkpoint,
@@ -148,6 +149,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			Events:                     bus,
 			Role:                       cfg.Role,
 			EnvVarsPrefix:              cfg.EnvVarsPrefix,
+			MesosUser:                  mesosUser,
 			TaskLaunchTimeout:          cfg.TaskLaunchTimeout,
 			TaskUnknownTimeout:         cfg.TaskUnknownTimeout,
 			ReconciliationInterval:     cfg.ReconciliationInterval,
@@ -405,7 +407,12 @@ func dockerAvailable() bool {
 	return err == nil
 }
 
-func currentUser() string {
+// mesosUser is --mesos_user, by default the user Stadion runs as, as
+// Marathon's default is its JVM's user.name.
+func (c Config) mesosUser() string {
+	if c.MesosUser != "" {
+		return c.MesosUser
+	}
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		return u.Username
 	}
@@ -458,6 +465,7 @@ func info(cfg Config, elected bool, leader string, port int, view *scheduler.Vie
 			"max_instances_per_offer":        cfg.MaxInstancesPerOffer,
 			"max_instances_per_app":          maxInstancesPerApp(cfg),
 			"env_vars_prefix":                cfg.EnvVarsPrefix,
+			"mesos_user":                     cfg.mesosUser(),
 			"mesos_authentication_principal": cfg.Principal,
 		},
 		ZookeeperConfig: zookeeperConfig(cfg),

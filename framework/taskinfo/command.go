@@ -11,12 +11,16 @@ import (
 const envTaskID = "MESOS_TASK_ID"
 
 // command builds the CommandInfo: value/shell/arguments from cmd or args,
-// the environment, fetch URIs and user.
-func command(app *marathon.App, taskID, hostname, prefix string, hostPorts []uint32) *mesos.CommandInfo {
+// the environment, fetch URIs and user (the app's, else defaultUser unless
+// the task is a DOCKER container).
+func command(app *marathon.App, taskID, hostname, prefix string, hostPorts []uint32, defaultUser string) *mesos.CommandInfo {
 	c := &mesos.CommandInfo{
 		Environment: environment(app, taskID, hostname, prefix, hostPorts),
 		URIs:        uris(app.Fetch),
 		User:        app.User,
+	}
+	if c.User == "" && !isDocker(app) {
+		c.User = defaultUser
 	}
 	switch {
 	case len(app.Args) > 0:
@@ -69,4 +73,9 @@ func uris(fetch []marathon.Artifact) []mesos.CommandURI {
 		}
 	}
 	return out
+}
+
+// isDocker reports whether app runs in a DOCKER container.
+func isDocker(app *marathon.App) bool {
+	return app.Container != nil && (app.Container.Type == marathon.ContainerDocker || app.Container.Type == "")
 }

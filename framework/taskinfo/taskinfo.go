@@ -30,6 +30,9 @@ type Input struct {
 	// EnvPrefix is --env_vars_prefix: put before the port variables and
 	// HOST only.
 	EnvPrefix string
+	// DefaultUser is --mesos_user: the user of a task whose app has none,
+	// except for DOCKER containers, which then run as their image's USER.
+	DefaultUser string
 }
 
 // Build returns the TaskInfo of in. Marathon's choices it follows:
@@ -50,6 +53,10 @@ type Input struct {
 //     becomes the Mesos health check (Mesos runs one per task; Marathon's
 //     validation rejects more than one); HTTP, HTTPS and TCP checks run in
 //     the scheduler and are not in the TaskInfo;
+//   - the command's user is the app's user, else DefaultUser (Marathon's
+//     --mesos_user, which is also the framework's user, the one Mesos
+//     falls back to); a DOCKER container without an app user gets none, so
+//     that its image's USER stands;
 //   - taskKillGracePeriodSeconds becomes the kill policy; absent, none;
 //   - the app's labels become the task labels, sorted by key.
 //
@@ -72,7 +79,7 @@ func Build(in Input) (mesos.TaskInfo, error) {
 		TaskID:    mesos.TaskID{Value: in.Instance.TaskID},
 		AgentID:   in.Launch.AgentID,
 		Resources: slices.Clone(in.Launch.Resources),
-		Command:   command(app, in.Instance.TaskID, in.Launch.Hostname, in.EnvPrefix, hostPorts),
+		Command:   command(app, in.Instance.TaskID, in.Launch.Hostname, in.EnvPrefix, hostPorts, in.DefaultUser),
 		Labels:    labels(app.Labels),
 		Discovery: discovery(app, hostPorts),
 	}

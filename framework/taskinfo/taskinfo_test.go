@@ -418,3 +418,32 @@ func leaves(t *testing.T, doc []byte) map[string][]any {
 	walk("", v)
 	return out
 }
+
+func TestBuildUser(t *testing.T) {
+	tests := []struct {
+		name        string
+		app         marathon.App
+		defaultUser string
+		want        string
+	}{
+		{name: "app user", app: app(user("nobody")), defaultUser: "root", want: "nobody"},
+		{name: "default user", app: app(), defaultUser: "stadion", want: "stadion"},
+		{name: "neither", app: app(), want: ""},
+		{name: "docker with app user", app: app(docker("busybox", marathon.NetworkHost), user("nobody")), defaultUser: "root", want: "nobody"},
+		{name: "docker without: the image's user", app: app(docker("busybox", marathon.NetworkHost)), defaultUser: "root", want: ""},
+		{name: "mesos container without app user", app: app(mesosContainer("", marathon.NetworkHost)), defaultUser: "stadion", want: "stadion"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := input(tc.app)
+			in.DefaultUser = tc.defaultUser
+			ti, err := Build(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ti.Command.User != tc.want {
+				t.Errorf("command user = %q, want %q", ti.Command.User, tc.want)
+			}
+		})
+	}
+}

@@ -46,6 +46,13 @@ type Spec struct {
 	Sandbox string
 	// AgentEndpoint is the agent's ip:port.
 	AgentEndpoint string
+	// User is the user the task runs as when the agent switches users
+	// (CommandInfo.user, else FrameworkInfo.user); "" when it does not
+	// (Config.DisableSwitchUser).
+	User string
+	// account is User resolved on the host, for command tasks; nil when
+	// the task runs as the agent's user.
+	account *account
 }
 
 // Exit is how a container ended.
