@@ -21,6 +21,7 @@ import (
 	"github.com/stadionhq/stadion/framework/api"
 	"github.com/stadionhq/stadion/framework/events"
 	"github.com/stadionhq/stadion/framework/scheduler"
+	"github.com/stadionhq/stadion/framework/secrets"
 	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/mesos"
@@ -97,6 +98,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		secret = strings.TrimSpace(string(b))
 	}
+	resolver, err := secrets.New(secrets.Config{
+		Dir:        cfg.SecretsDir,
+		ConsulAddr: cfg.SecretsConsulAddr,
+		Logger:     log.With("component", "secrets"),
+	})
+	if err != nil {
+		return fail(fmt.Errorf("--secrets_dir: %w", err))
+	}
+	cleanups = append(cleanups, resolver.Close)
 
 	// Listen before registering, so that the advertised address carries
 	// the real port when HTTPPort is 0.
@@ -150,6 +160,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			Role:                       cfg.Role,
 			EnvVarsPrefix:              cfg.EnvVarsPrefix,
 			MesosUser:                  mesosUser,
+			Secrets:                    resolver,
 			TaskLaunchTimeout:          cfg.TaskLaunchTimeout,
 			TaskUnknownTimeout:         cfg.TaskUnknownTimeout,
 			ReconciliationInterval:     cfg.ReconciliationInterval,
@@ -466,6 +477,7 @@ func info(cfg Config, elected bool, leader string, port int, view *scheduler.Vie
 			"max_instances_per_app":          maxInstancesPerApp(cfg),
 			"env_vars_prefix":                cfg.EnvVarsPrefix,
 			"mesos_user":                     cfg.mesosUser(),
+			"secrets_dir":                    cfg.SecretsDir,
 			"mesos_authentication_principal": cfg.Principal,
 		},
 		ZookeeperConfig: zookeeperConfig(cfg),

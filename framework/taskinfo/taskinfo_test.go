@@ -226,6 +226,7 @@ func TestBuildEnvironment(t *testing.T) {
 		label("team", "x"),
 	), 31000)
 	in.EnvPrefix = "APP_"
+	in.Secrets = map[string]string{"db": "s3cr3t"}
 	got, err := Build(in)
 	if err != nil {
 		t.Fatal(err)
@@ -236,6 +237,17 @@ func TestBuildEnvironment(t *testing.T) {
 	}
 	env := map[string]string{}
 	for _, v := range vars {
+		if v.Type == mesos.VariableSecret {
+			if v.Value != nil {
+				t.Errorf("secret variable %s has a plain value", v.Name)
+			}
+			data, err := v.SecretData()
+			if err != nil {
+				t.Fatal(err)
+			}
+			env[v.Name] = "secret:" + string(data)
+			continue
+		}
 		env[v.Name] = *v.Value
 	}
 	want := map[string]string{
@@ -247,6 +259,7 @@ func TestBuildEnvironment(t *testing.T) {
 		"APP_PORT0": "31000", "APP_PORT": "31000", "APP_PORTS": "31000", "APP_PORT_HTTP": "31000", "APP_PORT_31000": "31000",
 		"APP_HOST": "agent-1",
 		"A":        "1", "PORT0": "mine",
+		"DB_PASSWORD": "secret:s3cr3t",
 	}
 	if diff := cmp.Diff(want, env); diff != "" {
 		t.Errorf("environment (-want +got):\n%s", diff)
@@ -445,5 +458,12 @@ func TestBuildUser(t *testing.T) {
 				t.Errorf("command user = %q, want %q", ti.Command.User, tc.want)
 			}
 		})
+	}
+}
+
+func TestBuildUnresolvedSecret(t *testing.T) {
+	_, err := Build(input(app(secretEnv("DB_PASSWORD", "db"))))
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("Build without the secret's value: %v, want ErrInvalid", err)
 	}
 }

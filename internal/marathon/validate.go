@@ -157,6 +157,11 @@ func validateApp(a App, p string, maxInstances int, r *reporter) {
 			}
 		}
 	}
+	for name, sec := range a.Secrets {
+		if _, err := ParseSecretSource(sec.Source); err != nil {
+			r.add(p+"/secrets/"+name+"/source", err.Error())
+		}
+	}
 	for i, f := range a.Fetch {
 		if strings.TrimSpace(f.URI) == "" {
 			r.add(fmt.Sprintf("%s/fetch(%d)/uri", p, i), "must not be empty")

@@ -160,6 +160,9 @@ func (a *Agent) containerizerFor(info *mesos.TaskInfo) (Containerizer, error) {
 	if len(info.Executor) > 0 && string(info.Executor) != "null" {
 		return nil, errors.New("custom executors are not supported by this agent")
 	}
+	if err := checkSecrets(info.Command); err != nil {
+		return nil, err
+	}
 	if info.Container != nil && info.Container.Type == mesos.ContainerDocker {
 		if a.docker == nil {
 			return nil, errors.New("docker containerizer not enabled")

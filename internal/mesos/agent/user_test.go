@@ -168,3 +168,28 @@ func TestDockerUser(t *testing.T) {
 		})
 	}
 }
+
+func TestSecretVariables(t *testing.T) {
+	m := newFakeMaster(t)
+	a := startAgent(t, m, nil)
+	t.Run("value", func(t *testing.T) {
+		info := shellTask("value", `echo "pw=$DB_PASSWORD"`)
+		info.Command.Environment = &mesos.Environment{Variables: []mesos.Variable{
+			{Name: "DB_PASSWORD", Type: mesos.VariableSecret, Secret: mesos.ValueSecret([]byte("s3cr3t"))},
+		}}
+		if got := finishedOutput(t, m, a, "root", info); got != "pw=s3cr3t\n" {
+			t.Errorf("task printed %q", got)
+		}
+	})
+	t.Run("reference", func(t *testing.T) {
+		info := shellTask("reference", "true")
+		info.Command.Environment = &mesos.Environment{Variables: []mesos.Variable{
+			{Name: "DB_PASSWORD", Type: mesos.VariableSecret, Secret: []byte(`{"type":"REFERENCE","reference":{"name":"/db/pw"}}`)},
+		}}
+		runWithUser(t, a, "root", info)
+		st := m.expectAck(t, a, "reference", mesos.TaskFailed)
+		if !strings.Contains(st.Message, "REFERENCE") {
+			t.Errorf("message = %q", st.Message)
+		}
+	})
+}
