@@ -193,3 +193,21 @@ func TestSecretVariables(t *testing.T) {
 		}
 	})
 }
+
+func TestHealthCheckRunsAsTaskUser(t *testing.T) {
+	rootOrSkip(t)
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skipf("user nobody: %v", err)
+	}
+	m := newFakeMaster(t)
+	a := startAgent(t, m, sharedWorkDir(t))
+	info := shellTask("t1", "sleep 30")
+	info.Command.User = "nobody"
+	info.HealthCheck = quickCheck(mesos.HealthCheckCommand)
+	info.HealthCheck.Command = &mesos.CommandInfo{Value: new(`test "$(id -u)" = ` + nobody.Uid + ` && test "$HOME" = ` + nobody.HomeDir)}
+	runWithUser(t, a, "root", info)
+	m.expectAck(t, a, "t1", mesos.TaskStarting)
+	m.expectAck(t, a, "t1", mesos.TaskRunning)
+	expectHealth(t, m, a, "t1", true)
+}
