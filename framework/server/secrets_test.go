@@ -157,6 +157,24 @@ func TestSecrets(t *testing.T) {
 	} {
 		get(p)
 	}
+	// The built-in master's and agents' state endpoints.
+	cluster := srv.Cluster()
+	urls := []string{cluster.URL() + "/master/state"}
+	for _, a := range cluster.Agents {
+		urls = append(urls, a.URL()+"/state")
+	}
+	for _, u := range urls {
+		res, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %v", u, res.StatusCode, err)
+		}
+		answers = append(answers, u+": "+string(b))
+	}
 	if !strings.Contains(answers[2], `"DB_PASSWORD":{"secret":"db"}`) || !strings.Contains(answers[2], `"source":"consul:apps/db/password"`) {
 		t.Errorf("the app does not show its secret reference: %s", answers[2])
 	}
