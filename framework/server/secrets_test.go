@@ -202,3 +202,19 @@ func TestSecrets(t *testing.T) {
 		t.Errorf("the recorded event stream has no status updates: %.300s", events.String())
 	}
 }
+
+func TestFileSecretsNeedSecretsDir(t *testing.T) {
+	e := start(t)
+	body := `{"id": "/f", "cmd": "sleep 1000", "env": {"P": {"secret": "p"}}, "secrets": {"p": {"source": "file:p"}}}`
+	var msg struct {
+		Message string `json:"message"`
+		Details []struct {
+			Path   string   `json:"path"`
+			Errors []string `json:"errors"`
+		} `json:"details"`
+	}
+	e.wantJSON(e.do(http.MethodPost, "/v2/apps", body), http.StatusUnprocessableEntity, &msg)
+	if len(msg.Details) != 1 || msg.Details[0].Path != "/secrets/p/source" || !strings.Contains(strings.Join(msg.Details[0].Errors, ""), "--secrets_dir") {
+		t.Errorf("422 body %+v", msg)
+	}
+}

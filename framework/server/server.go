@@ -205,7 +205,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Leader:             l.Leader,
 		Abdicate:           abdicate,
 		NormalizeOptions: marathon.NormalizeOptions{
-			MaxInstances: cfg.MaxInstancesPerApp,
+			MaxInstances:  cfg.MaxInstancesPerApp,
+			NoFileSecrets: cfg.SecretsDir == "",
 		},
 		Info: func() marathon.Info {
 			leader, _ := l.Leader()

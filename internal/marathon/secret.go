@@ -54,3 +54,20 @@ func ParseSecretSource(s string) (SecretSource, error) {
 
 // String is the source in its canonical form.
 func (s SecretSource) String() string { return string(s.Kind) + ":" + s.Ref }
+
+// msgNoFileSecrets refuses a file: source where the scheduler has no
+// secrets directory.
+const msgNoFileSecrets = "file: secrets need stadion serve --secrets_dir, which is not set"
+
+// validateSecretSources checks what the scheduler's configuration allows
+// of the (well-formed) secret sources of a.
+func validateSecretSources(a App, p string, opts NormalizeOptions, r *reporter) {
+	if !opts.NoFileSecrets {
+		return
+	}
+	for name, sec := range a.Secrets {
+		if src, err := ParseSecretSource(sec.Source); err == nil && src.Kind == SecretFile {
+			r.add(p+"/secrets/"+name+"/source", msgNoFileSecrets)
+		}
+	}
+}

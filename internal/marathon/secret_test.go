@@ -1,6 +1,9 @@
 package marathon
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParseSecretSource(t *testing.T) {
 	tests := []struct {
@@ -30,6 +33,41 @@ func TestParseSecretSource(t *testing.T) {
 			}
 			if err == nil && got != tc.want {
 				t.Errorf("ParseSecretSource(%q) = %+v, want %+v", tc.source, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestAdmitFileSecrets(t *testing.T) {
+	const app = `{"id":"/a","cmd":"x","env":{"P":{"secret":"pw"}},"secrets":{"pw":{"source":"file:db/pw"}}}`
+	const group = `{"id":"/g","apps":[` + `{"id":"/g/a","cmd":"x","env":{"P":{"secret":"pw"}},"secrets":{"pw":{"source":"file:db/pw"}}}` + `]}`
+	tests := []struct {
+		name    string
+		opts    NormalizeOptions
+		wantErr bool
+	}{
+		{name: "with a secrets dir", opts: NormalizeOptions{}},
+		{name: "without", opts: NormalizeOptions{NoFileSecrets: true}, wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseApp([]byte(app), tc.opts)
+			if (err != nil) != tc.wantErr {
+				t.Errorf("app: %v, want error %v", err, tc.wantErr)
+			}
+			if err != nil && !strings.Contains(err.Error(), "/secrets/pw/source: "+msgNoFileSecrets) {
+				t.Errorf("app: %v", err)
+			}
+			g, err := DecodeGroup([]byte(group))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = AdmitGroup(g, tc.opts)
+			if (err != nil) != tc.wantErr {
+				t.Errorf("group: %v, want error %v", err, tc.wantErr)
+			}
+			if err != nil && !strings.Contains(err.Error(), "/apps(0)/secrets/pw/source") {
+				t.Errorf("group: %v", err)
 			}
 		})
 	}
