@@ -59,6 +59,8 @@ func runMesosAgent(ctx context.Context, args []string, stdout, stderr io.Writer)
 	f.Int(&cfg.HTTP.MaxConns, "http_max_connections", httpserver.DefaultMaxConns(4), "most open connections; idle keep-alive connections are closed to make room, others wait; the default is a quarter of the descriptor limit, 16 to 4096")
 	f.String(&cfg.Recover, "recover", agent.RecoverReconnect,
 		"what to do with the tasks a previous run checkpointed in --work_dir: reconnect (re-attach to them under the old agent id) or cleanup (kill them, register as a new agent)")
+	var switchUser bool
+	f.Bool(&switchUser, "switch_user", true, "run each command task as its user (CommandInfo.user, else the framework's), which must exist on the agent; needs root. false: every task runs as the agent's user")
 	f.String(&level, "logging_level", "INFO", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
 
 	if code, done := parse(fs, args); done {
@@ -82,6 +84,7 @@ func runMesosAgent(ctx context.Context, args []string, stdout, stderr io.Writer)
 			cfg.Containerizers = append(cfg.Containerizers, c)
 		}
 	}
+	cfg.DisableSwitchUser = !switchUser
 	cfg.DockerHost = dockerSocket
 	if !strings.Contains(dockerSocket, "://") {
 		cfg.DockerHost = "unix://" + dockerSocket

@@ -37,6 +37,8 @@ func runMesosLocal(ctx context.Context, args []string, stdout, stderr io.Writer)
 		`resources of every agent, "cpus:4;mem:4096;disk:10000;ports:[31000-32000]"; those not given are derived from the machine`)
 	f.String(&containerizers, "containerizers", agent.ContainerizerMesos,
 		"comma-separated containerizers of every agent: mesos, docker, simulated (benchmarks: tasks without processes; excludes mesos)")
+	var switchUser bool
+	f.Bool(&switchUser, "switch_user", true, "run each command task as its user (CommandInfo.user, else the framework's), which must exist on the agent; needs root. false: every task runs as the agent's user")
 	f.String(&level, "logging_level", "WARNING", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
 
 	if code, done := parse(fs, args); done {
@@ -65,6 +67,7 @@ func runMesosLocal(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	}
 	cfg.Agent.IP = cfg.Master.IP
+	cfg.Agent.DisableSwitchUser = !switchUser
 	if err := cfg.Master.Validate(); err != nil {
 		fmt.Fprintf(stderr, "stadion mesos local: %v\n", err)
 		return exitUsage

@@ -87,6 +87,8 @@ type serveConfig struct {
 	rollbackOnFailure    bool
 	queueConflicting     bool
 	envVarsPrefix        string
+	mesosUser            string
+	secretsDir           string
 	principal            string
 	secretFile           string
 	dataDir              string
@@ -143,6 +145,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	f.Bool(&c.rollbackOnFailure, "deployment_rollback_on_failure", false, "roll a deployment that missed its progress deadline back to the versions it replaced (an app's upgradeStrategy.rollbackOnFailure overrides)")
 	f.Bool(&c.queueConflicting, "queue_conflicting_deployments", false, "queue a deployment behind the running ones it conflicts with instead of answering 409 (a request's ?queue= overrides)")
 	f.String(&c.envVarsPrefix, "env_vars_prefix", "", "prefix of the port and host variables in task environments")
+	f.String(&c.mesosUser, "mesos_user", "", "Mesos user of the framework and of every task whose app has no \"user\" (default: the user stadion runs as)")
+	f.String(&c.secretsDir, "secrets_dir", "", "directory of the values of app secrets with source file:<path> (consul:<key> secrets come from Consul KV at CONSUL_HTTP_ADDR with CONSUL_HTTP_TOKEN)")
 	f.String(&c.principal, "mesos_authentication_principal", "", "principal for HTTP authentication with Mesos")
 	f.String(&c.secretFile, "mesos_authentication_secret_file", "", "file holding the secret for --mesos_authentication_principal")
 	f.String(&c.zk, "zk", "", "ZooKeeper URL zk://host:port[,host:port]/path: state in ZooKeeper and, unless --disable_ha, leader election among the instances sharing it (default: state in --data_dir, no HA)")
@@ -277,6 +281,8 @@ func serve(ctx context.Context, c serveConfig, holder *acl.Holder, stdout io.Wri
 		RollbackOnFailure:                 c.rollbackOnFailure,
 		QueueConflicting:                  c.queueConflicting,
 		EnvVarsPrefix:                     c.envVarsPrefix,
+		MesosUser:                         c.mesosUser,
+		SecretsDir:                        c.secretsDir,
 		Principal:                         c.principal,
 		SecretFile:                        c.secretFile,
 		DataDir:                           c.dataDir,

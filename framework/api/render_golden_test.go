@@ -34,7 +34,7 @@ func seedRender(h *harness) {
 		"cpus":0.25,"mem":64.5,"disk":10,
 		"labels":{"HAPROXY_GROUP":"external","HAPROXY_0_VHOST":"a.example.com,b.example.com","empty":""},
 		"env":{"PLAIN":"x","HTML":"<script>alert('&')</script>","SECRET_REF":{"secret":"pw"}},
-		"secrets":{"pw":{"source":"/db/password"}},
+		"secrets":{"pw":{"source":"consul:db/password"}},
 		"portDefinitions":[{"port":10001,"name":"http","labels":{"VIP_0":"/web:80"}},{"port":10002,"protocol":"udp"}],
 		"healthChecks":[{"protocol":"HTTP","path":"/health?a=1&b=<2>","portIndex":0},{"protocol":"TCP","portIndex":1},
 			{"protocol":"COMMAND","command":{"value":"curl -f \"http://$HOST:$PORT0/\""}}],

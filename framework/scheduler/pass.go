@@ -338,19 +338,42 @@ func (st *loopState) instancesOfApps(apps []marathon.PathID) []state.Instance {
 func (s *Scheduler) launch(ids []string, now time.Time) {
 	st := s.st
 	st.wantOffers = len(ids) > 0
+	// An instance whose app's secrets are not resolved yet waits; asking
+	// starts their fetch, even before offers come.
+	secrets := map[marathon.PathID]map[string]string{}
+	unresolved := map[marathon.PathID]bool{}
+	for _, id := range ids {
+		appID := st.instances[id].AppID
+		if _, seen := secrets[appID]; seen || unresolved[appID] {
+			continue
+		}
+		app := st.apps[appID]
+		if values, ok := s.appSecrets(&app); ok {
+			secrets[appID] = values
+		} else {
+			unresolved[appID] = true
+		}
+	}
 	if len(st.offers) == 0 {
 		return
 	}
 	var pending []placement.Pending
 	for _, id := range ids {
 		inst := st.instances[id]
+		if unresolved[inst.AppID] {
+			continue
+		}
 		pending = append(pending, placement.Pending{Instance: *inst, App: st.apps[inst.AppID]})
 	}
 	offers := slices.Collect(maps.Values(st.offers))
 	slices.SortFunc(offers, func(a, b mesos.Offer) int { return compareStrings(a.ID.Value, b.ID.Value) })
 	st.offers = map[string]mesos.Offer{}
 	if len(pending) == 0 {
-		s.declineAll(offers, s.cfg.DeclineOfferDuration)
+		d := s.cfg.DeclineOfferDuration
+		if len(ids) > 0 {
+			d = 5 * time.Second // instances wait for their secrets
+		}
+		s.declineAll(offers, d)
 		return
 	}
 	res := placement.Fit(placement.Request{
@@ -378,7 +401,7 @@ func (s *Scheduler) launch(ids []string, now time.Time) {
 		inst.UnreachableSince, inst.UnknownSince = time.Time{}, time.Time{}
 		inst.Message = ""
 		inst.Attributes = l.Attributes
-		task, err := taskinfo.Build(taskinfo.Input{App: app, Instance: *inst, Launch: l, EnvPrefix: s.cfg.EnvVarsPrefix})
+		task, err := taskinfo.Build(taskinfo.Input{App: app, Instance: *inst, Launch: l, EnvPrefix: s.cfg.EnvVarsPrefix, DefaultUser: s.cfg.MesosUser, Secrets: secrets[app.ID]})
 		if err != nil {
 			// Validation admits only apps that build; a failure here
 			// is a bug, not bad input. Keep the instance waiting.
@@ -396,7 +419,7 @@ func (s *Scheduler) launch(ids []string, now time.Time) {
 		}
 		byOffer[l.OfferID.Value] = append(byOffer[l.OfferID.Value], task)
 	}
-	st.wantOffers = len(res.Launches) < len(pending)
+	st.wantOffers = len(res.Launches) < len(ids)
 	// The master refuses what an ACCEPT leaves of its offer for 5 s by
 	// default; while instances still wait, have it offered again at once.
 	var filters *mesos.Filters

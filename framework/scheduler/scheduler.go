@@ -57,6 +57,12 @@ type Config struct {
 	Role string
 	// EnvVarsPrefix is Marathon's --env_vars_prefix.
 	EnvVarsPrefix string
+	// Secrets resolves the secrets apps refer to at launch; nil launches
+	// no task of an app with secret references.
+	Secrets SecretResolver
+	// MesosUser is Marathon's --mesos_user: the user of tasks whose app
+	// names none (see taskinfo.Input.DefaultUser).
+	MesosUser string
 	// TaskLaunchTimeout is Marathon's --task_launch_timeout.
 	TaskLaunchTimeout time.Duration
 	// TaskUnknownTimeout is how long a task that Mesos answers
@@ -285,6 +291,7 @@ func (s *Scheduler) loop(ctx context.Context, events <-chan mesos.Event, mesosDo
 	defer due.Stop()
 	var lastPass time.Time
 	held := false
+	secretsChanged := s.secretsChanged()
 	for {
 		select {
 		case <-ctx.Done():
@@ -302,6 +309,7 @@ func (s *Scheduler) loop(ctx context.Context, events <-chan mesos.Event, mesosDo
 			s.handleHealth(ctx, rep)
 		case r := <-s.readiness:
 			s.handleReadiness(r)
+		case <-secretsChanged:
 		case <-wake.C:
 		case <-due.C:
 			held = false

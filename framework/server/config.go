@@ -109,6 +109,17 @@ type Config struct {
 	QueueConflicting  bool
 	// EnvVarsPrefix is Marathon's --env_vars_prefix.
 	EnvVarsPrefix string
+	// MesosUser is Marathon's --mesos_user: the framework's user and the
+	// user of every task whose app names none; default the user Stadion
+	// runs as.
+	MesosUser string
+	// SecretsDir holds the values of "file:" app secrets (--secrets_dir);
+	// "" refuses them. SecretsConsulAddr is the Consul agent of "consul:"
+	// secrets; default CONSUL_HTTP_ADDR, then 127.0.0.1:8500, with
+	// CONSUL_HTTP_TOKEN and the other CONSUL_* variables
+	// (docs/secrets.md).
+	SecretsDir        string
+	SecretsConsulAddr string
 	// Principal and SecretFile authenticate with Mesos; the file holds
 	// the secret.
 	Principal  string

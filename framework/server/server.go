@@ -22,6 +22,7 @@ import (
 	"github.com/stadionhq/stadion/framework/api"
 	"github.com/stadionhq/stadion/framework/events"
 	"github.com/stadionhq/stadion/framework/scheduler"
+	"github.com/stadionhq/stadion/framework/secrets"
 	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/mesos"
@@ -99,6 +100,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		secret = strings.TrimSpace(string(b))
 	}
+	resolver, err := secrets.New(secrets.Config{
+		Dir:        cfg.SecretsDir,
+		ConsulAddr: cfg.SecretsConsulAddr,
+		Logger:     log.With("component", "secrets"),
+	})
+	if err != nil {
+		return fail(fmt.Errorf("--secrets_dir: %w", err))
+	}
+	cleanups = append(cleanups, resolver.Close)
 
 	// Listen before registering, so that the advertised address carries
 	// the real port when HTTPPort is 0.
@@ -124,6 +134,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Logger:              log.With("component", "events"),
 	})
 	failover := cfg.FailoverTimeout.Seconds()
+	mesosUser := cfg.mesosUser()
 	checkpoint := true
 	deps := termDeps{
 		newClient: func(store state.Store) (*mesos.Client, error) {
@@ -134,7 +145,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return mesos.New(mesos.Config{
 				Detector: det,
 				Framework: mesos.FrameworkInfo{
-					User:            currentUser(),
+					User:            mesosUser,
 					Name:            cfg.FrameworkName,
 					FailoverTimeout: &failover,
 					Checkpoint:      &checkpoint,
@@ -158,6 +169,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			Events:                     bus,
 			Role:                       cfg.Role,
 			EnvVarsPrefix:              cfg.EnvVarsPrefix,
+			MesosUser:                  mesosUser,
+			Secrets:                    resolver,
 			TaskLaunchTimeout:          cfg.TaskLaunchTimeout,
 			TaskUnknownTimeout:         cfg.TaskUnknownTimeout,
 			ReconciliationInterval:     cfg.ReconciliationInterval,
@@ -203,7 +216,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Leader:             l.Leader,
 		Abdicate:           abdicate,
 		NormalizeOptions: marathon.NormalizeOptions{
-			MaxInstances: cfg.MaxInstancesPerApp,
+			MaxInstances:  cfg.MaxInstancesPerApp,
+			NoFileSecrets: cfg.SecretsDir == "",
 		},
 		Info: func() marathon.Info {
 			leader, _ := l.Leader()
@@ -508,7 +522,12 @@ func dockerAvailable() bool {
 	return err == nil
 }
 
-func currentUser() string {
+// mesosUser is --mesos_user, by default the user Stadion runs as, as
+// Marathon's default is its JVM's user.name.
+func (c Config) mesosUser() string {
+	if c.MesosUser != "" {
+		return c.MesosUser
+	}
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		return u.Username
 	}
@@ -561,6 +580,8 @@ func info(cfg Config, elected bool, leader string, ls listeners, view *scheduler
 			"max_instances_per_offer":        cfg.MaxInstancesPerOffer,
 			"max_instances_per_app":          maxInstancesPerApp(cfg),
 			"env_vars_prefix":                cfg.EnvVarsPrefix,
+			"mesos_user":                     cfg.mesosUser(),
+			"secrets_dir":                    cfg.SecretsDir,
 			"mesos_authentication_principal": cfg.Principal,
 		},
 		ZookeeperConfig: zookeeperConfig(cfg),

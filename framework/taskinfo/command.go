@@ -1,7 +1,9 @@
 package taskinfo
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/mesos"
@@ -11,12 +13,20 @@ import (
 const envTaskID = "MESOS_TASK_ID"
 
 // command builds the CommandInfo: value/shell/arguments from cmd or args,
-// the environment, fetch URIs and user.
-func command(app *marathon.App, taskID, hostname, prefix string, hostPorts []uint32) *mesos.CommandInfo {
+// the environment, fetch URIs and user (the app's, else defaultUser unless
+// the task is a DOCKER container).
+func command(app *marathon.App, taskID, hostname, prefix string, hostPorts []uint32, defaultUser string, secrets map[string]string) (*mesos.CommandInfo, error) {
+	environment, err := environment(app, taskID, hostname, prefix, hostPorts, secrets)
+	if err != nil {
+		return nil, err
+	}
 	c := &mesos.CommandInfo{
-		Environment: environment(app, taskID, hostname, prefix, hostPorts),
+		Environment: environment,
 		URIs:        uris(app.Fetch),
 		User:        app.User,
+	}
+	if c.User == "" && !isDocker(app) {
+		c.User = defaultUser
 	}
 	switch {
 	case len(app.Args) > 0:
@@ -31,25 +41,35 @@ func command(app *marathon.App, taskID, hostname, prefix string, hostPorts []uin
 	default:
 		c.Shell = ptr(false)
 	}
-	return c
+	return c, nil
 }
 
-// environment is marathon.TaskEnv plus MESOS_TASK_ID, sorted by name.
-func environment(app *marathon.App, taskID, hostname, prefix string, hostPorts []uint32) *mesos.Environment {
+// environment is marathon.TaskEnv plus MESOS_TASK_ID and the app's secret
+// variables, sorted by name. A secret variable is Mesos's SECRET variable
+// with a VALUE secret (mesos.proto Environment.Variable, Secret.Value):
+// its value from secrets, keyed by secret name, which must hold every
+// secret the env refers to.
+func environment(app *marathon.App, taskID, hostname, prefix string, hostPorts []uint32, secrets map[string]string) (*mesos.Environment, error) {
 	env := marathon.TaskEnv(*app, hostPorts, hostname, prefix)
-	if v, ok := app.Env[envTaskID]; !ok || v.IsSecret() {
+	if _, ok := app.Env[envTaskID]; !ok {
 		env[envTaskID] = taskID
 	}
-	names := make([]string, 0, len(env))
-	for k := range env {
-		names = append(names, k)
+	vars := make([]mesos.Variable, 0, len(env))
+	for k, v := range env {
+		vars = append(vars, mesos.Variable{Name: k, Value: ptr(v)})
 	}
-	slices.Sort(names)
-	vars := make([]mesos.Variable, len(names))
-	for i, k := range names {
-		vars[i] = mesos.Variable{Name: k, Value: ptr(env[k])}
+	for k, v := range app.Env {
+		if !v.IsSecret() {
+			continue
+		}
+		value, ok := secrets[v.Secret]
+		if !ok {
+			return nil, fmt.Errorf("%w: secret %q of %s is not resolved", ErrInvalid, v.Secret, app.ID)
+		}
+		vars = append(vars, mesos.Variable{Name: k, Type: mesos.VariableSecret, Secret: mesos.ValueSecret([]byte(value))})
 	}
-	return &mesos.Environment{Variables: vars}
+	slices.SortFunc(vars, func(a, b mesos.Variable) int { return strings.Compare(a.Name, b.Name) })
+	return &mesos.Environment{Variables: vars}, nil
 }
 
 // uris converts fetch entries; every flag is set explicitly, as Marathon's
@@ -69,4 +89,9 @@ func uris(fetch []marathon.Artifact) []mesos.CommandURI {
 		}
 	}
 	return out
+}
+
+// isDocker reports whether app runs in a DOCKER container.
+func isDocker(app *marathon.App) bool {
+	return app.Container != nil && (app.Container.Type == marathon.ContainerDocker || app.Container.Type == "")
 }

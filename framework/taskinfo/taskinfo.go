@@ -30,6 +30,12 @@ type Input struct {
 	// EnvPrefix is --env_vars_prefix: put before the port variables and
 	// HOST only.
 	EnvPrefix string
+	// DefaultUser is --mesos_user: the user of a task whose app has none,
+	// except for DOCKER containers, which then run as their image's USER.
+	DefaultUser string
+	// Secrets holds the value of every secret the app's env refers to, by
+	// secret name (App.Secrets' keys), resolved by the caller.
+	Secrets map[string]string
 }
 
 // Build returns the TaskInfo of in. Marathon's choices it follows:
@@ -43,13 +49,17 @@ type Input struct {
 //     args[0] (the command executor needs a value); a container without
 //     cmd and args runs its image's entrypoint (shell false, no value);
 //   - the environment is marathon.TaskEnv plus MESOS_TASK_ID; the app's
-//     own variables win over all of them. Secret references are skipped:
-//     Stadion has no secrets store, and Marathon without a secrets plugin
-//     rejects such apps;
+//     own variables win over all of them. A variable that refers to a
+//     secret is a Mesos SECRET variable carrying the value from
+//     Input.Secrets (docs/secrets.md);
 //   - the first COMMAND / MESOS_HTTP / MESOS_HTTPS / MESOS_TCP health check
 //     becomes the Mesos health check (Mesos runs one per task; Marathon's
 //     validation rejects more than one); HTTP, HTTPS and TCP checks run in
 //     the scheduler and are not in the TaskInfo;
+//   - the command's user is the app's user, else DefaultUser (Marathon's
+//     --mesos_user, which is also the framework's user, the one Mesos
+//     falls back to); a DOCKER container without an app user gets none, so
+//     that its image's USER stands;
 //   - taskKillGracePeriodSeconds becomes the kill policy; absent, none;
 //   - the app's labels become the task labels, sorted by key.
 //
@@ -72,11 +82,13 @@ func Build(in Input) (mesos.TaskInfo, error) {
 		TaskID:    mesos.TaskID{Value: in.Instance.TaskID},
 		AgentID:   in.Launch.AgentID,
 		Resources: slices.Clone(in.Launch.Resources),
-		Command:   command(app, in.Instance.TaskID, in.Launch.Hostname, in.EnvPrefix, hostPorts),
 		Labels:    labels(app.Labels),
 		Discovery: discovery(app, hostPorts),
 	}
 	var err error
+	if ti.Command, err = command(app, in.Instance.TaskID, in.Launch.Hostname, in.EnvPrefix, hostPorts, in.DefaultUser, in.Secrets); err != nil {
+		return mesos.TaskInfo{}, err
+	}
 	if ti.Container, err = container(app, hostPorts); err != nil {
 		return mesos.TaskInfo{}, err
 	}

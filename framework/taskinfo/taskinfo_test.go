@@ -226,6 +226,7 @@ func TestBuildEnvironment(t *testing.T) {
 		label("team", "x"),
 	), 31000)
 	in.EnvPrefix = "APP_"
+	in.Secrets = map[string]string{"db": "s3cr3t"}
 	got, err := Build(in)
 	if err != nil {
 		t.Fatal(err)
@@ -236,6 +237,17 @@ func TestBuildEnvironment(t *testing.T) {
 	}
 	env := map[string]string{}
 	for _, v := range vars {
+		if v.Type == mesos.VariableSecret {
+			if v.Value != nil {
+				t.Errorf("secret variable %s has a plain value", v.Name)
+			}
+			data, err := v.SecretData()
+			if err != nil {
+				t.Fatal(err)
+			}
+			env[v.Name] = "secret:" + string(data)
+			continue
+		}
 		env[v.Name] = *v.Value
 	}
 	want := map[string]string{
@@ -247,6 +259,7 @@ func TestBuildEnvironment(t *testing.T) {
 		"APP_PORT0": "31000", "APP_PORT": "31000", "APP_PORTS": "31000", "APP_PORT_HTTP": "31000", "APP_PORT_31000": "31000",
 		"APP_HOST": "agent-1",
 		"A":        "1", "PORT0": "mine",
+		"DB_PASSWORD": "secret:s3cr3t",
 	}
 	if diff := cmp.Diff(want, env); diff != "" {
 		t.Errorf("environment (-want +got):\n%s", diff)
@@ -417,4 +430,40 @@ func leaves(t *testing.T, doc []byte) map[string][]any {
 	}
 	walk("", v)
 	return out
+}
+
+func TestBuildUser(t *testing.T) {
+	tests := []struct {
+		name        string
+		app         marathon.App
+		defaultUser string
+		want        string
+	}{
+		{name: "app user", app: app(user("nobody")), defaultUser: "root", want: "nobody"},
+		{name: "default user", app: app(), defaultUser: "stadion", want: "stadion"},
+		{name: "neither", app: app(), want: ""},
+		{name: "docker with app user", app: app(docker("busybox", marathon.NetworkHost), user("nobody")), defaultUser: "root", want: "nobody"},
+		{name: "docker without: the image's user", app: app(docker("busybox", marathon.NetworkHost)), defaultUser: "root", want: ""},
+		{name: "mesos container without app user", app: app(mesosContainer("", marathon.NetworkHost)), defaultUser: "stadion", want: "stadion"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := input(tc.app)
+			in.DefaultUser = tc.defaultUser
+			ti, err := Build(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ti.Command.User != tc.want {
+				t.Errorf("command user = %q, want %q", ti.Command.User, tc.want)
+			}
+		})
+	}
+}
+
+func TestBuildUnresolvedSecret(t *testing.T) {
+	_, err := Build(input(app(secretEnv("DB_PASSWORD", "db"))))
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("Build without the secret's value: %v, want ErrInvalid", err)
+	}
 }

@@ -120,7 +120,7 @@ func TestAppLimits(t *testing.T) {
 			want: map[string][]string{"/env": {msgEnvB}}},
 		{name: "secret references count", app: sleeper(func(a *App) {
 			a.Env = map[string]EnvVar{"S": {Secret: strings.Repeat("s", MaxEnvBytes)}}
-			a.Secrets = map[string]Secret{strings.Repeat("s", MaxEnvBytes): {Source: "x"}}
+			a.Secrets = map[string]Secret{strings.Repeat("s", MaxEnvBytes): {Source: "consul:x"}}
 		}), want: map[string][]string{"/env": {msgEnvB}}},
 	}
 	for _, tc := range tests {

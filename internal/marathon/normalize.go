@@ -26,6 +26,9 @@ type NormalizeOptions struct {
 	// value checks no limit (clients that do not know the scheduler's
 	// flag leave the check to it).
 	MaxInstances int
+	// NoFileSecrets refuses secrets with a "file:" source: the scheduler
+	// has no secrets directory (serve without --secrets_dir).
+	NoFileSecrets bool
 }
 
 // Extensions the Mesos fetcher extracts (legacy uris → fetch).

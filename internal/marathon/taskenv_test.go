@@ -18,7 +18,7 @@ func TestTaskEnv(t *testing.T) {
 	}{
 		{
 			name:      "host networking with names and requested ports",
-			body:      `{"id":"/prod/web","cmd":"x","cpus":0.5,"mem":64,"version":"2015-09-17T09:32:36.583Z","portDefinitions":[{"port":0,"name":"http"},{"port":10005}],"env":{"A":"1","S":{"secret":"s"}},"secrets":{"s":{"source":"/x"}},"labels":{"HAPROXY_GROUP":"ext","a.b-c":"v","big":"` + long + `"}}`,
+			body:      `{"id":"/prod/web","cmd":"x","cpus":0.5,"mem":64,"version":"2015-09-17T09:32:36.583Z","portDefinitions":[{"port":0,"name":"http"},{"port":10005}],"env":{"A":"1","S":{"secret":"s"}},"secrets":{"s":{"source":"consul:x"}},"labels":{"HAPROXY_GROUP":"ext","a.b-c":"v","big":"` + long + `"}}`,
 			hostPorts: []uint32{31000, 31001},
 			want: map[string]string{
 				"MARATHON_APP_ID": "/prod/web", "MARATHON_APP_VERSION": "2015-09-17T09:32:36.583Z",

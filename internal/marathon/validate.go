@@ -60,6 +60,7 @@ func Admit(app App, opts NormalizeOptions) (App, error) {
 	var r reporter
 	prefixDetails(nerr, "", &r)
 	validateApp(app, "", opts.maxInstances(), &r)
+	validateSecretSources(app, "", opts, &r)
 	if r.empty() {
 		return app, nil
 	}
@@ -155,6 +156,11 @@ func validateApp(a App, p string, maxInstances int, r *reporter) {
 			if _, ok := a.Secrets[v.Secret]; !ok {
 				r.add(p+"/env/"+name, fmt.Sprintf("references an undefined secret named '%s'", v.Secret))
 			}
+		}
+	}
+	for name, sec := range a.Secrets {
+		if _, err := ParseSecretSource(sec.Source); err != nil {
+			r.add(p+"/secrets/"+name+"/source", err.Error())
 		}
 	}
 	for i, f := range a.Fetch {
@@ -480,7 +486,25 @@ func AdmitGroup(g Group, opts NormalizeOptions) (Group, error) {
 	if err != nil {
 		return g, err
 	}
-	return g, validateGroupTree(g, opts.maxInstances())
+	if err := validateGroupTree(g, opts.maxInstances()); err != nil {
+		return g, err
+	}
+	var r reporter
+	groupSecretSources(g, "", opts, &r)
+	if r.empty() {
+		return g, nil
+	}
+	return g, NotValid(r.details()...)
+}
+
+// groupSecretSources runs validateSecretSources on every app of g.
+func groupSecretSources(g Group, p string, opts NormalizeOptions, r *reporter) {
+	for i, a := range g.Apps {
+		validateSecretSources(a, fmt.Sprintf("%s/apps(%d)", p, i), opts, r)
+	}
+	for i, c := range g.Groups {
+		groupSecretSources(c, fmt.Sprintf("%s/groups(%d)", p, i), opts, r)
+	}
 }
 
 func validateGroupTree(g Group, maxInstances int) error {

@@ -1,6 +1,9 @@
 package mesos
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // IDs are {"value": "..."} objects on the wire.
 
@@ -293,6 +296,60 @@ type Variable struct {
 	Type   string          `json:"type,omitempty"`
 	Value  *string         `json:"value,omitempty"`
 	Secret json.RawMessage `json:"secret,omitempty"`
+}
+
+// Variable types (mesos.v1.Environment.Variable.Type); "" is VALUE.
+const (
+	VariableValue  = "VALUE"
+	VariableSecret = "SECRET"
+)
+
+// Secret types (mesos.v1.Secret.Type).
+const (
+	// SecretValue carries the secret's bytes.
+	SecretValue = "VALUE"
+	// SecretReference names a secret for the agent's secret resolver.
+	SecretReference = "REFERENCE"
+)
+
+// Secret is mesos.v1.Secret: a VALUE secret with its bytes (base64 in
+// JSON, as proto3 writes bytes), or a REFERENCE to one.
+type Secret struct {
+	Type      string `json:"type"`
+	Reference *struct {
+		Name string `json:"name"`
+		Key  string `json:"key,omitempty"`
+	} `json:"reference,omitempty"`
+	Value *struct {
+		Data []byte `json:"data"`
+	} `json:"value,omitempty"`
+}
+
+// ValueSecret is the JSON of a VALUE secret holding data, for
+// Variable.Secret.
+func ValueSecret(data []byte) json.RawMessage {
+	s := Secret{Type: SecretValue}
+	s.Value = &struct {
+		Data []byte `json:"data"`
+	}{Data: data}
+	b, _ := json.Marshal(s) // a plain struct always marshals
+	return b
+}
+
+// SecretData returns the bytes of a SECRET variable's VALUE secret; an
+// error for a REFERENCE (which needs a resolver) or a malformed secret.
+func (v Variable) SecretData() ([]byte, error) {
+	var s Secret
+	if err := json.Unmarshal(v.Secret, &s); err != nil {
+		return nil, fmt.Errorf("secret of variable %s: %w", v.Name, err)
+	}
+	switch {
+	case s.Type == SecretValue && s.Value != nil:
+		return s.Value.Data, nil
+	case s.Type == SecretReference:
+		return nil, fmt.Errorf("secret of variable %s is a REFERENCE: no secret resolver", v.Name)
+	}
+	return nil, fmt.Errorf("secret of variable %s has type %q without its field", v.Name, s.Type)
 }
 
 // ContainerInfo is mesos.v1.ContainerInfo.

@@ -49,6 +49,9 @@ type taskCheckpoint struct {
 	Containerizer string `json:"containerizer"`
 	ContainerID   string `json:"container_id"`
 	Sandbox       string `json:"sandbox"`
+	// User is the user the task runs as; "" when the agent does not
+	// switch users.
+	User string `json:"user,omitempty"`
 	// KillingState is whether the framework had TASK_KILLING_STATE at the
 	// launch.
 	KillingState bool `json:"killing_state,omitempty"`
@@ -90,6 +93,7 @@ func checkpointLocked(t *task) taskCheckpoint {
 		Containerizer: t.containerizer,
 		ContainerID:   t.containerID,
 		Sandbox:       t.sandbox,
+		User:          t.user,
 		KillingState:  t.killingState,
 		Killing:       t.killing,
 		GraceNanos:    int64(t.grace),

@@ -102,6 +102,13 @@ type Config struct {
 	// re-attaches to them under the old agent id, RecoverCleanup kills them
 	// and registers as a new agent.
 	Recover string
+	// DisableSwitchUser runs every task as the agent's own user (Mesos's
+	// --switch_user=false). By default a command task runs as its user
+	// (CommandInfo.user, else FrameworkInfo.user): the agent, as root,
+	// switches to its uid, gid and groups from the user database and gives
+	// it the sandbox; a user that does not exist fails the task. A DOCKER
+	// task with CommandInfo.user gets it as the container's user.
+	DisableSwitchUser bool
 	// Logger receives the agent's logs; default discards them.
 	Logger *slog.Logger
 }

@@ -46,6 +46,13 @@ type Spec struct {
 	Sandbox string
 	// AgentEndpoint is the agent's ip:port.
 	AgentEndpoint string
+	// User is the user the task runs as when the agent switches users
+	// (CommandInfo.user, else FrameworkInfo.user); "" when it does not
+	// (Config.DisableSwitchUser).
+	User string
+	// account is User resolved on the host, for command tasks; nil when
+	// the task runs as the agent's user.
+	account *account
 }
 
 // Exit is how a container ended.
@@ -114,19 +121,44 @@ func taskEnv(spec Spec, sandbox string) []string {
 }
 
 // mergeEnv appends the command's variables to base; a later name wins.
-// Secret variables are not supported and are left out.
+// A SECRET variable gets its VALUE secret's bytes; one that cannot be
+// read (a REFERENCE: this agent has no secret resolver) is left out, and
+// checkSecrets fails its task before it starts.
 func mergeEnv(base []string, env *mesos.Environment) []string {
 	out := append([]string(nil), base...)
 	if env == nil {
 		return out
 	}
 	for _, v := range env.Variables {
-		if v.Type == "SECRET" || v.Value == nil {
+		if v.Type == mesos.VariableSecret {
+			if data, err := v.SecretData(); err == nil {
+				out = setEnv(out, v.Name, string(data))
+			}
+			continue
+		}
+		if v.Value == nil {
 			continue
 		}
 		out = setEnv(out, v.Name, *v.Value)
 	}
 	return out
+}
+
+// checkSecrets reports a SECRET variable of the command that the agent
+// cannot resolve, as Mesos's default secret resolver fails a REFERENCE.
+func checkSecrets(ci *mesos.CommandInfo) error {
+	if ci == nil || ci.Environment == nil {
+		return nil
+	}
+	for _, v := range ci.Environment.Variables {
+		if v.Type != mesos.VariableSecret {
+			continue
+		}
+		if _, err := v.SecretData(); err != nil {
+			return fmt.Errorf("failed to resolve secrets: %w", err)
+		}
+	}
+	return nil
 }
 
 // setEnv sets name=value in env, replacing an earlier entry.

@@ -201,6 +201,13 @@ func createBody(spec Spec) (dockerCreate, []string, error) {
 			body.Labels[l.Key] = l.Value
 		}
 	}
+	// The container runs as the command's own user when the agent switches
+	// users; the framework's user is the agent's business, not the
+	// image's, so without one the image's USER stands. A "user" parameter
+	// overrides it below.
+	if cmd := spec.Task.Command; spec.User != "" && cmd != nil && cmd.User != "" {
+		body.User = cmd.User
+	}
 	env := append(taskEnv(spec, dockerSandbox), "MESOS_CONTAINER_NAME="+name)
 	if cmd := spec.Task.Command; cmd != nil {
 		env = mergeEnv(env, cmd.Environment)

@@ -32,7 +32,7 @@ func (processContainerizer) Launch(_ context.Context, spec Spec, exited func(Exi
 		return nil, &LaunchError{Err: errors.New("task has no command")}
 	}
 	env := mergeEnv(baseEnv(spec), ci.Environment)
-	cmd, err := buildCommand(ci, spec.Sandbox, env)
+	cmd, err := buildCommand(ci, spec.Sandbox, env, spec.account)
 	if err != nil {
 		return nil, &LaunchError{Err: err}
 	}
@@ -52,26 +52,31 @@ func (processContainerizer) Launch(_ context.Context, spec Spec, exited func(Exi
 	}
 	// The start time is read before wait can reap the child: it tells the
 	// process from a later one with its pid after an agent restart.
-	p := &process{cmd: cmd, pid: cmd.Process.Pid, start: procStartTime(cmd.Process.Pid), env: env, sandbox: spec.Sandbox}
+	p := &process{cmd: cmd, pid: cmd.Process.Pid, start: procStartTime(cmd.Process.Pid), env: env, sandbox: spec.Sandbox, account: spec.account}
 	go p.wait(exited)
 	return p, nil
 }
 
 // baseEnv is the environment of a command task before CommandInfo's
-// variables: PATH and HOME from the agent, and the Mesos variables. The rest
-// of the agent's environment is not inherited.
+// variables: PATH from the agent, HOME of the task's user (the agent's when
+// it does not switch users), and the Mesos variables. The rest of the
+// agent's environment is not inherited.
 func baseEnv(spec Spec) []string {
+	home := getenvDefault("HOME", "/")
+	if spec.account != nil && spec.account.home != "" {
+		home = spec.account.home
+	}
 	env := []string{
 		"PATH=" + getenvDefault("PATH", defaultPath),
-		"HOME=" + getenvDefault("HOME", "/"),
+		"HOME=" + home,
 	}
 	return append(env, taskEnv(spec, spec.Sandbox)...)
 }
 
 // buildCommand turns a CommandInfo into an unstarted command: "/bin/sh -c
 // value" for shell commands, else value executed with arguments as its argv
-// (arguments[0] is argv[0], as in Mesos).
-func buildCommand(ci *mesos.CommandInfo, dir string, env []string) (*exec.Cmd, error) {
+// (arguments[0] is argv[0], as in Mesos). With acct, it runs as that user.
+func buildCommand(ci *mesos.CommandInfo, dir string, env []string, acct *account) (*exec.Cmd, error) {
 	value := ""
 	if ci.Value != nil {
 		value = *ci.Value
@@ -98,7 +103,7 @@ func buildCommand(ci *mesos.CommandInfo, dir string, env []string) (*exec.Cmd, e
 	}
 	cmd.Dir = dir
 	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: acct.credential()}
 	return cmd, nil
 }
 
@@ -153,6 +158,7 @@ type process struct {
 	start   uint64 // /proc start time
 	env     []string
 	sandbox string
+	account *account // the task's user; nil: the agent's
 
 	mu     sync.Mutex
 	done   bool
@@ -219,15 +225,16 @@ func (p *process) forceKill() {
 // Exec runs a health-check command in the sandbox with the task's
 // environment; the whole process group dies when ctx ends.
 func (p *process) Exec(ctx context.Context, ci *mesos.CommandInfo) error {
-	return runCheckCommand(ctx, ci, p.sandbox, p.env)
+	return runCheckCommand(ctx, ci, p.sandbox, p.env, p.account)
 }
 
-// runCheckCommand runs ci in dir and returns an error unless it exits 0.
-func runCheckCommand(ctx context.Context, ci *mesos.CommandInfo, dir string, env []string) error {
+// runCheckCommand runs ci in dir as acct (nil: the agent's user) and
+// returns an error unless it exits 0.
+func runCheckCommand(ctx context.Context, ci *mesos.CommandInfo, dir string, env []string, acct *account) error {
 	if ci == nil {
 		return errors.New("health check has no command")
 	}
-	cmd, err := buildCommand(ci, dir, mergeEnv(env, ci.Environment))
+	cmd, err := buildCommand(ci, dir, mergeEnv(env, ci.Environment), acct)
 	if err != nil {
 		return err
 	}

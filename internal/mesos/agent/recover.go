@@ -102,6 +102,7 @@ func (a *Agent) adoptLocked(ck taskCheckpoint) (*task, func()) {
 		info:          ck.Task,
 		containerID:   ck.ContainerID,
 		sandbox:       ck.Sandbox,
+		user:          ck.User,
 		subject:       "Command",
 		grace:         ck.grace(),
 		killingState:  ck.KillingState,
@@ -178,11 +179,17 @@ func (a *Agent) recoverProcess(ck taskCheckpoint, exited func(Exit)) (Container,
 		Sandbox:       ck.Sandbox,
 		AgentEndpoint: a.endpoint,
 	}
-	env := baseEnv(spec)
-	if ck.Task.Command != nil {
-		env = mergeEnv(env, ck.Task.Command.Environment)
+	p := &adoptedProcess{pid: ck.PID, start: ck.StartTime, sandbox: ck.Sandbox}
+	if ck.User != "" {
+		// Health checks run as the task's user; one that is gone by now
+		// fails them rather than run them as the agent's.
+		spec.account, p.accountErr = lookupAccount(ck.User)
 	}
-	p := &adoptedProcess{pid: ck.PID, start: ck.StartTime, env: env, sandbox: ck.Sandbox}
+	p.env = baseEnv(spec)
+	if ck.Task.Command != nil {
+		p.env = mergeEnv(p.env, ck.Task.Command.Environment)
+	}
+	p.account = spec.account
 	go p.watch(a.ctx, exited)
 	return p, nil
 }
@@ -269,6 +276,10 @@ type adoptedProcess struct {
 	start   uint64
 	env     []string
 	sandbox string
+	// account is the task's user (nil: the agent's); accountErr says why
+	// it could not be resolved again.
+	account    *account
+	accountErr error
 
 	mu     sync.Mutex
 	done   bool
@@ -331,5 +342,8 @@ func (p *adoptedProcess) Kill(grace time.Duration) {
 // Exec runs a health-check command in the sandbox with the task's
 // environment.
 func (p *adoptedProcess) Exec(ctx context.Context, ci *mesos.CommandInfo) error {
-	return runCheckCommand(ctx, ci, p.sandbox, p.env)
+	if p.accountErr != nil {
+		return p.accountErr
+	}
+	return runCheckCommand(ctx, ci, p.sandbox, p.env, p.account)
 }

@@ -31,7 +31,10 @@ type task struct {
 	sandbox     string
 	simulated   bool
 	subject     string // "Command" or "Container", for exit messages
-	grace       time.Duration
+	// user is the user the task runs as; "" when the agent does not
+	// switch users.
+	user  string
+	grace time.Duration
 	// killingState is whether the framework had TASK_KILLING_STATE at the
 	// launch: only then does a kill report TASK_KILLING, as Mesos's
 	// executors do.
@@ -114,6 +117,9 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 
 		killingState: run.FrameworkInfo.HasCapability(mesos.CapabilityTaskKillingState),
 	}
+	if !a.cfg.DisableSwitchUser {
+		t.user = taskUser(&info, run.FrameworkInfo)
+	}
 	t.sandbox = filepath.Join(a.cfg.WorkDir, "slaves", a.id, "frameworks", key.framework,
 		"executors", key.task, "runs", t.containerID)
 	a.tasks[key] = t
@@ -154,6 +160,9 @@ func (a *Agent) containerizerFor(info *mesos.TaskInfo) (Containerizer, error) {
 	if len(info.Executor) > 0 && string(info.Executor) != "null" {
 		return nil, errors.New("custom executors are not supported by this agent")
 	}
+	if err := checkSecrets(info.Command); err != nil {
+		return nil, err
+	}
 	if info.Container != nil && info.Container.Type == mesos.ContainerDocker {
 		if a.docker == nil {
 			return nil, errors.New("docker containerizer not enabled")
@@ -188,6 +197,7 @@ func (a *Agent) launch(t *task, c Containerizer) {
 		Sandbox:       t.sandbox,
 		AgentEndpoint: a.endpoint,
 		AgentID:       t.info.AgentID.Value,
+		User:          t.user,
 	}
 	if spec.AgentID == "" {
 		spec.AgentID = a.ID()
@@ -196,7 +206,16 @@ func (a *Agent) launch(t *task, c Containerizer) {
 	// what a launch cut short by the task's sandbox.
 	a.saveTask(t)
 	var ctr Container
-	err := a.prepareSandbox(t)
+	var err error
+	if t.user != "" && t.containerizer == ContainerizerMesos {
+		spec.account, err = lookupAccount(t.user)
+		if err != nil {
+			err = &LaunchError{Err: err}
+		}
+	}
+	if err == nil {
+		err = a.prepareSandbox(t, spec.account)
+	}
 	if err == nil {
 		ctr, err = c.Launch(a.ctx, spec, func(e Exit) { a.exited(t, e) })
 	}
@@ -233,8 +252,9 @@ func (a *Agent) launch(t *task, c Containerizer) {
 }
 
 // prepareSandbox creates the sandbox and fetches the command's URIs into
-// it. Simulated tasks get no directory.
-func (a *Agent) prepareSandbox(t *task) error {
+// it; with acct, the sandbox with its stdout, stderr and fetched files
+// belongs to that user. Simulated tasks get no directory.
+func (a *Agent) prepareSandbox(t *task, acct *account) error {
 	if t.simulated {
 		return nil
 	}
@@ -245,6 +265,18 @@ func (a *Agent) prepareSandbox(t *task) error {
 		ctx, cancel := context.WithTimeout(a.ctx, 10*time.Minute)
 		defer cancel()
 		if err := fetchURIs(ctx, t.info.Command.URIs, t.sandbox); err != nil {
+			return &LaunchError{Err: err}
+		}
+	}
+	if acct != nil {
+		for _, name := range []string{"stdout", "stderr"} {
+			f, err := os.OpenFile(filepath.Join(t.sandbox, name), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+			if err != nil {
+				return &LaunchError{Err: fmt.Errorf("create %s: %w", name, err)}
+			}
+			f.Close()
+		}
+		if err := acct.chownTree(t.sandbox); err != nil {
 			return &LaunchError{Err: err}
 		}
 	}
