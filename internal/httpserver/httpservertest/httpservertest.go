@@ -37,8 +37,10 @@ func Dial(t testing.TB, addr string) net.Conn {
 // connection past Wait fails the test.
 func SlowBody(t testing.TB, addr, method, path string) time.Duration {
 	t.Helper()
-	c := Dial(t, addr)
+	// The server's read deadline starts when it accepts the connection,
+	// which may be before Dial returns: start the clock before.
 	start := time.Now()
+	c := Dial(t, addr)
 	if _, err := io.WriteString(c, method+" "+path+" HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\": \"/a"); err != nil {
 		t.Fatal(err)
 	}
@@ -48,16 +50,19 @@ func SlowBody(t testing.TB, addr, method, path string) time.Duration {
 
 // IdleKeepAlive sends GET path on a keep-alive connection, reads the
 // answer, then waits for the server to close the idle connection. It
-// returns how long the connection stayed open after the answer.
+// returns how long the connection stayed open from the request on (at
+// least the idle time, if the server keeps to it).
 func IdleKeepAlive(t testing.TB, addr, path string) time.Duration {
 	t.Helper()
 	c := Dial(t, addr)
 	br := bufio.NewReader(c)
+	// The idle time starts when the server has written the answer, which
+	// may be before Get has read it: start the clock before the request.
+	start := time.Now()
 	resp := Get(t, c, br, path)
 	if resp.Close {
 		t.Fatalf("GET %s: the server closed the connection at once; want keep-alive", path)
 	}
-	start := time.Now()
 	WaitClosed(t, c, br)
 	return time.Since(start)
 }
