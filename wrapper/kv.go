@@ -3,32 +3,19 @@ package wrapper
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/consul/api"
+	"github.com/stadionhq/stadion/internal/consul"
 )
 
 // newConsulClient returns a client of the Consul agent at addr ("host:port"
 // or a URL; empty: CONSUL_HTTP_ADDR or 127.0.0.1:8500). The token, TLS and
-// other settings come from the CONSUL_HTTP_* environment variables, as
-// with every HashiCorp tool, and token overrides CONSUL_HTTP_TOKEN.
+// other settings come from the CONSUL_HTTP_* environment variables, read
+// as stadion registrator reads them (internal/consul), and token overrides
+// CONSUL_HTTP_TOKEN.
 func newConsulClient(addr, token string) (*api.Client, error) {
-	cfg := api.DefaultConfig()
-	if addr != "" {
-		if scheme, rest, ok := strings.Cut(addr, "://"); ok {
-			cfg.Scheme, addr = scheme, rest
-		}
-		cfg.Address = addr
-	}
-	if token != "" {
-		cfg.Token = token
-	}
-	c, err := api.NewClient(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("create consul client: %w", err)
-	}
-	return c, nil
+	return consul.NewClient(consul.Config{Address: addr, Token: token})
 }
 
 // prefixReader reads the KV under one prefix.
