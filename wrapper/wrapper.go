@@ -62,7 +62,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	reader := &prefixReader{kv: consul.KV(), prefix: cfg.Prefix, wait: cfg.blockingWait}
+	reader := &prefixReader{kv: consul.KV(), prefix: cfg.Prefix, wait: cfg.blockingWait, token: hasConsulToken(cfg.Consul, cfg.ConsulToken)}
 	var sched *schedulerClient
 	if cfg.RestartMode == RestartScheduler {
 		if sched, err = newSchedulerClient(cfg); err != nil {

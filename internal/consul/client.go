@@ -96,6 +96,13 @@ func NewClient(cfg Config) (*api.Client, error) {
 	return client, nil
 }
 
+// HasToken reports whether a client of cfg sends an ACL token (from cfg,
+// CONSUL_HTTP_TOKEN or CONSUL_HTTP_TOKEN_FILE).
+func HasToken(cfg Config) bool {
+	c, err := APIConfig(cfg)
+	return err == nil && (c.Token != "" || c.TokenFile != "")
+}
+
 // Address is the URL the client of cfg uses, for logs: never with a
 // password, and never the token.
 func Address(cfg Config) string {
