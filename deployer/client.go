@@ -14,15 +14,25 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stadionhq/stadion/internal/clientauth"
 	"github.com/stadionhq/stadion/internal/marathon"
 )
 
 // ClientConfig configures a Client.
 type ClientConfig struct {
 	// URL is Marathon's base URL, such as http://marathon:8080; it may
-	// carry user:password@ (basic auth) and a path prefix. Required.
+	// carry user:password@ (basic auth, when Credentials is zero) and a
+	// path prefix. Required.
 	URL string
+	// Credentials are sent as HTTP Basic authentication to URL's scheme,
+	// host and port only: a redirect elsewhere is followed without them.
+	Credentials clientauth.Credentials
+	// CAFile is a PEM file of the CAs of an https URL's certificate;
+	// empty uses the system's.
+	CAFile string
 	// HTTP sends the requests; nil means a client with a 30s timeout.
+	// The client gets a copy whose transport adds the credentials and
+	// CAFile.
 	HTTP *http.Client
 	// Logger receives one debug line per request; nil discards them.
 	Logger *slog.Logger
@@ -60,15 +70,27 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
+	u, _ := url.Parse(cfg.URL) // checked by Validate
+	creds := cfg.Credentials
+	if creds.IsZero() {
+		creds = clientauth.FromURL(u)
+	}
+	// The transport adds the credentials; a URL without user info keeps
+	// net/http from adding them itself, and from errors.
+	u = clientauth.StripUser(u)
+	hc, err := clientauth.Client(hc, clientauth.Config{Credentials: creds, Origins: []*url.URL{u}, CAFile: cfg.CAFile})
+	if err != nil {
+		return nil, fmt.Errorf("deployer client: %w", err)
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{base: strings.TrimRight(cfg.URL, "/"), http: hc, log: log}, nil
+	return &Client{base: strings.TrimRight(u.String(), "/"), http: hc, log: log}, nil
 }
 
-// URL is the base URL without its password.
-func (c *Client) URL() string { return redact(c.base) }
+// URL is the base URL, without user info.
+func (c *Client) URL() string { return c.base }
 
 // Response is a successful answer: status, body and the
 // Marathon-Deployment-Id header of deployable calls.

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/stadionhq/stadion/internal/clientauth"
 )
 
 // maxTemplateSize bounds what Load reads: an app definition is a few KB.
@@ -81,10 +83,4 @@ func readLimited(r io.Reader, name string) ([]byte, error) {
 }
 
 // redact drops the password of a URL, for messages and logs.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	return u.Redacted()
-}
+func redact(raw string) string { return clientauth.Redact(raw) }

@@ -2,8 +2,6 @@ package registrator
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -11,13 +9,13 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/stadionhq/stadion/internal/backoff"
+	"github.com/stadionhq/stadion/internal/clientauth"
 	"github.com/stadionhq/stadion/internal/marathon"
 )
 
@@ -31,7 +29,14 @@ type HTTPError struct {
 }
 
 func (e *HTTPError) Error() string {
-	return fmt.Sprintf("%s: %d %s: %s", e.URL, e.Status, http.StatusText(e.Status), e.Body)
+	msg := fmt.Sprintf("%s: %d %s: %s", e.URL, e.Status, http.StatusText(e.Status), e.Body)
+	switch e.Status {
+	case http.StatusUnauthorized:
+		msg += " (credentials missing or refused: give them with MARATHON_CREDENTIALS, a credentials file or user:password@ in the URL)"
+	case http.StatusForbidden:
+		msg += " (the credentials may not read apps and events)"
+	}
+	return msg
 }
 
 // ErrStreamEnded is returned when the scheduler closed the event stream.
@@ -41,8 +46,12 @@ var ErrStreamEnded = errors.New("event stream ended")
 type ClientConfig struct {
 	// URLs are the base URLs of the scheduler's instances
 	// ("http://m1:8080"); at least one. User info in a URL is sent as
-	// basic authentication and never logged.
+	// basic authentication when Credentials is zero, and never logged.
 	URLs []string
+	// Credentials are sent as HTTP Basic authentication to the URLs, and
+	// only to them: a redirect to another scheme, host or port (a leader
+	// not among URLs) is followed without them.
+	Credentials clientauth.Credentials
 	// CAFile is a PEM file of the CAs that sign the schedulers' https
 	// certificates; empty uses the system's.
 	CAFile string
@@ -66,10 +75,16 @@ func (c ClientConfig) Validate() error {
 	if len(c.URLs) == 0 {
 		return errors.New("registrator: no scheduler URL")
 	}
+	urls := make([]*url.URL, 0, len(c.URLs))
 	for _, s := range c.URLs {
-		if _, err := parseSchedulerURL(s); err != nil {
+		u, err := parseSchedulerURL(s)
+		if err != nil {
 			return err
 		}
+		urls = append(urls, u)
+	}
+	if _, err := clientauth.Resolve(clientauth.Source{URLs: urls}); err != nil {
+		return fmt.Errorf("registrator: %w", err)
 	}
 	if c.RequestTimeout < 0 || c.IdleTimeout < 0 || c.RetryMin < 0 || c.RetryMax < 0 {
 		return errors.New("registrator: client durations must not be negative")
@@ -87,12 +102,7 @@ func parseSchedulerURL(s string) (*url.URL, error) {
 }
 
 // redact hides the password of a URL given as text.
-func redact(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return u.Redacted()
-	}
-	return "<unparsable URL>"
-}
+func redact(s string) string { return clientauth.Redact(s) }
 
 // Client reads a Marathon-compatible scheduler: full snapshots of
 // /v2/apps?embed=apps.tasks and the /v2/events stream. It uses only what
@@ -132,24 +142,26 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger}
+	var withUser []*url.URL
 	for _, s := range cfg.URLs {
 		u, _ := parseSchedulerURL(s) // checked by Validate
-		c.urls = append(c.urls, u)
+		withUser = append(withUser, u)
+		// The transport adds the credentials; a URL without user info
+		// keeps net/http from adding them to requests itself.
+		c.urls = append(c.urls, clientauth.StripUser(u))
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	if cfg.CAFile != "" || cfg.TLSSkipVerify {
-		tc := &tls.Config{InsecureSkipVerify: cfg.TLSSkipVerify}
-		if cfg.CAFile != "" {
-			pem, err := os.ReadFile(cfg.CAFile)
-			if err != nil {
-				return nil, fmt.Errorf("read scheduler CA file: %w", err)
-			}
-			tc.RootCAs = x509.NewCertPool()
-			if !tc.RootCAs.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("read scheduler CA file %s: no PEM certificate", cfg.CAFile)
-			}
-		}
-		transport.TLSClientConfig = tc
+	creds := cfg.Credentials
+	if creds.IsZero() {
+		creds, _ = clientauth.Resolve(clientauth.Source{URLs: withUser}) // checked by Validate
+	}
+	transport, err := clientauth.NewTransport(clientauth.Config{
+		Credentials:   creds,
+		Origins:       c.urls,
+		CAFile:        cfg.CAFile,
+		TLSSkipVerify: cfg.TLSSkipVerify,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scheduler TLS: %w", err)
 	}
 	c.api = &http.Client{Transport: transport, Timeout: cfg.RequestTimeout}
 	// The stream has no overall timeout; IdleTimeout watches it instead.
@@ -301,8 +313,8 @@ func (c *Client) follow(ctx context.Context, base *url.URL, types []marathon.Eve
 		return false, err
 	}
 	req.Header.Set("Accept", "text/event-stream")
-	// The redirect of a standby to the leader is followed by the client,
-	// with the same headers (same credentials on the same host only).
+	// The redirect of a standby to the leader is followed by the client;
+	// the transport sends the credentials only to the URLs given.
 	resp, err := c.stream.Do(req)
 	if err != nil {
 		return false, redactErr(err, &u)

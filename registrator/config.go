@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"regexp"
 	"time"
+
+	"github.com/stadionhq/stadion/internal/clientauth"
 )
 
 // Defaults of Config.
@@ -30,6 +32,9 @@ type Config struct {
 	// schedulers.
 	SchedulerCAFile        string
 	SchedulerTLSSkipVerify bool
+	// SchedulerCredentials are sent as HTTP Basic authentication to the
+	// Schedulers (only to them); zero uses the user info of their URLs.
+	SchedulerCredentials clientauth.Credentials
 	// Consul says how to reach Consul: in agent mode the local agent.
 	Consul ConsulConfig
 
@@ -144,6 +149,7 @@ func (c Config) Validate() error {
 func (c Config) clientConfig() ClientConfig {
 	return ClientConfig{
 		URLs:           c.Schedulers,
+		Credentials:    c.SchedulerCredentials,
 		CAFile:         c.SchedulerCAFile,
 		TLSSkipVerify:  c.SchedulerTLSSkipVerify,
 		RequestTimeout: c.RequestTimeout,

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 
 	"github.com/hashicorp/consul/api"
+	"github.com/stadionhq/stadion/internal/consul"
 )
 
 var (
@@ -20,62 +20,18 @@ var (
 
 // ConsulConfig says how to reach Consul. Empty fields keep what
 // api.DefaultConfig reads from the environment (CONSUL_HTTP_ADDR,
-// CONSUL_HTTP_TOKEN, CONSUL_HTTP_SSL, CONSUL_CACERT, CONSUL_CLIENT_CERT,
-// CONSUL_CLIENT_KEY, CONSUL_TLS_SERVER_NAME, CONSUL_HTTP_SSL_VERIFY).
-type ConsulConfig struct {
-	// Address is "host:port" or a URL ("https://host:8501").
-	Address string
-	// Token is the ACL token; it is never logged.
-	Token string
-	// CAFile, CertFile and KeyFile are PEM files for TLS; ServerName is
-	// the name to verify in the server's certificate.
-	CAFile, CertFile, KeyFile, ServerName string
-	// TLSSkipVerify accepts any server certificate.
-	TLSSkipVerify bool
-}
+// CONSUL_HTTP_TOKEN, CONSUL_HTTP_TOKEN_FILE, CONSUL_HTTP_SSL, CONSUL_CACERT,
+// CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY, CONSUL_TLS_SERVER_NAME,
+// CONSUL_HTTP_SSL_VERIFY); stadion wrap reads them the same way.
+type ConsulConfig = consul.Config
 
 // NewConsulClient returns a Consul API client for cfg.
 func NewConsulClient(cfg ConsulConfig) (*api.Client, error) {
-	c := api.DefaultConfig()
-	if addr := cfg.Address; addr != "" {
-		if scheme, rest, ok := strings.Cut(addr, "://"); ok {
-			c.Scheme, addr = scheme, rest
-		}
-		c.Address = strings.TrimSuffix(addr, "/")
-	}
-	if cfg.Token != "" {
-		c.Token = cfg.Token
-	}
-	if cfg.CAFile != "" {
-		c.TLSConfig.CAFile = cfg.CAFile
-	}
-	if cfg.CertFile != "" {
-		c.TLSConfig.CertFile = cfg.CertFile
-	}
-	if cfg.KeyFile != "" {
-		c.TLSConfig.KeyFile = cfg.KeyFile
-	}
-	if cfg.ServerName != "" {
-		c.TLSConfig.Address = cfg.ServerName
-	}
-	if cfg.TLSSkipVerify {
-		c.TLSConfig.InsecureSkipVerify = true
-	}
-	client, err := api.NewClient(c)
-	if err != nil {
-		return nil, fmt.Errorf("create consul client: %w", err)
-	}
-	return client, nil
+	return consul.NewClient(cfg)
 }
 
 // consulAddress is the address NewConsulClient uses for cfg, for logs.
-func consulAddress(cfg ConsulConfig) string {
-	c := api.DefaultConfig()
-	if cfg.Address != "" {
-		return cfg.Address
-	}
-	return c.Scheme + "://" + c.Address
-}
+func consulAddress(cfg ConsulConfig) string { return consul.Address(cfg) }
 
 // agentRegistry registers with one Consul agent, which runs the checks.
 type agentRegistry struct {

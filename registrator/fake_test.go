@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,11 @@ type fakeMarathon struct {
 	accepts []string     // their Accept headers
 	// heartbeat, when set, is written to every stream this often.
 	heartbeat time.Duration
+	// user and pass, when set, are the HTTP Basic credentials every
+	// request needs (401 otherwise, as serve with --http_credentials).
+	user, pass string
+	// auths are the Authorization headers received, in order.
+	auths []string
 
 	appsCalls   atomic.Int64
 	streamCalls atomic.Int64
@@ -41,7 +47,7 @@ func newFakeMarathon(t testing.TB) *fakeMarathon {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v2/apps", f.apps)
 	mux.HandleFunc("GET /v2/events", f.events)
-	f.srv = httptest.NewServer(mux)
+	f.srv = httptest.NewServer(f.authenticate(mux))
 	t.Cleanup(func() {
 		f.closeStreams()
 		f.srv.Close()
@@ -63,6 +69,40 @@ func (f *fakeMarathon) setApps(apps ...marathon.AppInfo) {
 	f.mu.Lock()
 	f.body = b
 	f.mu.Unlock()
+}
+
+// requireAuth makes every request need these Basic credentials.
+func (f *fakeMarathon) requireAuth(user, pass string) {
+	f.mu.Lock()
+	f.user, f.pass = user, pass
+	f.mu.Unlock()
+}
+
+// authorizations returns the Authorization headers received.
+func (f *fakeMarathon) authorizations() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.auths)
+}
+
+func (f *fakeMarathon) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.auths = append(f.auths, r.Header.Get("Authorization"))
+		wantUser, wantPass := f.user, f.pass
+		f.mu.Unlock()
+		if wantUser != "" {
+			u, p, ok := r.BasicAuth()
+			if !ok || u != wantUser || p != wantPass {
+				w.Header().Set("WWW-Authenticate", `Basic realm="Mesosphere Marathon"`)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusUnauthorized)
+				w.Write([]byte(`{"message":"Invalid username or password."}`))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // failApps makes /v2/apps answer status (0: answer again).

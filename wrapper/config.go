@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/stadionhq/stadion/internal/clientauth"
 )
 
 // RestartMode says what a configuration change does.
@@ -46,6 +48,12 @@ type Config struct {
 	// Scheduler is the Marathon-compatible API: "host:port" or a URL,
 	// several separated by commas. Required with RestartScheduler.
 	Scheduler string
+	// SchedulerCredentials are sent as HTTP Basic authentication to the
+	// Scheduler URLs, and only to them; zero uses their user info.
+	SchedulerCredentials clientauth.Credentials
+	// SchedulerCAFile is a PEM file of the CAs of the scheduler's https
+	// certificate; empty uses the system's.
+	SchedulerCAFile string
 	// Consul is the Consul agent's HTTP address, "host:port" or a URL;
 	// empty means CONSUL_HTTP_ADDR, else 127.0.0.1:8500. The other
 	// CONSUL_HTTP_* variables (token, TLS) apply as usual.

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/stadionhq/stadion/internal/clientauth"
 )
 
 // RestartResult is the scheduler's answer to a restart: the deployment
@@ -28,7 +30,20 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("scheduler %s: %d %s: %s", e.Op, e.Status, http.StatusText(e.Status), e.Message)
+	msg := fmt.Sprintf("scheduler %s: %d %s: %s", e.Op, e.Status, http.StatusText(e.Status), e.Message)
+	switch e.Status {
+	case http.StatusUnauthorized:
+		msg += " (credentials missing or refused: give them with MARATHON_CREDENTIALS, a credentials file or user:password@ in the scheduler URL)"
+	case http.StatusForbidden:
+		msg += " (the credentials may not do this)"
+	}
+	return msg
+}
+
+// Unauthorized reports whether the scheduler refused the credentials, or
+// wanted some.
+func (e *StatusError) Unauthorized() bool {
+	return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
 }
 
 // Temporary reports whether trying again later may succeed: the app is
@@ -58,8 +73,8 @@ type schedulerClient struct {
 
 // parseSchedulerAddrs turns "host:port[,host:port]" (or URLs, which may
 // carry user:password for basic authentication) into base URLs.
-func parseSchedulerAddrs(s string) ([]string, error) {
-	var out []string
+func parseSchedulerAddrs(s string) ([]*url.URL, error) {
+	var out []*url.URL
 	for a := range strings.SplitSeq(s, ",") {
 		a = strings.TrimSpace(a)
 		if a == "" {
@@ -70,14 +85,44 @@ func parseSchedulerAddrs(s string) ([]string, error) {
 		}
 		u, err := url.Parse(a)
 		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-			return nil, fmt.Errorf("scheduler address %q: want host:port or http(s)://host:port", a)
+			return nil, fmt.Errorf("scheduler address %q: want host:port or http(s)://host:port", clientauth.Redact(a))
 		}
-		out = append(out, strings.TrimRight(u.String(), "/"))
+		u.Path = strings.TrimRight(u.Path, "/")
+		out = append(out, u)
 	}
 	if len(out) == 0 {
 		return nil, errors.New("no scheduler address")
 	}
+	if _, err := clientauth.Resolve(clientauth.Source{URLs: out}); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// newSchedulerClient returns the client of cfg's scheduler: cfg's
+// credentials (else those of the URLs) go to the scheduler's URLs only,
+// over a copy of cfg.HTTPClient with cfg's CA file.
+func newSchedulerClient(cfg Config) (*schedulerClient, error) {
+	urls, err := parseSchedulerAddrs(cfg.Scheduler)
+	if err != nil {
+		return nil, err
+	}
+	creds := cfg.SchedulerCredentials
+	if creds.IsZero() {
+		creds, _ = clientauth.Resolve(clientauth.Source{URLs: urls}) // checked by parseSchedulerAddrs
+	}
+	bases := make([]string, len(urls))
+	for i, u := range urls {
+		// Without user info: the transport adds the credentials, and
+		// neither net/http nor an error gets them from the URL.
+		urls[i] = clientauth.StripUser(u)
+		bases[i] = urls[i].String()
+	}
+	hc, err := clientauth.Client(cfg.HTTPClient, clientauth.Config{Credentials: creds, Origins: urls, CAFile: cfg.SchedulerCAFile})
+	if err != nil {
+		return nil, fmt.Errorf("scheduler client: %w", err)
+	}
+	return &schedulerClient{bases: bases, app: cfg.App, client: hc}, nil
 }
 
 // appPath is the app id as a URL path, each segment escaped.
@@ -162,4 +207,11 @@ func message(body []byte) string {
 		s = s[:200] + "..."
 	}
 	return s
+}
+
+// unauthorized reports whether err is the scheduler refusing the
+// credentials.
+func unauthorized(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se.Unauthorized()
 }

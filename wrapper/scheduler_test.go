@@ -23,14 +23,19 @@ func TestParseSchedulerAddrs(t *testing.T) {
 		{name: "host:port", in: "marathon:8080", want: []string{"http://marathon:8080"}},
 		{name: "several", in: "a:8080, https://b:8443/", want: []string{"http://a:8080", "https://b:8443"}},
 		{name: "credentials kept", in: "http://u:p@a:8080", want: []string{"http://u:p@a:8080"}},
+		{name: "different credentials", in: "http://u:p@a:8080,http://u:q@b:8080", err: true},
 		{name: "empty", in: " , ", err: true},
 		{name: "bad scheme", in: "ftp://a:21", err: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseSchedulerAddrs(tc.in)
+			urls, err := parseSchedulerAddrs(tc.in)
 			if (err != nil) != tc.err {
 				t.Fatalf("error %v, want error %v", err, tc.err)
+			}
+			var got []string
+			for _, u := range urls {
+				got = append(got, u.String())
 			}
 			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
 				t.Errorf("got %q, want %q", got, tc.want)
@@ -104,11 +109,10 @@ func TestSchedulerFailover(t *testing.T) {
 	}))
 	defer srv.Close()
 	dead := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
-	bases, err := parseSchedulerAddrs(dead + "," + strings.Replace(srv.URL, "http://", "http://ops:pw@", 1))
+	c, err := newSchedulerClient(Config{Scheduler: dead + "," + strings.Replace(srv.URL, "http://", "http://ops:pw@", 1), App: "/app", HTTPClient: srv.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &schedulerClient{bases: bases, app: "/app", client: srv.Client()}
 	res, err := c.Restart(context.Background())
 	if err != nil {
 		t.Fatal(err)

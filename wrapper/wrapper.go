@@ -62,7 +62,13 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	reader := &prefixReader{kv: consul.KV(), prefix: cfg.Prefix, wait: cfg.blockingWait}
+	reader := &prefixReader{kv: consul.KV(), prefix: cfg.Prefix, wait: cfg.blockingWait, token: hasConsulToken(cfg.Consul, cfg.ConsulToken)}
+	var sched *schedulerClient
+	if cfg.RestartMode == RestartScheduler {
+		if sched, err = newSchedulerClient(cfg); err != nil {
+			return err
+		}
+	}
 
 	var reaper *child.Reaper
 	if cfg.Reap {
@@ -97,7 +103,6 @@ func Run(ctx context.Context, cfg Config) error {
 			w.cached = snap.Digest()
 		}
 		if cfg.RestartMode == RestartScheduler {
-			sched := s.scheduler()
 			w.coord = &coordinator{
 				consul:     consul,
 				key:        cfg.LockKey,
@@ -301,12 +306,6 @@ func (s *supervisor) waitWatcher(watchDone <-chan error) {
 	}
 }
 
-// scheduler is the client of the scheduler's API.
-func (s *supervisor) scheduler() *schedulerClient {
-	bases, _ := parseSchedulerAddrs(s.cfg.Scheduler) // Validate checked it
-	return &schedulerClient{bases: bases, app: s.cfg.App, client: s.cfg.HTTPClient}
-}
-
 // checkApp asks the scheduler whether the app exists, retrying while it
 // is unreachable, so that a wrong app id shows at start rather than at the
 // first change.
@@ -324,6 +323,9 @@ func (s *supervisor) checkApp(ctx context.Context, sched *schedulerClient) {
 			s.log.Info("scheduler knows the app")
 			return
 		case ctx.Err() != nil:
+			return
+		case unauthorized(err):
+			s.log.Error("scheduler refused the credentials: restarts will fail", "error", err)
 			return
 		case !temporary(err):
 			s.log.Error("scheduler does not know the app: restarts will fail (set --app?)", "error", err)

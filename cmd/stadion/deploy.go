@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stadionhq/stadion/deployer"
+	"github.com/stadionhq/stadion/internal/clientauth"
 )
 
 // Exit codes of stadion deploy, beyond exitOK, exitError and exitUsage.
@@ -46,6 +47,11 @@ PUT back) and exits non-zero. --dry-run prints the rendered definition and its
 diff against the running version and changes nothing. A deployment that holds
 the app makes the update fail with 409 unless --queue (wait behind it; the
 wait counts in --timeout) or --force (cancel it).
+
+Marathon's HTTP Basic credentials come from --marathon-credentials-file, else
+MARATHON_CREDENTIALS (user:password), else user:password@ in --marathon; they
+go to Marathon's URL only (a redirect elsewhere is followed without them) and
+are never printed. --marathon-cacert trusts a private CA for https.
 
 Marathon is --marathon (MARATHON_URL), else found from the leading Mesos master
 in ZooKeeper: --zk (MESOS_ZK), else the contents of /etc/mesos/zk, as the
@@ -92,6 +98,15 @@ func (f *deployFlags) str(p *string, name, env, def, usage string) {
 		def = v
 	}
 	f.fs.StringVar(p, name, def, envUsage(usage, env))
+}
+
+// url registers a flag of a URL whose default, in --help, hides the
+// password.
+func (f *deployFlags) url(p *string, name, env, def, usage string) {
+	if v, ok := f.lookup(env); ok {
+		def = v
+	}
+	urlVar(f.fs, p, name, def, envUsage(usage, env))
 }
 
 func (f *deployFlags) boolean(p *bool, name, env string, def bool, usage string) {
@@ -152,6 +167,8 @@ type deployConfig struct {
 	instances       string
 	tag             string
 	marathon        string
+	credentialsFile string
+	caFile          string
 	zk              string
 	frameworkName   string
 	wait            bool
@@ -172,7 +189,9 @@ func runDeploy(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := newFlagSet("deploy", "<service-template-url> <environment> [instances]", deployAbout, stderr)
 	var c deployConfig
 	f := &deployFlags{fs: fs}
-	f.str(&c.marathon, "marathon", "MARATHON_URL", "", "Marathon's URL, http://host:8080 (user:password@ for basic auth)")
+	f.url(&c.marathon, "marathon", "MARATHON_URL", "", "Marathon's URL, http(s)://host:8080 (user:password@ for HTTP Basic credentials)")
+	f.str(&c.credentialsFile, "marathon-credentials-file", "MARATHON_CREDENTIALS_FILE", "", "file of one user:password line, Marathon's HTTP Basic credentials (over "+clientauth.EnvCredentials+", over user:password@ in --marathon)")
+	f.str(&c.caFile, "marathon-cacert", "MARATHON_CACERT", "", "PEM file of the CA of Marathon's https certificate (default: the system's CAs)")
 	f.str(&c.zk, "zk", "MESOS_ZK", "", "Mesos masters' ZooKeeper, zk://host:2181/mesos, to find Marathon when --marathon is not given (default: contents of "+mesosZKFile+")")
 	f.str(&c.frameworkName, "framework-name", "STADION_DEPLOY_FRAMEWORK_NAME", "marathon", "framework name of Marathon in the Mesos master's state, with --zk")
 	f.str(&c.tag, "tag", "STADION_DEPLOY_TAG", "", "value of $tag (templates from stadion deploy gen have it rendered already)")
@@ -245,7 +264,12 @@ func deploy(ctx context.Context, c deployConfig, stdout, stderr io.Writer, log *
 		}
 		return exitError
 	}
-	client, err := deployer.NewClient(deployer.ClientConfig{URL: url, HTTP: hc, Logger: log})
+	creds, err := schedulerCredentials(c.credentialsFile, []string{url})
+	if err != nil {
+		fmt.Fprintln(stderr, "stadion deploy: Marathon credentials:", err)
+		return exitUsage
+	}
+	client, err := deployer.NewClient(deployer.ClientConfig{URL: url, Credentials: creds, CAFile: c.caFile, HTTP: hc, Logger: log})
 	if err != nil {
 		fmt.Fprintln(stderr, "stadion deploy:", err)
 		return exitUsage
@@ -271,6 +295,7 @@ func deploy(ctx context.Context, c deployConfig, stdout, stderr io.Writer, log *
 	if c.dryRun {
 		if _, err := d.DryRun(ctx, def); err != nil {
 			fmt.Fprintln(stderr, "stadion deploy:", err)
+			hintCredentials(err, stderr)
 			return exitError
 		}
 		return exitOK
@@ -285,6 +310,7 @@ func deployExitCode(err error, stderr io.Writer) int {
 		return exitOK
 	}
 	fmt.Fprintln(stderr, "stadion deploy:", err)
+	hintCredentials(err, stderr)
 	var fail *deployer.FailedError
 	if !errors.As(err, &fail) {
 		return exitError
@@ -296,6 +322,17 @@ func deployExitCode(err error, stderr io.Writer) int {
 		return exitRollbackFailed
 	}
 	return exitNotRolledBack
+}
+
+// hintCredentials says how to give credentials when Marathon refused the
+// ones given, or wanted some.
+func hintCredentials(err error, stderr io.Writer) {
+	switch {
+	case deployer.IsStatus(err, http.StatusUnauthorized):
+		fmt.Fprintln(stderr, "stadion deploy: Marathon wants credentials, or refused those given: give them with --marathon-credentials-file, "+clientauth.EnvCredentials+" or user:password@ in --marathon")
+	case deployer.IsStatus(err, http.StatusForbidden):
+		fmt.Fprintln(stderr, "stadion deploy: Marathon refused this action to the credentials given")
+	}
 }
 
 var errNoMarathon = errors.New("no Marathon: give --marathon (MARATHON_URL) or --zk (MESOS_ZK), or write the ZooKeeper URL to " + mesosZKFile)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stadionhq/stadion/internal/clientauth"
 	"github.com/stadionhq/stadion/registrator"
 )
 
@@ -34,7 +35,12 @@ meta; nothing else is ever changed or removed.
 
 Flags default from STADION_REGISTRATOR_<FLAG> (dashes as underscores), the
 Consul ones from Consul's own variables. The ACL token comes from
-CONSUL_HTTP_TOKEN or CONSUL_HTTP_TOKEN_FILE only, and is never logged.`
+CONSUL_HTTP_TOKEN or CONSUL_HTTP_TOKEN_FILE only, and is never logged.
+
+The scheduler's HTTP Basic credentials come from --marathon-credentials-file,
+else MARATHON_CREDENTIALS (user:password), else user:password@ in the
+--marathon URLs; they are sent to those URLs only (a redirect elsewhere is
+followed without them) and never printed.`
 
 // registratorFlags registers flags whose defaults come from an environment
 // variable: STADION_REGISTRATOR_<NAME> (dashes as underscores) unless the
@@ -58,6 +64,15 @@ func (r *registratorFlags) String(p *string, name, env, def, text string) {
 		def = v
 	}
 	r.fs.StringVar(p, name, def, text+" (env "+key+")")
+}
+
+// URL registers a flag of URLs whose default, in --help, hides passwords.
+func (r *registratorFlags) URL(p *string, name, env, def, text string) {
+	key := r.key(name, env)
+	if v, ok := os.LookupEnv(key); ok {
+		def = v
+	}
+	urlVar(r.fs, p, name, def, text+" (env "+key+")")
 }
 
 func (r *registratorFlags) Bool(p *bool, name, env string, def bool, text string) {
@@ -100,9 +115,11 @@ func runRegistrator(ctx context.Context, args []string, stdout, stderr io.Writer
 	var (
 		c                             registrator.Config
 		marathon, hostnames, logLevel string
+		credentialsFile               string
 		mode, health, address         string
 	)
-	f.String(&marathon, "marathon", "", "http://127.0.0.1:8080", "scheduler URL, or a comma list of the instances of an HA cluster")
+	f.URL(&marathon, "marathon", "", "http://127.0.0.1:8080", "scheduler URL, or a comma list of the instances of an HA cluster; user:password@ in a URL is sent as HTTP Basic credentials")
+	f.String(&credentialsFile, "marathon-credentials-file", "", "", "file of one user:password line, the scheduler's HTTP Basic credentials (over "+clientauth.EnvCredentials+", over user:password@ in --marathon)")
 	f.String(&c.Consul.Address, "consul", "CONSUL_HTTP_ADDR", "127.0.0.1:8500", "Consul HTTP address, host:port or URL (in agent mode: this host's agent)")
 	f.String(&mode, "mode", "", string(registrator.ModeAgent), "agent: this host's tasks with the local agent; catalog: every task through the catalog")
 	f.String(&hostnames, "hostname", "", "", "agent mode: comma list of the host names this host's tasks report (default: this machine's host name and the agent's node name and address)")
@@ -141,6 +158,12 @@ func runRegistrator(ctx context.Context, args []string, stdout, stderr io.Writer
 		return exitUsage
 	}
 	c.Schedulers = splitList(marathon)
+	creds, err := schedulerCredentials(credentialsFile, c.Schedulers)
+	if err != nil {
+		fmt.Fprintln(stderr, "stadion registrator: scheduler credentials:", err)
+		return exitUsage
+	}
+	c.SchedulerCredentials = creds
 	c.Hostnames = splitList(hostnames)
 	c.Mode, c.Health, c.Address = registrator.Mode(mode), registrator.HealthMode(health), registrator.AddressMode(address)
 	c.Logger = newLogger(stderr, level)

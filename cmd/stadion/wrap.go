@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stadionhq/stadion/internal/clientauth"
 	"github.com/stadionhq/stadion/wrapper"
 	"github.com/stadionhq/stadion/wrapper/child"
 )
@@ -32,9 +33,17 @@ When the KV under the prefix changes, the wrapper asks the scheduler at
 however many instances run, one of them elected through a Consul session
 lock. --restart-mode=local restarts the command in place instead.
 
+The scheduler's HTTP Basic credentials come from --marathon-credentials-file,
+else MARATHON_CREDENTIALS (user:password), else user:password@ in
+<marathon-host:port> given as a URL; they go to those addresses only (a
+redirect elsewhere is followed without them) and are never printed. An
+https:// address with a private CA needs --marathon-cacert.
+
 Flags default from STADION_WRAP_<FLAG> (dashes as underscores); the Consul
-token and TLS settings come from CONSUL_HTTP_TOKEN and the other
-CONSUL_HTTP_* variables. KV values are never logged.`
+token and TLS settings come from CONSUL_HTTP_TOKEN (or
+CONSUL_HTTP_TOKEN_FILE), CONSUL_HTTP_SSL, CONSUL_CACERT, CONSUL_CLIENT_CERT,
+CONSUL_CLIENT_KEY, CONSUL_TLS_SERVER_NAME and CONSUL_HTTP_SSL_VERIFY, read as
+stadion registrator reads them. KV values and tokens are never logged.`
 
 // Exit codes of wrap besides the command's own status.
 const (
@@ -57,6 +66,10 @@ type wrapConfig struct {
 	retryMax    time.Duration
 	subreaper   bool
 	logLevel    string
+	// credentialsFile and caFile are the scheduler's credentials file and
+	// CA file.
+	credentialsFile string
+	caFile          string
 }
 
 func runWrap(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -76,6 +89,8 @@ func runWrap(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	f.Duration(&c.retryMax, "retry-max", wrapper.DefaultRetryMax, "longest wait between retries of Consul and the scheduler")
 	f.Bool(&c.subreaper, "subreaper", false, "become a child subreaper and reap orphans (always done as PID 1)")
 	f.String(&c.logLevel, "log-level", "info", "least severe level logged: debug, info, warn or error")
+	f.String(&c.credentialsFile, "marathon-credentials-file", "", "file of one user:password line, the scheduler's HTTP Basic credentials (over "+clientauth.EnvCredentials+", over user:password@ in <marathon-host:port>)")
+	f.String(&c.caFile, "marathon-cacert", "", "PEM file of the CA of the scheduler's https certificate (default: the system's CAs)")
 	if code, done := parse(fs, args); done {
 		return code
 	}
@@ -104,6 +119,11 @@ func runWrap(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if scheduler == "-" {
 		scheduler = ""
 	}
+	creds, err := schedulerCredentials(c.credentialsFile, splitList(scheduler))
+	if err != nil {
+		fmt.Fprintln(stderr, "stadion wrap: scheduler credentials:", err)
+		return exitUsage
+	}
 	reap := os.Getpid() == 1
 	if c.subreaper && !reap {
 		if err := child.BecomeSubreaper(); err != nil {
@@ -121,26 +141,28 @@ func runWrap(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer signal.Stop(sigs)
 
 	cfg := wrapper.Config{
-		Scheduler:   scheduler,
-		Consul:      pos[1],
-		Prefix:      pos[2],
-		App:         c.app,
-		Command:     pos[3:],
-		Env:         wrapper.EnvOptions{Upcase: c.upcase, Sanitize: c.sanitize},
-		RestartMode: wrapper.RestartMode(c.restartMode),
-		KillTimeout: c.killTimeout,
-		WaitMin:     waitMin,
-		WaitMax:     waitMax,
-		Splay:       c.splay,
-		AllowStale:  c.allowStale,
-		CacheFile:   c.cacheFile,
-		LockKey:     c.lockKey,
-		RetryMax:    c.retryMax,
-		Reap:        reap,
-		Signals:     sigs,
-		Stdout:      fileOf(stdout),
-		Stderr:      fileOf(stderr),
-		Logger:      log,
+		Scheduler:            scheduler,
+		SchedulerCredentials: creds,
+		SchedulerCAFile:      c.caFile,
+		Consul:               pos[1],
+		Prefix:               pos[2],
+		App:                  c.app,
+		Command:              pos[3:],
+		Env:                  wrapper.EnvOptions{Upcase: c.upcase, Sanitize: c.sanitize},
+		RestartMode:          wrapper.RestartMode(c.restartMode),
+		KillTimeout:          c.killTimeout,
+		WaitMin:              waitMin,
+		WaitMax:              waitMax,
+		Splay:                c.splay,
+		AllowStale:           c.allowStale,
+		CacheFile:            c.cacheFile,
+		LockKey:              c.lockKey,
+		RetryMax:             c.retryMax,
+		Reap:                 reap,
+		Signals:              sigs,
+		Stdout:               fileOf(stdout),
+		Stderr:               fileOf(stderr),
+		Logger:               log,
 	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintln(stderr, "stadion wrap:", err)

@@ -21,6 +21,9 @@ type Consul struct {
 	HTTPAddr string
 	// DNSAddr is the DNS address (UDP and TCP), "127.0.0.1:port".
 	DNSAddr string
+	// Token is the management token of an agent started with ACLs
+	// (ConsulConfig.ManagementToken); empty without ACLs.
+	Token string
 
 	bin     string
 	dir     string
@@ -34,13 +37,28 @@ type consulPorts struct {
 	http, dns, serfLAN, serfWAN, server int
 }
 
+// ConsulConfig configures StartConsulWith; the zero value is StartConsul's
+// agent.
+type ConsulConfig struct {
+	// ManagementToken, when set, enables ACLs with the default policy
+	// deny: every request needs a token, and this one (the initial
+	// management token, also the agent's own) may do everything.
+	ManagementToken string
+}
+
 // StartConsul starts `consul agent -dev` bound to 127.0.0.1 with every port
 // random, its data directory in t.TempDir(), waits until it has elected
 // itself leader and stops it in t.Cleanup. The agent's log goes to a file
 // that is printed through t.Log when the test fails.
 func StartConsul(t testing.TB) *Consul {
 	t.Helper()
-	c := &Consul{bin: Binary(t, "consul"), dir: t.TempDir()}
+	return StartConsulWith(t, ConsulConfig{})
+}
+
+// StartConsulWith starts an agent as StartConsul does, configured by cfg.
+func StartConsulWith(t testing.TB, cfg ConsulConfig) *Consul {
+	t.Helper()
+	c := &Consul{bin: Binary(t, "consul"), dir: t.TempDir(), Token: cfg.ManagementToken}
 	c.logPath = filepath.Join(c.dir, "consul.log")
 	logOnFailure(t, "consul", c.logPath)
 	t.Cleanup(func() { c.Stop(t) })
@@ -102,6 +120,11 @@ func (c *Consul) launch() (*process, error) {
 		"-grpc-tls-port", "-1",
 		"-log-level", "info",
 	}
+	if c.Token != "" {
+		// The agent's own token lets it sync what is registered with it
+		// to the catalog.
+		args = append(args, "-hcl", fmt.Sprintf(`acl { enabled = true, default_policy = "deny", tokens { initial_management = %q, agent = %q } }`, c.Token, c.Token))
+	}
 	return startReady(c.bin, args, c.dir, c.logPath, c.hasLeader)
 }
 
@@ -123,6 +146,29 @@ func (c *Consul) hasLeader() error {
 	}
 	if leader := strings.Trim(strings.TrimSpace(string(b)), `"`); leader == "" {
 		return errors.New("no leader yet")
+	}
+	if c.Token != "" {
+		return c.tokenWorks()
+	}
+	return nil
+}
+
+// tokenWorks asks /v1/acl/token/self with the management token, which
+// works once the leader has bootstrapped the ACL system with it.
+func (c *Consul) tokenWorks() error {
+	req, err := http.NewRequest(http.MethodGet, "http://"+c.HTTPAddr+"/v1/acl/token/self", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("X-Consul-Token", c.Token)
+	resp, err := consulClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("acl/token/self: %s: %s", resp.Status, b)
 	}
 	return nil
 }

@@ -53,3 +53,28 @@ func do(t *testing.T, req *http.Request) string {
 	}
 	return strings.TrimSpace(string(b))
 }
+
+func TestConsulWithACLs(t *testing.T) {
+	c := StartConsulWith(t, ConsulConfig{ManagementToken: "3f0c2a8e-6b1d-4c55-9a7e-1d2b3c4d5e6f"})
+	put := func(token string) int {
+		req, err := http.NewRequest(http.MethodPut, "http://"+c.HTTPAddr+"/v1/kv/testenv/key", strings.NewReader("value"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if token != "" {
+			req.Header.Set("X-Consul-Token", token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := put(""); got != http.StatusForbidden {
+		t.Errorf("KV put without a token: %d, want 403", got)
+	}
+	if got := put(c.Token); got != http.StatusOK {
+		t.Errorf("KV put with the management token: %d, want 200", got)
+	}
+}
