@@ -8,11 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/consul/api"
+	"github.com/stadionhq/stadion/internal/consul"
 	"github.com/stadionhq/stadion/internal/marathon"
 )
 
@@ -121,15 +121,11 @@ func New(cfg Config) (*Resolver, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	cc := api.DefaultConfig()
-	if addr := cfg.ConsulAddr; addr != "" {
-		if scheme, rest, ok := strings.Cut(addr, "://"); ok {
-			cc.Scheme, addr = scheme, rest
-		}
-		cc.Address = addr
-	}
-	if cfg.ConsulToken != "" {
-		cc.Token = cfg.ConsulToken
+	// The tools' Consul setup: CONSUL_HTTP_* and CONSUL_* TLS variables,
+	// the address and token given over them.
+	cc, err := consul.APIConfig(consul.Config{Address: cfg.ConsulAddr, Token: cfg.ConsulToken})
+	if err != nil {
+		return nil, err
 	}
 	client, err := api.NewClient(cc)
 	if err != nil {
