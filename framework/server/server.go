@@ -83,13 +83,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 
-	det, cluster, closeDet, err := masterDetector(ctx, cfg, log)
-	if err != nil {
-		return fail(err)
-	}
-	cleanups = append(cleanups, closeDet)
-
-	secret := ""
+	principal, secret := cfg.Principal, ""
 	if cfg.SecretFile != "" {
 		b, err := os.ReadFile(cfg.SecretFile)
 		if err != nil {
@@ -97,6 +91,22 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		secret = strings.TrimSpace(string(b))
 	}
+	if cfg.Master == MasterLocal && secret == "" {
+		// The built-in master authenticates frameworks with a credential
+		// that exists in this process only: no one else on the machine
+		// can subscribe, nor take the framework over by its id.
+		cred := local.NewCredential("stadion-")
+		if principal != "" {
+			cred.Principal = principal
+		}
+		principal, secret = cred.Principal, cred.Secret
+	}
+
+	det, cluster, closeDet, err := masterDetector(ctx, cfg, principal, secret, log)
+	if err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, closeDet)
 
 	// Listen before registering, so that the advertised address carries
 	// the real port when HTTPPort is 0.
@@ -137,7 +147,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 					},
 				},
 				Store:      ids,
-				Principal:  cfg.Principal,
+				Principal:  principal,
 				Secret:     secret,
 				MinBackoff: cfg.MesosMinBackoff,
 				MaxBackoff: cfg.MesosMaxBackoff,
@@ -348,9 +358,9 @@ func (s *Server) Stop() {
 }
 
 // masterDetector finds the Mesos master of cfg.Master; "local" starts the
-// built-in cluster, returned too. The returned func releases what it
-// started.
-func masterDetector(ctx context.Context, cfg Config, log *slog.Logger) (mesos.Detector, *local.Cluster, func(), error) {
+// built-in cluster, returned too, which authenticates frameworks with
+// principal and secret. The returned func releases what it started.
+func masterDetector(ctx context.Context, cfg Config, principal, secret string, log *slog.Logger) (mesos.Detector, *local.Cluster, func(), error) {
 	switch {
 	case cfg.Master == MasterLocal:
 		var containerizers []string
@@ -365,9 +375,14 @@ func masterDetector(ctx context.Context, cfg Config, log *slog.Logger) (mesos.De
 		cluster, err := local.Start(ctx, local.Config{
 			Agents:  cfg.LocalAgents,
 			WorkDir: filepath.Join(cfg.DataDir, "mesos"),
-			Master:  master.Config{AllocationInterval: cfg.LocalAllocationInterval, HTTP: cfg.clusterLimits()},
-			Agent:   agent.Config{Containerizers: containerizers, Resources: cfg.LocalAgentResources, HTTP: cfg.clusterLimits()},
-			Logger:  log.With("component", "local-mesos"),
+			Master: master.Config{
+				AllocationInterval:     cfg.LocalAllocationInterval,
+				HTTP:                   cfg.clusterLimits(),
+				AuthenticateFrameworks: true,
+				Credentials:            []master.Credential{{Principal: principal, Secret: secret}},
+			},
+			Agent:  agent.Config{Containerizers: containerizers, Resources: cfg.LocalAgentResources, HTTP: cfg.clusterLimits()},
+			Logger: log.With("component", "local-mesos"),
 		})
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("start the built-in cluster: %w", err)

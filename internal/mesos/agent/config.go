@@ -102,6 +102,11 @@ type Config struct {
 	// re-attaches to them under the old agent id, RecoverCleanup kills them
 	// and registers as a new agent.
 	Recover string
+	// Principal and Secret authenticate the agent's registration with
+	// HTTP Basic, for a master started with --authenticate_agents
+	// (Mesos's --credential). Secret is never logged.
+	Principal string
+	Secret    string
 	// Logger receives the agent's logs; default discards them.
 	Logger *slog.Logger
 }
@@ -149,6 +154,9 @@ func (c Config) Validate() error {
 	}
 	if c.StatusRetryMin < 0 || c.StatusRetryMax < 0 {
 		errs = append(errs, errors.New("status retry durations must not be negative"))
+	}
+	if c.Secret != "" && c.Principal == "" {
+		errs = append(errs, errors.New("secret given without principal"))
 	}
 	if err := c.HTTP.Validate(); err != nil {
 		errs = append(errs, err)

@@ -259,7 +259,10 @@ type fakeAgent struct {
 	srv       *httptest.Server
 	masterURL string
 	id        string
-	down      atomic.Bool
+	// token is sent at registration; the fake, like the real agent,
+	// refuses calls without it.
+	token string
+	down  atomic.Bool
 	// ackStatus, when not 0, is the status code of the answers to /ack.
 	ackStatus atomic.Int32
 	runs      chan cluster.Run
@@ -271,7 +274,7 @@ type fakeAgent struct {
 func startAgent(t *testing.T, m *master.Master, resources string) *fakeAgent {
 	t.Helper()
 	a := &fakeAgent{
-		t: t, masterURL: m.URL(),
+		t: t, masterURL: m.URL(), token: cluster.NewToken(),
 		runs: make(chan cluster.Run, 100), kills: make(chan cluster.Kill, 100),
 		acks: make(chan cluster.Ack, 100), shutdowns: make(chan cluster.Shutdown, 100),
 	}
@@ -306,7 +309,14 @@ func startAgent(t *testing.T, m *master.Master, resources string) *fakeAgent {
 		w.WriteHeader(http.StatusAccepted)
 	})
 	handle(cluster.PathShutdown, func(r *http.Request) bool { return decodeInto(r, a.shutdowns) })
-	a.srv = httptest.NewServer(mux)
+	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !cluster.Authorized(r, a.token) {
+			t.Errorf("%s without the agent's token", r.URL.Path)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
 	t.Cleanup(a.srv.Close)
 	res, err := mesos.ParseResources(resources)
 	if err != nil {
@@ -328,11 +338,11 @@ func decodeInto[T any](r *http.Request, ch chan T) bool {
 func (a *fakeAgent) register(res mesos.Resources, tasks []cluster.Task) {
 	a.t.Helper()
 	reg := cluster.Register{
-		AgentID: a.id, Hostname: "localhost", URL: a.srv.URL, Resources: res, Tasks: tasks,
+		AgentID: a.id, Hostname: "localhost", URL: a.srv.URL, Resources: res, Tasks: tasks, Token: a.token,
 		Attributes: []mesos.Attribute{{Name: "rack", Type: mesos.ValueText, Text: &mesos.Text{Value: "r1"}}},
 	}
 	var out cluster.Registered
-	if err := cluster.Post(context.Background(), http.DefaultClient, a.masterURL, cluster.PathRegister, reg, &out); err != nil {
+	if err := cluster.Post(context.Background(), http.DefaultClient, a.masterURL, cluster.PathRegister, "", reg, &out); err != nil {
 		a.t.Fatalf("register agent: %v", err)
 	}
 	a.id = out.AgentID
@@ -353,7 +363,7 @@ func (a *fakeAgent) update(frameworkID, taskID string, state mesos.TaskState) []
 			AgentID: &mesos.AgentID{Value: a.id}, Timestamp: float64(time.Now().Unix()), UUID: uuid,
 		},
 	}
-	if err := cluster.Post(context.Background(), http.DefaultClient, a.masterURL, cluster.PathStatus, u, nil); err != nil {
+	if err := cluster.Post(context.Background(), http.DefaultClient, a.masterURL, cluster.PathStatus, a.token, u, nil); err != nil {
 		a.t.Fatalf("status update: %v", err)
 	}
 	return uuid
