@@ -18,7 +18,9 @@ const mesosLocalAbout = `Run the built-in Mesos-compatible cluster in one proces
 benchmarks (bench/), where the cluster must live in a process of its own,
 apart from the scheduler. Flags default from MESOS_<FLAG> environment
 variables. Prints the master's URL once every agent has registered; logs go
-to stderr. Stopping it (SIGTERM, Ctrl-C) kills every task.`
+to stderr. Stopping it (SIGTERM, Ctrl-C) kills every task. The agents always
+authenticate with a credential made up in memory; schedulers do with
+--authenticate_frameworks and --credentials (docs/mesos-auth.md).`
 
 // runMesosLocal runs a master and its agents until ctx ends.
 func runMesosLocal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -38,6 +40,7 @@ func runMesosLocal(ctx context.Context, args []string, stdout, stderr io.Writer)
 	f.String(&containerizers, "containerizers", agent.ContainerizerMesos,
 		"comma-separated containerizers of every agent: mesos, docker, simulated (benchmarks: tasks without processes; excludes mesos)")
 	f.String(&level, "logging_level", "WARNING", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
+	auth := addMasterAuthFlags(f)
 
 	if code, done := parse(fs, args); done {
 		return code
@@ -87,6 +90,10 @@ func runMesosLocal(ctx context.Context, args []string, stdout, stderr io.Writer)
 		cfg.WorkDir = dir
 	}
 	cfg.Logger = newLogger(stderr, lvl)
+	if err := auth.apply(&cfg.Master, cfg.Logger); err != nil {
+		fmt.Fprintf(stderr, "stadion mesos local: %v\n", err)
+		return exitUsage
+	}
 	cluster, err := local.Start(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "stadion mesos local: %v\n", err)

@@ -62,10 +62,32 @@ func ReadCredentials(path string) (creds []Credential, warning string, err error
 		}
 		seen[c.Principal] = true
 	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o007 != 0 {
-		warning = "credentials file " + path + " is accessible by others; chmod o-rwx it"
+	return file.Credentials, permissionWarning(path), nil
+}
+
+// ReadCredential reads one credential, {"principal": "..", "secret": ".."},
+// as Mesos's agent --credential takes it (path or file:///path). warning is
+// as ReadCredentials'.
+func ReadCredential(path string) (cred Credential, warning string, err error) {
+	path = strings.TrimPrefix(path, "file://")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Credential{}, "", fmt.Errorf("read credential file: %w", err)
 	}
-	return file.Credentials, warning, nil
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cred); err != nil || cred.Principal == "" || cred.Secret == "" {
+		return Credential{}, "", fmt.Errorf("credential file %s: want {\"principal\": ..., \"secret\": ...} with both set", path)
+	}
+	return cred, permissionWarning(path), nil
+}
+
+// permissionWarning says when the file at path is accessible by others.
+func permissionWarning(path string) string {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o007 != 0 {
+		return "credentials file " + path + " is accessible by others; chmod o-rwx it"
+	}
+	return ""
 }
 
 // authenticator checks HTTP Basic credentials against a fixed set.

@@ -88,14 +88,26 @@ type stream struct {
 	events      chan mesos.Event
 	raw         chan []byte
 	url         string
+	// headers go with every call, such as Authorization.
+	headers map[string]string
 }
 
 func subscribeRaw(t *testing.T, m *master.Master, call mesos.Call) *stream {
+	t.Helper()
+	return subscribeWith(t, m, call, nil)
+}
+
+// subscribeWith is subscribeRaw with headers on the SUBSCRIBE and on every
+// later call of the stream.
+func subscribeWith(t *testing.T, m *master.Master, call mesos.Call, headers map[string]string) *stream {
 	t.Helper()
 	body, _ := json.Marshal(call)
 	req, _ := http.NewRequest(http.MethodPost, m.URL()+"/api/v1/scheduler", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("subscribe: %v", err)
@@ -106,7 +118,7 @@ func subscribeRaw(t *testing.T, m *master.Master, call mesos.Call) *stream {
 		t.Fatalf("subscribe: status %d: %s", resp.StatusCode, data)
 	}
 	s := &stream{t: t, resp: resp, streamID: resp.Header.Get("Mesos-Stream-Id"),
-		events: make(chan mesos.Event, 1000), raw: make(chan []byte, 1000), url: m.URL()}
+		events: make(chan mesos.Event, 1000), raw: make(chan []byte, 1000), url: m.URL(), headers: headers}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -234,8 +246,11 @@ func (s *stream) call(c mesos.Call) (int, string) {
 	s.t.Helper()
 	c.FrameworkID = &mesos.FrameworkID{Value: s.frameworkID}
 	body, _ := json.Marshal(c)
-	code, _, resp := post(s.t, s.url+"/api/v1/scheduler", http.MethodPost, "application/json",
-		map[string]string{"Mesos-Stream-Id": s.streamID}, string(body))
+	headers := map[string]string{"Mesos-Stream-Id": s.streamID}
+	for k, v := range s.headers {
+		headers[k] = v
+	}
+	code, _, resp := post(s.t, s.url+"/api/v1/scheduler", http.MethodPost, "application/json", headers, string(body))
 	return code, resp
 }
 
