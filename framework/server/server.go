@@ -92,14 +92,16 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		secret = strings.TrimSpace(string(b))
 	}
 	if cfg.Master == MasterLocal && secret == "" {
-		// The built-in master authenticates frameworks with a credential
-		// that exists in this process only: no one else on the machine
-		// can subscribe, nor take the framework over by its id.
-		cred := local.NewCredential("stadion-")
-		if principal != "" {
-			cred.Principal = principal
+		// The built-in master authenticates frameworks with a secret that
+		// exists in this process only: no one else on the machine can
+		// subscribe, nor take the framework over by its id. The principal
+		// stays the same from run to run: the agents report it with the
+		// tasks they kept, and the master lets only that principal
+		// resubscribe as their framework.
+		if principal == "" {
+			principal = localPrincipal
 		}
-		principal, secret = cred.Principal, cred.Secret
+		secret = local.NewCredential("").Secret
 	}
 
 	det, cluster, closeDet, err := masterDetector(ctx, cfg, principal, secret, log)
@@ -414,6 +416,10 @@ func masterDetector(ctx context.Context, cfg Config, principal, secret string, l
 }
 
 const dockerSocket = "/var/run/docker.sock"
+
+// localPrincipal is the principal of the scheduler with --master local when
+// --mesos_authentication_principal is not given.
+const localPrincipal = "stadion"
 
 func dockerAvailable() bool {
 	_, err := os.Stat(dockerSocket)
