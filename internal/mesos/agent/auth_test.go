@@ -69,11 +69,24 @@ func TestAgentRefusesCallsNotFromItsMaster(t *testing.T) {
 	}
 	// The master's own launch goes through; the attacker's never ran.
 	run2 := run
-	run2.Task = shellTask("legit", "true")
+	run2.Task = shellTask("legit", "sleep 5")
+	run2.FrameworkInfo.Principal = "stadion"
 	if code := postAs(t, a, cluster.PathRun, "Bearer "+a.token, run2); code != http.StatusAccepted {
 		t.Fatalf("run with the token: %d", code)
 	}
 	m.expect(t, "legit", mesos.TaskStarting)
+	// The framework's principal is kept with the task, for a restarted
+	// master to learn who owns it.
+	a.mu.Lock()
+	legit := a.tasks[taskKey{framework: testFramework, task: "legit"}]
+	var reported []cluster.Task
+	if legit != nil {
+		reported = append(reported, cluster.Task{Principal: legit.principal})
+	}
+	a.mu.Unlock()
+	if len(reported) != 1 || reported[0].Principal != "stadion" {
+		t.Errorf("task principal %+v, want stadion", reported)
+	}
 	if _, err := os.Stat(marker); !os.IsNotExist(err) {
 		t.Errorf("the refused task ran: %v", err)
 	}

@@ -274,3 +274,36 @@ func TestReadCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestRecoveredFrameworkKeepsItsPrincipal: after a master restart, the
+// agents report each task's principal, and only that principal may
+// resubscribe as the task's framework, authenticated or not.
+func TestRecoveredFrameworkKeepsItsPrincipal(t *testing.T) {
+	m := authMaster(t)
+	a := startAgent(t, m, "cpus:2;mem:1024")
+	res, _ := mesos.ParseResources("cpus:1;mem:128")
+	total, _ := mesos.ParseResources("cpus:2;mem:1024")
+	a.register(total, []cluster.Task{{
+		FrameworkID: mesos.FrameworkID{Value: "old-master-0007"},
+		Info:        mesos.TaskInfo{Name: "web", TaskID: mesos.TaskID{Value: "web.1"}, AgentID: mesos.AgentID{Value: a.id}, Resources: res},
+		Status:      mesos.TaskStatus{TaskID: mesos.TaskID{Value: "web.1"}, State: mesos.TaskRunning},
+		Principal:   "stadion",
+	}})
+	id := &mesos.FrameworkID{Value: "old-master-0007"}
+	info := frameworkInfo()
+	info.ID = id
+	call := mesos.Call{Type: mesos.CallSubscribe, FrameworkID: id, Subscribe: &mesos.Subscribe{FrameworkInfo: info}}
+	thief := subscribeWith(t, m, call, basic("mallory", "m4llory"))
+	if ev := thief.next(mesos.EventError); ev.Error.Message != "Changing framework's principal is not allowed." {
+		t.Errorf("mallory's error %q", ev.Error.Message)
+	}
+	s := subscribeWith(t, m, call, basic("stadion", "s3cret"))
+	if ev := s.next(mesos.EventSubscribed); ev.Subscribed.FrameworkID.Value != id.Value {
+		t.Fatalf("subscribed as %s", ev.Subscribed.FrameworkID.Value)
+	}
+	s.frameworkID = id.Value
+	s.mustCall(mesos.Call{Type: mesos.CallReconcile, Reconcile: &mesos.Reconcile{}})
+	if st := s.update("web.1"); st.State != mesos.TaskRunning {
+		t.Errorf("recovered task %+v", st)
+	}
+}
