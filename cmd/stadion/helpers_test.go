@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -15,6 +16,14 @@ import (
 type process struct {
 	cmd  *exec.Cmd
 	done chan struct{}
+	out  *prefixLog
+}
+
+// output is everything the process printed so far.
+func (p *process) output() string {
+	p.out.mu.Lock()
+	defer p.out.mu.Unlock()
+	return p.out.all.String()
 }
 
 func startStadion(t *testing.T, name string, args ...string) *process {
@@ -30,7 +39,7 @@ func startStadion(t *testing.T, name string, args ...string) *process {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
+	p := &process{cmd: cmd, done: make(chan struct{}), out: out}
 	go func() { cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
@@ -51,11 +60,13 @@ type prefixLog struct {
 	t       *testing.T
 	prefix  string
 	stopped bool
+	all     strings.Builder
 }
 
 func (l *prefixLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.all.Write(p)
 	if !l.stopped {
 		l.t.Log(l.prefix + string(p))
 	}

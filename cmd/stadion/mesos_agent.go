@@ -20,7 +20,11 @@ variables. Stopping the agent (SIGTERM, Ctrl-C) kills its tasks. It
 checkpoints its tasks under --work_dir/meta: restarted on the same work dir
 after a crash, it reconnects to the tasks still running under its old agent
 id (--recover=reconnect), or kills them and registers anew
-(--recover=cleanup). Prints the URL it serves on; logs go to stderr.`
+(--recover=cleanup). Only the master it registered with can run or kill
+tasks: the agent gives it a token at registration and refuses cluster calls
+without it; --credential authenticates the registration to a master with
+--authenticate_agents (docs/mesos-auth.md). Prints the URL it serves on; logs
+go to stderr.`
 
 // defaultDockerSocket is Mesos's --docker_socket default.
 const defaultDockerSocket = "/var/run/docker.sock"
@@ -62,6 +66,8 @@ func runMesosAgent(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var switchUser bool
 	f.Bool(&switchUser, "switch_user", true, "run each command task as its user (CommandInfo.user, else the framework's), which must exist on the agent; needs root. false: every task runs as the agent's user")
 	f.String(&level, "logging_level", "INFO", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
+	var credential string
+	f.String(&credential, "credential", "", `path (or file:///path) of the JSON credential the agent registers with, {"principal": "...", "secret": "..."}, for a master with --authenticate_agents`)
 
 	if code, done := parse(fs, args); done {
 		return code
@@ -89,11 +95,22 @@ func runMesosAgent(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if !strings.Contains(dockerSocket, "://") {
 		cfg.DockerHost = "unix://" + dockerSocket
 	}
+	cfg.Logger = newLogger(stderr, lvl)
+	if credential != "" {
+		cred, warning, err := master.ReadCredential(credential)
+		if err != nil {
+			fmt.Fprintf(stderr, "stadion mesos agent: %v\n", err)
+			return exitUsage
+		}
+		if warning != "" {
+			cfg.Logger.Warn("credential file accessible by others", "path", credential)
+		}
+		cfg.Principal, cfg.Secret = cred.Principal, cred.Secret
+	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "stadion mesos agent: %v\n", err)
 		return exitUsage
 	}
-	cfg.Logger = newLogger(stderr, lvl)
 	a, err := agent.Start(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "stadion mesos agent: %v\n", err)

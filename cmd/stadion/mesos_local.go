@@ -18,7 +18,9 @@ const mesosLocalAbout = `Run the built-in Mesos-compatible cluster in one proces
 benchmarks (bench/), where the cluster must live in a process of its own,
 apart from the scheduler. Flags default from MESOS_<FLAG> environment
 variables. Prints the master's URL once every agent has registered; logs go
-to stderr. Stopping it (SIGTERM, Ctrl-C) kills every task.`
+to stderr. Stopping it (SIGTERM, Ctrl-C) kills every task. The agents always
+authenticate with a credential made up in memory; schedulers do with
+--authenticate_frameworks and --credentials (docs/mesos-auth.md).`
 
 // runMesosLocal runs a master and its agents until ctx ends.
 func runMesosLocal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -40,6 +42,7 @@ func runMesosLocal(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var switchUser bool
 	f.Bool(&switchUser, "switch_user", true, "run each command task as its user (CommandInfo.user, else the framework's), which must exist on the agent; needs root. false: every task runs as the agent's user")
 	f.String(&level, "logging_level", "WARNING", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
+	auth := addMasterAuthFlags(f)
 
 	if code, done := parse(fs, args); done {
 		return code
@@ -90,6 +93,10 @@ func runMesosLocal(ctx context.Context, args []string, stdout, stderr io.Writer)
 		cfg.WorkDir = dir
 	}
 	cfg.Logger = newLogger(stderr, lvl)
+	if err := auth.apply(&cfg.Master, cfg.Logger); err != nil {
+		fmt.Fprintf(stderr, "stadion mesos local: %v\n", err)
+		return exitUsage
+	}
 	cluster, err := local.Start(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "stadion mesos local: %v\n", err)

@@ -16,6 +16,9 @@ const mesosMasterAbout = `Run the built-in Mesos-compatible master: the v1 sched
 agents. For development and tests; production points Stadion at Apache Mesos.
 Flags have Mesos's names and default from MESOS_<FLAG> environment variables;
 durations take Mesos's form ("15secs", "100ms", "1mins") or Go's ("1m30s").
+Frameworks authenticate with HTTP Basic when --authenticate_frameworks (or
+Mesos's --authenticate_http_frameworks) is set, agents when
+--authenticate_agents is; both against --credentials (docs/mesos-auth.md).
 Prints the URL it serves on; logs go to stderr.`
 
 // runMesosMaster runs the built-in master until ctx ends.
@@ -40,6 +43,7 @@ func runMesosMaster(ctx context.Context, args []string, stdout, stderr io.Writer
 	f.Duration(&cfg.HTTP.IdleTimeout, "http_idle_timeout", httpserver.DefaultIdleTimeout, "time a keep-alive connection may wait for its next request", master.ParseDuration)
 	f.Int(&cfg.HTTP.MaxConns, "http_max_connections", httpserver.DefaultMaxConns(4), "most open connections; idle keep-alive connections are closed to make room, others wait; the default is a quarter of the descriptor limit, 16 to 4096")
 	f.String(&level, "logging_level", "INFO", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
+	auth := addMasterAuthFlags(f)
 
 	if code, done := parse(fs, args); done {
 		return code
@@ -58,6 +62,10 @@ func runMesosMaster(ctx context.Context, args []string, stdout, stderr io.Writer
 		return exitUsage
 	}
 	cfg.Logger = newLogger(stderr, lvl)
+	if err := auth.apply(&cfg, cfg.Logger); err != nil {
+		fmt.Fprintf(stderr, "stadion mesos master: %v\n", err)
+		return exitUsage
+	}
 	m, err := master.Start(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "stadion mesos master: %v\n", err)

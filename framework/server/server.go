@@ -86,13 +86,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 
-	det, cluster, closeDet, err := masterDetector(ctx, cfg, log)
-	if err != nil {
-		return fail(err)
-	}
-	cleanups = append(cleanups, closeDet)
-
-	secret := ""
+	principal, secret := cfg.Principal, ""
 	if cfg.SecretFile != "" {
 		b, err := os.ReadFile(cfg.SecretFile)
 		if err != nil {
@@ -100,6 +94,24 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		secret = strings.TrimSpace(string(b))
 	}
+	if cfg.Master == MasterLocal && secret == "" {
+		// The built-in master authenticates frameworks with a secret that
+		// exists in this process only: no one else on the machine can
+		// subscribe, nor take the framework over by its id. The principal
+		// stays the same from run to run: the agents report it with the
+		// tasks they kept, and the master lets only that principal
+		// resubscribe as their framework.
+		if principal == "" {
+			principal = localPrincipal
+		}
+		secret = local.NewCredential("").Secret
+	}
+
+	det, cluster, closeDet, err := masterDetector(ctx, cfg, principal, secret, log)
+	if err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, closeDet)
 	resolver, err := secrets.New(secrets.Config{
 		Dir:        cfg.SecretsDir,
 		ConsulAddr: cfg.SecretsConsulAddr,
@@ -158,7 +170,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 					},
 				},
 				Store:      ids,
-				Principal:  cfg.Principal,
+				Principal:  principal,
 				Secret:     secret,
 				MinBackoff: cfg.MesosMinBackoff,
 				MaxBackoff: cfg.MesosMaxBackoff,
@@ -465,9 +477,9 @@ func (s *Server) Stop() {
 }
 
 // masterDetector finds the Mesos master of cfg.Master; "local" starts the
-// built-in cluster, returned too. The returned func releases what it
-// started.
-func masterDetector(ctx context.Context, cfg Config, log *slog.Logger) (mesos.Detector, *local.Cluster, func(), error) {
+// built-in cluster, returned too, which authenticates frameworks with
+// principal and secret. The returned func releases what it started.
+func masterDetector(ctx context.Context, cfg Config, principal, secret string, log *slog.Logger) (mesos.Detector, *local.Cluster, func(), error) {
 	switch {
 	case cfg.Master == MasterLocal:
 		var containerizers []string
@@ -482,9 +494,14 @@ func masterDetector(ctx context.Context, cfg Config, log *slog.Logger) (mesos.De
 		cluster, err := local.Start(ctx, local.Config{
 			Agents:  cfg.LocalAgents,
 			WorkDir: filepath.Join(cfg.DataDir, "mesos"),
-			Master:  master.Config{AllocationInterval: cfg.LocalAllocationInterval, HTTP: cfg.clusterLimits()},
-			Agent:   agent.Config{Containerizers: containerizers, Resources: cfg.LocalAgentResources, HTTP: cfg.clusterLimits()},
-			Logger:  log.With("component", "local-mesos"),
+			Master: master.Config{
+				AllocationInterval:     cfg.LocalAllocationInterval,
+				HTTP:                   cfg.clusterLimits(),
+				AuthenticateFrameworks: true,
+				Credentials:            []master.Credential{{Principal: principal, Secret: secret}},
+			},
+			Agent:  agent.Config{Containerizers: containerizers, Resources: cfg.LocalAgentResources, HTTP: cfg.clusterLimits()},
+			Logger: log.With("component", "local-mesos"),
 		})
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("start the built-in cluster: %w", err)
@@ -516,6 +533,10 @@ func masterDetector(ctx context.Context, cfg Config, log *slog.Logger) (mesos.De
 }
 
 const dockerSocket = "/var/run/docker.sock"
+
+// localPrincipal is the principal of the scheduler with --master local when
+// --mesos_authentication_principal is not given.
+const localPrincipal = "stadion"
 
 func dockerAvailable() bool {
 	_, err := os.Stat(dockerSocket)

@@ -29,6 +29,10 @@ type Agent struct {
 	endpoint   string // ip:port, for MESOS_AGENT_ENDPOINT
 	advertIP   string // the IP tasks sharing the agent's network report
 	bootID     string // the kernel's boot id, checkpointed with each process
+	// token is this run's secret, sent to the master at registration: the
+	// agent refuses calls on its cluster endpoints that do not carry it,
+	// and carries it on its status updates.
+	token string
 
 	ln     net.Listener
 	srv    *http.Server
@@ -130,6 +134,7 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 		tasks:      make(map[taskKey]*task),
 		shutdown:   make(map[string]bool),
 		bootID:     bootID(),
+		token:      cluster.NewToken(),
 	}
 	a.hc = &http.Client{
 		Timeout: 15 * time.Second,
@@ -255,16 +260,31 @@ func (a *Agent) stop() {
 	close(a.done)
 }
 
-// routes is the agent's HTTP API: the cluster protocol and GET /state.
+// routes is the agent's HTTP API: the cluster protocol, which only the
+// master the agent registered with may call, and GET /state.
 func (a *Agent) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+cluster.PathPing, a.handlePing)
-	mux.HandleFunc("POST "+cluster.PathRun, a.handleRun)
-	mux.HandleFunc("POST "+cluster.PathKill, a.handleKill)
-	mux.HandleFunc("POST "+cluster.PathAck, a.handleAck)
-	mux.HandleFunc("POST "+cluster.PathShutdown, a.handleShutdown)
+	mux.HandleFunc("POST "+cluster.PathPing, a.fromMaster(a.handlePing))
+	mux.HandleFunc("POST "+cluster.PathRun, a.fromMaster(a.handleRun))
+	mux.HandleFunc("POST "+cluster.PathKill, a.fromMaster(a.handleKill))
+	mux.HandleFunc("POST "+cluster.PathAck, a.fromMaster(a.handleAck))
+	mux.HandleFunc("POST "+cluster.PathShutdown, a.fromMaster(a.handleShutdown))
 	mux.HandleFunc("GET /state", a.handleState)
 	return mux
+}
+
+// fromMaster refuses, with 401, a request that does not carry the token the
+// agent gave its master at registration.
+func (a *Agent) fromMaster(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !cluster.Authorized(r, a.token) {
+			a.log.Warn("cluster call refused: not from the master", "path", r.URL.Path, "remote_addr", r.RemoteAddr)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="stadion-agent"`)
+			http.Error(w, "not from this agent's master", http.StatusUnauthorized)
+			return
+		}
+		h(w, r)
+	}
 }
 
 func (a *Agent) handlePing(w http.ResponseWriter, r *http.Request) {

@@ -55,6 +55,8 @@ type taskCheckpoint struct {
 	// KillingState is whether the framework had TASK_KILLING_STATE at the
 	// launch.
 	KillingState bool `json:"killing_state,omitempty"`
+	// Principal is the framework's principal at the launch.
+	Principal string `json:"principal,omitempty"`
 	// Killing is set once a kill was requested; GraceNanos is its grace
 	// period.
 	Killing    bool   `json:"killing,omitempty"`
@@ -95,6 +97,7 @@ func checkpointLocked(t *task) taskCheckpoint {
 		Sandbox:       t.sandbox,
 		User:          t.user,
 		KillingState:  t.killingState,
+		Principal:     t.principal,
 		Killing:       t.killing,
 		GraceNanos:    int64(t.grace),
 		HealthKill:    t.healthKill,

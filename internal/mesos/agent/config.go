@@ -109,6 +109,11 @@ type Config struct {
 	// it the sandbox; a user that does not exist fails the task. A DOCKER
 	// task with CommandInfo.user gets it as the container's user.
 	DisableSwitchUser bool
+	// Principal and Secret authenticate the agent's registration with
+	// HTTP Basic, for a master started with --authenticate_agents
+	// (Mesos's --credential). Secret is never logged.
+	Principal string
+	Secret    string
 	// Logger receives the agent's logs; default discards them.
 	Logger *slog.Logger
 }
@@ -156,6 +161,9 @@ func (c Config) Validate() error {
 	}
 	if c.StatusRetryMin < 0 || c.StatusRetryMax < 0 {
 		errs = append(errs, errors.New("status retry durations must not be negative"))
+	}
+	if c.Secret != "" && c.Principal == "" {
+		errs = append(errs, errors.New("secret given without principal"))
 	}
 	if err := c.HTTP.Validate(); err != nil {
 		errs = append(errs, err)

@@ -9,6 +9,15 @@
 // latest status, when no ping came for five ping periods, when the master
 // answers 404 to a status update, and when the leader in ZooKeeper changes.
 //
+// Authentication: the agent makes a random token when it starts and sends it
+// with every registration. Its cluster endpoints (run, kill, ack, shutdown,
+// ping) answer 401 to a call without that token, so only the master it
+// registered with can run tasks; its status updates carry the token too.
+// Config.Principal and Secret authenticate the registration itself to a
+// master with --authenticate_agents. Task, executor, framework and agent ids
+// are checked with Mesos's rules before any path is built from them, and the
+// sandbox path must lie under <work_dir>/slaves.
+//
 // Status updates: each carries a fresh 16-byte uuid and is resent with
 // backoff (Config.StatusRetryMin doubling up to StatusRetryMax) until the
 // master forwards its acknowledgement; a task's next update waits until then.

@@ -45,6 +45,9 @@ type fakeMaster struct {
 
 	mu   sync.Mutex
 	seen map[string]bool
+	// tokens are the agent tokens registered: status updates must carry
+	// one.
+	tokens map[string]bool
 }
 
 func newFakeMaster(t *testing.T) *fakeMaster {
@@ -55,6 +58,7 @@ func newFakeMaster(t *testing.T) *fakeMaster {
 		updates:     make(chan cluster.StatusUpdate, 10000),
 		resends:     make(chan cluster.StatusUpdate, 10000),
 		seen:        map[string]bool{},
+		tokens:      map[string]bool{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+cluster.PathRegister, func(w http.ResponseWriter, r *http.Request) {
@@ -62,6 +66,12 @@ func newFakeMaster(t *testing.T) *fakeMaster {
 		if !cluster.Decode(w, r, &reg) {
 			return
 		}
+		if reg.Token == "" {
+			t.Error("registration without a token")
+		}
+		m.mu.Lock()
+		m.tokens[reg.Token] = true
+		m.mu.Unlock()
 		m.registers <- reg
 		if m.holdRegister != nil {
 			<-m.holdRegister
@@ -75,6 +85,15 @@ func newFakeMaster(t *testing.T) *fakeMaster {
 	mux.HandleFunc("POST "+cluster.PathStatus, func(w http.ResponseWriter, r *http.Request) {
 		var upd cluster.StatusUpdate
 		if !cluster.Decode(w, r, &upd) {
+			return
+		}
+		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		m.mu.Lock()
+		known := m.tokens[token]
+		m.mu.Unlock()
+		if !known {
+			t.Errorf("status update without a registered token")
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
 		if code := m.statusAnswer.Swap(0); code != 0 {
@@ -149,7 +168,13 @@ func post(t *testing.T, a *Agent, path string, body any) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Post(a.URL()+path, "application/json", bytes.NewReader(data))
+	req, err := http.NewRequest(http.MethodPost, a.URL()+path, bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("post %s: %v", path, err)
 	}

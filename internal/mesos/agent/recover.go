@@ -106,6 +106,7 @@ func (a *Agent) adoptLocked(ck taskCheckpoint) (*task, func()) {
 		subject:       "Command",
 		grace:         ck.grace(),
 		killingState:  ck.KillingState,
+		principal:     ck.Principal,
 		killing:       ck.Killing,
 		healthKill:    ck.HealthKill,
 		launched:      true,

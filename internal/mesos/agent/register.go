@@ -90,14 +90,15 @@ func (a *Agent) register(leader string) error {
 		Port:       int32(a.port),
 		Resources:  a.resources,
 		Attributes: a.attributes,
+		Token:      a.token,
 	}
 	for _, t := range a.tasks {
-		req.Tasks = append(req.Tasks, cluster.Task{FrameworkID: t.frameworkID, Info: t.info, Status: t.latest})
+		req.Tasks = append(req.Tasks, cluster.Task{FrameworkID: t.frameworkID, Info: t.info, Status: t.latest, Principal: t.principal})
 	}
 	a.mu.Unlock()
 
 	var reg cluster.Registered
-	if err := cluster.Post(a.ctx, a.hc, leader, cluster.PathRegister, req, &reg); err != nil {
+	if err := cluster.PostBasic(a.ctx, a.hc, leader, cluster.PathRegister, a.cfg.Principal, a.cfg.Secret, req, &reg); err != nil {
 		return err
 	}
 	if reg.AgentID == "" {

@@ -2,11 +2,13 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +41,9 @@ type task struct {
 	// launch: only then does a kill report TASK_KILLING, as Mesos's
 	// executors do.
 	killingState bool
+	// principal is the framework's principal at the launch, reported at
+	// reregistration so that a restarted master knows who owns the task.
+	principal string
 
 	container Container
 	launched  bool  // the launch has finished, well or not
@@ -79,9 +84,25 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 	info := run.Task
 	key := taskKey{framework: run.FrameworkID.Value, task: info.TaskID.Value}
 	log := a.log.With("task_id", key.task, "framework_id", key.framework)
-	if key.task == "" || key.framework == "" {
-		http.Error(w, "run: task id and framework id are required", http.StatusBadRequest)
-		return
+	// Mesos's id rules, checked again here before any path is built from
+	// the ids: the master checks them too, but the agent trusts no one
+	// with its file system.
+	for what, id := range map[string]string{"task id": key.task, "framework id": key.framework, "agent id": info.AgentID.Value} {
+		if what == "agent id" && id == "" {
+			continue
+		}
+		if msg := cluster.ValidateID(id); msg != "" {
+			log.Warn("task refused: invalid id", "id", what, "error", msg)
+			http.Error(w, "run: invalid "+what+": "+msg, http.StatusBadRequest)
+			return
+		}
+	}
+	if id, ok := executorID(info.Executor); ok {
+		if msg := cluster.ValidateID(id); msg != "" {
+			log.Warn("task refused: invalid id", "id", "executor id", "error", msg)
+			http.Error(w, "run: invalid executor id: "+msg, http.StatusBadRequest)
+			return
+		}
 	}
 	// The master may offer this agent before the agent has read the
 	// answer to its first registration: wait for it briefly rather than
@@ -116,12 +137,23 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 		grace:       gracePeriod(nil, info.KillPolicy),
 
 		killingState: run.FrameworkInfo.HasCapability(mesos.CapabilityTaskKillingState),
+		principal:    run.FrameworkInfo.Principal,
 	}
 	if !a.cfg.DisableSwitchUser {
 		t.user = taskUser(&info, run.FrameworkInfo)
 	}
-	t.sandbox = filepath.Join(a.cfg.WorkDir, "slaves", a.id, "frameworks", key.framework,
+	// The ids were checked above; the path is checked again so that no
+	// id, whatever it holds, puts a sandbox outside the work dir.
+	slaves := filepath.Join(a.cfg.WorkDir, "slaves")
+	t.sandbox = filepath.Join(slaves, a.id, "frameworks", key.framework,
 		"executors", key.task, "runs", t.containerID)
+	if !sandboxWithin(slaves, t.sandbox) {
+		delete(a.tasks, key)
+		a.mu.Unlock()
+		log.Warn("task refused: its sandbox leaves the work dir")
+		http.Error(w, "run: the task's sandbox would leave the work dir", http.StatusBadRequest)
+		return
+	}
 	a.tasks[key] = t
 	c, err := a.containerizerFor(&info)
 	if err != nil {
@@ -153,6 +185,31 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	go a.launch(t, c)
+}
+
+// sandboxWithin reports whether sandbox is
+// <slaves>/<agent_id>/frameworks/<framework_id>/executors/<task_id>/runs/<container_id>
+// once cleaned: inside slaves, seven names deep, no id swallowed by "..".
+func sandboxWithin(slaves, sandbox string) bool {
+	if !within(slaves, sandbox) {
+		return false
+	}
+	rel, err := filepath.Rel(slaves, sandbox)
+	return err == nil && len(strings.Split(rel, string(filepath.Separator))) == 7
+}
+
+// executorID returns the executor_id of a task's raw ExecutorInfo, if any.
+func executorID(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", false
+	}
+	var e struct {
+		ExecutorID *mesos.ExecutorID `json:"executor_id"`
+	}
+	if json.Unmarshal(raw, &e) != nil || e.ExecutorID == nil {
+		return "", false
+	}
+	return e.ExecutorID.Value, true
 }
 
 // containerizerFor picks the containerizer of a task, or says why none fits.

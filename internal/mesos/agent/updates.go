@@ -90,7 +90,7 @@ func (a *Agent) send(t *task) {
 	master, gen := a.masterURL, a.regGen
 	a.mu.Unlock()
 
-	err := cluster.Post(a.ctx, a.hc, master, cluster.PathStatus, upd, nil)
+	err := cluster.Post(a.ctx, a.hc, master, cluster.PathStatus, a.token, upd, nil)
 
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -3,10 +3,14 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/stadionhq/stadion/internal/mesos"
 )
@@ -50,6 +54,12 @@ type Register struct {
 	Attributes []mesos.Attribute `json:"attributes,omitempty"`
 	Tasks      []Task            `json:"tasks,omitempty"`
 	Version    string            `json:"version,omitempty"`
+	// Token is the agent's secret for this run of the agent, made by the
+	// agent (NewToken) and sent only to the master it registers with. The
+	// master presents it on every call to the agent, and the agent on
+	// every status update; the agent refuses any call without it, so a
+	// process that can reach the agent's port cannot run a task.
+	Token string `json:"token"`
 }
 
 // Task is a task an agent runs, as reported at reregistration.
@@ -58,6 +68,9 @@ type Task struct {
 	Info        mesos.TaskInfo    `json:"info"`
 	// Status is the latest status the agent has for the task.
 	Status mesos.TaskStatus `json:"status"`
+	// Principal is FrameworkInfo.principal at the launch, so that a
+	// restarted master knows who may resubscribe as the task's framework.
+	Principal string `json:"principal,omitempty"`
 }
 
 // Registered answers Register.
@@ -122,9 +135,46 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("cluster: status %d: %s", e.Code, e.Body)
 }
 
+// NewToken returns a fresh random token: 32 bytes, hex-encoded.
+func NewToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Authorized reports whether r carries "Authorization: Bearer <token>". The
+// comparison takes the same time whatever the tokens; an empty token
+// authorizes nothing.
+func Authorized(r *http.Request, token string) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || token == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
+}
+
 // Post sends in as JSON to baseURL+path and decodes a 2xx answer's body into
-// out when out is not nil. A non-2xx answer is a *StatusError.
-func Post(ctx context.Context, hc *http.Client, baseURL, path string, in, out any) error {
+// out when out is not nil. A non-2xx answer is a *StatusError. A non-empty
+// token is sent as "Authorization: Bearer <token>".
+func Post(ctx context.Context, hc *http.Client, baseURL, path, token string, in, out any) error {
+	return post(ctx, hc, baseURL, path, func(r *http.Request) {
+		if token != "" {
+			r.Header.Set("Authorization", "Bearer "+token)
+		}
+	}, in, out)
+}
+
+// PostBasic is Post with HTTP Basic credentials, or none when principal is
+// empty.
+func PostBasic(ctx context.Context, hc *http.Client, baseURL, path, principal, secret string, in, out any) error {
+	return post(ctx, hc, baseURL, path, func(r *http.Request) {
+		if principal != "" {
+			r.SetBasicAuth(principal, secret)
+		}
+	}, in, out)
+}
+
+func post(ctx context.Context, hc *http.Client, baseURL, path string, auth func(*http.Request), in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
@@ -134,6 +184,7 @@ func Post(ctx context.Context, hc *http.Client, baseURL, path string, in, out an
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	auth(req)
 	resp, err := hc.Do(req)
 	if err != nil {
 		return err
@@ -163,4 +214,22 @@ func Decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// ValidateID applies Mesos's rules for task, executor, framework and agent
+// ids (common/validation.cpp validateID): ids name directories, so they are
+// not empty, at most 255 bytes (NAME_MAX), not "." or "..", and hold no
+// '/', '\\' or control character. It returns Mesos's message, or "".
+func ValidateID(id string) string {
+	switch {
+	case id == "":
+		return "ID must not be empty"
+	case len(id) > 255:
+		return "ID must not be greater than 255 characters"
+	case id == "." || id == "..":
+		return "'" + id + "' is disallowed"
+	case strings.ContainsFunc(id, func(c rune) bool { return c == '/' || c == '\\' || c < 0x20 || c == 0x7f }):
+		return "'" + id + "' contains invalid characters"
+	}
+	return ""
 }

@@ -42,7 +42,7 @@ func TestPost(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var out Registered
-			err := Post(context.Background(), srv.Client(), srv.URL, tc.path, tc.in, &out)
+			err := Post(context.Background(), srv.Client(), srv.URL, tc.path, "", tc.in, &out)
 			var se *StatusError
 			switch {
 			case tc.wantCode != 0:

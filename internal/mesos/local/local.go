@@ -2,6 +2,8 @@ package local
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/mesos/agent"
+	"github.com/stadionhq/stadion/internal/mesos/cluster"
 	"github.com/stadionhq/stadion/internal/mesos/master"
 )
 
@@ -21,7 +24,11 @@ type Config struct {
 	// WorkDir holds the master's and the agents' work directories
 	// (master/, agent-0/, agent-1/ ...). Required.
 	WorkDir string
-	// Master configures the master; its Port 0 picks a free port.
+	// Master configures the master; its Port 0 picks a free port. Agents
+	// always authenticate: Start adds a credential made up in memory for
+	// them to Master.Credentials and sets Master.AuthenticateAgents.
+	// Framework authentication is the caller's: set
+	// Master.AuthenticateFrameworks and Master.Credentials (NewCredential).
 	Master master.Config
 	// Agent is the template of every agent's configuration. Master and
 	// WorkDir are set per agent; Port 0 picks a free port.
@@ -54,6 +61,12 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	mcfg := cfg.Master
+	// Only the agents started here can register: their credential exists
+	// in this process's memory only. Each agent makes its own token at
+	// registration, so that only this master can run tasks on it.
+	agentCred := NewCredential("local-agent-")
+	mcfg.Credentials = append(append([]master.Credential(nil), mcfg.Credentials...), agentCred)
+	mcfg.AuthenticateAgents = true
 	// The cluster's servers share an eighth of the process's descriptors
 	// by default each side, so that the process (with `stadion serve`'s
 	// API beside them) keeps descriptors for tasks and files.
@@ -80,6 +93,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		}
 		acfg.Resources = resources
 		acfg.Master = m.URL()
+		acfg.Principal, acfg.Secret = agentCred.Principal, agentCred.Secret
 		if acfg.HTTP.MaxConns == 0 {
 			acfg.HTTP.MaxConns = httpserver.DefaultMaxConns(8 * cfg.Agents)
 		}
@@ -108,6 +122,15 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		}
 	}
 	return c, nil
+}
+
+// NewCredential returns a credential made up now: principal is prefix and
+// eight random hex digits, the secret 32 random bytes in hex. It is meant
+// to live in memory only.
+func NewCredential(prefix string) master.Credential {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return master.Credential{Principal: prefix + hex.EncodeToString(b), Secret: cluster.NewToken()}
 }
 
 // URL is the master's URL, for schedulers.

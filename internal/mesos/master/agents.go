@@ -26,6 +26,13 @@ func (m *Master) handleRegister(w http.ResponseWriter, r *http.Request) {
 		plain(w, http.StatusMethodNotAllowed, "Expecting POST")
 		return
 	}
+	if m.cfg.AuthenticateAgents {
+		if _, ok := m.auth.principal(r); !ok {
+			m.log.Debug("agent registration unauthenticated", "status", 401, "remote_addr", r.RemoteAddr)
+			unauthorized(w, agentRealm)
+			return
+		}
+	}
 	var reg cluster.Register
 	if !cluster.Decode(w, r, &reg) {
 		return
@@ -33,6 +40,26 @@ func (m *Master) handleRegister(w http.ResponseWriter, r *http.Request) {
 	if reg.URL == "" || reg.Hostname == "" {
 		plain(w, http.StatusBadRequest, "register: url and hostname are required")
 		return
+	}
+	if reg.Token == "" {
+		plain(w, http.StatusBadRequest, "register: token is required")
+		return
+	}
+	if reg.AgentID != "" {
+		if msg := cluster.ValidateID(reg.AgentID); msg != "" {
+			plain(w, http.StatusBadRequest, "register: invalid agent id: "+msg)
+			return
+		}
+	}
+	for _, t := range reg.Tasks {
+		if msg := cluster.ValidateID(t.Info.TaskID.Value); msg != "" {
+			plain(w, http.StatusBadRequest, "register: invalid task id: "+msg)
+			return
+		}
+		if msg := cluster.ValidateID(t.FrameworkID.Value); msg != "" {
+			plain(w, http.StatusBadRequest, "register: invalid framework id: "+msg)
+			return
+		}
 	}
 	for _, res := range reg.Resources {
 		if msg := validateResource(res); msg != "" {
@@ -115,6 +142,7 @@ func (m *Master) adoptTasks(st *clusterState, a *agent, reported []cluster.Task,
 			fw = newFramework(fwID)
 			fw.recovered = true
 			fw.info.ID = &mesos.FrameworkID{Value: fwID}
+			fw.info.Principal = rt.Principal
 			st.frameworks[fwID] = fw
 			m.log.Info("framework recovered from agent", "framework_id", fwID, "agent_id", a.id)
 		}
@@ -194,7 +222,7 @@ func bytes16Equal(a, b []byte) bool { return string(a) == string(b) }
 // startLink gives a a new link and starts its outbox and pinger.
 func (m *Master) startLink(st *clusterState, a *agent) {
 	ctx, cancel := context.WithCancel(m.ctx)
-	link := &agentLink{url: a.reg.URL, ctx: ctx, cancel: cancel, q: newQueue[outbound]()}
+	link := &agentLink{url: a.reg.URL, token: a.reg.Token, ctx: ctx, cancel: cancel, q: newQueue[outbound]()}
 	a.link = link
 	agentID := a.id
 	m.spawn(func() { m.outboxLoop(link) })
@@ -207,7 +235,7 @@ func (m *Master) outboxLoop(link *agentLink) {
 		items, closed := link.q.take()
 		for _, o := range items {
 			ctx, cancel := context.WithTimeout(link.ctx, agentCallTimeout)
-			err := cluster.Post(ctx, m.hc, link.url, o.path, o.body, nil)
+			err := cluster.Post(ctx, m.hc, link.url, o.path, link.token, o.body, nil)
 			cancel()
 			if link.ctx.Err() != nil {
 				return
@@ -256,7 +284,7 @@ func (m *Master) pingLoop(st *clusterState, agentID string, link *agentLink) {
 		case <-ticker.C:
 		}
 		ctx, cancel := context.WithTimeout(link.ctx, timeout)
-		err := cluster.Post(ctx, m.hc, link.url, cluster.PathPing, cluster.Ping{MasterID: m.id, AgentID: agentID}, nil)
+		err := cluster.Post(ctx, m.hc, link.url, cluster.PathPing, link.token, cluster.Ping{MasterID: m.id, AgentID: agentID}, nil)
 		cancel()
 		if link.ctx.Err() != nil {
 			return

@@ -101,7 +101,20 @@ func (m *Master) handleHealth(w http.ResponseWriter, r *http.Request) {
 // handleScheduler serves the v1 scheduler API with Mesos's checks in Mesos's
 // order: leadership, method, Content-Type, JSON, required fields, call
 // validation, then per-call checks.
+//
+// With AuthenticateFrameworks, authentication comes first, as libprocess
+// authenticates a request before its handler runs.
 func (m *Master) handleScheduler(w http.ResponseWriter, r *http.Request) {
+	principal := ""
+	if m.cfg.AuthenticateFrameworks {
+		p, ok := m.auth.principal(r)
+		if !ok {
+			m.log.Debug("scheduler call unauthenticated", "status", 401, "remote_addr", r.RemoteAddr)
+			unauthorized(w, Realm)
+			return
+		}
+		principal = p
+	}
 	if !m.serveAsLeader(w, "/master/api/v1/scheduler") {
 		return
 	}
@@ -135,16 +148,20 @@ func (m *Master) handleScheduler(w http.ResponseWriter, r *http.Request) {
 		plain(w, http.StatusBadRequest, msg)
 		return
 	}
-	if msg := validateCall(call); msg != "" {
+	if msg := validateCall(call, principal); msg != "" {
 		m.log.Debug("scheduler call refused", "status", 400, "error", msg)
 		plain(w, http.StatusBadRequest, "Failed to validate scheduler::Call: "+msg)
 		return
 	}
 	if call.Type == mesos.CallSubscribe {
+		if principal != "" && call.Subscribe.FrameworkInfo.Principal == "" {
+			// As Mesos: the authenticated principal is the framework's.
+			call.Subscribe.FrameworkInfo.Principal = principal
+		}
 		m.handleSubscribe(w, r, call)
 		return
 	}
-	code, msg := m.dispatch(r.Header.Values(headerStreamID), call)
+	code, msg := m.dispatch(r.Header.Values(headerStreamID), principal, call)
 	if msg != "" {
 		m.log.Debug("scheduler call refused", "call", call.Type, "framework_id", call.FrameworkID.Value, "status", code, "error", msg)
 		plain(w, code, msg)
@@ -201,15 +218,20 @@ func acceptable(values []string) (json, proto bool) {
 	return json, proto
 }
 
-// dispatch checks the framework and stream id of a non-SUBSCRIBE call and
-// carries it out. It returns the status code and, for errors, the body.
-func (m *Master) dispatch(streamIDs []string, call *mesos.Call) (int, string) {
+// dispatch checks the framework, the principal and the stream id of a
+// non-SUBSCRIBE call and carries it out. principal is the authenticated one,
+// "" without authentication. It returns the status code and, for errors,
+// the body.
+func (m *Master) dispatch(streamIDs []string, principal string, call *mesos.Call) (int, string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := m.st
 	fw := st.frameworks[call.FrameworkID.Value]
 	if fw == nil {
 		return http.StatusBadRequest, "Framework cannot be found"
+	}
+	if principal != "" && principal != fw.info.Principal {
+		return http.StatusBadRequest, "Authenticated principal '" + principal + "' does not match principal '" + fw.info.Principal + "' set in `FrameworkInfo`"
 	}
 	if fw.sub == nil {
 		return http.StatusForbidden, "Framework is not subscribed"

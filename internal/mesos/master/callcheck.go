@@ -220,8 +220,9 @@ func parseCall(body []byte) (*mesos.Call, string) {
 }
 
 // validateCall applies Mesos's scheduler::Call validation; the error text
-// follows "Failed to validate scheduler::Call: ".
-func validateCall(c *mesos.Call) string {
+// follows "Failed to validate scheduler::Call: ". principal is the
+// authenticated principal, "" without authentication.
+func validateCall(c *mesos.Call, principal string) string {
 	if c.Type == "" {
 		return "Expecting 'type' to be present"
 	}
@@ -231,6 +232,9 @@ func validateCall(c *mesos.Call) string {
 		}
 		if !sameFrameworkID(c.FrameworkID, c.Subscribe.FrameworkInfo.ID) {
 			return "'framework_id' differs from 'subscribe.framework_info.id'"
+		}
+		if p := c.Subscribe.FrameworkInfo.Principal; principal != "" && p != "" && p != principal {
+			return "Authenticated principal '" + principal + "' does not match principal '" + p + "' set in `FrameworkInfo`"
 		}
 		return ""
 	}

@@ -460,7 +460,7 @@ func TestAgentUnreachable(t *testing.T) {
 	// reregisters.
 	u := cluster.StatusUpdate{AgentID: a.id, FrameworkID: mesos.FrameworkID{Value: pa.frameworkID},
 		Status: mesos.TaskStatus{TaskID: mesos.TaskID{Value: "pa"}, State: mesos.TaskRunning}}
-	if err := cluster.Post(t.Context(), http.DefaultClient, m.URL(), cluster.PathStatus, u, nil); err == nil || err.(*cluster.StatusError).Code != 404 {
+	if err := cluster.Post(t.Context(), http.DefaultClient, m.URL(), cluster.PathStatus, a.token, u, nil); err == nil || err.(*cluster.StatusError).Code != 404 {
 		t.Errorf("status from unreachable agent: %v", err)
 	}
 

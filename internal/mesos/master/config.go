@@ -67,6 +67,19 @@ type Config struct {
 	// scheduler streams are exempt from the write timeout: each record is
 	// bounded by its own deadline instead.
 	HTTP httpserver.Limits
+	// AuthenticateFrameworks requires HTTP Basic credentials from
+	// Credentials on /api/v1/scheduler (Mesos's
+	// --authenticate_http_frameworks with --http_framework_authenticators
+	// basic): a request without them, or with wrong ones, gets 401. A
+	// framework's principal is the one it authenticated as, and every call
+	// on it must authenticate as that principal.
+	AuthenticateFrameworks bool
+	// AuthenticateAgents requires agents to register with HTTP Basic
+	// credentials from Credentials (Mesos's --authenticate_agents).
+	AuthenticateAgents bool
+	// Credentials are the principals and secrets accepted (Mesos's
+	// --credentials file, ReadCredentials). Secrets are never logged.
+	Credentials []Credential
 	// Logger receives the master's logs; nil discards them.
 	Logger *slog.Logger
 
@@ -134,6 +147,14 @@ func (c Config) Validate() error {
 	} {
 		if d < 0 {
 			return fmt.Errorf("%s %v is negative", name, d)
+		}
+	}
+	if (c.AuthenticateFrameworks || c.AuthenticateAgents) && len(c.Credentials) == 0 {
+		return errors.New("authentication needs credentials: no principal could authenticate")
+	}
+	for _, cr := range c.Credentials {
+		if cr.Principal == "" || cr.Secret == "" {
+			return errors.New("every credential needs a principal and a secret")
 		}
 	}
 	if c.MaxAgentPingTimeouts < 0 {

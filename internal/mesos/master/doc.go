@@ -3,6 +3,15 @@
 // redirects as Apache Mesos 1.11 serves them, plus the private cluster
 // protocol (internal/mesos/cluster) that the built-in agents speak.
 //
+// Authentication follows Mesos (docs/mesos-auth.md): with
+// Config.AuthenticateFrameworks the scheduler API takes HTTP Basic credentials
+// from Config.Credentials (401 with realm "mesos-master-scheduler"
+// otherwise), a framework's principal is the authenticated one, and every
+// call and resubscription on a framework must come from that principal. With
+// Config.AuthenticateAgents agents register with HTTP Basic too. Each agent
+// gives the master a token at registration; the master presents it on every
+// call to the agent and requires it on the agent's status updates.
+//
 // It is meant for one machine (development, CI, demos, benchmarks), so a
 // scheduler written against it works unchanged against a real Mesos. What it
 // deliberately leaves out, and how it answers instead:

@@ -38,7 +38,7 @@ func validateFrameworkInfo(info *mesos.FrameworkInfo) string {
 		}
 	}
 	if info.ID != nil {
-		if msg := validateID(info.ID.Value); msg != "" {
+		if msg := cluster.ValidateID(info.ID.Value); msg != "" {
 			return "'FrameworkInfo.id' is not valid: " + msg
 		}
 	}
@@ -63,23 +63,6 @@ func validateRole(r string) string {
 		return fmt.Sprintf("Invalid role '%s': Role name '%s' has an empty path component", r, r)
 	case strings.ContainsFunc(r, func(c rune) bool { return c <= ' ' || c == 0x7f }):
 		return fmt.Sprintf("Invalid role '%s': Role name '%s' contains an invalid character", r, r)
-	}
-	return ""
-}
-
-// validateID applies Mesos's id rules (common/validation).
-func validateID(id string) string {
-	switch {
-	case id == "":
-		return "ID must not be empty"
-	case len(id) > 255:
-		return "ID must not be greater than 255 characters"
-	case id == "." || id == "..":
-		return "'" + id + "' is disallowed"
-	case strings.ContainsAny(id, "/\\"):
-		return "'/' and '\\' are not allowed"
-	case strings.ContainsFunc(id, func(c rune) bool { return c <= ' ' || c == 0x7f }):
-		return "Whitespace and control characters are not allowed"
 	}
 	return ""
 }
@@ -136,13 +119,17 @@ func (m *Master) subscribe(s *mesos.Subscribe) *subscription {
 			fw.registeredTime = now
 			st.frameworks[id] = fw
 			m.log.Info("framework adopted", "framework_id", id, "name", info.Name)
+		case fw.info.Principal != info.Principal && (!fw.recovered || fw.info.Principal != ""):
+			// As Mesos, which does not tell the old principal to the
+			// newcomer. A framework recovered from agents carries the
+			// principal its tasks were launched with, when known. The
+			// subscription in place, if any, is left alone.
+			m.log.Warn("subscription with another principal refused", "framework_id", id, "principal", fw.info.Principal, "new_principal", info.Principal)
+			return refuse("Changing framework's principal is not allowed.")
 		case fw.recovered:
 			fw.registeredTime = now
 			m.log.Info("recovered framework resubscribed", "framework_id", id)
 		default:
-			if fw.info.Principal != "" && info.Principal != fw.info.Principal {
-				return refuse("Changing framework's principal is not allowed.")
-			}
 			// user and checkpoint cannot change on resubscription.
 			info.User, info.Checkpoint = fw.info.User, fw.info.Checkpoint
 			fw.reregisteredTime = now

@@ -88,14 +88,26 @@ type stream struct {
 	events      chan mesos.Event
 	raw         chan []byte
 	url         string
+	// headers go with every call, such as Authorization.
+	headers map[string]string
 }
 
 func subscribeRaw(t *testing.T, m *master.Master, call mesos.Call) *stream {
+	t.Helper()
+	return subscribeWith(t, m, call, nil)
+}
+
+// subscribeWith is subscribeRaw with headers on the SUBSCRIBE and on every
+// later call of the stream.
+func subscribeWith(t *testing.T, m *master.Master, call mesos.Call, headers map[string]string) *stream {
 	t.Helper()
 	body, _ := json.Marshal(call)
 	req, _ := http.NewRequest(http.MethodPost, m.URL()+"/api/v1/scheduler", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("subscribe: %v", err)
@@ -106,7 +118,7 @@ func subscribeRaw(t *testing.T, m *master.Master, call mesos.Call) *stream {
 		t.Fatalf("subscribe: status %d: %s", resp.StatusCode, data)
 	}
 	s := &stream{t: t, resp: resp, streamID: resp.Header.Get("Mesos-Stream-Id"),
-		events: make(chan mesos.Event, 1000), raw: make(chan []byte, 1000), url: m.URL()}
+		events: make(chan mesos.Event, 1000), raw: make(chan []byte, 1000), url: m.URL(), headers: headers}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -234,8 +246,11 @@ func (s *stream) call(c mesos.Call) (int, string) {
 	s.t.Helper()
 	c.FrameworkID = &mesos.FrameworkID{Value: s.frameworkID}
 	body, _ := json.Marshal(c)
-	code, _, resp := post(s.t, s.url+"/api/v1/scheduler", http.MethodPost, "application/json",
-		map[string]string{"Mesos-Stream-Id": s.streamID}, string(body))
+	headers := map[string]string{"Mesos-Stream-Id": s.streamID}
+	for k, v := range s.headers {
+		headers[k] = v
+	}
+	code, _, resp := post(s.t, s.url+"/api/v1/scheduler", http.MethodPost, "application/json", headers, string(body))
 	return code, resp
 }
 
@@ -259,7 +274,10 @@ type fakeAgent struct {
 	srv       *httptest.Server
 	masterURL string
 	id        string
-	down      atomic.Bool
+	// token is sent at registration; the fake, like the real agent,
+	// refuses calls without it.
+	token string
+	down  atomic.Bool
 	// ackStatus, when not 0, is the status code of the answers to /ack.
 	ackStatus atomic.Int32
 	runs      chan cluster.Run
@@ -271,7 +289,7 @@ type fakeAgent struct {
 func startAgent(t *testing.T, m *master.Master, resources string) *fakeAgent {
 	t.Helper()
 	a := &fakeAgent{
-		t: t, masterURL: m.URL(),
+		t: t, masterURL: m.URL(), token: cluster.NewToken(),
 		runs: make(chan cluster.Run, 100), kills: make(chan cluster.Kill, 100),
 		acks: make(chan cluster.Ack, 100), shutdowns: make(chan cluster.Shutdown, 100),
 	}
@@ -306,7 +324,14 @@ func startAgent(t *testing.T, m *master.Master, resources string) *fakeAgent {
 		w.WriteHeader(http.StatusAccepted)
 	})
 	handle(cluster.PathShutdown, func(r *http.Request) bool { return decodeInto(r, a.shutdowns) })
-	a.srv = httptest.NewServer(mux)
+	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !cluster.Authorized(r, a.token) {
+			t.Errorf("%s without the agent's token", r.URL.Path)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
 	t.Cleanup(a.srv.Close)
 	res, err := mesos.ParseResources(resources)
 	if err != nil {
@@ -328,11 +353,11 @@ func decodeInto[T any](r *http.Request, ch chan T) bool {
 func (a *fakeAgent) register(res mesos.Resources, tasks []cluster.Task) {
 	a.t.Helper()
 	reg := cluster.Register{
-		AgentID: a.id, Hostname: "localhost", URL: a.srv.URL, Resources: res, Tasks: tasks,
+		AgentID: a.id, Hostname: "localhost", URL: a.srv.URL, Resources: res, Tasks: tasks, Token: a.token,
 		Attributes: []mesos.Attribute{{Name: "rack", Type: mesos.ValueText, Text: &mesos.Text{Value: "r1"}}},
 	}
 	var out cluster.Registered
-	if err := cluster.Post(context.Background(), http.DefaultClient, a.masterURL, cluster.PathRegister, reg, &out); err != nil {
+	if err := cluster.Post(context.Background(), http.DefaultClient, a.masterURL, cluster.PathRegister, "", reg, &out); err != nil {
 		a.t.Fatalf("register agent: %v", err)
 	}
 	a.id = out.AgentID
@@ -353,7 +378,7 @@ func (a *fakeAgent) update(frameworkID, taskID string, state mesos.TaskState) []
 			AgentID: &mesos.AgentID{Value: a.id}, Timestamp: float64(time.Now().Unix()), UUID: uuid,
 		},
 	}
-	if err := cluster.Post(context.Background(), http.DefaultClient, a.masterURL, cluster.PathStatus, u, nil); err != nil {
+	if err := cluster.Post(context.Background(), http.DefaultClient, a.masterURL, cluster.PathStatus, a.token, u, nil); err != nil {
 		a.t.Fatalf("status update: %v", err)
 	}
 	return uuid

@@ -195,8 +195,10 @@ func groupTasks(raw json.RawMessage) []mesos.TaskInfo {
 // validateTask checks a LAUNCH task against the framework, the agent and
 // what is left of the offered resources; the message becomes TASK_ERROR's.
 func validateTask(fw *framework, a *agent, ti *mesos.TaskInfo, available mesos.Resources) string {
-	if msg := validateID(ti.TaskID.Value); msg != "" {
-		return "Task ID '" + ti.TaskID.Value + "' is invalid: " + msg
+	// Mesos's message as it is: the id names the task's sandbox directory
+	// on the agent, which checks it again.
+	if msg := cluster.ValidateID(ti.TaskID.Value); msg != "" {
+		return msg
 	}
 	if ti.AgentID.Value != a.id {
 		return "Task uses invalid agent: " + ti.AgentID.Value

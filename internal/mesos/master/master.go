@@ -30,6 +30,7 @@ type Master struct {
 	ln        net.Listener
 	srv       *http.Server
 	hc        *http.Client // calls to agents
+	auth      *authenticator
 
 	ctx    context.Context // ends on Stop
 	cancel context.CancelFunc
@@ -89,6 +90,7 @@ func Start(ctx context.Context, cfg Config) (*Master, error) {
 		done:      make(chan struct{}),
 		kick:      make(chan struct{}, 1),
 		st:        newClusterState(),
+		auth:      newAuthenticator(cfg.Credentials),
 	}
 	m.info = mesos.MasterInfo{
 		ID:       id,
@@ -126,7 +128,11 @@ func Start(ctx context.Context, cfg Config) (*Master, error) {
 		case <-m.done:
 		}
 	}()
-	m.log.Info("master started", "master_id", id, "url", m.url, "zk", cfg.ZK)
+	m.log.Info("master started", "master_id", id, "url", m.url, "zk", cfg.ZK,
+		"authenticate_frameworks", cfg.AuthenticateFrameworks, "authenticate_agents", cfg.AuthenticateAgents, "credentials", len(cfg.Credentials))
+	if !cfg.AuthenticateFrameworks {
+		m.log.Warn("framework authentication is off: anyone who can reach the master can subscribe, and take over a framework by its id", "url", m.url)
+	}
 	return m, nil
 }
 

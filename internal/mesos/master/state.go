@@ -190,7 +190,10 @@ type offer struct {
 
 // agentLink carries the master's calls to one agent in order, and pings it.
 type agentLink struct {
-	url    string
+	url string
+	// token is the agent's secret from its registration: the agent
+	// refuses calls without it.
+	token  string
 	ctx    context.Context
 	cancel context.CancelFunc
 	q      *queue[outbound]

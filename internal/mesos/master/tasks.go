@@ -45,7 +45,7 @@ func (m *Master) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if !cluster.Decode(w, r, &u) {
 		return
 	}
-	code, msg := m.statusUpdate(u)
+	code, msg := m.statusUpdate(u, r)
 	if msg != "" {
 		plain(w, code, msg)
 		return
@@ -53,13 +53,19 @@ func (m *Master) handleStatus(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(code)
 }
 
-func (m *Master) statusUpdate(u cluster.StatusUpdate) (int, string) {
+// statusUpdate takes an update that r, which must carry the agent's token,
+// brought.
+func (m *Master) statusUpdate(u cluster.StatusUpdate, r *http.Request) (int, string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := m.st
 	a := st.agents[u.AgentID]
 	if a == nil || !a.reachable {
 		return http.StatusNotFound, "Agent " + u.AgentID + " is not registered"
+	}
+	if !cluster.Authorized(r, a.reg.Token) {
+		m.log.Debug("status update refused: not from the agent", "agent_id", a.id, "status", 401, "remote_addr", r.RemoteAddr)
+		return http.StatusUnauthorized, "Not the agent's token"
 	}
 	fwID := u.FrameworkID.Value
 	s := u.Status
