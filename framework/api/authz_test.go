@@ -76,7 +76,7 @@ func newACLHarness(t *testing.T, text string) (*harness, *acl.Holder) {
 func seedTeams(t *testing.T, h *harness) {
 	h.be.seed(
 		mustApp(t, `{"id":"/team-a/web","cmd":"web","env":{"MODE":"prod"}}`),
-		mustApp(t, `{"id":"/team-b/db","cmd":"db","env":{"DB_PASSWORD":"hunter2","TOKEN":{"secret":"s0"}},"secrets":{"s0":{"source":"x"}}}`),
+		mustApp(t, `{"id":"/team-b/db","cmd":"db","env":{"DB_PASSWORD":"hunter2","TOKEN":{"secret":"s0"}},"secrets":{"s0":{"source":"consul:db/token"}}}`),
 		mustApp(t, `{"id":"/team-ab/x","cmd":"x"}`),
 	)
 	for _, id := range []marathon.PathID{"/team-a/web", "/team-b/db", "/team-ab/x"} {
