@@ -445,13 +445,7 @@ func TestFaultKill9LocalUnderWriters(t *testing.T) {
 	dir := t.TempDir()
 	sleep := fmt.Sprintf("sleep 317.%d", os.Getpid())
 	t.Cleanup(func() { checkNoTaskProcesses(t, sleep) })
-	port := testenv.FreePort(t)
-	api := "http://127.0.0.1:" + strconv.Itoa(port)
-	args := []string{"serve", "--master", "local", "--local_containerizers", "mesos", "--http_address", "127.0.0.1",
-		"--http_port", strconv.Itoa(port), "--hostname", "127.0.0.1", "--data_dir", filepath.Join(dir, "serve"),
-		"--reconciliation_initial_delay", "500", "--max_instances_per_offer", "3"}
-	serve := startStadion(t, "serve", args...)
-	waitHTTP(t, api+"/ping")
+	api, args, serve := startLocalServe(t, dir, "--max_instances_per_offer", "3")
 
 	w := startWriters(api, sleep, 20, 2)
 	for i := range chaos(10, 50) {

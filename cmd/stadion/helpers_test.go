@@ -5,11 +5,15 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stadionhq/stadion/internal/testenv"
 )
 
 // process is this test binary running as `stadion <args>`.
@@ -96,4 +100,20 @@ func waitHTTP(t *testing.T, url string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// startLocalServe starts `stadion serve --master local` (command tasks
+// only) on a free loopback port, with its state and its cluster's under
+// dir; extra arguments come last. It returns the API's URL and the
+// arguments, to start it again on the same port and data dir.
+func startLocalServe(t *testing.T, dir string, extra ...string) (api string, args []string, p *process) {
+	t.Helper()
+	port := testenv.FreePort(t)
+	api = "http://127.0.0.1:" + strconv.Itoa(port)
+	args = append([]string{"serve", "--master", "local", "--local_containerizers", "mesos", "--http_address", "127.0.0.1",
+		"--http_port", strconv.Itoa(port), "--hostname", "127.0.0.1", "--data_dir", filepath.Join(dir, "serve"),
+		"--reconciliation_initial_delay", "500"}, extra...)
+	p = startStadion(t, "serve", args...)
+	waitHTTP(t, api+"/ping")
+	return api, args, p
 }

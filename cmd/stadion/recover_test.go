@@ -437,13 +437,7 @@ func TestServeLocalReapsTasksAfterKill9(t *testing.T) {
 	dir := t.TempDir()
 	sleep := fmt.Sprintf("sleep 313.%d", os.Getpid())
 	t.Cleanup(func() { checkNoTaskProcesses(t, sleep) })
-	apiPort := testenv.FreePort(t)
-	api := "http://127.0.0.1:" + strconv.Itoa(apiPort)
-	args := []string{"serve", "--master", "local", "--local_containerizers", "mesos", "--http_address", "127.0.0.1",
-		"--http_port", strconv.Itoa(apiPort), "--hostname", "127.0.0.1", "--data_dir", filepath.Join(dir, "serve"),
-		"--reconciliation_initial_delay", "500"}
-	serve := startStadion(t, "serve", args...)
-	waitHTTP(t, api+"/ping")
+	api, args, serve := startLocalServe(t, dir)
 
 	app := map[string]any{"id": "/reaped", "cmd": sleep, "cpus": 0.01, "mem": 8, "instances": 3, "portDefinitions": []any{}}
 	if code, body := doJSON(t, http.MethodPost, api+"/v2/apps", app); code != http.StatusCreated {

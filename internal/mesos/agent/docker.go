@@ -126,27 +126,14 @@ func (d *dockerContainerizer) Launch(ctx context.Context, spec Spec, exited func
 		State struct {
 			Pid int `json:"Pid"`
 		} `json:"State"`
-		NetworkSettings struct {
-			IPAddress string `json:"IPAddress"`
-			Networks  map[string]struct {
-				IPAddress string `json:"IPAddress"`
-			} `json:"Networks"`
-		} `json:"NetworkSettings"`
+		NetworkSettings networkSettings `json:"NetworkSettings"`
 	}
 	if err := d.client.do(ctx, "GET", "/containers/"+c.id+"/json", nil, nil, &info); err != nil {
 		c.remove()
 		return nil, &LaunchError{Err: fmt.Errorf("inspect container: %w", err)}
 	}
 	c.pid = info.State.Pid
-	c.ip = info.NetworkSettings.IPAddress
-	if c.ip == "" && body.HostConfig.NetworkMode != "host" {
-		for _, n := range info.NetworkSettings.Networks {
-			if n.IPAddress != "" {
-				c.ip = n.IPAddress
-				break
-			}
-		}
-	}
+	c.ip = info.NetworkSettings.ip(body.HostConfig.NetworkMode)
 	logsDone := make(chan struct{})
 	go c.copyLogs(spec.Sandbox, logsDone)
 	// ctx is the agent's: it ends when the agent stops.
@@ -578,12 +565,7 @@ func (d *dockerContainerizer) reattach(ctx context.Context, id, name, sandbox st
 		HostConfig struct {
 			NetworkMode string `json:"NetworkMode"`
 		} `json:"HostConfig"`
-		NetworkSettings struct {
-			IPAddress string `json:"IPAddress"`
-			Networks  map[string]struct {
-				IPAddress string `json:"IPAddress"`
-			} `json:"Networks"`
-		} `json:"NetworkSettings"`
+		NetworkSettings networkSettings `json:"NetworkSettings"`
 	}
 	err := d.client.do(ctx, "GET", "/containers/"+id+"/json", nil, nil, &info)
 	switch {
@@ -600,15 +582,7 @@ func (d *dockerContainerizer) reattach(ctx context.Context, id, name, sandbox st
 		}
 		return nil, &Exit{Code: info.State.ExitCode}, nil
 	}
-	c.ip = info.NetworkSettings.IPAddress
-	if c.ip == "" && info.HostConfig.NetworkMode != "host" {
-		for _, n := range info.NetworkSettings.Networks {
-			if n.IPAddress != "" {
-				c.ip = n.IPAddress
-				break
-			}
-		}
-	}
+	c.ip = info.NetworkSettings.ip(info.HostConfig.NetworkMode)
 	logsDone := make(chan struct{})
 	go c.copyLogs(sandbox, logsDone)
 	go c.wait(agentCtx, logsDone, exited)
@@ -623,4 +597,27 @@ func (d *dockerContainerizer) removeByName(name string) {
 	if err := d.client.do(ctx, "DELETE", "/containers/"+name, q, nil, nil); err != nil && !isNotFound(err) {
 		d.log.Warn("remove container failed", "container", name, "error", err)
 	}
+}
+
+// networkSettings is the part of a container's inspection that says its
+// address.
+type networkSettings struct {
+	IPAddress string `json:"IPAddress"`
+	Networks  map[string]struct {
+		IPAddress string `json:"IPAddress"`
+	} `json:"Networks"`
+}
+
+// ip is the container's address: the default network's, else that of
+// any network it is on; "" with the host's network.
+func (n networkSettings) ip(networkMode string) string {
+	if n.IPAddress != "" || networkMode == "host" {
+		return n.IPAddress
+	}
+	for _, net := range n.Networks {
+		if net.IPAddress != "" {
+			return net.IPAddress
+		}
+	}
+	return ""
 }
