@@ -56,8 +56,8 @@ func newLeaderProxy(local http.Handler, l *leadership, scheme, self string, own 
 			r.Out.Header.Add(headerVia, "1.1 "+self)
 		},
 		Transport: &http.Transport{
-			DialContext:           (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-			ResponseHeaderTimeout: 60 * time.Second,
+			DialContext:           (&net.Dialer{Timeout: leaderProxyConnectTimeout}).DialContext,
+			ResponseHeaderTimeout: leaderProxyReadTimeout,
 			MaxIdleConnsPerHost:   64,
 			TLSClientConfig:       proxyTLS(own),
 		},
@@ -68,6 +68,13 @@ func newLeaderProxy(local http.Handler, l *leadership, scheme, self string, own 
 	}
 	return p
 }
+
+// The leader proxy's timeouts, shown in /v2/info as Marathon's
+// leader_proxy_connection_timeout_ms and leader_proxy_read_timeout_ms.
+const (
+	leaderProxyConnectTimeout = 5 * time.Second
+	leaderProxyReadTimeout    = 60 * time.Second
+)
 
 type leaderKey struct{}
 
