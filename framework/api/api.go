@@ -61,8 +61,8 @@ type Config struct {
 	// Abdicate gives up this instance's leadership (DELETE /v2/leader);
 	// nil answers that there is no election to abdicate from.
 	Abdicate func() error
-	// Registry receives the HTTP metrics and is served on /metrics; nil
-	// uses a fresh registry.
+	// Registry receives the HTTP metrics and is served on
+	// /metrics/prometheus; nil uses a fresh registry.
 	Registry *prometheus.Registry
 	// Logger for request errors; nil discards.
 	Logger *slog.Logger
