@@ -384,7 +384,7 @@ func checkStoreReported(t *testing.T, api string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, api+"/metrics", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, api+"/metrics/prometheus", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -392,7 +392,7 @@ func checkStoreReported(t *testing.T, api string) {
 	defer resp.Body.Close()
 	text, _ := io.ReadAll(resp.Body)
 	if !bytes.Contains(text, []byte("stadion_store_writable 0")) || !bytes.Contains(text, []byte("stadion_store_write_failures_total")) {
-		t.Errorf("/metrics does not report the failing store")
+		t.Errorf("/metrics/prometheus does not report the failing store")
 	}
 }
 

@@ -572,10 +572,11 @@ func appVersions(t *testing.T, api string) []string {
 }
 
 // restartRequests is the number of POST /v2/apps/{id}/restart requests the
-// scheduler has served, whatever their answer, from its /metrics.
+// scheduler has served, whatever their answer, from its
+// /metrics/prometheus.
 func restartRequests(t *testing.T, api string) int {
 	t.Helper()
-	resp, err := http.Get(api + "/metrics")
+	resp, err := http.Get(api + "/metrics/prometheus")
 	if err != nil {
 		t.Fatal(err)
 	}

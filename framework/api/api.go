@@ -61,8 +61,8 @@ type Config struct {
 	// Abdicate gives up this instance's leadership (DELETE /v2/leader);
 	// nil answers that there is no election to abdicate from.
 	Abdicate func() error
-	// Registry receives the HTTP metrics and is served on /metrics; nil
-	// uses a fresh registry.
+	// Registry receives the HTTP metrics and is served on
+	// /metrics/prometheus; nil uses a fresh registry.
 	Registry *prometheus.Registry
 	// Logger for request errors; nil discards.
 	Logger *slog.Logger
@@ -106,6 +106,9 @@ type server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *httpMetrics
+	// marathonHTTP and started feed Marathon's metrics (/metrics).
+	marathonHTTP *marathonHTTP
+	started      time.Time
 	// defs caches the apps' definition JSON (render.go).
 	defs defCache
 
@@ -156,6 +159,14 @@ func New(cfg Config) http.Handler {
 	if err := registerStoreMetrics(reg, s.backend); err != nil {
 		panic(fmt.Errorf("api: register metrics: %w", err))
 	}
+	s.started = s.now()
+	s.marathonHTTP = newMarathonHTTP(s.now)
+	// Marathon's metrics are this handler's own: they sit in a registry of
+	// their own, gathered with reg's, so that handlers sharing reg do not
+	// collect them twice.
+	own := prometheus.NewRegistry()
+	own.MustRegister(marathonCollector{s})
+	gatherers := prometheus.Gatherers{reg, own}
 
 	mux := http.NewServeMux()
 	h := func(pattern, route string, fn handlerFunc) {
@@ -206,6 +217,9 @@ func New(cfg Config) http.Handler {
 	h("DELETE /v2/leader", "/v2/leader", s.deleteLeader)
 	h("GET /ping", "/ping", s.ping)
 	mux.Handle("GET /v2/events", s.instrument("/v2/events", http.HandlerFunc(s.streamEvents)))
-	mux.Handle("GET /metrics", s.instrument("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	// Marathon's JSON at /metrics, Prometheus's text (Marathon's metrics
+	// and Stadion's stadion_*) at /metrics/prometheus, as Marathon 1.10.
+	mux.Handle("GET /metrics", s.instrument("/metrics", http.HandlerFunc(s.getMetrics)))
+	mux.Handle("GET /metrics/prometheus", s.instrument("/metrics/prometheus", promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{})))
 	return mux
 }

@@ -81,6 +81,7 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	bytes  uint64
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -94,7 +95,9 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
 	}
-	return r.ResponseWriter.Write(b)
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += uint64(n)
+	return n, err
 }
 
 func (r *statusRecorder) Flush() {
@@ -114,12 +117,18 @@ func (s *server) instrument(route string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
-		h.ServeHTTP(rec, r)
+		s.marathonHTTP.active.Add(1)
+		func() {
+			defer s.marathonHTTP.active.Add(-1)
+			h.ServeHTTP(rec, r)
+		}()
 		code := rec.status
 		if code == 0 {
 			code = http.StatusOK
 		}
+		took := time.Since(start)
 		s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(code)).Inc()
-		s.metrics.duration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+		s.metrics.duration.WithLabelValues(route, r.Method).Observe(took.Seconds())
+		s.marathonHTTP.observe(route, r.Method, code, r.ContentLength, rec.bytes, took)
 	})
 }

@@ -25,7 +25,7 @@ func TestInfoLeaderPingMetrics(t *testing.T) {
 	if r.status != 200 || string(r.body) != "pong\n" || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
 		t.Errorf("ping %d %q %v", r.status, r.body, r.header)
 	}
-	r = h.do("GET", "/metrics", "")
+	r = h.do("GET", "/metrics/prometheus", "")
 	if r.status != 200 || !strings.Contains(string(r.body), `stadion_http_requests_total{code="200",method="GET",route="/ping"} 1`) {
 		t.Errorf("metrics %d %s", r.status, r.body)
 	}
@@ -108,7 +108,7 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 // TestStoreFailureReported: /ping answers 503 while the store cannot
-// write, and /metrics says so; both recover with the store.
+// write, and /metrics/prometheus says so; both recover with the store.
 func TestStoreFailureReported(t *testing.T) {
 	h := newHarness(t)
 	ping := func(status int, want string) {
@@ -123,7 +123,7 @@ func TestStoreFailureReported(t *testing.T) {
 	h.be.store = scheduler.StoreHealth{Failing: true, Error: "write state: no space left on device", Since: h.be.now, Failures: 3}
 	h.be.mu.Unlock()
 	ping(503, "store cannot write: write state: no space left on device\n")
-	r := h.do("GET", "/metrics", "")
+	r := h.do("GET", "/metrics/prometheus", "")
 	for _, want := range []string{"stadion_store_writable 0", "stadion_store_write_failures_total 3"} {
 		if !strings.Contains(string(r.body), want) {
 			t.Errorf("/metrics lacks %q", want)
@@ -133,8 +133,8 @@ func TestStoreFailureReported(t *testing.T) {
 	h.be.store = scheduler.StoreHealth{Failures: 3}
 	h.be.mu.Unlock()
 	ping(200, "pong\n")
-	if r := h.do("GET", "/metrics", ""); !strings.Contains(string(r.body), "stadion_store_writable 1") {
-		t.Errorf("/metrics does not show the store writable again")
+	if r := h.do("GET", "/metrics/prometheus", ""); !strings.Contains(string(r.body), "stadion_store_writable 1") {
+		t.Errorf("/metrics/prometheus does not show the store writable again")
 	}
 }
 

@@ -42,6 +42,8 @@ type caller struct {
 	acks    [ackSenders]*callQueue
 	seed    maphash.Seed
 	wg      sync.WaitGroup
+	// counters, when set, count the calls.
+	counters *Counters
 }
 
 func newCaller(ctx context.Context, client Mesos, log *slog.Logger) *caller {
@@ -146,10 +148,17 @@ func (c *caller) launch(offerIDs []mesos.OfferID, tasks []mesos.TaskInfo, filter
 	if len(tasks) > 0 {
 		agent = tasks[0].AgentID.Value
 	}
+	if c.counters != nil {
+		c.counters.OffersUsed.Add(uint64(len(offerIDs)))
+		c.counters.TasksLaunched.Add(uint64(len(tasks)))
+	}
 	c.pick(c.agents[:], agent).enqueue(func(ctx context.Context) error { return c.client.Launch(ctx, offerIDs, tasks, filters) })
 }
 
 func (c *caller) decline(offerIDs []mesos.OfferID, filters *mesos.Filters) {
+	if c.counters != nil {
+		c.counters.OffersDeclined.Add(uint64(len(offerIDs)))
+	}
 	c.enqueue(func(ctx context.Context) error { return c.client.Decline(ctx, offerIDs, filters) })
 }
 
@@ -169,10 +178,16 @@ func (c *caller) acknowledge(status mesos.TaskStatus) {
 
 // revive and suppress apply to every role the framework subscribed with.
 func (c *caller) revive() {
+	if c.counters != nil {
+		c.counters.Revives.Add(1)
+	}
 	c.enqueue(func(ctx context.Context) error { return c.client.Revive(ctx) })
 }
 
 func (c *caller) suppress() {
+	if c.counters != nil {
+		c.counters.Suppresses.Add(1)
+	}
 	c.enqueue(func(ctx context.Context) error { return c.client.Suppress(ctx) })
 }
 

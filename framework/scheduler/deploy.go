@@ -131,6 +131,7 @@ func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOption
 	changedIDs := slices.Collect(maps.Keys(target))
 	s.versionGroups(append(changedIDs, remove...), version, settings)
 	st.deployments[d.ID] = &d
+	s.counters.Deployments.Add(1)
 	st.change.PutDeployments = append(st.change.PutDeployments, d)
 	st.dirty = true
 	s.cfg.Events.Publish(marathon.DeploymentInfoEvent{
@@ -201,6 +202,7 @@ func (s *Scheduler) enqueue(ctx context.Context, d state.Deployment, put []marat
 	d.Apps = put
 	d.Remove = remove
 	st.deployments[d.ID] = &d
+	s.counters.Deployments.Add(1)
 	st.change.PutDeployments = append(st.change.PutDeployments, d)
 	st.dirty = true
 	s.log.Info("deployment queued", "deployment_id", d.ID, "waits_for", waitsFor)

@@ -17,6 +17,7 @@ func (s *Scheduler) handleEvent(ctx context.Context, ev mesos.Event) {
 	case mesos.EventSubscribed:
 		s.handleSubscribed(ctx, ev.Subscribed)
 	case mesos.EventOffers:
+		s.counters.OffersIncoming.Add(uint64(len(ev.Offers.Offers)))
 		for _, o := range ev.Offers.Offers {
 			s.st.offers[o.ID.Value] = o
 		}
@@ -79,6 +80,7 @@ func (s *Scheduler) reconcileTasks(ctx context.Context, explicit bool) {
 func (s *Scheduler) handleUpdate(ctx context.Context, status mesos.TaskStatus) {
 	st := s.st
 	now := s.cfg.Now()
+	s.counters.addUpdate(status.State)
 	if len(status.UUID) > 0 {
 		st.acks = append(st.acks, status)
 	}

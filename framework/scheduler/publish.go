@@ -52,7 +52,7 @@ func (s *Scheduler) publish() {
 		}
 	}
 
-	v := &View{Seq: st.seq, At: now, FrameworkID: st.frameworkID, Deployments: views, Store: s.storeHealth}
+	v := &View{Seq: st.seq, At: now, FrameworkID: st.frameworkID, Deployments: views, Store: s.storeHealth, Counters: &s.counters}
 	ids := slices.Sorted(maps.Keys(st.apps))
 	v.Apps = make([]*AppView, 0, len(ids))
 	for _, id := range ids {

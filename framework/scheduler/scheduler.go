@@ -184,6 +184,8 @@ type Scheduler struct {
 	commands chan command
 	view     atomic.Pointer[View]
 	calls    *caller
+	// counters are shown by /metrics (View.Counters).
+	counters Counters
 	ready    chan struct{} // closed once the state is loaded
 	stopped  chan struct{} // closed once Run has returned
 	checks   *health.Runner
@@ -225,7 +227,8 @@ func New(cfg Config) (*Scheduler, error) {
 		stopped:   make(chan struct{}),
 		readiness: make(chan readinessResult, 64),
 	}
-	s.view.Store(&View{})
+	s.counters.Started = cfg.Now()
+	s.view.Store(&View{Counters: &s.counters})
 	return s, nil
 }
 
@@ -249,6 +252,7 @@ func (s *Scheduler) Run(ctx context.Context) (err error) {
 	defer cancel()
 
 	s.calls = newCaller(ctx, s.cfg.Mesos, s.log)
+	s.calls.counters = &s.counters
 	defer s.calls.close()
 	checks, err := health.New(health.Config{Probe: s.cfg.HealthProbe, Now: s.cfg.Now, MaxProbes: s.cfg.MaxHealthProbes, Logger: s.log})
 	if err != nil {

@@ -27,6 +27,8 @@ type View struct {
 	Groups []state.Group
 	// Store says whether the state store takes writes.
 	Store StoreHealth
+	// Counters are the scheduler's live counters; nil between terms.
+	Counters *Counters
 
 	byID map[marathon.PathID]*AppView
 }

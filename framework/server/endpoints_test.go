@@ -386,7 +386,7 @@ func TestSystem(t *testing.T) {
 		} `json:"http_config"`
 	}
 	e.wantJSON(r, http.StatusOK, &info)
-	e.shape("info.json", r.body, ".marathon_config.", ".zookeeper_config.", ".frameworkId")
+	e.shape("info.json", r.body, ".frameworkId")
 	port := portOf(t, e.url)
 	if info.Name != "marathon" || !info.Elected || info.Leader != fmt.Sprintf("localhost:%d", port) ||
 		info.HTTPConfig.HTTPPort != port || info.MarathonConfig["master"] != "local" {
@@ -409,13 +409,111 @@ func TestSystem(t *testing.T) {
 	if strings.TrimSpace(string(r.body)) != "pong" || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
 		t.Errorf("GET /ping: %q %q", r.header.Get("Content-Type"), r.body)
 	}
-	r = e.want(e.do(http.MethodGet, "/metrics", ""), http.StatusOK)
+	r = e.want(e.do(http.MethodGet, "/metrics/prometheus", ""), http.StatusOK)
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 		t.Errorf("metrics Content-Type %q", ct)
 	}
 	if !strings.Contains(string(r.body), "# TYPE stadion_http_requests_total counter") ||
 		!strings.Contains(string(r.body), `stadion_http_requests_total{`) || !strings.Contains(string(r.body), `route="/ping"`) {
-		t.Errorf("GET /metrics lacks stadion_http_requests_total for /ping:\n%s", r.body)
+		t.Errorf("GET /metrics/prometheus lacks stadion_http_requests_total for /ping:\n%s", r.body)
+	}
+}
+
+// TestMetrics launches tasks and reads Marathon's metrics: the JSON of
+// /metrics (Dropwizard's registry as Marathon 1.10 writes it) and the same
+// names in Prometheus's text at /metrics/prometheus, beside Stadion's own.
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	<-e.srv.Scheduler().Ready()
+	e.want(e.do(http.MethodPost, "/v2/apps", `{"id":"/m/web","cmd":"sleep 600","cpus":0.1,"mem":16,"instances":2}`), http.StatusCreated)
+	e.running("/m/web", 2)
+	e.idle()
+	e.want(e.do(http.MethodGet, "/v2/apps/m/missing", ""), http.StatusNotFound)
+
+	var m struct {
+		Version  string                             `json:"version"`
+		Counters map[string]struct{ Count int64 }   `json:"counters"`
+		Gauges   map[string]struct{ Value float64 } `json:"gauges"`
+		Meters   map[string]struct {
+			Count int64
+			Units string
+		} `json:"meters"`
+		Timers map[string]struct {
+			Count         int64
+			P99           float64
+			DurationUnits string `json:"duration_units"`
+		} `json:"timers"`
+		Histograms map[string]any `json:"histograms"`
+	}
+	r := e.do(http.MethodGet, "/metrics", "")
+	e.wantJSON(r, http.StatusOK, &m)
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("/metrics Content-Type %q", ct)
+	}
+	if m.Version != "4.0.0" || m.Histograms == nil {
+		t.Errorf("/metrics version %q histograms %v", m.Version, m.Histograms)
+	}
+	for name, want := range map[string]float64{
+		"marathon.apps.active.gauge":          1,
+		"marathon.groups.active.gauge":        2, // / and /m
+		"marathon.pods.active.gauge":          0,
+		"marathon.deployments.active.gauge":   0,
+		"marathon.instances.running.gauge":    2,
+		"marathon.instances.staged.gauge":     0,
+		"marathon.http.requests.active.gauge": 1, // this one
+		"stadion.store.writable.gauge":        1,
+	} {
+		if g, ok := m.Gauges[name]; !ok || g.Value != want {
+			t.Errorf("gauge %s = %v (present %v), want %v", name, g.Value, ok, want)
+		}
+	}
+	for _, name := range []string{"marathon.uptime.gauge.seconds", "marathon.leadership.duration.gauge.seconds"} {
+		if m.Gauges[name].Value <= 0 {
+			t.Errorf("gauge %s = %v, want > 0", name, m.Gauges[name].Value)
+		}
+	}
+	for name, want := range map[string]int64{
+		"marathon.deployments.counter":                     1,
+		"marathon.tasks.launched.counter":                  2,
+		"marathon.mesos.task-updates.task-running.counter": 2,
+		"stadion.store.write-failures.counter":             0,
+	} {
+		if c, ok := m.Counters[name]; !ok || c.Count != want {
+			t.Errorf("counter %s = %d (present %v), want %d", name, c.Count, ok, want)
+		}
+	}
+	for _, name := range []string{"marathon.mesos.offers.incoming.counter", "marathon.mesos.offers.used.counter",
+		"marathon.http.requests.size.counter.bytes", "marathon.http.responses.size.counter.bytes"} {
+		if m.Counters[name].Count < 1 {
+			t.Errorf("counter %s = %d, want >= 1", name, m.Counters[name].Count)
+		}
+	}
+	if used, in := m.Counters["marathon.mesos.offers.used.counter"].Count, m.Counters["marathon.mesos.offers.incoming.counter"].Count; used > in {
+		t.Errorf("offers used %d > incoming %d", used, in)
+	}
+	if mt := m.Meters["marathon.http.responses.2xx.rate.meter"]; mt.Count < 2 || mt.Units != "events/second" {
+		t.Errorf("2xx meter %+v", mt)
+	}
+	if mt := m.Meters["marathon.http.responses.4xx.rate.meter"]; mt.Count != 1 {
+		t.Errorf("4xx meter %+v, want the one 404", mt)
+	}
+	if tm := m.Timers["marathon.http.requests.post.duration.timer.seconds"]; tm.Count != 1 || tm.P99 <= 0 || tm.DurationUnits != "seconds" {
+		t.Errorf("POST timer %+v", tm)
+	}
+
+	r = e.want(e.do(http.MethodGet, "/metrics/prometheus", ""), http.StatusOK)
+	for _, want := range []string{
+		"\nmarathon_instances_running_gauge 2\n",
+		"\nmarathon_tasks_launched_counter 2\n",
+		"\nmarathon_http_responses_4xx_rate_meter_count 1\n",
+		"# TYPE marathon_http_requests_duration_timer_seconds summary",
+		"\nstadion_store_writable 1\n",
+		`stadion_http_requests_total{code="201",method="POST",route="/v2/apps"} 1`,
+	} {
+		if !strings.Contains(string(r.body), want) {
+			t.Errorf("/metrics/prometheus lacks %q", want)
+		}
 	}
 }
 

@@ -30,7 +30,7 @@ const leaderWait = 2500 * time.Millisecond
 // leaderProxy serves the API on the leader and sends requests to the
 // leader elsewhere: a standby proxies every call, except /v2/events, which
 // it redirects (302, as Marathon 1.7+), and what it answers itself:
-// /ping, /metrics, GET /v2/leader and GET /v2/info (its own view:
+// /ping, /metrics[/prometheus], GET /v2/leader and GET /v2/info (its own view:
 // elected false and who leads).
 type leaderProxy struct {
 	local  http.Handler
@@ -56,8 +56,8 @@ func newLeaderProxy(local http.Handler, l *leadership, scheme, self string, own 
 			r.Out.Header.Add(headerVia, "1.1 "+self)
 		},
 		Transport: &http.Transport{
-			DialContext:           (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-			ResponseHeaderTimeout: 60 * time.Second,
+			DialContext:           (&net.Dialer{Timeout: leaderProxyConnectTimeout}).DialContext,
+			ResponseHeaderTimeout: leaderProxyReadTimeout,
 			MaxIdleConnsPerHost:   64,
 			TLSClientConfig:       proxyTLS(own),
 		},
@@ -68,6 +68,13 @@ func newLeaderProxy(local http.Handler, l *leadership, scheme, self string, own 
 	}
 	return p
 }
+
+// The leader proxy's timeouts, shown in /v2/info as Marathon's
+// leader_proxy_connection_timeout_ms and leader_proxy_read_timeout_ms.
+const (
+	leaderProxyConnectTimeout = 5 * time.Second
+	leaderProxyReadTimeout    = 60 * time.Second
+)
 
 type leaderKey struct{}
 
@@ -109,7 +116,7 @@ func (p *leaderProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // answersLocally lists what a standby serves itself.
 func (p *leaderProxy) answersLocally(r *http.Request) bool {
 	switch r.URL.Path {
-	case "/ping", "/metrics":
+	case "/ping", "/metrics", "/metrics/prometheus":
 		return true
 	case "/v2/leader", "/v2/info":
 		return r.Method == http.MethodGet

@@ -135,7 +135,7 @@ func TestEveryEndpointNeedsCredentials(t *testing.T) {
 			}
 		}
 	}
-	for _, path := range []string{"/v2/apps", "/v2/info", "/metrics"} {
+	for _, path := range []string{"/v2/apps", "/v2/info", "/metrics", "/metrics/prometheus"} {
 		if res, body := call(t, c, "GET", srv.URL()+path, "ci:s3cret", ""); res.StatusCode != http.StatusOK {
 			t.Errorf("GET %s with the credentials: %d %s", path, res.StatusCode, body)
 		}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -217,6 +218,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if l.elector != nil {
 		abdicate = l.Abdicate
 	}
+	rt := infoRuntime{webUIURL: scheme + "://" + advertised, masterURL: masterURL(det)}
 	local := api.New(api.Config{
 		Backend:  backend{l},
 		Events:   bus,
@@ -233,7 +235,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		},
 		Info: func() marathon.Info {
 			leader, _ := l.Leader()
-			return info(cfg, l.Elected(), leader, ls, backend{l}.View())
+			return info(cfg, l.Elected(), leader, ls, rt, backend{l}.View())
 		},
 	})
 	proxy := newLeaderProxy(local, l, scheme, advertised, ls.tls, log.With("component", "proxy"))
@@ -564,9 +566,26 @@ func loopbackIfAny(ip net.IP) string {
 	return ip.String()
 }
 
+// infoRuntime is what /v2/info shows that the flags alone do not say.
+type infoRuntime struct {
+	// webUIURL is the URL registered with Mesos as the framework's web UI.
+	webUIURL string
+	// masterURL is the current Mesos master's URL, "" while unknown.
+	masterURL func() string
+}
+
+// Service ports come from the range Marathon's defaults of --local_port_min
+// and --local_port_max give (framework/scheduler assignServicePorts).
+const (
+	localPortMin = 10000
+	localPortMax = 20000
+)
+
 // info is GET /v2/info: marathon_config carries the flags clients read
-// (Marathon's names, its timeouts in milliseconds).
-func info(cfg Config, elected bool, leader string, ls listeners, view *scheduler.View) marathon.Info {
+// (Marathon's names, its timeouts in milliseconds), null for the settings
+// Stadion has no counterpart of, as Marathon writes an unset option. URLs
+// are shown without their credentials.
+func info(cfg Config, elected bool, leader string, ls listeners, rt infoRuntime, view *scheduler.View) marathon.Info {
 	version := cfg.Version
 	if version == "" {
 		version = "dev"
@@ -580,34 +599,95 @@ func info(cfg Config, elected bool, leader string, ls listeners, view *scheduler
 		}
 	}
 	return marathon.Info{
-		Name:        "marathon",
-		Version:     "1.10.0-stadion-" + version,
-		Buildref:    version + " " + runtime.Version(),
-		Elected:     elected,
-		Leader:      leader,
-		FrameworkID: view.FrameworkID,
-		Store:       store,
-		MarathonConfig: map[string]any{
-			"master":                         cfg.Master,
-			"hostname":                       cfg.Hostname,
-			"framework_name":                 cfg.FrameworkName,
-			"mesos_role":                     cfg.Role,
-			"failover_timeout":               int64(cfg.FailoverTimeout.Seconds()),
-			"task_launch_timeout":            cfg.TaskLaunchTimeout.Milliseconds(),
-			"task_unknown_timeout":           cfg.TaskUnknownTimeout.Milliseconds(),
-			"reconciliation_interval":        cfg.ReconciliationInterval.Milliseconds(),
-			"reconciliation_initial_delay":   cfg.ReconciliationInitialDelay.Milliseconds(),
-			"decline_offer_duration":         cfg.DeclineOfferDuration.Milliseconds(),
-			"max_instances_per_offer":        cfg.MaxInstancesPerOffer,
-			"max_instances_per_app":          maxInstancesPerApp(cfg),
-			"env_vars_prefix":                cfg.EnvVarsPrefix,
-			"mesos_user":                     cfg.mesosUser(),
-			"secrets_dir":                    cfg.SecretsDir,
-			"mesos_authentication_principal": cfg.Principal,
-		},
+		Name:            "marathon",
+		Version:         "1.10.0-stadion-" + version,
+		Buildref:        version + " " + runtime.Version(),
+		Elected:         elected,
+		Leader:          leader,
+		FrameworkID:     view.FrameworkID,
+		Store:           store,
+		MarathonConfig:  marathonConfig(cfg, rt),
 		ZookeeperConfig: zookeeperConfig(cfg),
 		HTTPConfig:      httpConfig(ls),
 	}
+}
+
+// marathonConfig is /v2/info's marathon_config: every key Marathon 1.10
+// writes, then Stadion's own flags.
+func marathonConfig(cfg Config, rt infoRuntime) map[string]any {
+	c := map[string]any{
+		"access_control_allow_origin":        nil,
+		"checkpoint":                         true,
+		"decline_offer_duration":             cfg.DeclineOfferDuration.Milliseconds(),
+		"default_network_name":               nil,
+		"env_vars_prefix":                    nil,
+		"executor":                           "//cmd",
+		"failover_timeout":                   int64(cfg.FailoverTimeout.Seconds()),
+		"features":                           features(cfg),
+		"framework_name":                     cfg.FrameworkName,
+		"ha":                                 cfg.ZK != "" && !cfg.DisableHA,
+		"hostname":                           cfg.Hostname,
+		"launch_token":                       nil,
+		"launch_token_refresh_interval":      nil,
+		"leader_proxy_connection_timeout_ms": leaderProxyConnectTimeout.Milliseconds(),
+		"leader_proxy_read_timeout_ms":       leaderProxyReadTimeout.Milliseconds(),
+		"local_port_max":                     localPortMax,
+		"local_port_min":                     localPortMin,
+		"maintenance_mode":                   nil,
+		"master":                             redactURL(cfg.Master),
+		"max_instances_per_offer":            cfg.MaxInstancesPerOffer,
+		"mesos_bridge_name":                  nil,
+		"mesos_heartbeat_failure_threshold":  nil,
+		"mesos_heartbeat_interval":           nil,
+		"mesos_leader_ui_url":                nil,
+		"mesos_role":                         cfg.Role,
+		"mesos_user":                         cfg.mesosUser(),
+		"min_revive_offers_interval":         nil,
+		"offer_matching_timeout":             nil,
+		"on_elected_prepare_timeout":         nil,
+		"reconciliation_initial_delay":       cfg.ReconciliationInitialDelay.Milliseconds(),
+		"reconciliation_interval":            cfg.ReconciliationInterval.Milliseconds(),
+		"scale_apps_initial_delay":           nil,
+		"scale_apps_interval":                nil,
+		// The whole state is held in memory, as Marathon's store cache.
+		"store_cache":                 true,
+		"task_launch_confirm_timeout": nil,
+		"task_launch_timeout":         cfg.TaskLaunchTimeout.Milliseconds(),
+		// Unreachable instances are expunged at their own deadline, by
+		// the scheduler's next pass, not by a periodic sweep.
+		"task_lost_expunge_initial_delay": 0,
+		"task_lost_expunge_interval":      0,
+		"task_reservation_timeout":        nil,
+		"webui_url":                       rt.webUIURL,
+
+		"task_unknown_timeout":           cfg.TaskUnknownTimeout.Milliseconds(),
+		"max_instances_per_app":          maxInstancesPerApp(cfg),
+		"secrets_dir":                    cfg.SecretsDir,
+		"mesos_authentication_principal": cfg.Principal,
+	}
+	if len(cfg.AccessControlAllowOrigin) > 0 {
+		c["access_control_allow_origin"] = cfg.AccessControlAllowOrigin
+	}
+	if cfg.EnvVarsPrefix != "" {
+		c["env_vars_prefix"] = cfg.EnvVarsPrefix
+	}
+	if rt.masterURL != nil {
+		if u := rt.masterURL(); u != "" {
+			c["mesos_leader_ui_url"] = strings.TrimSuffix(redactURL(u), "/") + "/"
+		}
+	}
+	return c
+}
+
+// features are the --enable_features Marathon would need for what Stadion
+// does: task_killing (the TASK_KILLING_STATE capability is always
+// registered) and secrets when a secrets source is configured.
+func features(cfg Config) []string {
+	f := []string{"task_killing"}
+	if cfg.SecretsDir != "" || cfg.SecretsConsulAddr != "" {
+		f = append(f, "secrets")
+	}
+	return f
 }
 
 // httpConfig is /v2/info's http_config: the bound ports, 0 for a
@@ -623,11 +703,10 @@ func httpConfig(ls listeners) marathon.HTTPConfig {
 	return c
 }
 
-// zookeeperConfig is /v2/info's zookeeper_config, with Marathon's keys.
+// zookeeperConfig is /v2/info's zookeeper_config, with Marathon's keys;
+// zk is null without --zk (the state is in the data dir), and
+// zk_max_versions holds for either store.
 func zookeeperConfig(cfg Config) map[string]any {
-	if cfg.ZK == "" {
-		return map[string]any{}
-	}
 	orDefault := func(d, def time.Duration) int64 {
 		if d == 0 {
 			d = def
@@ -638,15 +717,50 @@ func zookeeperConfig(cfg Config) map[string]any {
 	if maxVersions == 0 {
 		maxVersions = state.DefaultMaxVersions
 	}
-	return map[string]any{
-		"zk":                    zk.RedactURL(cfg.ZK),
-		"zk_timeout":            orDefault(cfg.ZKTimeout, 10*time.Second),
-		"zk_session_timeout":    orDefault(cfg.ZKSessionTimeout, 10*time.Second),
-		"zk_max_versions":       maxVersions,
-		"zk_compression":        false,
-		"zk_max_node_size":      1024000,
-		"zk_connection_timeout": orDefault(cfg.ZKSessionTimeout, 10*time.Second),
+	var url any
+	if cfg.ZK != "" {
+		url = zk.RedactURL(cfg.ZK)
 	}
+	return map[string]any{
+		"zk":                       url,
+		"zk_timeout":               orDefault(cfg.ZKTimeout, 10*time.Second),
+		"zk_session_timeout":       orDefault(cfg.ZKSessionTimeout, 10*time.Second),
+		"zk_max_versions":          maxVersions,
+		"zk_compression":           false,
+		"zk_compression_threshold": nil,
+		"zk_max_node_size":         1024000,
+		"zk_connection_timeout":    orDefault(cfg.ZKSessionTimeout, 10*time.Second),
+	}
+}
+
+// masterURL returns the current Mesos master's URL as det knows it now,
+// "" when no master is known within a short wait.
+func masterURL(det mesos.Detector) func() string {
+	return func() string {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		u, err := det.Leader(ctx)
+		if err != nil {
+			return ""
+		}
+		if !strings.Contains(u, "://") {
+			u = "http://" + u
+		}
+		return u
+	}
+}
+
+// redactURL drops the credentials of a zk:// or http(s):// URL.
+func redactURL(s string) string {
+	if strings.HasPrefix(s, "zk://") {
+		return zk.RedactURL(s)
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	u.User = nil
+	return u.String()
 }
 
 // maxInstancesPerApp is the effective --max_instances_per_app.

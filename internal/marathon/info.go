@@ -12,6 +12,10 @@ type Info struct {
 	MarathonConfig  map[string]any `json:"marathon_config"`
 	ZookeeperConfig map[string]any `json:"zookeeper_config"`
 	HTTPConfig      HTTPConfig     `json:"http_config"`
+	// EventSubscriber is the pre-1.5 key of the HTTP callback
+	// subscribers, null as Marathon wrote it without --event_subscriber:
+	// Stadion has only the event stream.
+	EventSubscriber *EventSubscriber `json:"event_subscriber"`
 	// Store is Stadion's own: whether the state store takes writes.
 	Store *StoreInfo `json:"store,omitempty"`
 }
@@ -27,8 +31,16 @@ type StoreInfo struct {
 
 // HTTPConfig is info.http_config.
 type HTTPConfig struct {
-	HTTPPort  int `json:"http_port"`
-	HTTPSPort int `json:"https_port"`
+	// AssetsPath is the pre-1.5 --assets_path, null: the UI is not served.
+	AssetsPath *string `json:"assets_path"`
+	HTTPPort   int     `json:"http_port"`
+	HTTPSPort  int     `json:"https_port"`
+}
+
+// EventSubscriber is info.event_subscriber of Marathon before 1.5.
+type EventSubscriber struct {
+	Type          string   `json:"type"`
+	HTTPEndpoints []string `json:"http_endpoints,omitempty"`
 }
 
 // Leader is the body of GET /v2/leader: {"leader": "host:port"}.
