@@ -132,6 +132,11 @@ func TestPutGroupDryRun(t *testing.T) {
 			h.be.seed(mustApp(t, `{"id":"/shop/web","cmd":"x","instances":1}`), mustApp(t, `{"id":"/top","cmd":"t"}`))
 			r := h.do("PUT", tc.path, tc.body)
 			h.expect(r, tc.status, tc.want)
+			if tc.status == 200 && tc.want != `{"steps":[]}` {
+				if m := missingPaths(t, readExample(t, "deployment_steps.json"), r.body); len(m) > 0 {
+					t.Errorf("missing %v", m)
+				}
+			}
 			if got := r.header.Get(marathon.DeploymentHeader); got != "" {
 				t.Errorf("deployment header %q on a dry run", got)
 			}
