@@ -26,6 +26,10 @@ type Backend interface {
 	View() *scheduler.View
 	// Deploy applies change on the loop and starts a deployment.
 	Deploy(ctx context.Context, change scheduler.Change, opts scheduler.DeployOptions) (marathon.DeploymentResult, error)
+	// DryRun returns the steps of the deployment change would start and
+	// changes nothing (PUT /v2/groups?dryRun=true); none when nothing
+	// would change.
+	DryRun(ctx context.Context, change scheduler.Change, opts scheduler.DeployOptions) ([]marathon.Step, error)
 	// KillTasks kills tasks by id (current task ids of instances).
 	KillTasks(ctx context.Context, taskIDs []string, opts scheduler.KillOptions) (scheduler.KillResult, error)
 	// CancelDeployment stops a deployment; without force it starts the

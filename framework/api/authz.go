@@ -112,6 +112,16 @@ func (s *server) deploy(r *http.Request, change scheduler.Change, opts scheduler
 	return s.backend.Deploy(r.Context(), s.authzOf(r).guard(change), opts)
 }
 
+// dryRun is Backend.DryRun with the change guarded by the request's
+// authorization.
+func (s *server) dryRun(r *http.Request, change scheduler.Change, opts scheduler.DeployOptions) (marathon.DeploymentSteps, error) {
+	steps, err := s.backend.DryRun(r.Context(), s.authzOf(r).guard(change), opts)
+	if err != nil {
+		return marathon.DeploymentSteps{}, err
+	}
+	return marathon.DeploymentSteps{Steps: steps}, nil
+}
+
 // killAllowed checks kill on the apps of a kill, and update as well when
 // it scales them down.
 func (z authz) killAllowed(opts scheduler.KillOptions, ids ...marathon.PathID) error {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stadionhq/stadion/framework/deployment"
 	"github.com/stadionhq/stadion/framework/scheduler"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/state"
@@ -30,6 +31,7 @@ type fakeBackend struct {
 	locked map[marathon.PathID]string
 
 	deploys []deployCall
+	dryRuns int
 	kills   []killCall
 	cancels []string
 	resets  []marathon.PathID
@@ -143,6 +145,46 @@ func (f *fakeBackend) Deploy(ctx context.Context, change scheduler.Change, opts 
 	res := marathon.DeploymentResult{DeploymentID: fmt.Sprintf("dep-%d", f.seq), Version: v}
 	f.deploys = append(f.deploys, deployCall{put: put, remove: remove, opts: opts, result: res})
 	return res, nil
+}
+
+// DryRun plans the change against the apps without storing anything.
+func (f *fakeBackend) DryRun(ctx context.Context, change scheduler.Change, opts scheduler.DeployOptions) ([]marathon.Step, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.dryRuns++
+	current := make(map[marathon.PathID]marathon.App, len(f.apps))
+	for id, a := range f.apps {
+		current[id] = a
+	}
+	put, remove, err := change(current)
+	if err != nil {
+		return nil, err
+	}
+	original := map[marathon.PathID]marathon.App{}
+	target := map[marathon.PathID]marathon.App{}
+	for _, a := range put {
+		if old, ok := f.apps[a.ID]; ok {
+			original[a.ID] = old
+			a.Version, a.VersionInfo = old.Version, old.VersionInfo
+		}
+		target[a.ID] = a
+	}
+	for _, id := range remove {
+		original[id] = f.apps[id]
+	}
+	d, changed, err := deployment.Plan(original, target, marathon.Timestamp{Time: f.now}, "dry")
+	if err != nil || !changed {
+		return nil, err
+	}
+	var steps []marathon.Step
+	for _, st := range d.Steps {
+		var out marathon.Step
+		for _, a := range st.Actions {
+			out.Actions = append(out.Actions, marathon.Action{Action: a.Type, App: a.AppID})
+		}
+		steps = append(steps, out)
+	}
+	return steps, nil
 }
 
 func (f *fakeBackend) KillTasks(ctx context.Context, ids []string, opts scheduler.KillOptions) (scheduler.KillResult, error) {

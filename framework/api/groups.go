@@ -279,9 +279,15 @@ func (s *server) createGroup(w http.ResponseWriter, r *http.Request) (any, error
 // putGroup is PUT /v2/groups[/{id}]: {"version": v} rolls the group back,
 // {"scaleBy": f} scales every app below it, anything else is the group's
 // new definition: changed apps are updated, new ones started, apps and
-// subgroups left out of a given "apps" or "groups" list removed.
+// subgroups left out of a given "apps" or "groups" list removed. With
+// dryRun=true it answers 200 with the steps of that deployment,
+// {"steps": [...]}, and changes nothing.
 func (s *server) putGroup(w http.ResponseWriter, r *http.Request) (any, error) {
 	opts, err := deployOptions(r)
+	if err != nil {
+		return nil, err
+	}
+	dryRun, err := boolParam(r, "dryRun", false)
 	if err != nil {
 		return nil, err
 	}
@@ -315,6 +321,10 @@ func (s *server) putGroup(w http.ResponseWriter, r *http.Request) (any, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if dryRun {
+		// Marathon answers 200 with the plan's steps and changes nothing.
+		return s.dryRun(r, change, opts)
 	}
 	res, err := s.deploy(r, change, opts)
 	if err != nil {

@@ -102,3 +102,47 @@ func TestWriteGroups(t *testing.T) {
 	h.be.groups = nil
 	h.expect(h.do("DELETE", "/v2/groups/shop", ""), 404, `{"message":"Group '/shop' does not exist"}`)
 }
+
+// PUT /v2/groups?dryRun=true answers the plan's steps and changes
+// nothing, as Marathon's GroupsResource.update does; a dry run of an
+// empty root group used to delete every app.
+func TestPutGroupDryRun(t *testing.T) {
+	tests := []struct {
+		name   string
+		path   string
+		body   string
+		status int
+		want   string
+	}{
+		{name: "empty root stops every app", path: "/v2/groups?dryRun=true", body: `{"id":"/","apps":[],"groups":[]}`, status: 200,
+			want: `{"steps":[{"actions":[{"action":"StopApplication","app":"/shop/web"},{"action":"StopApplication","app":"/top"}]}]}`},
+		{name: "subgroup scale", path: "/v2/groups/shop?dryRun=true", body: `{"scaleBy":2}`, status: 200,
+			want: `{"steps":[{"actions":[{"action":"ScaleApplication","app":"/shop/web"}]}]}`},
+		{name: "new app starts", path: "/v2/groups/shop?dryRun=true", body: `{"apps":[{"id":"web","cmd":"x","instances":1},{"id":"new","cmd":"n"}]}`, status: 200,
+			want: `{"steps":[{"actions":[{"action":"StartApplication","app":"/shop/new"}]}]}`},
+		{name: "no change", path: "/v2/groups/shop?dryRun=true", body: `{"apps":[{"id":"web","cmd":"x","instances":1}]}`, status: 200,
+			want: `{"steps":[]}`},
+		{name: "bad flag", path: "/v2/groups?dryRun=maybe", body: `{"apps":[]}`, status: 400},
+		{name: "unknown group scale", path: "/v2/groups/nope?dryRun=true", body: `{"scaleBy":2}`, status: 404,
+			want: `{"message":"Group '/nope' does not exist"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.be.seed(mustApp(t, `{"id":"/shop/web","cmd":"x","instances":1}`), mustApp(t, `{"id":"/top","cmd":"t"}`))
+			r := h.do("PUT", tc.path, tc.body)
+			h.expect(r, tc.status, tc.want)
+			if tc.status == 200 && tc.want != `{"steps":[]}` {
+				if m := missingPaths(t, readExample(t, "deployment_steps.json"), r.body); len(m) > 0 {
+					t.Errorf("missing %v", m)
+				}
+			}
+			if got := r.header.Get(marathon.DeploymentHeader); got != "" {
+				t.Errorf("deployment header %q on a dry run", got)
+			}
+			if len(h.be.deploys) != 0 || len(h.be.apps) != 2 {
+				t.Errorf("dry run deployed %d times, %d apps left", len(h.be.deploys), len(h.be.apps))
+			}
+		})
+	}
+}

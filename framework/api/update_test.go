@@ -134,3 +134,20 @@ func TestAppVersions(t *testing.T) {
 	h.expect(h.do("GET", "/v2/apps/web/versions/yesterday", ""), 400, "")
 	h.expect(h.do("GET", "/v2/apps/nope/versions", ""), 404, `{"message":"App '/nope' does not exist"}`)
 }
+
+// go-marathon's ScaleApplicationInstances sends explicit nulls; Marathon
+// reads them as absent (readNullable), so only the instances change.
+func TestPutAppNullsAreAbsent(t *testing.T) {
+	h := newHarness(t)
+	h.be.seed(mustApp(t, `{"id":"/web","cmd":"sleep 1","instances":1,"labels":{"a":"b"},
+		"portDefinitions":[{"port":10000,"name":"http","labels":{"VIP_0":"/web:80"}}],"dependencies":["/db"]}`))
+	before := h.be.apps["/web"]
+	h.expect(h.do("PUT", "/v2/apps/web", `{"id":"/web","instances":3,"ports":null,"dependencies":null,"labels":null,"cmd":null}`), 200, "")
+	after := h.be.apps["/web"]
+	if after.Instances != 3 {
+		t.Errorf("instances %d", after.Instances)
+	}
+	if marathon.IsUpgrade(before, after) {
+		t.Errorf("a scale with nulls changed the definition: before %+v, after %+v", before, after)
+	}
+}

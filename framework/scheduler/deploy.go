@@ -33,11 +33,50 @@ func (s *Scheduler) Deploy(ctx context.Context, change Change, opts DeployOption
 	return res, nil
 }
 
-func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOptions) (marathon.DeploymentResult, error) {
+// DryRun returns the steps of the deployment that change would start,
+// changing nothing: PUT /v2/groups?dryRun=true. No steps when nothing
+// would change. Conflicts with running deployments are not checked, as
+// in Marathon.
+func (s *Scheduler) DryRun(ctx context.Context, change Change, opts DeployOptions) ([]marathon.Step, error) {
+	var steps []marathon.Step
+	var perr error
+	err := s.do(ctx, func(context.Context) {
+		var p prepared
+		if p, perr = s.prepare(change, opts); perr != nil || !p.changed {
+			return
+		}
+		for _, st := range p.d.Steps {
+			steps = append(steps, stepOf(st))
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return steps, perr
+}
+
+// prepared is what a change would do, computed without touching the
+// loop's state: the apps to store and remove, and the deployment.
+type prepared struct {
+	now       time.Time
+	version   marathon.Timestamp
+	requested []marathon.App
+	remove    []marathon.PathID
+	target    map[marathon.PathID]marathon.App
+	settings  map[marathon.PathID]GroupSettings
+	res       marathon.DeploymentResult
+	// d is the deployment; changed is false when there is none.
+	d       state.Deployment
+	changed bool
+}
+
+// prepare applies change to a copy of the apps and plans the deployment;
+// it changes nothing.
+func (s *Scheduler) prepare(change Change, opts DeployOptions) (prepared, error) {
 	st := s.st
 	requested, remove, err := change(maps.Clone(st.apps))
 	if err != nil {
-		return marathon.DeploymentResult{}, err
+		return prepared{}, err
 	}
 	now := s.cfg.Now()
 	version := opts.version
@@ -46,9 +85,15 @@ func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOption
 	}
 	original := map[marathon.PathID]marathon.App{}
 	target := map[marathon.PathID]marathon.App{}
-	for _, app := range requested {
+	// Service ports are handed out in the order of the request, each app
+	// seeing the ports given to those before it (Marathon draws them from
+	// one iterator), so apps of one group never share a port.
+	assigned := slices.Clone(requested)
+	for i := range assigned {
+		s.assignServicePorts(&assigned[i], assigned)
+	}
+	for _, app := range assigned {
 		old, existed := st.apps[app.ID]
-		s.assignServicePorts(&app, requested)
 		keep := opts.rollback && !app.Version.IsZero()
 		if !keep {
 			app.Version = version
@@ -72,7 +117,7 @@ func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOption
 	for _, id := range remove {
 		old, existed := st.apps[id]
 		if !existed {
-			return marathon.DeploymentResult{}, marathon.AppNotFound(id)
+			return prepared{}, marathon.AppNotFound(id)
 		}
 		original[id] = old
 	}
@@ -80,21 +125,33 @@ func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOption
 	if id == "" {
 		id = newDeploymentID()
 	}
-	res := marathon.DeploymentResult{DeploymentID: id, Version: version}
-	settings := map[marathon.PathID]GroupSettings{}
+	p := prepared{
+		now: now, version: version, requested: requested, remove: remove, target: target,
+		settings: map[marathon.PathID]GroupSettings{},
+		res:      marathon.DeploymentResult{DeploymentID: id, Version: version},
+	}
 	for _, g := range opts.Groups {
-		settings[g.ID] = g
+		p.settings[g.ID] = g
 	}
 	if len(target) == 0 && len(remove) == 0 {
-		s.storeGroupSettings(ctx, settings, version)
-		return res, nil
+		return p, nil
 	}
-	deps := s.groupDependencies(settings)
-	d, changed, err := deployment.Plan(withGroupDependencies(original, deps), withGroupDependencies(target, deps), version, id)
+	deps := s.groupDependencies(p.settings)
+	p.d, p.changed, err = deployment.Plan(withGroupDependencies(original, deps), withGroupDependencies(target, deps), version, id)
 	if err != nil {
-		return marathon.DeploymentResult{}, marathon.NotValid(marathon.Detail{Path: "/dependencies", Errors: []string{err.Error()}})
+		return prepared{}, marathon.NotValid(marathon.Detail{Path: "/dependencies", Errors: []string{err.Error()}})
 	}
-	if !changed {
+	return p, nil
+}
+
+func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOptions) (marathon.DeploymentResult, error) {
+	st := s.st
+	p, err := s.prepare(change, opts)
+	if err != nil {
+		return marathon.DeploymentResult{}, err
+	}
+	now, version, requested, remove, target, settings, res, d := p.now, p.version, p.requested, p.remove, p.target, p.settings, p.res, p.d
+	if !p.changed {
 		s.storeGroupSettings(ctx, settings, version)
 		return res, nil
 	}

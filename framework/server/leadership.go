@@ -241,6 +241,14 @@ func (b backend) Deploy(ctx context.Context, change scheduler.Change, opts sched
 	return s.Deploy(ctx, change, opts)
 }
 
+func (b backend) DryRun(ctx context.Context, change scheduler.Change, opts scheduler.DeployOptions) ([]marathon.Step, error) {
+	s, err := b.sched()
+	if err != nil {
+		return nil, err
+	}
+	return s.DryRun(ctx, change, opts)
+}
+
 func (b backend) KillTasks(ctx context.Context, taskIDs []string, opts scheduler.KillOptions) (scheduler.KillResult, error) {
 	s, err := b.sched()
 	if err != nil {

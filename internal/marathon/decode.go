@@ -76,8 +76,11 @@ func Decode[T any](data []byte) (T, error) {
 
 func requireKey(v any, path, key string, r *reporter) {
 	if m, ok := v.(map[string]any); ok {
-		if _, ok := m[key]; !ok {
+		switch e, ok := m[key]; {
+		case !ok:
 			r.add(path+"/"+key, codeMissing)
+		case e == nil:
+			r.add(path+"/"+key, codeString) // a null id is no id
 		}
 	}
 }
@@ -256,6 +259,10 @@ func checkValue(t reflect.Type, v any, path string, r *reporter) any {
 				}
 			case e == nil && f.required:
 				r.add(path+"/"+f.name, expectedCode(f.typ))
+			case e == nil:
+				// An explicit null reads as absent, as Marathon's
+				// readers do (readNullable, or read.orElse(default)):
+				// go-marathon sends "ports": null on every scale.
 			default:
 				out[f.name] = checkValue(f.typ, e, path+"/"+f.name, r)
 			}

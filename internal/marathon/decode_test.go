@@ -147,6 +147,28 @@ func TestDecodeAppDefaults(t *testing.T) {
 	}
 }
 
+// Explicit nulls read as absent fields, nested ones too, as Marathon's
+// readers (readNullable, read.orElse(default)) do.
+func TestDecodeAppNulls(t *testing.T) {
+	withNulls, err := DecodeApp([]byte(`{"id":"/a","cmd":"x","ports":null,"portDefinitions":null,"dependencies":null,
+		"env":null,"labels":null,"constraints":null,"healthChecks":null,"instances":null,"cpus":null,"user":null,
+		"upgradeStrategy":{"minimumHealthCapacity":null},"container":{"type":null,"docker":{"image":"i","network":null},"portMappings":null},
+		"residency":null,"secrets":null,"networks":null,"role":null,"versionInfo":null}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	absent, err := DecodeApp([]byte(`{"id":"/a","cmd":"x","upgradeStrategy":{},"container":{"docker":{"image":"i"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(absent, withNulls); diff != "" {
+		t.Errorf("nulls (-absent +nulls):\n%s", diff)
+	}
+	if _, err := DecodeApp([]byte(`{"id":null,"cmd":"x"}`)); err == nil {
+		t.Error("a null id is accepted")
+	}
+}
+
 func TestDecodeAppLenient(t *testing.T) {
 	tests := []struct {
 		name  string

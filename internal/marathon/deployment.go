@@ -79,6 +79,22 @@ func (d Deployment) MarshalJSON() ([]byte, error) {
 	return marshalPlain(p)
 }
 
+// DeploymentSteps is the body of PUT /v2/groups?dryRun=true: the steps
+// the deployment would take, without its id or version.
+type DeploymentSteps struct {
+	Steps []Step `json:"steps"`
+}
+
+// MarshalJSON writes no steps as [].
+func (d DeploymentSteps) MarshalJSON() ([]byte, error) {
+	type plain DeploymentSteps
+	p := plain(d)
+	if p.Steps == nil {
+		p.Steps = []Step{}
+	}
+	return marshalPlain(p)
+}
+
 // DeploymentResult is the body of every deployable call:
 // {"deploymentId": ..., "version": ...}; the same id goes in the
 // Marathon-Deployment-Id header.

@@ -8,8 +8,8 @@ import (
 
 // MergePatch applies a partial update (PATCH /v2/apps/{id}, and PUT with
 // partialUpdate=true) to current: every top-level field present in patch
-// replaces the current one entirely; absent fields keep their current
-// value. The id, version and versionInfo of the patch are ignored. A legacy
+// replaces the current one entirely; absent and null fields keep their
+// current value. The id, version and versionInfo of the patch are ignored. A legacy
 // field in the patch replaces its canonical counterpart ("ports" clears
 // "portDefinitions", "uris" clears "fetch", "ipAddress" or a container
 // with docker.network clears "networks"). The result is decoded with
@@ -34,6 +34,14 @@ func MergePatch(current App, patch []byte) (App, error) {
 	}
 	for _, k := range []string{"id", "version", "versionInfo"} {
 		delete(fields, k)
+	}
+	// A null field is absent, as in Marathon's AppUpdate readers
+	// (readNullable): it keeps the current value. go-marathon's scale
+	// sends {"instances": n, "ports": null, "dependencies": null}.
+	for k, v := range fields {
+		if string(bytes.TrimSpace(v)) == "null" {
+			delete(fields, k)
+		}
 	}
 	if _, ok := fields["ports"]; ok {
 		if _, canon := fields["portDefinitions"]; !canon {

@@ -24,6 +24,19 @@ func TestMergePatch(t *testing.T) {
 			},
 		},
 		{
+			name:  "nulls keep the current values",
+			patch: `{"id":"/a","instances":5,"ports":null,"dependencies":null,"env":null,"labels":null,"uris":null,"cmd":null,"container":null}`,
+			check: func(t *testing.T, a App) {
+				if a.Instances != 5 || a.Cmd != "x" || a.Env["B"].Value != "2" || a.Labels["l"] != "v" ||
+					len(a.PortDefinitions) != 1 || a.PortDefinitions[0].Name != "http" || len(a.Fetch)+len(a.URIs) == 0 {
+					t.Errorf("got %+v", a)
+				}
+				if IsUpgrade(current, a) {
+					t.Error("a scale with nulls is an upgrade")
+				}
+			},
+		},
+		{
 			name:  "maps are replaced, not merged",
 			patch: `{"env":{"C":"3"}}`,
 			check: func(t *testing.T, a App) {
