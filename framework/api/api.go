@@ -37,6 +37,8 @@ type Backend interface {
 	AppVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error)
 	// AppVersion returns one stored version of an app.
 	AppVersion(ctx context.Context, id marathon.PathID, version marathon.Timestamp) (marathon.App, bool, error)
+	// GroupVersions lists the stored versions of a group, oldest first.
+	GroupVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error)
 	// GroupVersion returns one stored version of a group (PUT
 	// /v2/groups/{id} {"version": v}).
 	GroupVersion(ctx context.Context, id marathon.PathID, version marathon.Timestamp) (state.Group, bool, error)
@@ -198,6 +200,7 @@ func New(cfg Config) http.Handler {
 	h("POST /v2/groups/{id...}", "/v2/groups/{id}", s.createGroup)
 	h("PUT /v2/groups", "/v2/groups", s.putGroup)
 	h("PUT /v2/groups/{id...}", "/v2/groups/{id}", s.putGroup)
+	h("PATCH /v2/groups/{id...}", "/v2/groups/{id}", s.patchGroup)
 	h("DELETE /v2/groups", "/v2/groups", s.deleteGroup)
 	h("DELETE /v2/groups/{id...}", "/v2/groups/{id}", s.deleteGroup)
 
