@@ -204,6 +204,11 @@ func New(cfg Config) http.Handler {
 	h("DELETE /v2/groups", "/v2/groups", s.deleteGroup)
 	h("DELETE /v2/groups/{id...}", "/v2/groups/{id}", s.deleteGroup)
 
+	h("GET /v2/plugins", "/v2/plugins", s.getPlugins)
+	h("/v2/plugins/{rest...}", "/v2/plugins/{id}", s.pluginNotFound)
+	h("/v2/pods", "/v2/pods", s.podsNotFound)
+	h("/v2/pods/{rest...}", "/v2/pods/{id}", s.podsNotFound)
+
 	h("GET /v2/info", "/v2/info", s.getInfo)
 	h("GET /v2/leader", "/v2/leader", s.getLeader)
 	h("DELETE /v2/leader", "/v2/leader", s.deleteLeader)

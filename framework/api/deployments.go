@@ -107,7 +107,9 @@ func (s *server) resetDelay(w http.ResponseWriter, r *http.Request) (any, error)
 	}
 	id := marathon.PathID("/" + raw).Canonical()
 	z := s.authzOf(r)
-	if s.backend.View().App(id) == nil || !z.may(acl.View, id) {
+	// Marathon resets only the delay of an app with instances waiting for
+	// a task (QueueResource.resetDelay); any other app is not in the queue.
+	if av := s.backend.View().App(id); av == nil || av.Queue == nil || !z.may(acl.View, id) {
 		return nil, &marathon.Error{Status: http.StatusNotFound, Message: "Application " + string(id) + " not found in tasks queue."}
 	}
 	if err := z.check(acl.Update, id); err != nil {

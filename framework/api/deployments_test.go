@@ -73,4 +73,10 @@ func TestQueue(t *testing.T) {
 		t.Errorf("reset %d %v", r.status, h.be.resets)
 	}
 	h.expect(h.do("DELETE", "/v2/queue/nope/delay", ""), 404, `{"message":"Application /nope not found in tasks queue."}`)
+	// An app that exists but waits for nothing is not in the queue.
+	h.be.seed(mustApp(t, `{"id":"/idle","cmd":"x"}`))
+	h.expect(h.do("DELETE", "/v2/queue/idle/delay", ""), 404, `{"message":"Application /idle not found in tasks queue."}`)
+	if len(h.be.resets) != 1 {
+		t.Errorf("resets %v", h.be.resets)
+	}
 }
