@@ -44,7 +44,8 @@ func (s *server) getLeader(w http.ResponseWriter, r *http.Request) (any, error) 
 
 // deleteLeader is DELETE /v2/leader: the leader abdicates and another
 // instance takes over (this one joins the election again, behind the
-// others; Marathon's process exits instead).
+// others; Marathon's process exits instead). Without HA the server's
+// Abdicate stops it after the answer, as Marathon's process exits.
 func (s *server) deleteLeader(w http.ResponseWriter, r *http.Request) (any, error) {
 	// Abdicating moves every app's scheduler: under an ACL it takes
 	// update on the root group.
