@@ -101,7 +101,7 @@ func TestListAppsEmbed(t *testing.T) {
 		{name: "no prefix", query: "?embed=tasks", present: []string{"tasks"}},
 		{name: "traefik set", query: "?embed=apps.tasks&embed=apps.deployments&embed=apps.readiness",
 			present: []string{"tasks", "deployments", "readinessCheckResults"}},
-		{name: "failures", query: "?embed=apps.failures", present: []string{"lastTaskFailure"}},
+		{name: "failures", query: "?embed=apps.failures", present: []string{"lastTaskFailure", "tasks", "deployments"}},
 		{name: "lastTaskFailure and stats", query: "?embed=apps.lastTaskFailure&embed=apps.taskStats",
 			present: []string{"lastTaskFailure", "tasksStats"}, absent: []string{"tasks"}},
 	}
@@ -127,6 +127,22 @@ func TestListAppsEmbed(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTaskStatsWithoutTasks: Marathon writes tasksStats as an empty
+// object for an app without tasks.
+func TestTaskStatsWithoutTasks(t *testing.T) {
+	h := newHarness(t)
+	seedWeb(h)
+	r := h.do("GET", "/v2/apps/prod/db?embed=app.taskStats", "")
+	h.expect(r, 200, "")
+	var body struct {
+		App map[string]json.RawMessage `json:"app"`
+	}
+	mustUnmarshal(t, r.body, &body)
+	if got := string(body.App["tasksStats"]); got != "{}" {
+		t.Errorf("tasksStats %q, want {}", got)
 	}
 }
 
