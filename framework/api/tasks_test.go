@@ -67,7 +67,7 @@ func TestAppTasks(t *testing.T) {
 
 	// Kill by host, without scale: the killed tasks.
 	r = h.do("DELETE", "/v2/apps/prod/web/tasks?host=h2", "")
-	h.expect(r, 200, `{"tasks":[{"id":"prod_web.instance-00000002._app.1","appId":"","host":"","ipAddresses":[],"servicePorts":[],"state":"TASK_KILLING"}]}`)
+	h.expect(r, 200, `{"tasks":[{"id":"prod_web.instance-00000002._app.1","appId":"","host":"","ipAddresses":[],"servicePorts":[],"state":"TASK_KILLING","healthCheckResults":[],"localVolumes":[]}]}`)
 	// With scale: a deployment.
 	r = h.do("DELETE", "/v2/apps/prod/web/tasks?scale=true", "")
 	h.expect(r, 200, "")

@@ -30,10 +30,12 @@ type IPAddr struct {
 type HealthCheckResult struct {
 	Alive               bool       `json:"alive"`
 	ConsecutiveFailures int        `json:"consecutiveFailures"`
-	FirstSuccess        *Timestamp `json:"firstSuccess"`
-	LastSuccess         *Timestamp `json:"lastSuccess"`
-	LastFailure         *Timestamp `json:"lastFailure"`
-	LastFailureCause    *string    `json:"lastFailureCause"`
+	// The optional fields are left out when unset, as Marathon's Health
+	// (RAML firstSuccess?, lastSuccess?, lastFailure?, lastFailureCause?).
+	FirstSuccess     *Timestamp `json:"firstSuccess,omitempty"`
+	LastSuccess      *Timestamp `json:"lastSuccess,omitempty"`
+	LastFailure      *Timestamp `json:"lastFailure,omitempty"`
+	LastFailureCause *string    `json:"lastFailureCause,omitempty"`
 	InstanceID          string     `json:"instanceId"`
 	// TaskID is the pre-1.4 field; set it for old consumers if wanted.
 	TaskID string `json:"taskId,omitempty"`
@@ -55,9 +57,11 @@ type Task struct {
 	StagedAt           Timestamp           `json:"stagedAt,omitzero"`
 	StartedAt          Timestamp           `json:"startedAt,omitzero"`
 	Version            Timestamp           `json:"version,omitzero"`
-	HealthCheckResults []HealthCheckResult `json:"healthCheckResults,omitempty"`
+	// HealthCheckResults and LocalVolumes are always written, [] when
+	// empty, as Marathon's TaskConversion does.
+	HealthCheckResults []HealthCheckResult `json:"healthCheckResults"`
 	CheckResult        *CheckResult        `json:"checkResult,omitempty"`
-	LocalVolumes       []LocalVolume       `json:"localVolumes,omitempty"`
+	LocalVolumes       []LocalVolume       `json:"localVolumes"`
 	Region             string              `json:"region,omitempty"`
 	Zone               string              `json:"zone,omitempty"`
 	Role               string              `json:"role,omitempty"`
