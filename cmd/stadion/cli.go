@@ -16,6 +16,9 @@ const (
 	exitOK    = 0
 	exitError = 1
 	exitUsage = 2
+	// exitAbdicated ends `serve` after DELETE /v2/leader without HA:
+	// Marathon's code for a leadership that ended gracefully.
+	exitAbdicated = 105
 )
 
 // command is one subcommand: its words ("mesos agent"), a one-line summary

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -233,6 +234,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		defer watchSIGHUP(holder, c.aclFile, log)()
 	}
 	if err := serve(ctx, c, holder, stdout, log); err != nil {
+		if errors.Is(err, server.ErrAbdicated) {
+			// DELETE /v2/leader without HA: stop as Marathon does, with
+			// its exit code, for the supervisor to start us again.
+			log.Info("stadion serve stopped after abdicating")
+			return exitAbdicated
+		}
 		log.Error("stadion serve stopped", "error", err)
 		return exitError
 	}

@@ -41,6 +41,8 @@ type Backend interface {
 	AppVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error)
 	// AppVersion returns one stored version of an app.
 	AppVersion(ctx context.Context, id marathon.PathID, version marathon.Timestamp) (marathon.App, bool, error)
+	// GroupVersions lists the stored versions of a group, oldest first.
+	GroupVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error)
 	// GroupVersion returns one stored version of a group (PUT
 	// /v2/groups/{id} {"version": v}).
 	GroupVersion(ctx context.Context, id marathon.PathID, version marathon.Timestamp) (state.Group, bool, error)
@@ -213,8 +215,14 @@ func New(cfg Config) http.Handler {
 	h("POST /v2/groups/{id...}", "/v2/groups/{id}", s.createGroup)
 	h("PUT /v2/groups", "/v2/groups", s.putGroup)
 	h("PUT /v2/groups/{id...}", "/v2/groups/{id}", s.putGroup)
+	h("PATCH /v2/groups/{id...}", "/v2/groups/{id}", s.patchGroup)
 	h("DELETE /v2/groups", "/v2/groups", s.deleteGroup)
 	h("DELETE /v2/groups/{id...}", "/v2/groups/{id}", s.deleteGroup)
+
+	h("GET /v2/plugins", "/v2/plugins", s.getPlugins)
+	h("/v2/plugins/{rest...}", "/v2/plugins/{id}", s.pluginNotFound)
+	h("/v2/pods", "/v2/pods", s.podsNotFound)
+	h("/v2/pods/{rest...}", "/v2/pods/{id}", s.podsNotFound)
 
 	h("GET /v2/info", "/v2/info", s.getInfo)
 	h("GET /v2/leader", "/v2/leader", s.getLeader)

@@ -85,7 +85,13 @@ func appID(r *http.Request) marathon.PathID {
 // deployOptions reads force and Stadion's queue (absent: the server's
 // --queue_conflicting_deployments).
 func deployOptions(r *http.Request) (scheduler.DeployOptions, error) {
-	force, err := boolParam(r, "force", false)
+	return deployOptionsForce(r, false)
+}
+
+// deployOptionsForce is deployOptions with the default of force given:
+// Marathon's DELETE /v2/apps/{id} forces unless told otherwise.
+func deployOptionsForce(r *http.Request, forceDefault bool) (scheduler.DeployOptions, error) {
+	force, err := boolParam(r, "force", forceDefault)
 	if err != nil {
 		return scheduler.DeployOptions{}, err
 	}
@@ -474,7 +480,9 @@ func prefixError(err error, prefix string) error {
 // deleteApp is DELETE /v2/apps/{id}.
 func (s *server) deleteApp(w http.ResponseWriter, r *http.Request) (any, error) {
 	id := appID(r)
-	opts, err := deployOptions(r)
+	// Marathon's AppsResource.delete defaults force to true: deleting an
+	// app cancels the deployments that hold it rather than answering 409.
+	opts, err := deployOptionsForce(r, true)
 	if err != nil {
 		return nil, err
 	}

@@ -64,6 +64,8 @@ func TestListAppsFilters(t *testing.T) {
 		{name: "label notin", query: "?label=tier%20notin%20(front)", want: "/prod/db /tools/cron"},
 		{name: "conjunction", query: "?label=tier!=ops,HAPROXY_GROUP==external", want: "/prod/web"},
 		{name: "nothing", query: "?label=missing", want: ""},
+		{name: "not equal needs the label", query: "?label=HAPROXY_GROUP!=internal", want: "/prod/web"},
+		{name: "notin needs the label", query: "?label=HAPROXY_GROUP%20notin%20(internal)", want: "/prod/web"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,7 +76,12 @@ func TestListAppsFilters(t *testing.T) {
 			}
 		})
 	}
-	h.expect(h.do("GET", "/v2/apps?label=a%20in%20(b", ""), 400, "")
+	h.expect(h.do("GET", "/v2/apps?label=a%20in%20(b", ""), 422, "")
+	r := h.do("GET", "/v2/apps?label=a%20b", "")
+	h.expect(r, 422, "")
+	if !strings.Contains(string(r.body), `"message":"Can not parse label selector a b. Reason: `) {
+		t.Errorf("bad selector body %s", r.body)
+	}
 }
 
 func TestListAppsEmbed(t *testing.T) {
@@ -94,7 +101,7 @@ func TestListAppsEmbed(t *testing.T) {
 		{name: "no prefix", query: "?embed=tasks", present: []string{"tasks"}},
 		{name: "traefik set", query: "?embed=apps.tasks&embed=apps.deployments&embed=apps.readiness",
 			present: []string{"tasks", "deployments", "readinessCheckResults"}},
-		{name: "failures", query: "?embed=apps.failures", present: []string{"lastTaskFailure"}},
+		{name: "failures", query: "?embed=apps.failures", present: []string{"lastTaskFailure", "tasks", "deployments"}},
 		{name: "lastTaskFailure and stats", query: "?embed=apps.lastTaskFailure&embed=apps.taskStats",
 			present: []string{"lastTaskFailure", "tasksStats"}, absent: []string{"tasks"}},
 	}
@@ -120,6 +127,22 @@ func TestListAppsEmbed(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTaskStatsWithoutTasks: Marathon writes tasksStats as an empty
+// object for an app without tasks.
+func TestTaskStatsWithoutTasks(t *testing.T) {
+	h := newHarness(t)
+	seedWeb(h)
+	r := h.do("GET", "/v2/apps/prod/db?embed=app.taskStats", "")
+	h.expect(r, 200, "")
+	var body struct {
+		App map[string]json.RawMessage `json:"app"`
+	}
+	mustUnmarshal(t, r.body, &body)
+	if got := string(body.App["tasksStats"]); got != "{}" {
+		t.Errorf("tasksStats %q, want {}", got)
 	}
 }
 

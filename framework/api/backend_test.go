@@ -242,6 +242,18 @@ func (f *fakeBackend) AppVersion(ctx context.Context, id marathon.PathID, v mara
 	return marathon.App{}, false, nil
 }
 
+func (f *fakeBackend) GroupVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []marathon.Timestamp
+	for _, g := range f.groups {
+		if g.ID == id {
+			out = append(out, g.Version)
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeBackend) GroupVersion(ctx context.Context, id marathon.PathID, v marathon.Timestamp) (state.Group, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

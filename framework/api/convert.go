@@ -257,8 +257,8 @@ func readinessOf(v *scheduler.View, id marathon.PathID) []marathon.ReadinessChec
 
 // taskStats computes embed=apps.taskStats: counts and life times of the
 // tasks started after the last scaling, with the latest config, with an
-// outdated config, and of all tasks. Groups without tasks are omitted;
-// nil when the app has no task.
+// outdated config, and of all tasks. Groups without tasks are omitted, so
+// an app without tasks has an empty object.
 func (s *server) taskStats(av *scheduler.AppView) *marathon.TasksStats {
 	var lastScaling, lastConfig time.Time
 	if vi := av.App.VersionInfo; vi != nil {
@@ -286,7 +286,8 @@ func (s *server) taskStats(av *scheduler.AppView) *marathon.TasksStats {
 		}
 	}
 	if len(total) == 0 {
-		return nil
+		// Marathon writes the object, without any group.
+		return &marathon.TasksStats{}
 	}
 	return &marathon.TasksStats{
 		StartedAfterLastScaling: s.statsGroup(av, afterScaling),

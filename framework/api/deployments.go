@@ -1,9 +1,9 @@
 package api
 
 import (
+	"encoding/json"
 	"math"
 	"net/http"
-	"sort"
 	"strings"
 
 	"github.com/stadionhq/stadion/internal/acl"
@@ -66,6 +66,10 @@ func (s *server) getQueue(w http.ResponseWriter, r *http.Request) (any, error) {
 	now := s.now()
 	z := s.authzOf(r)
 	out := marathon.Queue{Queue: []marathon.QueueItem{}}
+	lastUnused := false
+	for _, e := range r.URL.Query()["embed"] {
+		lastUnused = lastUnused || e == "lastUnusedOffers"
+	}
 	for _, av := range z.viewable(v.Apps) {
 		q := av.Queue
 		if q == nil {
@@ -81,18 +85,19 @@ func (s *server) getQueue(w http.ResponseWriter, r *http.Request) (any, error) {
 		if left := q.DelayUntil.Sub(now); left > 0 {
 			item.Delay = marathon.Delay{TimeLeftSeconds: int(math.Ceil(left.Seconds()))}
 		}
-		sum := &marathon.OffersSummary{ProcessedOffersCount: q.ProcessedOffers, UnusedOffersCount: q.UnusedOffers}
-		reasons := make([]string, 0, len(q.Unplaced))
-		for reason := range q.Unplaced {
-			reasons = append(reasons, reason)
+		// Both summaries list Marathon's whole reason funnel. The scheduler
+		// keeps the reasons of its last placement pass only, so the launch
+		// attempt's summary shows the same counts as the last offers'.
+		item.ProcessedOffersSummary = &marathon.OffersSummary{
+			ProcessedOffersCount:       q.ProcessedOffers,
+			UnusedOffersCount:          q.UnusedOffers,
+			RejectSummaryLastOffers:    marathon.RejectSummaries(q.ProcessedOffers, q.Unplaced),
+			RejectSummaryLaunchAttempt: marathon.RejectSummaries(q.ProcessedOffers, q.Unplaced),
 		}
-		sort.Strings(reasons)
-		for _, reason := range reasons {
-			sum.RejectSummaryLastOffers = append(sum.RejectSummaryLastOffers, marathon.RejectSummary{
-				Reason: reason, Declined: q.Unplaced[reason], Processed: q.ProcessedOffers,
-			})
+		if lastUnused {
+			// Stadion does not keep the offers it declined.
+			item.LastUnusedOffers = []json.RawMessage{}
 		}
-		item.ProcessedOffersSummary = sum
 		out.Queue = append(out.Queue, item)
 	}
 	return out, nil
@@ -107,7 +112,9 @@ func (s *server) resetDelay(w http.ResponseWriter, r *http.Request) (any, error)
 	}
 	id := marathon.PathID("/" + raw).Canonical()
 	z := s.authzOf(r)
-	if s.backend.View().App(id) == nil || !z.may(acl.View, id) {
+	// Marathon resets only the delay of an app with instances waiting for
+	// a task (QueueResource.resetDelay); any other app is not in the queue.
+	if av := s.backend.View().App(id); av == nil || av.Queue == nil || !z.may(acl.View, id) {
 		return nil, &marathon.Error{Status: http.StatusNotFound, Message: "Application " + string(id) + " not found in tasks queue."}
 	}
 	if err := z.check(acl.Update, id); err != nil {

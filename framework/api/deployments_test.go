@@ -1,6 +1,7 @@
 package api
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -58,19 +59,44 @@ func TestQueue(t *testing.T) {
 	r := h.do("GET", "/v2/queue", "")
 	h.expect(r, 200, "")
 	if m := missingPaths(t, readExample(t, "queue.json"), r.body, ".queue[].app.",
-		// Not tracked by the scheduler: offer details and launch attempts.
-		".queue[].lastUnusedOffers", ".queue[].processedOffersSummary.lastU", ".queue[].processedOffersSummary.rejectSummaryLaunchAttempt"); len(m) > 0 {
+		// Not tracked by the scheduler: the times of the last offers, and
+		// the offers themselves (only with embed=lastUnusedOffers).
+		".queue[].lastUnusedOffers", ".queue[].processedOffersSummary.lastU"); len(m) > 0 {
 		t.Errorf("missing %v", m)
 	}
 	var q marathon.Queue
 	mustUnmarshal(t, r.body, &q)
 	if len(q.Queue) != 2 || q.Queue[0].App.ID != "/foo" || q.Queue[0].Delay != (marathon.Delay{TimeLeftSeconds: 2}) ||
-		q.Queue[1].Delay != (marathon.Delay{Overdue: true}) || q.Queue[1].ProcessedOffersSummary.RejectSummaryLastOffers[0].Declined != 3 {
+		q.Queue[1].Delay != (marathon.Delay{Overdue: true}) {
 		t.Errorf("queue %s", r.body)
+	}
+	// Every item carries both summaries with Marathon's whole funnel.
+	for _, it := range q.Queue {
+		sum := it.ProcessedOffersSummary
+		if sum == nil || len(sum.RejectSummaryLastOffers) != len(marathon.RejectFunnel) || len(sum.RejectSummaryLaunchAttempt) != len(marathon.RejectFunnel) || it.LastUnusedOffers != nil {
+			t.Errorf("item %s: summary %+v", it.App.ID, sum)
+		}
+	}
+	if got := q.Queue[1].ProcessedOffersSummary.RejectSummaryLastOffers[4]; got != (marathon.RejectSummary{Reason: "InsufficientCpus", Declined: 3, Processed: 123}) {
+		t.Errorf("cpus summary %+v", got)
+	}
+	if strings.Contains(string(r.body), "lastUnusedOffers") {
+		t.Errorf("lastUnusedOffers without embed: %s", r.body)
+	}
+	r = h.do("GET", "/v2/queue?embed=lastUnusedOffers", "")
+	h.expect(r, 200, "")
+	if m := missingPaths(t, readExample(t, "queue.json"), r.body, ".queue[].app.", ".queue[].lastUnusedOffers[]", ".queue[].processedOffersSummary.lastU"); len(m) > 0 {
+		t.Errorf("missing with embed %v", m)
 	}
 	r = h.do("DELETE", "/v2/queue/tools/datadog-agent/delay", "")
 	if r.status != 204 || len(h.be.resets) != 1 || h.be.resets[0] != "/tools/datadog-agent" {
 		t.Errorf("reset %d %v", r.status, h.be.resets)
 	}
 	h.expect(h.do("DELETE", "/v2/queue/nope/delay", ""), 404, `{"message":"Application /nope not found in tasks queue."}`)
+	// An app that exists but waits for nothing is not in the queue.
+	h.be.seed(mustApp(t, `{"id":"/idle","cmd":"x"}`))
+	h.expect(h.do("DELETE", "/v2/queue/idle/delay", ""), 404, `{"message":"Application /idle not found in tasks queue."}`)
+	if len(h.be.resets) != 1 {
+		t.Errorf("resets %v", h.be.resets)
+	}
 }

@@ -8,7 +8,7 @@ import (
 // appEmbedOf reads the embed parameters of the app endpoints. The
 // prefixes "apps.", "app.", "group.apps." and none are interchangeable, as
 // in Marathon's InfoEmbedResolver; unknown values are ignored. "failures"
-// is the deprecated name of lastTaskFailure. tasks imply deployments, which
+// is the deprecated tasks plus lastTaskFailure. tasks imply deployments, which
 // are always embedded anyway.
 func appEmbedOf(r *http.Request) appEmbed {
 	var e appEmbed
@@ -32,8 +32,11 @@ func (e *appEmbed) add(tok string) {
 		e.tasks = true
 	case "readiness":
 		e.readiness = true
-	case "lastTaskFailure", "failures":
+	case "lastTaskFailure":
 		e.lastTaskFailure = true
+	case "failures":
+		// Deprecated: tasks, lastTaskFailure and deployments together.
+		e.tasks, e.lastTaskFailure = true, true
 	case "taskStats":
 		e.taskStats = true
 	}

@@ -191,8 +191,13 @@ func groupID(r *http.Request) marathon.PathID {
 	return marathon.PathID("/" + strings.Trim(r.PathValue("id"), "/")).Canonical()
 }
 
-// getGroup is GET /v2/groups and /v2/groups/{id}.
+// getGroup is GET /v2/groups and /v2/groups/{id}; an id ending in
+// "versions" is the list of the group's versions, as Marathon's
+// GroupsResource reads it (a group named "versions" is shadowed there too).
 func (s *server) getGroup(w http.ResponseWriter, r *http.Request) (any, error) {
+	if rest := strings.Trim(r.PathValue("id"), "/"); rest == "versions" || strings.HasSuffix(rest, "/versions") {
+		return s.getGroupVersions(r, marathon.PathID("/"+strings.TrimSuffix(rest, "versions")).Canonical())
+	}
 	id := groupID(r)
 	v := s.backend.View()
 	n := groupTree(v).find(id)
@@ -209,6 +214,70 @@ func (s *server) getGroup(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, marathon.AccessDenied()
 	}
 	return out, nil
+}
+
+// getGroupVersions is GET /v2/groups[/{id}]/versions: a bare JSON array
+// of the group's stored versions, newest first (Marathon's RAML example).
+func (s *server) getGroupVersions(r *http.Request, id marathon.PathID) (any, error) {
+	if !id.IsRoot() {
+		if err := s.authzOf(r).check(acl.View, id); err != nil {
+			return nil, err
+		}
+	}
+	vs, err := s.backend.GroupVersions(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 && !id.IsRoot() && groupTree(s.backend.View()).find(id) == nil {
+		return nil, marathon.GroupNotFound(id)
+	}
+	out := make([]marathon.Timestamp, 0, len(vs))
+	for i := len(vs) - 1; i >= 0; i-- {
+		out = append(out, vs[i])
+	}
+	return out, nil
+}
+
+// groupPatch is Marathon's GroupPartialUpdate.
+type groupPatch struct {
+	EnforceRole *bool `json:"enforceRole,omitempty"`
+}
+
+// patchGroup is PATCH /v2/groups/{id}: Marathon's GroupPartialUpdate sets
+// enforceRole of a top-level group without touching its apps, and answers
+// 200 with an empty body.
+func (s *server) patchGroup(w http.ResponseWriter, r *http.Request) (any, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	u, err := marathon.Decode[groupPatch](body)
+	if err != nil {
+		return nil, err
+	}
+	id := groupID(r)
+	if len(id.Segments()) != 1 {
+		return nil, marathon.NotValid(marathon.Detail{Path: "/", Errors: []string{"Path needs to be top-level"}})
+	}
+	v := s.backend.View()
+	n := groupTree(v).find(id)
+	if n == nil {
+		return nil, marathon.GroupNotFound(id)
+	}
+	if err := s.authzOf(r).check(acl.Update, id); err != nil {
+		return nil, err
+	}
+	set := scheduler.GroupSettings{ID: id, EnforceRole: u.EnforceRole != nil && *u.EnforceRole}
+	if n.stored != nil {
+		set.Dependencies = n.stored.Dependencies
+	}
+	opts := scheduler.DeployOptions{Groups: []scheduler.GroupSettings{set}}
+	if _, err := s.deploy(r, func(map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+		return nil, nil, nil
+	}, opts); err != nil {
+		return nil, err
+	}
+	return reply{status: http.StatusOK}, nil
 }
 
 // below lists the current apps in group id (transitively).
@@ -340,7 +409,8 @@ func (s *server) rollbackGroup(r *http.Request, id marathon.PathID, version mara
 		return nil, err
 	}
 	if !ok {
-		return nil, &marathon.Error{Status: http.StatusNotFound, Message: fmt.Sprintf("Group '%s' does not exist in version %s", id, version)}
+		// Marathon's GroupApiService throws IllegalArgumentException: 422.
+		return nil, marathon.Unprocessable(fmt.Sprintf("Group %s not available in version %s", id, version))
 	}
 	ids := make([]marathon.PathID, 0, len(g.Apps))
 	for aid := range g.Apps {

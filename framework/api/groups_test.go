@@ -3,7 +3,11 @@ package api
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stadionhq/stadion/framework/scheduler"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/state"
 )
@@ -92,7 +96,8 @@ func TestWriteGroups(t *testing.T) {
 	if len(d.put) != 1 || d.put[0].Cmd != "x" || len(d.remove) != 1 || d.remove[0] != "/shop/back/db" {
 		t.Errorf("rollback %+v", d)
 	}
-	h.expect(h.do("PUT", "/v2/groups/shop", `{"version":"2001-01-01T00:00:00.000Z"}`), 404, "")
+	h.expect(h.do("PUT", "/v2/groups/shop", `{"version":"2001-01-01T00:00:00.000Z"}`), 422,
+		`{"message":"Group /shop not available in version 2001-01-01T00:00:00.000Z"}`)
 
 	r = h.do("DELETE", "/v2/groups/shop", "")
 	h.expect(r, 200, "")
@@ -145,4 +150,43 @@ func TestPutGroupDryRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGroupVersions: GET /v2/groups[/{id}]/versions is a bare array of the
+// group's versions, newest first, as in Marathon's RAML.
+func TestGroupVersions(t *testing.T) {
+	h := newHarness(t)
+	v1 := marathon.Timestamp{Time: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
+	v2 := marathon.Timestamp{Time: time.Date(2024, 5, 2, 12, 0, 0, 0, time.UTC)}
+	h.be.seed(mustApp(t, `{"id":"/shop/web","cmd":"x"}`))
+	h.be.groups = []state.Group{
+		{ID: "/", Version: v1}, {ID: "/shop", Version: v1},
+		{ID: "/", Version: v2}, {ID: "/shop", Version: v2},
+	}
+	h.expect(h.do("GET", "/v2/groups/versions", ""), 200, `["2024-05-02T12:00:00.000Z","2024-05-01T12:00:00.000Z"]`)
+	h.expect(h.do("GET", "/v2/groups/shop/versions", ""), 200, `["2024-05-02T12:00:00.000Z","2024-05-01T12:00:00.000Z"]`)
+	h.expect(h.do("GET", "/v2/groups/nope/versions", ""), 404, `{"message":"Group '/nope' does not exist"}`)
+}
+
+// TestPatchGroup: PATCH /v2/groups/{id} sets enforceRole of a top-level
+// group without changing its apps; 200 with an empty body.
+func TestPatchGroup(t *testing.T) {
+	h := newHarness(t)
+	v1 := marathon.Timestamp{Time: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
+	h.be.seed(mustApp(t, `{"id":"/shop/web","cmd":"x"}`), mustApp(t, `{"id":"/shop/back/db","cmd":"x"}`))
+	h.be.groups = []state.Group{{ID: "/shop", Version: v1, Dependencies: []marathon.PathID{"/infra"}}}
+	r := h.do("PATCH", "/v2/groups/shop", `{"enforceRole":true}`)
+	h.expect(r, 200, "")
+	if len(r.body) != 0 {
+		t.Errorf("body %q, want empty", r.body)
+	}
+	d := h.be.lastDeploy()
+	want := []scheduler.GroupSettings{{ID: "/shop", Dependencies: []marathon.PathID{"/infra"}, EnforceRole: true}}
+	if diff := cmp.Diff(want, d.opts.Groups); diff != "" || len(d.put) != 0 || len(d.remove) != 0 {
+		t.Errorf("patch %+v (-want +got):\n%s", d, diff)
+	}
+	h.expect(h.do("PATCH", "/v2/groups/nope", `{"enforceRole":true}`), 404, `{"message":"Group '/nope' does not exist"}`)
+	h.expect(h.do("PATCH", "/v2/groups/shop/back", `{"enforceRole":true}`), 422,
+		`{"message":"Object is not valid","details":[{"path":"/","errors":["Path needs to be top-level"]}]}`)
+	h.expect(h.do("PATCH", "/v2/groups/shop", `{"enforceRole":"yes"}`), 422, "")
 }

@@ -12,9 +12,11 @@ import (
 // terms separated by commas outside parentheses.
 //
 //	k             the label exists
-//	k==v   k!=v   equal / not equal (an absent label is not equal)
+//	k==v   k!=v   the label exists and its value is equal / not equal
 //	k in (a,b)    the label exists and its value is one of a, b
-//	k notin (a,b) the label is absent or its value is none of a, b
+//	k notin (a,b) the label exists and its value is none of a, b
+//
+// Every term requires the label, as Marathon's LabelSelector does.
 //
 // A backslash escapes the next character, so keys and values may contain
 // ",", "(", ")", "=" and "!".
@@ -38,13 +40,14 @@ type labelTerm struct {
 
 var setTerm = regexp.MustCompile(`^(.+?)\s+(in|notin)\s*\((.*)\)$`)
 
-// parseLabelSelector parses one label= value; a bad one is Marathon's 400.
+// parseLabelSelector parses one label= value; a bad one is Marathon's 422
+// (its parser throws IllegalArgumentException).
 func parseLabelSelector(s string) (labelSelector, error) {
 	var sel labelSelector
 	for _, raw := range splitTop(s, ',') {
 		t, err := parseLabelTerm(strings.TrimSpace(raw))
 		if err != nil {
-			return nil, marathon.BadRequest(fmt.Sprintf("Invalid label selector '%s': %v", s, err))
+			return nil, marathon.Unprocessable(fmt.Sprintf("Can not parse label selector %s. Reason: %v", s, err))
 		}
 		sel = append(sel, t)
 	}
@@ -107,7 +110,7 @@ func (sel labelSelector) matches(labels map[string]string) bool {
 				return false
 			}
 		case opNe:
-			if ok && v == t.values[0] {
+			if !ok || v == t.values[0] {
 				return false
 			}
 		case opIn:
@@ -115,7 +118,7 @@ func (sel labelSelector) matches(labels map[string]string) bool {
 				return false
 			}
 		case opNotIn:
-			if ok && contains(t.values, v) {
+			if !ok || contains(t.values, v) {
 				return false
 			}
 		}

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/stadionhq/stadion/internal/acl"
 	"github.com/stadionhq/stadion/internal/marathon"
@@ -42,7 +44,8 @@ func (s *server) getLeader(w http.ResponseWriter, r *http.Request) (any, error) 
 
 // deleteLeader is DELETE /v2/leader: the leader abdicates and another
 // instance takes over (this one joins the election again, behind the
-// others; Marathon's process exits instead).
+// others; Marathon's process exits instead). Without HA the server's
+// Abdicate stops it after the answer, as Marathon's process exits.
 func (s *server) deleteLeader(w http.ResponseWriter, r *http.Request) (any, error) {
 	// Abdicating moves every app's scheduler: under an ACL it takes
 	// update on the root group.
@@ -69,4 +72,35 @@ func (s *server) ping(w http.ResponseWriter, r *http.Request) (any, error) {
 		return reply{status: http.StatusServiceUnavailable, text: &text}, nil
 	}
 	return plainText("pong\n"), nil
+}
+
+// pluginList is the body of GET /v2/plugins.
+type pluginList struct {
+	Plugins []struct{} `json:"plugins"`
+}
+
+// getPlugins is GET /v2/plugins: Stadion loads no Marathon plugins, so the
+// list is empty, as Marathon's without any.
+func (s *server) getPlugins(w http.ResponseWriter, r *http.Request) (any, error) {
+	return pluginList{Plugins: []struct{}{}}, nil
+}
+
+// pluginNotFound answers every request to a plugin's path as Marathon's
+// PluginsResource does for an unknown plugin id.
+func (s *server) pluginNotFound(w http.ResponseWriter, r *http.Request) (any, error) {
+	id, _, _ := strings.Cut(strings.Trim(r.PathValue("rest"), "/"), "/")
+	return nil, &marathon.Error{Status: http.StatusNotFound, Message: "No plugin with this pluginId: " + id}
+}
+
+// podsNotFound answers /v2/pods and everything below it: pods are not
+// implemented, so there are none, and the answer is Marathon's JSON 404
+// (HEAD /v2/pods answers 404 too, which tells clients that probe for pod
+// support that there is none).
+func (s *server) podsNotFound(w http.ResponseWriter, r *http.Request) (any, error) {
+	raw := strings.Trim(r.PathValue("rest"), "/")
+	if raw == "" {
+		return nil, &marathon.Error{Status: http.StatusNotFound, Message: "Pods are not supported"}
+	}
+	raw, _, _ = strings.Cut(raw, "::")
+	return nil, &marathon.Error{Status: http.StatusNotFound, Message: fmt.Sprintf("Pod '%s' does not exist", marathon.PathID("/"+raw).Canonical())}
 }

@@ -178,3 +178,35 @@ func TestUnknownTaskListed(t *testing.T) {
 		t.Errorf("%d tasks marked unknown, want 1", marked)
 	}
 }
+
+// TestPluginsAndPods: /v2/plugins lists no plugins as Marathon without
+// any; /v2/pods answers Marathon's JSON 404 for every method.
+func TestPluginsAndPods(t *testing.T) {
+	h := newHarness(t)
+	h.expect(h.do("GET", "/v2/plugins", ""), 200, `{"plugins":[]}`)
+	h.expect(h.do("GET", "/v2/plugins/auth/login", ""), 404, `{"message":"No plugin with this pluginId: auth"}`)
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		want   string
+	}{
+		{name: "list", method: "GET", path: "/v2/pods", want: `{"message":"Pods are not supported"}`},
+		{name: "create", method: "POST", path: "/v2/pods", want: `{"message":"Pods are not supported"}`},
+		{name: "get", method: "GET", path: "/v2/pods/prod/db", want: `{"message":"Pod '/prod/db' does not exist"}`},
+		{name: "status", method: "GET", path: "/v2/pods/prod/db::status", want: `{"message":"Pod '/prod/db' does not exist"}`},
+		{name: "delete", method: "DELETE", path: "/v2/pods/db", want: `{"message":"Pod '/db' does not exist"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := h.do(tc.method, tc.path, "")
+			h.expect(r, 404, tc.want)
+			if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Errorf("content type %q", ct)
+			}
+		})
+	}
+	if r := h.do("HEAD", "/v2/pods", ""); r.status != 404 {
+		t.Errorf("HEAD /v2/pods %d, want 404 (no pod support)", r.status)
+	}
+}

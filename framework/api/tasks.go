@@ -86,22 +86,32 @@ func endpoints(apps []*scheduler.AppView) string {
 	return b.String()
 }
 
-// statusFilter reads status= and status[]= of GET /v2/tasks: names such
-// as running or staging, matched against TASK_<NAME>; none means all.
+// statusFilter reads status= and status[]= of GET /v2/tasks. As in
+// Marathon's TasksResource only running and staging (any case) filter;
+// other values are ignored, and nil (no filter: every task) is returned
+// when no known value is given.
 func statusFilter(r *http.Request) map[marathon.TaskState]bool {
 	q := r.URL.Query()
 	vals := append(append([]string(nil), q["status"]...), q["status[]"]...)
-	if len(vals) == 0 {
-		return nil
-	}
-	set := map[marathon.TaskState]bool{}
+	var set map[marathon.TaskState]bool
 	for _, v := range vals {
 		for _, s := range strings.Split(v, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				set[marathon.TaskState("TASK_"+strings.ToUpper(s))] = true
+			switch strings.ToLower(strings.TrimSpace(s)) {
+			case "running":
+				set = addState(set, marathon.TaskRunning)
+			case "staging":
+				set = addState(set, marathon.TaskStaging)
 			}
 		}
 	}
+	return set
+}
+
+func addState(set map[marathon.TaskState]bool, st marathon.TaskState) map[marathon.TaskState]bool {
+	if set == nil {
+		set = map[marathon.TaskState]bool{}
+	}
+	set[st] = true
 	return set
 }
 

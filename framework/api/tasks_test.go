@@ -32,6 +32,13 @@ func TestTasksList(t *testing.T) {
 	if n := count(h.do("GET", "/v2/tasks?status[]=staging&status[]=running", "")); n != 3 {
 		t.Errorf("staging+running: %d, want 3", n)
 	}
+	// Marathon knows running and staging only and ignores the rest.
+	if n := count(h.do("GET", "/v2/tasks?status=RUNNING&status=killed", "")); n != 2 {
+		t.Errorf("running and an unknown status: %d, want 2", n)
+	}
+	if n := count(h.do("GET", "/v2/tasks?status=bogus", "")); n != 3 {
+		t.Errorf("unknown status only: %d, want every task (3)", n)
+	}
 
 	r = h.do("GET", "/v2/tasks", "", "Accept: text/plain")
 	h.expect(r, 200, "")
@@ -60,7 +67,7 @@ func TestAppTasks(t *testing.T) {
 
 	// Kill by host, without scale: the killed tasks.
 	r = h.do("DELETE", "/v2/apps/prod/web/tasks?host=h2", "")
-	h.expect(r, 200, `{"tasks":[{"id":"prod_web.instance-00000002._app.1","appId":"","host":"","ipAddresses":[],"servicePorts":[],"state":"TASK_KILLING"}]}`)
+	h.expect(r, 200, `{"tasks":[{"id":"prod_web.instance-00000002._app.1","appId":"","host":"","ipAddresses":[],"servicePorts":[],"state":"TASK_KILLING","healthCheckResults":[],"localVolumes":[]}]}`)
 	// With scale: a deployment.
 	r = h.do("DELETE", "/v2/apps/prod/web/tasks?scale=true", "")
 	h.expect(r, 200, "")

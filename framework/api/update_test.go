@@ -114,6 +114,25 @@ func TestDeleteAndRestartApp(t *testing.T) {
 	h.expect(h.do("DELETE", "/v2/apps/g/web", ""), 404, `{"message":"App '/g/web' does not exist"}`)
 }
 
+// TestDeleteAppDuringDeployment: Marathon's DELETE /v2/apps/{id} defaults
+// force to true, so an app held by a deployment is deleted, not 409;
+// ?force=false keeps the lock.
+func TestDeleteAppDuringDeployment(t *testing.T) {
+	h := newHarness(t)
+	h.be.seed(mustApp(t, `{"id":"/web","cmd":"sleep 1"}`), mustApp(t, `{"id":"/db","cmd":"sleep 1"}`))
+	h.be.locked["/web"] = "97c136bf"
+	h.be.locked["/db"] = "97c136bf"
+
+	h.expect(h.do("DELETE", "/v2/apps/db?force=false", ""), 409,
+		`{"message":"App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/97c136bf'.","deployments":[{"id":"97c136bf"}]}`)
+	r := h.do("DELETE", "/v2/apps/web", "")
+	h.expect(r, 200, "")
+	if d := h.be.lastDeploy(); !d.opts.Force || len(d.remove) != 1 || d.remove[0] != "/web" {
+		t.Errorf("delete %+v", d)
+	}
+	h.expect(h.do("DELETE", "/v2/apps/db?force=maybe", ""), 400, "")
+}
+
 func TestAppVersions(t *testing.T) {
 	h := newHarness(t)
 	h.be.seed(mustApp(t, `{"id":"/web","cmd":"v1"}`))

@@ -615,6 +615,11 @@ func (s *Scheduler) assignServicePorts(app *marathon.App, batch []marathon.App) 
 	app.Container = &c
 }
 
+// GroupVersions lists a group's stored versions, oldest first.
+func (s *Scheduler) GroupVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error) {
+	return s.cfg.Store.GroupVersions(ctx, id)
+}
+
 // GroupVersion returns one stored version of a group, with every app of
 // its subtree in Apps (resolveGroup).
 func (s *Scheduler) GroupVersion(ctx context.Context, id marathon.PathID, v marathon.Timestamp) (state.Group, bool, error) {

@@ -103,7 +103,7 @@ func TestAppLifecycle(t *testing.T) {
 			t.Errorf("GET /v2/apps?%s: %q, want %q", tc.query, got, tc.want)
 		}
 	}
-	e.want(e.do(http.MethodGet, "/v2/apps?label=tier+in+(", ""), http.StatusBadRequest)
+	e.want(e.do(http.MethodGet, "/v2/apps?label=tier+in+(", ""), http.StatusUnprocessableEntity)
 
 	// PUT scales (partialUpdate by default): 200, deployment result, and
 	// the instances really start on the agents.

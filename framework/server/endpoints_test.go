@@ -286,6 +286,25 @@ func TestGroups(t *testing.T) {
 	e.running("/shop/api", 1)
 	e.running("/shop/jobs/cron", 1)
 
+	// The stored versions of the group and of the root, and a settings
+	// change by PATCH that keeps the tasks.
+	var versions []string
+	e.wantJSON(e.do(http.MethodGet, "/v2/groups/shop/versions", ""), http.StatusOK, &versions)
+	if len(versions) == 0 {
+		t.Fatal("GET /v2/groups/shop/versions: no version")
+	}
+	e.wantJSON(e.do(http.MethodGet, "/v2/groups/versions", ""), http.StatusOK, &versions)
+	if len(versions) == 0 {
+		t.Fatal("GET /v2/groups/versions: no version")
+	}
+	e.want(e.do(http.MethodPatch, "/v2/groups/shop", `{"enforceRole":true}`), http.StatusOK)
+	var patched struct{ EnforceRole bool }
+	e.wantJSON(e.do(http.MethodGet, "/v2/groups/shop", ""), http.StatusOK, &patched)
+	if !patched.EnforceRole {
+		t.Error("PATCH /v2/groups/shop: enforceRole not set")
+	}
+	e.running("/shop/api", 1)
+
 	r = e.do(http.MethodGet, "/v2/groups", "")
 	var root struct {
 		ID     string

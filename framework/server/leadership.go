@@ -289,6 +289,14 @@ func (b backend) AppVersion(ctx context.Context, id marathon.PathID, version mar
 	return s.AppVersion(ctx, id, version)
 }
 
+func (b backend) GroupVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error) {
+	s, err := b.sched()
+	if err != nil {
+		return nil, err
+	}
+	return s.GroupVersions(ctx, id)
+}
+
 func (b backend) GroupVersion(ctx context.Context, id marathon.PathID, version marathon.Timestamp) (state.Group, bool, error) {
 	s, err := b.sched()
 	if err != nil {

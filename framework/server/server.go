@@ -42,6 +42,16 @@ const DefaultFailoverTimeout = 7 * 24 * time.Hour
 // shutdownTimeout bounds the graceful end of HTTP requests on Stop.
 const shutdownTimeout = 5 * time.Second
 
+// abdicationDelay is how long a server without high availability keeps
+// serving after DELETE /v2/leader, so that the answer reaches the client
+// (Marathon's LeaderResource waits 500ms too).
+const abdicationDelay = 500 * time.Millisecond
+
+// ErrAbdicated is what Wait returns after DELETE /v2/leader on a server
+// without high availability: as Marathon's process does, it stops, and
+// its supervisor is expected to start it again.
+var ErrAbdicated = errors.New("leadership abdicated")
+
 // Server is a running `stadion serve`.
 type Server struct {
 	log      *slog.Logger
@@ -214,7 +224,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 
 	limits := cfg.httpLimits()
-	var abdicate func() error
+	// With an election the leader steps back and campaigns again; without
+	// one there is nobody to take over, so the server stops after the
+	// answer (Marathon's pseudo election ends and its process exits).
+	abdicated := make(chan struct{})
+	var abdicateOnce sync.Once
+	abdicate := func() error {
+		abdicateOnce.Do(func() { time.AfterFunc(abdicationDelay, func() { close(abdicated) }) })
+		return nil
+	}
 	if l.elector != nil {
 		abdicate = l.Abdicate
 	}
@@ -272,7 +290,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	schedErr := make(chan error, 1)
 	go func() { schedErr <- l.run(ctx, first) }()
-	go s.supervise(ctx, servers, serveErr, schedErr, cleanups)
+	go s.supervise(ctx, servers, serveErr, schedErr, abdicated, cleanups)
 	log.Info("stadion serve started", "url", s.url, "https_url", s.httpsURL, "authentication", cfg.HTTPCredentials != "",
 		"master", cfg.Master, "zk", cfg.ZK, "ha", l.elector != nil, "data_dir", cfg.DataDir)
 	return s, nil
@@ -408,11 +426,13 @@ func openState(ctx context.Context, cfg Config, log *slog.Logger, l *leadership)
 
 // supervise waits for the end (ctx, a failed scheduler or HTTP server),
 // then stops everything in order: HTTP, scheduler, cluster, store.
-func (s *Server) supervise(ctx context.Context, servers []*http.Server, serveErr, schedErr <-chan error, cleanups []func()) {
+func (s *Server) supervise(ctx context.Context, servers []*http.Server, serveErr, schedErr <-chan error, abdicated <-chan struct{}, cleanups []func()) {
 	var runErr error
 	schedDone := false
 	select {
 	case <-ctx.Done():
+	case <-abdicated:
+		runErr = ErrAbdicated
 	case runErr = <-schedErr:
 		schedDone = true
 	case runErr = <-serveErr:

@@ -2,9 +2,12 @@ package server_test
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stadionhq/stadion/framework/server"
 )
@@ -107,4 +110,38 @@ func portOf(t *testing.T, url string) int {
 		p = p*10 + int(c-'0')
 	}
 	return p
+}
+
+// TestAbdicateWithoutHA: DELETE /v2/leader on a server without an election
+// answers Marathon's 200 and then stops the server with ErrAbdicated, as
+// Marathon's process exits when its pseudo election ends.
+func TestAbdicateWithoutHA(t *testing.T) {
+	t.Parallel()
+	srv, err := server.Start(context.Background(), testConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	<-srv.Scheduler().Ready()
+	req, err := http.NewRequest(http.MethodDelete, srv.URL()+"/v2/leader", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != `{"message":"Leadership abdicated"}` {
+		t.Fatalf("DELETE /v2/leader: %d %s", res.StatusCode, body)
+	}
+	select {
+	case <-srv.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the server still runs 30s after abdicating")
+	}
+	if err := srv.Wait(); !errors.Is(err, server.ErrAbdicated) {
+		t.Fatalf("Wait: %v, want ErrAbdicated", err)
+	}
 }

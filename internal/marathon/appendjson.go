@@ -64,16 +64,14 @@ func (t *Task) AppendJSON(dst []byte) []byte {
 			dst = appendTimestamp(dst, t.Version)
 		}
 	}
-	if len(t.HealthCheckResults) > 0 {
-		dst = append(dst, `,"healthCheckResults":[`...)
-		for i := range t.HealthCheckResults {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = t.HealthCheckResults[i].appendJSON(dst)
+	dst = append(dst, `,"healthCheckResults":[`...)
+	for i := range t.HealthCheckResults {
+		if i > 0 {
+			dst = append(dst, ',')
 		}
-		dst = append(dst, ']')
+		dst = t.HealthCheckResults[i].appendJSON(dst)
 	}
+	dst = append(dst, ']')
 	if c := t.CheckResult; c != nil {
 		dst = append(dst, `,"checkResult":{`...)
 		sep := false
@@ -102,24 +100,22 @@ func (t *Task) AppendJSON(dst []byte) []byte {
 		}
 		dst = append(dst, '}')
 	}
-	if len(t.LocalVolumes) > 0 {
-		dst = append(dst, `,"localVolumes":[`...)
-		for i, v := range t.LocalVolumes {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = append(dst, `{"runSpecId":`...)
-			dst = appendString(dst, string(v.RunSpecID))
-			dst = append(dst, `,"containerPath":`...)
-			dst = appendString(dst, v.ContainerPath)
-			dst = append(dst, `,"uuid":`...)
-			dst = appendString(dst, v.UUID)
-			dst = append(dst, `,"persistenceId":`...)
-			dst = appendString(dst, v.PersistenceID)
-			dst = append(dst, '}')
+	dst = append(dst, `,"localVolumes":[`...)
+	for i, v := range t.LocalVolumes {
+		if i > 0 {
+			dst = append(dst, ',')
 		}
-		dst = append(dst, ']')
+		dst = append(dst, `{"runSpecId":`...)
+		dst = appendString(dst, string(v.RunSpecID))
+		dst = append(dst, `,"containerPath":`...)
+		dst = appendString(dst, v.ContainerPath)
+		dst = append(dst, `,"uuid":`...)
+		dst = appendString(dst, v.UUID)
+		dst = append(dst, `,"persistenceId":`...)
+		dst = appendString(dst, v.PersistenceID)
+		dst = append(dst, '}')
 	}
+	dst = append(dst, ']')
 	if t.Region != "" {
 		dst = append(dst, `,"region":`...)
 		dst = appendString(dst, t.Region)
@@ -144,16 +140,20 @@ func (r *HealthCheckResult) appendJSON(dst []byte) []byte {
 	dst = strconv.AppendBool(dst, r.Alive)
 	dst = append(dst, `,"consecutiveFailures":`...)
 	dst = strconv.AppendInt(dst, int64(r.ConsecutiveFailures), 10)
-	dst = append(dst, `,"firstSuccess":`...)
-	dst = appendTimestampPtr(dst, r.FirstSuccess)
-	dst = append(dst, `,"lastSuccess":`...)
-	dst = appendTimestampPtr(dst, r.LastSuccess)
-	dst = append(dst, `,"lastFailure":`...)
-	dst = appendTimestampPtr(dst, r.LastFailure)
-	dst = append(dst, `,"lastFailureCause":`...)
-	if r.LastFailureCause == nil {
-		dst = append(dst, "null"...)
-	} else {
+	if r.FirstSuccess != nil {
+		dst = append(dst, `,"firstSuccess":`...)
+		dst = appendTimestampPtr(dst, r.FirstSuccess)
+	}
+	if r.LastSuccess != nil {
+		dst = append(dst, `,"lastSuccess":`...)
+		dst = appendTimestampPtr(dst, r.LastSuccess)
+	}
+	if r.LastFailure != nil {
+		dst = append(dst, `,"lastFailure":`...)
+		dst = appendTimestampPtr(dst, r.LastFailure)
+	}
+	if r.LastFailureCause != nil {
+		dst = append(dst, `,"lastFailureCause":`...)
 		dst = appendString(dst, *r.LastFailureCause)
 	}
 	dst = append(dst, `,"instanceId":`...)

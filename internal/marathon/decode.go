@@ -22,7 +22,10 @@ import (
 // Marathon's defaults. Malformed JSON gives a 400 *Error.
 func DecodeApp(data []byte) (App, error) {
 	var app App
-	err := decodeStrict(data, &app, func(v any, r *reporter) { requireKey(v, "", "id", r) })
+	err := decodeStrict(data, &app, func(v any, r *reporter) {
+		requireKey(v, "", "id", r)
+		checkAppCmd(v, "", r)
+	})
 	return app, err
 }
 
@@ -30,7 +33,7 @@ func DecodeApp(data []byte) (App, error) {
 // where the id comes from the URL and may be absent from the body.
 func DecodeAppUpdate(data []byte) (App, error) {
 	var app App
-	err := decodeStrict(data, &app, nil)
+	err := decodeStrict(data, &app, func(v any, r *reporter) { checkAppCmd(v, "", r) })
 	return app, err
 }
 
@@ -44,6 +47,7 @@ func DecodeApps(data []byte) ([]App, error) {
 				requireKey(e, fmt.Sprintf("(%d)", i), "id", r)
 			}
 		}
+		checkAppsCmd(v, "", r)
 	})
 	return apps, err
 }
@@ -53,7 +57,7 @@ func DecodeApps(data []byte) ([]App, error) {
 // MaxGroupsPerRequest groups gives a 422 *Error before any type check.
 func DecodeGroup(data []byte) (Group, error) {
 	var g Group
-	err := decodeStrict(data, &g, nil)
+	err := decodeStrict(data, &g, func(v any, r *reporter) { checkGroupCmd(v, "", r) })
 	return g, err
 }
 
@@ -62,7 +66,7 @@ func DecodeGroup(data []byte) (Group, error) {
 // bounded as DecodeGroup's.
 func DecodeGroupUpdate(data []byte) (GroupUpdate, error) {
 	var g GroupUpdate
-	err := decodeStrict(data, &g, nil)
+	err := decodeStrict(data, &g, func(v any, r *reporter) { checkGroupCmd(v, "", r) })
 	return g, err
 }
 

@@ -139,6 +139,12 @@ func NotValid(details ...Detail) *Error {
 	return &Error{Status: http.StatusUnprocessableEntity, Message: MsgNotValid, Details: details}
 }
 
+// Unprocessable is a 422 error with a plain message: Marathon's answer to
+// an IllegalArgumentException (api/MarathonExceptionMapper.scala).
+func Unprocessable(message string) *Error {
+	return &Error{Status: http.StatusUnprocessableEntity, Message: message}
+}
+
 // BadRequest is a 400 error with a plain message.
 func BadRequest(message string) *Error {
 	return &Error{Status: http.StatusBadRequest, Message: message}

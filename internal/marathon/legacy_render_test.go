@@ -21,6 +21,12 @@ func (t legacyTask) MarshalJSON() ([]byte, error) {
 	if p.ServicePorts == nil {
 		p.ServicePorts = []uint32{}
 	}
+	if p.HealthCheckResults == nil {
+		p.HealthCheckResults = []HealthCheckResult{}
+	}
+	if p.LocalVolumes == nil {
+		p.LocalVolumes = []LocalVolume{}
+	}
 	if t.StagedAt.IsZero() {
 		return marshalPlain(struct {
 			plain

@@ -60,6 +60,11 @@ func Normalize(app App, opts NormalizeOptions) (App, error) {
 	if base == "" {
 		base = RootID
 	}
+	if endsReserved(app.ID) {
+		// Marathon validates the id as sent, before it resolves "." and
+		// "..": "/a/." is refused, not read as "/a".
+		r.add("/id", msgReserved)
+	}
 	app.ID = app.ID.Resolve(base)
 	if app.Dependencies != nil {
 		deps := make([]PathID, len(app.Dependencies))

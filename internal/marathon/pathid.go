@@ -16,7 +16,19 @@ const RootID PathID = "/"
 
 // reservedSegments may not end an app id (Marathon 1.8.180, "Apps names
 // restrictions"): they collide with the /v2/apps/{id}/... sub-resources.
-var reservedSegments = []string{"restart", "tasks", "versions"}
+// "." and ".." are Marathon's too (PathId.reservedKeywords): an id as sent
+// may not end with them, checked before the id is resolved (Normalize).
+var reservedSegments = []string{"restart", "tasks", "versions", ".", ".."}
+
+// endsReserved reports whether the id, as sent, ends with "." or "..".
+func endsReserved(p PathID) bool {
+	segs := p.Segments()
+	return len(segs) > 0 && (segs[len(segs)-1] == "." || segs[len(segs)-1] == "..")
+}
+
+// msgReserved is Marathon's message for an id that ends with a reserved
+// keyword.
+var msgReserved = "must not end with any of the following reserved keywords: " + strings.Join(reservedSegments, ", ")
 
 // segmentPattern is the text of Marathon's id segment pattern, reported in
 // validation messages.
@@ -152,7 +164,7 @@ func idErrors(p PathID, relative, app bool) []string {
 		last := segs[len(segs)-1]
 		for _, r := range reservedSegments {
 			if last == r {
-				errs = append(errs, "must not end with any of the following reserved keywords: "+strings.Join(reservedSegments, ", "))
+				errs = append(errs, msgReserved)
 				break
 			}
 		}

@@ -65,7 +65,7 @@ func TestPathIDParts(t *testing.T) {
 
 func TestValidateAppID(t *testing.T) {
 	const badSyntax = "must fully match regular expression '" + segmentPattern + "'"
-	const reserved = "must not end with any of the following reserved keywords: restart, tasks, versions"
+	const reserved = "must not end with any of the following reserved keywords: restart, tasks, versions, ., .."
 	tests := []struct {
 		name string
 		id   PathID

@@ -28,13 +28,15 @@ type IPAddr struct {
 
 // HealthCheckResult is a task's result for one health check.
 type HealthCheckResult struct {
-	Alive               bool       `json:"alive"`
-	ConsecutiveFailures int        `json:"consecutiveFailures"`
-	FirstSuccess        *Timestamp `json:"firstSuccess"`
-	LastSuccess         *Timestamp `json:"lastSuccess"`
-	LastFailure         *Timestamp `json:"lastFailure"`
-	LastFailureCause    *string    `json:"lastFailureCause"`
-	InstanceID          string     `json:"instanceId"`
+	Alive               bool `json:"alive"`
+	ConsecutiveFailures int  `json:"consecutiveFailures"`
+	// The optional fields are left out when unset, as Marathon's Health
+	// (RAML firstSuccess?, lastSuccess?, lastFailure?, lastFailureCause?).
+	FirstSuccess     *Timestamp `json:"firstSuccess,omitempty"`
+	LastSuccess      *Timestamp `json:"lastSuccess,omitempty"`
+	LastFailure      *Timestamp `json:"lastFailure,omitempty"`
+	LastFailureCause *string    `json:"lastFailureCause,omitempty"`
+	InstanceID       string     `json:"instanceId"`
 	// TaskID is the pre-1.4 field; set it for old consumers if wanted.
 	TaskID string `json:"taskId,omitempty"`
 }
@@ -44,20 +46,22 @@ type HealthCheckResult struct {
 // startedAt, ports and version are omitted, as Marathon's TaskConversion
 // does. The agent id is "slaveId" on the wire.
 type Task struct {
-	ID                 string              `json:"id"`
-	AppID              PathID              `json:"appId"`
-	Host               string              `json:"host"`
-	IPAddresses        []IPAddr            `json:"ipAddresses"`
-	Ports              []uint32            `json:"ports"`
-	ServicePorts       []uint32            `json:"servicePorts"`
-	SlaveID            string              `json:"slaveId,omitempty"`
-	State              TaskState           `json:"state"`
-	StagedAt           Timestamp           `json:"stagedAt,omitzero"`
-	StartedAt          Timestamp           `json:"startedAt,omitzero"`
-	Version            Timestamp           `json:"version,omitzero"`
-	HealthCheckResults []HealthCheckResult `json:"healthCheckResults,omitempty"`
+	ID           string    `json:"id"`
+	AppID        PathID    `json:"appId"`
+	Host         string    `json:"host"`
+	IPAddresses  []IPAddr  `json:"ipAddresses"`
+	Ports        []uint32  `json:"ports"`
+	ServicePorts []uint32  `json:"servicePorts"`
+	SlaveID      string    `json:"slaveId,omitempty"`
+	State        TaskState `json:"state"`
+	StagedAt     Timestamp `json:"stagedAt,omitzero"`
+	StartedAt    Timestamp `json:"startedAt,omitzero"`
+	Version      Timestamp `json:"version,omitzero"`
+	// HealthCheckResults and LocalVolumes are always written, [] when
+	// empty, as Marathon's TaskConversion does.
+	HealthCheckResults []HealthCheckResult `json:"healthCheckResults"`
 	CheckResult        *CheckResult        `json:"checkResult,omitempty"`
-	LocalVolumes       []LocalVolume       `json:"localVolumes,omitempty"`
+	LocalVolumes       []LocalVolume       `json:"localVolumes"`
 	Region             string              `json:"region,omitempty"`
 	Zone               string              `json:"zone,omitempty"`
 	Role               string              `json:"role,omitempty"`

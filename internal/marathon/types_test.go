@@ -56,17 +56,22 @@ func TestTaskJSON(t *testing.T) {
 		{
 			name: "active",
 			task: Task{ID: "a.instance-1._app.1", AppID: "/a", Host: "h", SlaveID: "S0", State: TaskStaging, StagedAt: staged, Version: staged},
-			want: `{"id":"a.instance-1._app.1","appId":"/a","host":"h","ipAddresses":[],"ports":[],"servicePorts":[],"slaveId":"S0","state":"TASK_STAGING","stagedAt":"2015-09-17T09:32:36.822Z","version":"2015-09-17T09:32:36.822Z"}`,
+			want: `{"id":"a.instance-1._app.1","appId":"/a","host":"h","ipAddresses":[],"ports":[],"servicePorts":[],"slaveId":"S0","state":"TASK_STAGING","stagedAt":"2015-09-17T09:32:36.822Z","version":"2015-09-17T09:32:36.822Z","healthCheckResults":[],"localVolumes":[]}`,
 		},
 		{
 			name: "inactive omits launch fields",
 			task: Task{ID: "a.instance-1._app.1", AppID: "/a", Host: "h", State: TaskUnknown, Ports: []uint32{1}, Version: staged},
-			want: `{"id":"a.instance-1._app.1","appId":"/a","host":"h","ipAddresses":[],"servicePorts":[],"state":"TASK_UNKNOWN"}`,
+			want: `{"id":"a.instance-1._app.1","appId":"/a","host":"h","ipAddresses":[],"servicePorts":[],"state":"TASK_UNKNOWN","healthCheckResults":[],"localVolumes":[]}`,
 		},
 		{
-			name: "health results with nulls",
+			name: "health results leave unset times out",
 			task: Task{ID: "t", AppID: "/a", State: TaskRunning, StagedAt: staged, HealthCheckResults: []HealthCheckResult{{Alive: true, InstanceID: "a.instance-1"}}},
-			want: `{"id":"t","appId":"/a","host":"","ipAddresses":[],"ports":[],"servicePorts":[],"state":"TASK_RUNNING","stagedAt":"2015-09-17T09:32:36.822Z","healthCheckResults":[{"alive":true,"consecutiveFailures":0,"firstSuccess":null,"lastSuccess":null,"lastFailure":null,"lastFailureCause":null,"instanceId":"a.instance-1"}]}`,
+			want: `{"id":"t","appId":"/a","host":"","ipAddresses":[],"ports":[],"servicePorts":[],"state":"TASK_RUNNING","stagedAt":"2015-09-17T09:32:36.822Z","healthCheckResults":[{"alive":true,"consecutiveFailures":0,"instanceId":"a.instance-1"}],"localVolumes":[]}`,
+		},
+		{
+			name: "health results with times",
+			task: Task{ID: "t", AppID: "/a", State: TaskRunning, StagedAt: staged, HealthCheckResults: []HealthCheckResult{{Alive: false, ConsecutiveFailures: 2, LastSuccess: &staged, LastFailure: &staged, LastFailureCause: strp("503"), InstanceID: "a.instance-1"}}},
+			want: `{"id":"t","appId":"/a","host":"","ipAddresses":[],"ports":[],"servicePorts":[],"state":"TASK_RUNNING","stagedAt":"2015-09-17T09:32:36.822Z","healthCheckResults":[{"alive":false,"consecutiveFailures":2,"lastSuccess":"2015-09-17T09:32:36.822Z","lastFailure":"2015-09-17T09:32:36.822Z","lastFailureCause":"503","instanceId":"a.instance-1"}],"localVolumes":[]}`,
 		},
 	}
 	for _, tc := range tests {

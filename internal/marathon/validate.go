@@ -166,6 +166,8 @@ func validateApp(a App, p string, maxInstances int, r *reporter) {
 	for i, f := range a.Fetch {
 		if strings.TrimSpace(f.URI) == "" {
 			r.add(fmt.Sprintf("%s/fetch(%d)/uri", p, i), "must not be empty")
+		} else if !validURISyntax(f.URI) {
+			r.add(fmt.Sprintf("%s/fetch(%d)/uri", p, i), msgURISyntax)
 		}
 	}
 	for i, c := range a.Constraints {

@@ -1,6 +1,7 @@
 package marathon
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -16,7 +17,7 @@ func TestValidate(t *testing.T) {
 		{name: "args only", body: `{"id":"/a","args":["x"]}`},
 		{name: "image only", body: `{"id":"/a","container":{"docker":{"image":"nginx"}}}`},
 		{name: "reserved id suffix", body: `{"id":"/a/tasks","cmd":"x"}`,
-			want: map[string][]string{"/id": {"must not end with any of the following reserved keywords: restart, tasks, versions"}}},
+			want: map[string][]string{"/id": {"must not end with any of the following reserved keywords: restart, tasks, versions, ., .."}}},
 		{name: "bad id", body: `{"id":"/A","cmd":"x"}`,
 			want: map[string][]string{"/id": {"must fully match regular expression '" + segmentPattern + "'"}}},
 		{name: "no command", body: `{"id":"/a"}`, want: map[string][]string{"/": {msgCmdArgsContainer}}},
@@ -146,5 +147,51 @@ func TestAdmitJoinsNormalizeAndValidate(t *testing.T) {
 	want := map[string][]string{"/uris": {"may not be set in conjunction with fetch"}, "/": {msgCmdArgsContainer}}
 	if diff := cmp.Diff(want, details(t, err)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestAdmitMarathonRules: the checks that Marathon makes before or outside
+// its validators: cmd's RAML minLength, ids ending in "." or ".." as sent,
+// fetch URI syntax.
+func TestAdmitMarathonRules(t *testing.T) {
+	tests := []struct {
+		name   string
+		body   string
+		status int
+		want   map[string][]string
+	}{
+		{name: "empty cmd", body: `{"id":"/a","cmd":""}`, status: 422,
+			want: map[string][]string{"/cmd": {"error.minLength"}}},
+		{name: "empty cmd beside args", body: `{"id":"/a","cmd":"","args":["x"]}`, status: 422,
+			want: map[string][]string{"/cmd": {"error.minLength"}}},
+		{name: "id ending in dot", body: `{"id":"/a/.","cmd":"x"}`, status: 422,
+			want: map[string][]string{"/id": {msgReserved}}},
+		{name: "id dot", body: `{"id":".","cmd":"x"}`, status: 422,
+			want: map[string][]string{"/id": {msgReserved, "must not be root"}}},
+		{name: "id ending in dot dot", body: `{"id":"/a/b/..","cmd":"x"}`, status: 422,
+			want: map[string][]string{"/id": {msgReserved}}},
+		{name: "dots inside are resolved", body: `{"id":"/a/./b/../c","cmd":"x"}`},
+		{name: "fetch uri syntax", body: `{"id":"/a","cmd":"x","fetch":[{"uri":"http://h/ok"},{"uri":"http://h/a b"}]}`, status: 422,
+			want: map[string][]string{"/fetch(1)/uri": {msgURISyntax}}},
+		{name: "legacy uris", body: `{"id":"/a","cmd":"x","uris":["http://h/%zz"]}`, status: 422,
+			want: map[string][]string{"/fetch(0)/uri": {msgURISyntax}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseApp([]byte(tc.body), NormalizeOptions{})
+			if tc.status == 0 {
+				if err != nil {
+					t.Fatalf("ParseApp: %v", err)
+				}
+				return
+			}
+			var e *Error
+			if err == nil || !errors.As(err, &e) || e.Status != tc.status {
+				t.Fatalf("ParseApp: %v, want status %d", err, tc.status)
+			}
+			if diff := cmp.Diff(tc.want, details(t, err)); diff != "" {
+				t.Errorf("details (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
