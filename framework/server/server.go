@@ -50,7 +50,10 @@ type Server struct {
 	cluster  *local.Cluster
 	bus      *events.Bus
 
-	cancel   context.CancelFunc
+	cancel context.CancelFunc
+	// closing is closed when the HTTP servers start to shut down: the
+	// event streams end then (api.Config.Closing).
+	closing  chan struct{}
 	done     chan struct{}
 	err      error // set before done closes
 	stopOnce sync.Once
@@ -217,7 +220,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if l.elector != nil {
 		abdicate = l.Abdicate
 	}
+	closing := make(chan struct{})
 	local := api.New(api.Config{
+		Closing:  closing,
 		Backend:  backend{l},
 		Events:   bus,
 		Registry: prometheus.NewRegistry(),
@@ -248,6 +253,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		cluster: cluster,
 		bus:     bus,
 		cancel:  cancel,
+		closing: closing,
 		done:    make(chan struct{}),
 	}
 	var servers []*http.Server
@@ -417,8 +423,10 @@ func (s *Server) supervise(ctx context.Context, servers []*http.Server, serveErr
 	}
 	s.cancel()
 	shutdownCtx, done := context.WithTimeout(context.Background(), shutdownTimeout)
-	// The event streams never end on their own; Close cuts what Shutdown
-	// could not finish in time.
+	// The event streams end when closing closes, with the final chunk of
+	// their responses, so that clients read a clean end; Close cuts what
+	// Shutdown could not finish in time.
+	close(s.closing)
 	for _, srv := range servers {
 		if err := srv.Shutdown(shutdownCtx); err != nil {
 			srv.Close()
