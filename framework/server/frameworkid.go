@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
+	"time"
 
 	"github.com/stadionhq/stadion/internal/mesos"
 )
@@ -60,4 +62,56 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// storedIDTTL is how long a standby shows the framework id it read
+// before reading it again (Mesos gives a new one only when it removed the
+// framework); storedIDTimeout bounds a read when --zk_timeout is 0.
+const (
+	storedIDTTL     = 10 * time.Second
+	storedIDTimeout = 2 * time.Second
+)
+
+// storedFrameworkID is the framework id a standby shows in /v2/info, read
+// from the store, as Marathon's standbys do. While ZooKeeper does not
+// answer it keeps the last value read.
+type storedFrameworkID struct {
+	read    func() (string, error)
+	close   func()
+	timeout time.Duration
+	log     *slog.Logger
+
+	mu sync.Mutex
+	id string
+	at time.Time
+}
+
+func (s *storedFrameworkID) get() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.id != "" && time.Since(s.at) < storedIDTTL {
+		return s.id
+	}
+	type result struct {
+		id  string
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		id, err := s.read()
+		ch <- result{id, err}
+	}()
+	timer := time.NewTimer(s.timeout)
+	defer timer.Stop()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			s.log.Debug("cannot read the stored framework id", "error", r.err)
+			return s.id
+		}
+		s.id, s.at = r.id, time.Now()
+	case <-timer.C:
+		s.log.Debug("reading the stored framework id timed out", "timeout", s.timeout)
+	}
+	return s.id
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -205,7 +206,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return fail(err)
 	}
 	if l.elector != nil {
-		cleanups = append(cleanups, func() { l.elector.Close() })
+		cleanups = append(cleanups, func() { l.elector.Close(); l.stored.close() })
 	} else {
 		// No election: this instance leads from the start, and a store
 		// that cannot be opened fails Start.
@@ -238,7 +239,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		},
 		Info: func() marathon.Info {
 			leader, _ := l.Leader()
-			return info(cfg, l.Elected(), leader, ls, backend{l}.View())
+			in := info(cfg, l.Elected(), leader, ls, backend{l}.View())
+			if !in.Elected && l.stored != nil {
+				in.FrameworkID = l.stored.get()
+			}
+			return in
 		},
 	})
 	proxy := newLeaderProxy(local, l, scheme, advertised, ls.tls, log.With("component", "proxy"))
@@ -407,6 +412,19 @@ func openState(ctx context.Context, cfg Config, log *slog.Logger, l *leadership)
 		return err
 	}
 	l.elector = elector
+	// A standby has no store open: its /v2/info reads the framework id
+	// from ZooKeeper, on a session of its own.
+	conn, _, err := zk.Connect(servers, cfg.ZKSessionTimeout, log.With("component", "zk"))
+	if err != nil {
+		elector.Close()
+		return err
+	}
+	l.stored = &storedFrameworkID{
+		read:    func() (string, error) { return zkstore.ReadFrameworkID(conn, root) },
+		close:   conn.Close,
+		timeout: cmp.Or(cfg.ZKTimeout, storedIDTimeout),
+		log:     log.With("component", "state"),
+	}
 	return nil
 }
 
