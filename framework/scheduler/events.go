@@ -109,9 +109,7 @@ func (s *Scheduler) handleUpdate(ctx context.Context, status mesos.TaskStatus) {
 	}
 	switch {
 	case status.State == mesos.TaskRunning:
-		if inst.StartedAt.IsZero() {
-			inst.StartedAt = now
-		}
+		inst.StartedAt = startedAt(inst.StartedAt, status, now)
 		inst.UnreachableSince = time.Time{}
 		if status.Healthy != nil && known {
 			if app, ok := s.appOf(ctx, inst); ok {
@@ -162,6 +160,29 @@ func (s *Scheduler) handleUpdate(ctx context.Context, status mesos.TaskStatus) {
 			Version: inst.AppVersion, EventMeta: marathon.Meta(marathon.EventStatusUpdate, now),
 		})
 	}
+}
+
+// startedAt is when a task that reports TASK_RUNNING started: the time
+// already known (stored, so a new leader keeps it), else the time of
+// Mesos's TASK_RUNNING. A reconciliation answer carries the time of the
+// answer, not of the start: it gives now, and the task's own
+// TASK_RUNNING, which the agent resends until a leader acknowledges it,
+// corrects that to the earlier time it started (a leader that was down
+// when the task started hears the answer first).
+func startedAt(known time.Time, status mesos.TaskStatus, now time.Time) time.Time {
+	var reported time.Time
+	if status.Timestamp > 0 && status.Reason != mesos.ReasonReconciliation {
+		reported = time.Unix(0, int64(status.Timestamp*float64(time.Second)))
+	}
+	switch {
+	case known.IsZero() && reported.IsZero():
+		return now
+	case known.IsZero():
+		return reported
+	case !reported.IsZero() && reported.Before(known):
+		return reported
+	}
+	return known
 }
 
 // changedByStatus reports whether a status update changed what the
