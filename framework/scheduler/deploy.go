@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"maps"
 	"math"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -21,16 +23,73 @@ import (
 // new app versions and the deployment are stored; the deployment then runs
 // in the loop. Conflicting deployments give a 409 *marathon.Error unless
 // opts.Force cancels them.
+//
+// Each call publishes group_change_success, or group_change_failed when
+// it fails (but for 401 and 403), for opts.GroupID, as Marathon does for
+// every change of its root group.
 func (s *Scheduler) Deploy(ctx context.Context, change Change, opts DeployOptions) (marathon.DeploymentResult, error) {
-	var res marathon.DeploymentResult
-	err := s.write(ctx, func(ctx context.Context) (err error) {
-		res, err = s.deploy(ctx, change, opts)
+	var (
+		res     marathon.DeploymentResult
+		changed []marathon.PathID
+	)
+	record := func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+		put, remove, err := change(current)
+		for _, a := range put {
+			changed = append(changed, a.ID)
+		}
+		changed = append(changed, remove...)
+		return put, remove, err
+	}
+	err := s.writeThen(ctx, func(ctx context.Context) (err error) {
+		res, err = s.deploy(ctx, record, opts)
 		return err
+	}, func(err error) {
+		s.publishGroupChange(opts.GroupID, changed, res.Version, err)
 	})
 	if err != nil {
 		return marathon.DeploymentResult{}, err
 	}
 	return res, nil
+}
+
+// publishGroupChange publishes the outcome of a change of the apps under
+// group (when empty, the nearest group that holds every changed app).
+// Marathon publishes no event for a change refused for lack of rights.
+func (s *Scheduler) publishGroupChange(group marathon.PathID, changed []marathon.PathID, version marathon.Timestamp, err error) {
+	var me *marathon.Error
+	if errors.As(err, &me) && (me.Status == http.StatusUnauthorized || me.Status == http.StatusForbidden) {
+		return
+	}
+	if group == "" {
+		group = commonGroup(changed)
+	}
+	now := s.cfg.Now()
+	if version.IsZero() {
+		version = marathon.NewTimestamp(now)
+	}
+	e := marathon.GroupChangeEvent{GroupID: group, Version: version, EventMeta: marathon.Meta(marathon.EventGroupChangeSuccess, now)}
+	if err != nil {
+		e.EventType, e.Reason = marathon.EventGroupChangeFailed, err.Error()
+	}
+	s.cfg.Events.Publish(e)
+}
+
+// commonGroup is the nearest group that holds every app of ids: the
+// parent of a single app, the root when there is none.
+func commonGroup(ids []marathon.PathID) marathon.PathID {
+	if len(ids) == 0 {
+		return marathon.RootID
+	}
+	common := ids[0].Parent().Segments()
+	for _, id := range ids[1:] {
+		segs := id.Parent().Segments()
+		n := 0
+		for n < len(common) && n < len(segs) && common[n] == segs[n] {
+			n++
+		}
+		common = common[:n]
+	}
+	return marathon.PathID("/" + strings.Join(common, "/"))
 }
 
 func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOptions) (marathon.DeploymentResult, error) {
