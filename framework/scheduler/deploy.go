@@ -340,7 +340,8 @@ func (s *Scheduler) cancel(id, reason string, now time.Time) {
 // returns it.
 func (s *Scheduler) CancelDeployment(ctx context.Context, id string, force bool) (*marathon.DeploymentResult, error) {
 	var res *marathon.DeploymentResult
-	err := s.write(ctx, func(ctx context.Context) error {
+	rolledBack := false
+	err := s.writeThen(ctx, func(ctx context.Context) error {
 		d := s.st.deployments[id]
 		if d == nil {
 			return marathon.DeploymentNotFound(id)
@@ -350,12 +351,22 @@ func (s *Scheduler) CancelDeployment(ctx context.Context, id string, force bool)
 			s.cancel(id, "canceled", now)
 			return nil
 		}
+		rolledBack = true
 		r, err := s.rollBack(ctx, *d, "rolled back", now)
 		if err != nil {
 			return err
 		}
 		res = &r
 		return nil
+	}, func(err error) {
+		// Marathon's rollback is a change of the root group.
+		if rolledBack {
+			var version marathon.Timestamp
+			if res != nil {
+				version = res.Version
+			}
+			s.publishGroupChange(marathon.RootID, nil, version, err)
+		}
 	})
 	if err != nil {
 		return nil, err
@@ -396,9 +407,21 @@ func (s *Scheduler) rollBack(ctx context.Context, d state.Deployment, reason str
 // deployment; with Wipe the instances are forgotten and replaced.
 func (s *Scheduler) KillTasks(ctx context.Context, taskIDs []string, opts KillOptions) (KillResult, error) {
 	var res KillResult
-	err := s.write(ctx, func(ctx context.Context) (err error) {
+	err := s.writeThen(ctx, func(ctx context.Context) (err error) {
 		res, err = s.killTasks(ctx, taskIDs, opts)
 		return err
+	}, func(err error) {
+		// A kill with scale is a change of the root group in Marathon,
+		// made once every task is found.
+		var me *marathon.Error
+		if !opts.Scale || errors.As(err, &me) && me.Status == http.StatusNotFound {
+			return
+		}
+		var version marathon.Timestamp
+		if res.Deployment != nil {
+			version = res.Deployment.Version
+		}
+		s.publishGroupChange(marathon.RootID, nil, version, err)
 	})
 	if err != nil {
 		return KillResult{}, err

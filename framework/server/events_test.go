@@ -9,7 +9,8 @@ import (
 // /v2/events and checks the events Marathon publishes for it, with
 // Marathon's fields: group_change_success (the group's parent, the
 // deployment's version), add_health_check_event, instance_changed_event,
-// group_change_failed for a change that fails, and
+// group_change_failed for a change that fails, group_change_success of
+// the root for a kill with scale, and
 // remove_health_check_event when the app goes.
 func TestMarathonEventsOverSSE(t *testing.T) {
 	t.Parallel()
@@ -57,6 +58,22 @@ func TestMarathonEventsOverSSE(t *testing.T) {
 		}
 		if d["groupId"] != "/shop" || d["reason"] == "" || d["version"] == "" {
 			t.Fatalf("group_change_failed %s, want groupId /shop and a reason", f.data)
+		}
+		return true
+	}, nil)
+
+	// A kill with scale changes the root group in Marathon.
+	tasks := e.getApp("/shop/web").Tasks
+	if len(tasks) != 1 {
+		t.Fatalf("%d tasks of /shop/web, want 1", len(tasks))
+	}
+	killed := e.deployed(e.do(http.MethodDelete, "/v2/apps/shop/web/tasks/"+tasks[0].ID+"?scale=true&force=true", ""), http.StatusOK)
+	s.until("group_change_success of a kill with scale", func(f frame, d map[string]any) bool {
+		if f.event != "group_change_success" || d["version"] != killed.Version {
+			return false
+		}
+		if d["groupId"] != "/" {
+			t.Fatalf("group_change_success %s, want groupId /", f.data)
 		}
 		return true
 	}, nil)
