@@ -73,45 +73,57 @@ const (
 )
 
 // storedFrameworkID is the framework id a standby shows in /v2/info, read
-// from the store, as Marathon's standbys do. While ZooKeeper does not
-// answer it keeps the last value read.
+// from the store, as Marathon's standbys do. One read runs at a time;
+// while it runs (ZooKeeper may be slow or away) the last value read is
+// shown, and only a standby that has none yet waits for it, at most
+// timeout.
 type storedFrameworkID struct {
 	read    func() (string, error)
 	close   func()
 	timeout time.Duration
 	log     *slog.Logger
 
-	mu sync.Mutex
-	id string
-	at time.Time
+	mu      sync.Mutex
+	id      string
+	at      time.Time
+	reading chan struct{} // closed when the read under way ends; nil when none
 }
 
 func (s *storedFrameworkID) get() string {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.id != "" && time.Since(s.at) < storedIDTTL {
+		defer s.mu.Unlock()
 		return s.id
 	}
-	type result struct {
-		id  string
-		err error
+	if s.reading == nil {
+		done := make(chan struct{})
+		s.reading = done
+		go func() {
+			defer close(done)
+			id, err := s.read()
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.reading = nil
+			if err != nil {
+				s.log.Debug("cannot read the stored framework id", "error", err)
+				return
+			}
+			s.id, s.at = id, time.Now()
+		}()
 	}
-	ch := make(chan result, 1)
-	go func() {
-		id, err := s.read()
-		ch <- result{id, err}
-	}()
+	done, last := s.reading, s.id
+	s.mu.Unlock()
+	if last != "" {
+		return last
+	}
 	timer := time.NewTimer(s.timeout)
 	defer timer.Stop()
 	select {
-	case r := <-ch:
-		if r.err != nil {
-			s.log.Debug("cannot read the stored framework id", "error", r.err)
-			return s.id
-		}
-		s.id, s.at = r.id, time.Now()
+	case <-done:
 	case <-timer.C:
 		s.log.Debug("reading the stored framework id timed out", "timeout", s.timeout)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.id
 }
