@@ -88,6 +88,11 @@ type Config struct {
 	// nothing for that long loses its stream. 0 is
 	// httpserver.DefaultWriteTimeout.
 	StreamWriteTimeout time.Duration
+	// Closing is closed when the HTTP server starts to shut down: the
+	// event streams then return, so that each ends with the final chunk
+	// of its chunked encoding instead of being cut when Shutdown gives
+	// up on them. nil: streams end only with their client.
+	Closing <-chan struct{}
 }
 
 // Validate reports a Config that cannot be used.

@@ -434,6 +434,7 @@ func (s *server) updateApps(w http.ResponseWriter, r *http.Request, put bool) (a
 	}
 	var apps []marathon.App
 	var upgrades []bool
+	opts.GroupID = marathon.RootID // Marathon changes the root group for PUT /v2/apps
 	res, err := s.deploy(r, func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
 		apps, upgrades = make([]marathon.App, len(ids)), make([]bool, len(ids))
 		for i, id := range ids {
@@ -486,6 +487,7 @@ func (s *server) deleteApp(w http.ResponseWriter, r *http.Request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
+	opts.GroupID = id.Parent()
 	res, err := s.deploy(r, func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
 		if _, ok := current[id]; !ok {
 			return nil, nil, marathon.AppNotFound(id)
@@ -506,6 +508,7 @@ func (s *server) restartApp(w http.ResponseWriter, r *http.Request) (any, error)
 	if err != nil {
 		return nil, err
 	}
+	opts.GroupID = id.Parent()
 	opts.Restart = true
 	res, err := s.deploy(r, func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
 		cur, ok := current[id]

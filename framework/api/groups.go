@@ -326,6 +326,9 @@ func (s *server) createGroup(w http.ResponseWriter, r *http.Request) (any, error
 	}
 	apps := g.AllApps()
 	opts.Groups = groupSettings(g)
+	// Marathon names the parent of the group of the URL in its
+	// group_change events.
+	opts.GroupID = groupID(r).Parent()
 	res, err := s.deploy(r, func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
 		if _, ok := current[g.ID]; ok || len(below(current, g.ID)) > 0 {
 			return nil, nil, marathon.GroupExists(g.ID)
@@ -391,6 +394,7 @@ func (s *server) putGroup(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts.GroupID = id.Parent()
 	if dryRun {
 		// Marathon answers 200 with the plan's steps and changes nothing.
 		return s.dryRun(r, change, opts)
@@ -562,6 +566,7 @@ func (s *server) deleteGroup(w http.ResponseWriter, r *http.Request) (any, error
 	if err := s.authzOf(r).check(acl.Delete, id); err != nil {
 		return nil, err
 	}
+	opts.GroupID = id.Parent()
 	stored := false
 	for _, g := range s.backend.View().Groups {
 		if g.ID.Canonical() == id {

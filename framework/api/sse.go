@@ -38,7 +38,8 @@ func acceptsEventStream(r *http.Request) bool {
 // by StreamWriteTimeout instead, and a write that fails ends the stream. A
 // subscriber that falls behind by the bus's backlog (events or bytes) is
 // dropped: the write in progress is cut, the response ends and the client
-// reconnects.
+// reconnects. When the server shuts down (Config.Closing) the stream
+// returns, so that the response ends cleanly with its final chunk.
 func (s *server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	if !acceptsEventStream(r) {
 		s.writeError(w, r, &marathon.Error{Status: http.StatusMethodNotAllowed,
@@ -106,6 +107,9 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	for {
 		select {
 		case <-r.Context().Done():
+			return
+		case <-s.cfg.Closing:
+			s.log.Debug("event stream closed at shutdown", "remote_address", remote)
 			return
 		case m, ok := <-sub.C():
 			if !ok {

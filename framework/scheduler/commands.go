@@ -27,6 +27,12 @@ type DeployOptions struct {
 	// running ones waits for them (true) or is refused with 409 (false);
 	// nil means the scheduler's Config.QueueConflicting. Force wins.
 	Queue *bool
+	// GroupID is the group the change is published for in
+	// group_change_success and group_change_failed: Marathon names the
+	// parent of the group a /v2/groups call names, the root for PUT
+	// /v2/apps, the app's group otherwise. Empty is the nearest group
+	// that holds every app the change puts or removes.
+	GroupID marathon.PathID
 
 	// The scheduler's own deployments: a queued deployment starting
 	// keeps its id and version; a rollback restores app versions as

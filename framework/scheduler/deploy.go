@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"maps"
 	"math"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -21,16 +23,73 @@ import (
 // new app versions and the deployment are stored; the deployment then runs
 // in the loop. Conflicting deployments give a 409 *marathon.Error unless
 // opts.Force cancels them.
+//
+// Each call publishes group_change_success, or group_change_failed when
+// it fails (but for 401 and 403), for opts.GroupID, as Marathon does for
+// every change of its root group.
 func (s *Scheduler) Deploy(ctx context.Context, change Change, opts DeployOptions) (marathon.DeploymentResult, error) {
-	var res marathon.DeploymentResult
-	err := s.write(ctx, func(ctx context.Context) (err error) {
-		res, err = s.deploy(ctx, change, opts)
+	var (
+		res     marathon.DeploymentResult
+		changed []marathon.PathID
+	)
+	record := func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
+		put, remove, err := change(current)
+		for _, a := range put {
+			changed = append(changed, a.ID)
+		}
+		changed = append(changed, remove...)
+		return put, remove, err
+	}
+	err := s.writeThen(ctx, func(ctx context.Context) (err error) {
+		res, err = s.deploy(ctx, record, opts)
 		return err
+	}, func(err error) {
+		s.publishGroupChange(opts.GroupID, changed, res.Version, err)
 	})
 	if err != nil {
 		return marathon.DeploymentResult{}, err
 	}
 	return res, nil
+}
+
+// publishGroupChange publishes the outcome of a change of the apps under
+// group (when empty, the nearest group that holds every changed app).
+// Marathon publishes no event for a change refused for lack of rights.
+func (s *Scheduler) publishGroupChange(group marathon.PathID, changed []marathon.PathID, version marathon.Timestamp, err error) {
+	var me *marathon.Error
+	if errors.As(err, &me) && (me.Status == http.StatusUnauthorized || me.Status == http.StatusForbidden) {
+		return
+	}
+	if group == "" {
+		group = commonGroup(changed)
+	}
+	now := s.cfg.Now()
+	if version.IsZero() {
+		version = marathon.NewTimestamp(now)
+	}
+	e := marathon.GroupChangeEvent{GroupID: group, Version: version, EventMeta: marathon.Meta(marathon.EventGroupChangeSuccess, now)}
+	if err != nil {
+		e.EventType, e.Reason = marathon.EventGroupChangeFailed, err.Error()
+	}
+	s.cfg.Events.Publish(e)
+}
+
+// commonGroup is the nearest group that holds every app of ids: the
+// parent of a single app, the root when there is none.
+func commonGroup(ids []marathon.PathID) marathon.PathID {
+	if len(ids) == 0 {
+		return marathon.RootID
+	}
+	common := ids[0].Parent().Segments()
+	for _, id := range ids[1:] {
+		segs := id.Parent().Segments()
+		n := 0
+		for n < len(common) && n < len(segs) && common[n] == segs[n] {
+			n++
+		}
+		common = common[:n]
+	}
+	return marathon.PathID("/" + strings.Join(common, "/"))
 }
 
 // DryRun returns the steps of the deployment that change would start,
@@ -340,7 +399,8 @@ func (s *Scheduler) cancel(id, reason string, now time.Time) {
 // returns it.
 func (s *Scheduler) CancelDeployment(ctx context.Context, id string, force bool) (*marathon.DeploymentResult, error) {
 	var res *marathon.DeploymentResult
-	err := s.write(ctx, func(ctx context.Context) error {
+	rolledBack := false
+	err := s.writeThen(ctx, func(ctx context.Context) error {
 		d := s.st.deployments[id]
 		if d == nil {
 			return marathon.DeploymentNotFound(id)
@@ -350,12 +410,22 @@ func (s *Scheduler) CancelDeployment(ctx context.Context, id string, force bool)
 			s.cancel(id, "canceled", now)
 			return nil
 		}
+		rolledBack = true
 		r, err := s.rollBack(ctx, *d, "rolled back", now)
 		if err != nil {
 			return err
 		}
 		res = &r
 		return nil
+	}, func(err error) {
+		// Marathon's rollback is a change of the root group.
+		if rolledBack {
+			var version marathon.Timestamp
+			if res != nil {
+				version = res.Version
+			}
+			s.publishGroupChange(marathon.RootID, nil, version, err)
+		}
 	})
 	if err != nil {
 		return nil, err
@@ -396,9 +466,21 @@ func (s *Scheduler) rollBack(ctx context.Context, d state.Deployment, reason str
 // deployment; with Wipe the instances are forgotten and replaced.
 func (s *Scheduler) KillTasks(ctx context.Context, taskIDs []string, opts KillOptions) (KillResult, error) {
 	var res KillResult
-	err := s.write(ctx, func(ctx context.Context) (err error) {
+	err := s.writeThen(ctx, func(ctx context.Context) (err error) {
 		res, err = s.killTasks(ctx, taskIDs, opts)
 		return err
+	}, func(err error) {
+		// A kill with scale is a change of the root group in Marathon,
+		// made once every task is found.
+		var me *marathon.Error
+		if !opts.Scale || errors.As(err, &me) && me.Status == http.StatusNotFound {
+			return
+		}
+		var version marathon.Timestamp
+		if res.Deployment != nil {
+			version = res.Deployment.Version
+		}
+		s.publishGroupChange(marathon.RootID, nil, version, err)
 	})
 	if err != nil {
 		return KillResult{}, err

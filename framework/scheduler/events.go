@@ -111,9 +111,7 @@ func (s *Scheduler) handleUpdate(ctx context.Context, status mesos.TaskStatus) {
 	}
 	switch {
 	case status.State == mesos.TaskRunning:
-		if inst.StartedAt.IsZero() {
-			inst.StartedAt = now
-		}
+		inst.StartedAt = startedAt(inst.StartedAt, status, now)
 		inst.UnreachableSince = time.Time{}
 		if status.Healthy != nil && known {
 			if app, ok := s.appOf(ctx, inst); ok {
@@ -163,7 +161,82 @@ func (s *Scheduler) handleUpdate(ctx context.Context, status mesos.TaskStatus) {
 			AppID: inst.AppID, Host: inst.Hostname, IPAddresses: ipAddrs(inst.IPAddresses), Ports: inst.HostPorts,
 			Version: inst.AppVersion, EventMeta: marathon.Meta(marathon.EventStatusUpdate, now),
 		})
+		if c := conditionOf(prevState); c != conditionOf(inst.State) {
+			s.instanceChanged(inst, conditionOf(inst.State), now)
+		}
 	}
+}
+
+// instanceChanged publishes instance_changed_event: the instance is now
+// in condition c (Marathon publishes it after the status_update_event of
+// the same change).
+func (s *Scheduler) instanceChanged(inst *state.Instance, c string, now time.Time) {
+	s.cfg.Events.Publish(marathon.InstanceChangedEvent{
+		InstanceID: inst.ID, Condition: c, RunSpecID: inst.AppID, AgentID: inst.AgentID, Host: inst.Hostname,
+		RunSpecVersion: inst.AppVersion, EventMeta: marathon.Meta(marathon.EventInstanceChanged, now),
+	})
+}
+
+// Instance conditions of Marathon (core/condition/Condition.scala) that
+// Stadion's instances take.
+const (
+	conditionProvisioned = "Provisioned"
+	conditionUnreachable = "Unreachable"
+)
+
+// conditionOf is the Marathon condition of an instance whose task is in
+// state st, as Marathon names it in instance_changed_event.
+func conditionOf(st mesos.TaskState) string {
+	switch st {
+	case mesos.TaskStaging:
+		return "Staging"
+	case mesos.TaskStarting:
+		return "Starting"
+	case mesos.TaskRunning:
+		return "Running"
+	case mesos.TaskKilling:
+		return "Killing"
+	case mesos.TaskFinished:
+		return "Finished"
+	case mesos.TaskFailed:
+		return "Failed"
+	case mesos.TaskKilled:
+		return "Killed"
+	case mesos.TaskError:
+		return "Error"
+	case mesos.TaskLost, mesos.TaskUnreachable:
+		return conditionUnreachable
+	case mesos.TaskDropped:
+		return "Dropped"
+	case mesos.TaskGone, mesos.TaskGoneByOperator:
+		return "Gone"
+	case mesos.TaskUnknown:
+		return "Unknown"
+	}
+	return "Scheduled"
+}
+
+// startedAt is when a task that reports TASK_RUNNING started: the time
+// already known (stored, so a new leader keeps it), else the time of
+// Mesos's TASK_RUNNING. A reconciliation answer carries the time of the
+// answer, not of the start: it gives now, and the task's own
+// TASK_RUNNING, which the agent resends until a leader acknowledges it,
+// corrects that to the earlier time it started (a leader that was down
+// when the task started hears the answer first).
+func startedAt(known time.Time, status mesos.TaskStatus, now time.Time) time.Time {
+	var reported time.Time
+	if status.Timestamp > 0 && status.Reason != mesos.ReasonReconciliation {
+		reported = time.Unix(0, int64(status.Timestamp*float64(time.Second)))
+	}
+	switch {
+	case known.IsZero() && reported.IsZero():
+		return now
+	case known.IsZero():
+		return reported
+	case !reported.IsZero() && reported.Before(known):
+		return reported
+	}
+	return known
 }
 
 // changedByStatus reports whether a status update changed what the
@@ -240,6 +313,9 @@ func (s *Scheduler) reconcileUnknown(now time.Time) time.Time {
 // unknownTask handles an update for a task no instance owns: a live one is
 // killed, as Marathon kills tasks it does not know.
 func (s *Scheduler) unknownTask(status mesos.TaskStatus) {
+	if status.State.Terminal() || status.State == mesos.TaskUnreachable {
+		s.unknownTerminated(status)
+	}
 	if status.State.Terminal() {
 		return
 	}
@@ -254,6 +330,20 @@ func (s *Scheduler) unknownTask(status mesos.TaskStatus) {
 	s.st.kills[status.TaskID.Value] = s.cfg.Now()
 	s.log.Info("killing unknown task", "task_id", status.TaskID.Value, "agent_id", agent, "state", status.State)
 	s.st.pendingKills = append(s.st.pendingKills, killCall{taskID: status.TaskID.Value, agentID: agent})
+}
+
+// unknownTerminated publishes unknown_instance_terminated_event for a
+// terminal or unreachable status of a task whose instance is not known,
+// as Marathon does; a stale task of a known instance publishes nothing.
+func (s *Scheduler) unknownTerminated(status mesos.TaskStatus) {
+	appID, instanceID, err := marathon.ParseTaskID(status.TaskID.Value)
+	if err != nil || s.st.instances[instanceID] != nil {
+		return
+	}
+	s.cfg.Events.Publish(marathon.UnknownInstanceTerminatedEvent{
+		InstanceID: instanceID, RunSpecID: appID, Condition: conditionOf(status.State),
+		EventMeta: marathon.Meta(marathon.EventUnknownInstanceTerminated, s.cfg.Now()),
+	})
 }
 
 // isBackoffState reports whether a terminal state grows the launch delay:

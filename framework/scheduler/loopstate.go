@@ -71,6 +71,9 @@ type loopState struct {
 	versions    map[versionKey]cachedVersion
 	healthStale bool
 	healthKills map[string]bool
+	// checked are the app versions whose health checks the events
+	// reported as added (healthCheckEvents).
+	checked map[versionKey][]marathon.HealthCheck
 	// ready holds the readiness probes of deploying tasks, by instance id.
 	ready map[string]*readinessProbe
 

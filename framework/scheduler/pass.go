@@ -414,6 +414,7 @@ func (s *Scheduler) launch(ids []string, now time.Time) {
 		st.byTask[inst.TaskID] = inst.ID
 		delete(st.waitingSince, inst.ID)
 		st.putInstance(inst)
+		s.instanceChanged(inst, conditionProvisioned, now)
 		if _, seen := byOffer[l.OfferID.Value]; !seen {
 			order = append(order, l.OfferID)
 		}

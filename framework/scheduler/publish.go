@@ -73,6 +73,7 @@ func (s *Scheduler) publish() {
 	slices.SortFunc(v.Groups, func(a, b state.Group) int { return cmp.Compare(a.ID, b.ID) })
 	v.index()
 	s.view.Store(v)
+	s.healthCheckEvents(now)
 	s.emit()
 }
 

@@ -421,27 +421,41 @@ var errStopped = &marathon.Error{Status: http.StatusServiceUnavailable, Message:
 // fails after changing memory leaves nothing of it behind (revert): a 4xx
 // changes nothing. While a recent write failed it answers 503 at once.
 func (s *Scheduler) write(ctx context.Context, f func(ctx context.Context) error) error {
+	return s.writeThen(ctx, f, nil)
+}
+
+// writeThen is write; then, when set, runs on the loop with the command's
+// outcome once it is stored or undone, before the View and the events go
+// out: what it publishes is not lost with a revert.
+func (s *Scheduler) writeThen(ctx context.Context, f func(ctx context.Context) error, then func(err error)) error {
 	var err error
 	doErr := s.do(ctx, func(ctx context.Context) {
-		if err = s.writable(); err != nil {
-			return
-		}
-		if ferr := s.flush(ctx); ferr != nil {
-			err = storeUnavailable(ferr.Error())
-			return
-		}
-		if err = f(ctx); err != nil {
-			if !s.st.change.Empty() || len(s.st.pendingKills) > 0 {
-				s.revert(ctx)
-			}
-			return
-		}
-		if ferr := s.flush(ctx); ferr != nil {
-			err = storeUnavailable(ferr.Error())
+		err = s.writeOnLoop(ctx, f)
+		if then != nil {
+			then(err)
 		}
 	})
 	if doErr != nil {
 		return doErr
 	}
 	return err
+}
+
+func (s *Scheduler) writeOnLoop(ctx context.Context, f func(ctx context.Context) error) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	if ferr := s.flush(ctx); ferr != nil {
+		return storeUnavailable(ferr.Error())
+	}
+	if err := f(ctx); err != nil {
+		if !s.st.change.Empty() || len(s.st.pendingKills) > 0 {
+			s.revert(ctx)
+		}
+		return err
+	}
+	if ferr := s.flush(ctx); ferr != nil {
+		return storeUnavailable(ferr.Error())
+	}
+	return nil
 }

@@ -111,6 +111,7 @@ func (st *loopState) keepUnstored(old *loopState) {
 		delete(st.kills, k.taskID)
 	}
 	st.healthKills = old.healthKills
+	st.checked = old.checked // what subscribers were told
 	st.offerStats, st.unplaced = old.offerStats, old.unplaced
 	st.unknownChecked, st.unknownRecheck = old.unknownChecked, old.unknownRecheck
 	st.seq = old.seq

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
+	"time"
 
 	"github.com/stadionhq/stadion/internal/mesos"
 )
@@ -60,4 +62,68 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// storedIDTTL is how long a standby shows the framework id it read
+// before reading it again (Mesos gives a new one only when it removed the
+// framework); storedIDTimeout bounds a read when --zk_timeout is 0.
+const (
+	storedIDTTL     = 10 * time.Second
+	storedIDTimeout = 2 * time.Second
+)
+
+// storedFrameworkID is the framework id a standby shows in /v2/info, read
+// from the store, as Marathon's standbys do. One read runs at a time;
+// while it runs (ZooKeeper may be slow or away) the last value read is
+// shown, and only a standby that has none yet waits for it, at most
+// timeout.
+type storedFrameworkID struct {
+	read    func() (string, error)
+	close   func()
+	timeout time.Duration
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	id      string
+	at      time.Time
+	reading chan struct{} // closed when the read under way ends; nil when none
+}
+
+func (s *storedFrameworkID) get() string {
+	s.mu.Lock()
+	if s.id != "" && time.Since(s.at) < storedIDTTL {
+		defer s.mu.Unlock()
+		return s.id
+	}
+	if s.reading == nil {
+		done := make(chan struct{})
+		s.reading = done
+		go func() {
+			defer close(done)
+			id, err := s.read()
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.reading = nil
+			if err != nil {
+				s.log.Debug("cannot read the stored framework id", "error", err)
+				return
+			}
+			s.id, s.at = id, time.Now()
+		}()
+	}
+	done, last := s.reading, s.id
+	s.mu.Unlock()
+	if last != "" {
+		return last
+	}
+	timer := time.NewTimer(s.timeout)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+		s.log.Debug("reading the stored framework id timed out", "timeout", s.timeout)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.id
 }

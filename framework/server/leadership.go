@@ -51,6 +51,9 @@ type leadership struct {
 	sched    atomic.Pointer[scheduler.Scheduler]
 	prepared *scheduler.Scheduler
 	leader   atomic.Pointer[string] // the leader's host:port, "" when none is known
+	// stored reads the framework id for a standby's /v2/info; nil
+	// without an election.
+	stored *storedFrameworkID
 }
 
 // Leader returns the leader's host:port and whether one is known.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -61,7 +62,10 @@ type Server struct {
 	cluster  *local.Cluster
 	bus      *events.Bus
 
-	cancel   context.CancelFunc
+	cancel context.CancelFunc
+	// closing is closed when the HTTP servers start to shut down: the
+	// event streams end then (api.Config.Closing).
+	closing  chan struct{}
 	done     chan struct{}
 	err      error // set before done closes
 	stopOnce sync.Once
@@ -213,7 +217,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return fail(err)
 	}
 	if l.elector != nil {
-		cleanups = append(cleanups, func() { l.elector.Close() })
+		cleanups = append(cleanups, func() { l.elector.Close(); l.stored.close() })
 	} else {
 		// No election: this instance leads from the start, and a store
 		// that cannot be opened fails Start.
@@ -237,7 +241,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		abdicate = l.Abdicate
 	}
 	rt := infoRuntime{webUIURL: scheme + "://" + advertised, masterURL: masterURL(det)}
+	closing := make(chan struct{})
 	local := api.New(api.Config{
+		Closing:  closing,
 		Backend:  backend{l},
 		Events:   bus,
 		Registry: prometheus.NewRegistry(),
@@ -253,7 +259,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		},
 		Info: func() marathon.Info {
 			leader, _ := l.Leader()
-			return info(cfg, l.Elected(), leader, ls, rt, backend{l}.View())
+			in := info(cfg, l.Elected(), leader, ls, rt, backend{l}.View())
+			if !in.Elected && l.stored != nil {
+				in.FrameworkID = l.stored.get()
+			}
+			return in
 		},
 	})
 	proxy := newLeaderProxy(local, l, scheme, advertised, ls.tls, log.With("component", "proxy"))
@@ -268,6 +278,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		cluster: cluster,
 		bus:     bus,
 		cancel:  cancel,
+		closing: closing,
 		done:    make(chan struct{}),
 	}
 	var servers []*http.Server
@@ -421,6 +432,19 @@ func openState(ctx context.Context, cfg Config, log *slog.Logger, l *leadership)
 		return err
 	}
 	l.elector = elector
+	// A standby has no store open: its /v2/info reads the framework id
+	// from ZooKeeper, on a session of its own.
+	conn, _, err := zk.Connect(servers, cfg.ZKSessionTimeout, log.With("component", "zk"))
+	if err != nil {
+		elector.Close()
+		return err
+	}
+	l.stored = &storedFrameworkID{
+		read:    func() (string, error) { return zkstore.ReadFrameworkID(conn, root) },
+		close:   conn.Close,
+		timeout: cmp.Or(cfg.ZKTimeout, storedIDTimeout),
+		log:     log.With("component", "state"),
+	}
 	return nil
 }
 
@@ -439,8 +463,10 @@ func (s *Server) supervise(ctx context.Context, servers []*http.Server, serveErr
 	}
 	s.cancel()
 	shutdownCtx, done := context.WithTimeout(context.Background(), shutdownTimeout)
-	// The event streams never end on their own; Close cuts what Shutdown
-	// could not finish in time.
+	// The event streams end when closing closes, with the final chunk of
+	// their responses, so that clients read a clean end; Close cuts what
+	// Shutdown could not finish in time.
+	close(s.closing)
 	for _, srv := range servers {
 		if err := srv.Shutdown(shutdownCtx); err != nil {
 			srv.Close()

@@ -414,3 +414,18 @@ func (s *Store) FrameworkID(ctx context.Context) (string, error) {
 	}
 	return id, nil
 }
+
+// ReadFrameworkID reads the framework id stored under root (the --zk
+// path) through conn, without opening the store: a standby shows it in
+// /v2/info, as Marathon's standbys read it from their store. "" when none
+// is stored yet.
+func ReadFrameworkID(conn *gozk.Conn, root string) (string, error) {
+	data, _, err := conn.Get(root + "/state/" + nodeFrameworkID)
+	if errors.Is(err, gozk.ErrNoNode) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("load framework id: %w", err)
+	}
+	return string(data), nil
+}
