@@ -53,9 +53,8 @@
 //     For benchmarks only: it is used only when it is the agent's explicit
 //     containerizer, and a DOCKER task never falls back to it.
 //
-// Health checks (HTTP, TCP, COMMAND; package health) target 127.0.0.1 (an
-// agent on another loopback address, as the built-in cluster's are: that
-// address), or a bridged container's own IP with the container port. COMMAND checks run in
+// Health checks (HTTP, TCP, COMMAND; package health) target 127.0.0.1, or a
+// bridged container's own IP with the container port. COMMAND checks run in
 // the sandbox with the task's environment, or inside the container through
 // the Engine's exec API. A change of health is reported as TASK_RUNNING with
 // healthy set and REASON_TASK_HEALTH_CHECK_STATUS_UPDATED; after

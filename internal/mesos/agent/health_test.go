@@ -129,26 +129,3 @@ func TestHealthCheckCommandFails(t *testing.T) {
 	expectHealth(t, m, a, "t1", false)
 	expectHealthKill(t, m, a, "t1")
 }
-
-// TestHealthHost checks where the checks of a task on the host's network
-// go: the agent's own loopback address (the built-in cluster's agents have
-// one each, and a task bound to $HOST answers only there), else 127.0.0.1.
-func TestHealthHost(t *testing.T) {
-	cases := []struct {
-		name     string
-		advertIP string
-		want     string
-	}{
-		{name: "default agent", advertIP: "127.0.0.1", want: "127.0.0.1"},
-		{name: "agent of the built-in cluster", advertIP: "127.0.0.3", want: "127.0.0.3"},
-		{name: "agent on a machine's address", advertIP: "10.0.0.5", want: "127.0.0.1"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			a := &Agent{advertIP: tc.advertIP}
-			if got := a.healthHost(); got != tc.want {
-				t.Errorf("healthHost() = %q, want %q", got, tc.want)
-			}
-		})
-	}
-}

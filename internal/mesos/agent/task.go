@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -511,7 +510,7 @@ func (a *Agent) startHealthLocked(t *task) {
 	}
 	ctx, cancel := context.WithCancel(a.ctx)
 	t.cancelHealth = cancel
-	host := a.healthHost()
+	host := "127.0.0.1"
 	if ip := t.container.IP(); ip != "" {
 		host = ip
 	}
@@ -527,17 +526,6 @@ func (a *Agent) startHealthLocked(t *task) {
 		defer a.running.Done()
 		health.Run(ctx, cfg, func(r health.Result) { a.healthResult(t, r) })
 	}()
-}
-
-// healthHost is where the checks of a task on the host's network go:
-// 127.0.0.1, as Mesos does, or the agent's own loopback address when it
-// has one (the built-in cluster's 127.0.0.2, 127.0.0.3 ...), which a task
-// bound to $HOST answers on as well as one bound to every address.
-func (a *Agent) healthHost() string {
-	if ip := net.ParseIP(a.advertIP); ip != nil && ip.IsLoopback() {
-		return a.advertIP
-	}
-	return "127.0.0.1"
 }
 
 // healthResult reports a change of health and kills the task after too
