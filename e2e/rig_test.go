@@ -102,8 +102,10 @@ func startRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 
+	// The built-in agents stand in for two machines, 127.0.0.2 and
+	// 127.0.0.3; one registrator speaks for both, as this one host's.
 	r.start("registrator", r.stadion, "registrator", "--marathon", r.marathon, "--consul", r.consul.HTTPAddr,
-		"--hostname", "127.0.0.1", "--retry-max", "2s")
+		"--hostname", "127.0.0.2,127.0.0.3", "--retry-max", "2s")
 
 	r.startBalancer()
 	r.waitOK("http://"+net.JoinHostPort(r.gateway, "18080")+"/ping", 30*time.Second)

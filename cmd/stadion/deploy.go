@@ -61,6 +61,11 @@ framework named --framework-name; without one, the leader's host on port 8080.
 stadion deploy gen [flags] [target-dir...] writes the per-build definitions
 (gen-service-defs.sh); see stadion deploy gen --help.
 
+Extra arguments after [instances] are ignored with a warning, as the
+original ignored them. On success the original's last line is printed too:
+"Successfully created new app" or "Successfully updated app". docs/deploy.md
+lists where the exit codes differ from the original's.
+
 Exit codes:
   0  deployed (or --wait=false and accepted; --dry-run done)
   1  error: template, validation, Marathon's answer, network
@@ -212,9 +217,15 @@ func runDeploy(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "stadion deploy:", err)
 		return exitUsage
 	}
-	if len(pos) < 2 || len(pos) > 3 {
+	if len(pos) < 2 {
 		fmt.Fprintln(stderr, "stadion deploy: want <service-template-url> <environment> [instances]; see stadion deploy --help")
 		return exitUsage
+	}
+	if len(pos) > 3 {
+		// marathon-deploy.sh read $1 to $3 and ignored the rest; CI jobs
+		// written for it may pass more.
+		fmt.Fprintf(stderr, "stadion deploy: warning: ignoring extra arguments %q (want <service-template-url> <environment> [instances])\n", pos[3:])
+		pos = pos[:3]
 	}
 	c.template, c.environment, c.instances = pos[0], pos[1], "1"
 	if len(pos) == 3 {
@@ -300,8 +311,30 @@ func deploy(ctx context.Context, c deployConfig, stdout, stderr io.Writer, log *
 		}
 		return exitOK
 	}
-	_, err = d.Deploy(ctx, def)
+	out, err := d.Deploy(ctx, def)
+	if err == nil {
+		printSuccessLine(stdout, out)
+	}
 	return deployExitCode(err, stderr)
+}
+
+// Success lines of marathon-deploy.sh, which CI jobs grep for.
+const (
+	msgCreated = "Successfully created new app"
+	msgUpdated = "Successfully updated app"
+)
+
+// printSuccessLine prints the original script's success line, as its own
+// last line and in its words: msgCreated when the app did not exist,
+// msgUpdated otherwise. It comes only with exit code 0: once the
+// deployment finished (or, with --wait=false, once it was accepted, when
+// the original printed it).
+func printSuccessLine(w io.Writer, out deployer.Outcome) {
+	msg := msgUpdated
+	if out.Created {
+		msg = msgCreated
+	}
+	fmt.Fprintln(w, "stadion deploy: "+msg)
 }
 
 // deployExitCode maps Deploy's error to the documented exit codes.

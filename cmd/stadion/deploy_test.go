@@ -97,7 +97,8 @@ func TestDeployUsageErrors(t *testing.T) {
 	}{
 		{name: "no arguments", args: []string{"deploy"}, code: exitUsage, stderr: "want <service-template-url> <environment> [instances]"},
 		{name: "no environment", args: []string{"deploy", tmpl}, code: exitUsage, stderr: "want <service-template-url>"},
-		{name: "too many", args: []string{"deploy", tmpl, "staging", "1", "2"}, code: exitUsage, stderr: "want <service-template-url>"},
+		{name: "extra arguments warned, not refused", args: []string{"deploy", "--tag", "v1", tmpl, "staging", "1", "2", "three"}, code: exitUsage,
+			stderr: `warning: ignoring extra arguments ["2" "three"]`},
 		{name: "bad instances", args: []string{"deploy", tmpl, "staging", "two"}, code: exitUsage, stderr: `instances "two"`},
 		{name: "negative instances", args: []string{"deploy", tmpl, "staging", "-1"}, code: exitUsage, stderr: "flag provided but not defined: -1"},
 		{name: "bad flag", args: []string{"deploy", "--frobnicate", tmpl, "staging"}, code: exitUsage, stderr: "frobnicate"},
@@ -298,6 +299,11 @@ func TestDeployCommand(t *testing.T) {
 			t.Errorf("create output lacks %q", s)
 		}
 	}
+	// marathon-deploy.sh's success line, which CI jobs grep for, ends
+	// the output.
+	if !strings.HasSuffix(stdout, "stadion deploy: Successfully created new app\n") {
+		t.Errorf("create output does not end with the original's success line:\n%s", stdout)
+	}
 	t.Setenv("MARATHON_URL", "")
 
 	// A dry run shows the diff and changes nothing.
@@ -317,8 +323,10 @@ func TestDeployCommand(t *testing.T) {
 
 	// Update through the 409 path from a file:// URL, flags after the
 	// arguments.
-	code, stdout, _ = stadion(t, "deploy", "file://"+filepath.Join(dir, "service-defs/service-master-ef5a154-56.json"), "staging", "3",
-		"--marathon", marathon, poll, "--timeout", "90s")
+	// An extra argument, which the original ignored, is ignored with a
+	// warning.
+	code, stdout, stderr := stadion(t, "deploy", "file://"+filepath.Join(dir, "service-defs/service-master-ef5a154-56.json"), "staging", "3",
+		"--marathon", marathon, poll, "--timeout", "90s", "extra")
 	if code != exitOK {
 		t.Fatalf("update: exit %d", code)
 	}
@@ -327,12 +335,18 @@ func TestDeployCommand(t *testing.T) {
 			t.Errorf("update output lacks %q", s)
 		}
 	}
+	if !strings.HasSuffix(stdout, "stadion deploy: Successfully updated app\n") {
+		t.Errorf("update output does not end with the original's success line:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, `stadion deploy: warning: ignoring extra arguments ["extra"]`) {
+		t.Errorf("no warning about the extra argument on stderr:\n%s", stderr)
+	}
 
 	// A version whose check always fails is rolled back: exit 3.
 	if err := os.WriteFile("broken.json", []byte(workerTemplate("exit 1")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := stadion(t, "deploy", "--marathon", marathon, poll, "--timeout", "5s", "--rollback-timeout", "90s",
+	code, stdout, stderr = stadion(t, "deploy", "--marathon", marathon, poll, "--timeout", "5s", "--rollback-timeout", "90s",
 		"--tag", "broken", "broken.json", "staging", "3")
 	if code != exitRolledBack {
 		t.Fatalf("broken version: exit %d, want %d", code, exitRolledBack)
@@ -341,6 +355,9 @@ func TestDeployCommand(t *testing.T) {
 		if !strings.Contains(stdout+stderr, s) {
 			t.Errorf("broken version output lacks %q", s)
 		}
+	}
+	if strings.Contains(stdout+stderr, "Successfully") {
+		t.Errorf("a rolled back deploy printed a success line:\n%s", stdout)
 	}
 	var body struct {
 		App struct {
@@ -355,7 +372,8 @@ func TestDeployCommand(t *testing.T) {
 
 	// --wait=false returns once the change is accepted.
 	code, stdout, _ = stadion(t, "deploy", "--marathon", marathon, "--wait=false", "service-defs/service-master.json", "staging", "1")
-	if code != exitOK || strings.Contains(stdout, "waiting for deployment") || !strings.Contains(stdout, "PUT /v2/apps/cli-test/staging/worker: 200 OK") {
+	if code != exitOK || strings.Contains(stdout, "waiting for deployment") || !strings.Contains(stdout, "PUT /v2/apps/cli-test/staging/worker: 200 OK") ||
+		!strings.HasSuffix(stdout, "stadion deploy: Successfully updated app\n") {
 		t.Errorf("--wait=false: exit %d", code)
 	}
 }

@@ -48,6 +48,10 @@ func TestHelp(t *testing.T) {
 			contains: []string{"--max_instances_per_app must be at least 1"}},
 		{name: "serve instance limit from env", args: []string{"serve", "--master", "local"}, env: map[string]string{"MARATHON_MAX_INSTANCES_PER_APP": "-5"},
 			code: exitUsage, contains: []string{"--max_instances_per_app must be at least 1"}},
+		{name: "serve local resources", args: []string{"serve", "--help"}, code: exitOK,
+			contains: []string{"-local_resources", "MARATHON_LOCAL_RESOURCES", "127.0.0.2, 127.0.0.3"}},
+		{name: "serve bad local resources", args: []string{"serve", "--master", "local", "--local_resources", "cpus:many"}, code: exitUsage,
+			contains: []string{"--local_resources:"}},
 		{name: "serve instance limit bad env", args: []string{"serve", "--master", "local"}, env: map[string]string{"MARATHON_MAX_INSTANCES_PER_APP": "many"},
 			code: exitUsage, contains: []string{`MARATHON_MAX_INSTANCES_PER_APP="many": not an integer`}},
 	}

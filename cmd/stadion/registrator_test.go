@@ -329,7 +329,10 @@ func TestRegistratorOnBuiltInCluster(t *testing.T) {
 		return ids
 	}
 
-	args := []string{"--marathon", marathonURL, "--consul", consul.HTTPAddr, "--retry-max", "2s", "--log-level", "debug"}
+	// The built-in agents stand in for two hosts, 127.0.0.2 and 127.0.0.3;
+	// this registrator speaks for both.
+	args := []string{"--marathon", marathonURL, "--consul", consul.HTTPAddr, "--hostname", "127.0.0.2,127.0.0.3",
+		"--retry-max", "2s", "--log-level", "debug"}
 	top := t // owns the registrators, which outlive the subtests
 	reg := startRegistrator(top, "registrator", args...)
 	if code, body := doJSON(t, http.MethodPost, marathonURL+"/v2/apps", registratorApp(bin, 3)); code != http.StatusCreated {

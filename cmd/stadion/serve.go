@@ -18,13 +18,16 @@ import (
 	"github.com/stadionhq/stadion/internal/acl"
 	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/marathon"
+	"github.com/stadionhq/stadion/internal/mesos"
 )
 
 const serveAbout = `Run the scheduler: Marathon's /v2 REST API and event stream on
 --http_port, scheduling apps on Mesos through the v1 scheduler HTTP API.
---master local runs the built-in Mesos-compatible master and one agent in this
-process (development, CI, demos); production points it at Apache Mesos:
---master zk://h1:2181,h2:2181/mesos or --master http://host:5050.
+--master local runs the built-in Mesos-compatible master and --local_agents
+agents in this process (development, CI, demos), each agent on a loopback
+address of its own that is also its hostname (127.0.0.2, 127.0.0.3 ...);
+production points it at Apache Mesos: --master zk://h1:2181,h2:2181/mesos or
+--master http://host:5050.
 Flags have Marathon's names and default from MARATHON_<FLAG> environment
 variables; a MARATHON_ variable that names no flag is an error (MARATHON_APP_*,
 which Marathon sets in tasks, and the clients' MARATHON_URL and
@@ -101,6 +104,7 @@ type serveConfig struct {
 	zkMaxVersions        int
 	localContainerizers  string
 	localAgents          int
+	localResources       string
 	loggingLevel         string
 	aclFile              string
 }
@@ -159,6 +163,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	f.Bool(&c.init, "init", false, "start with empty state when --data_dir/stadion.db is missing or empty but --data_dir holds other files (the state was lost: a new framework id, the old framework's tasks orphaned); a first start in an unused --data_dir needs no --init")
 	f.String(&c.localContainerizers, "local_containerizers", "mesos,docker", "containerizers of the built-in agent with --master local: mesos, docker, simulated")
 	f.Int(&c.localAgents, "local_agents", 1, "agents of the built-in cluster with --master local")
+	f.String(&c.localResources, "local_resources", "", `resources of the built-in cluster with --master local, in Mesos's --resources form, "cpus:4;mem:4096;disk:10000;ports:[31000-32000]": every agent gets the scalars, the port ranges are cut into --local_agents disjoint shares; those not given are derived from the machine, ports [31000-32000]. Two --master local on one machine need disjoint ports here`)
 	f.String(&c.loggingLevel, "logging_level", "info", "least severe level logged: debug, info, warn or error")
 	f.String(&c.aclFile, "acl_file", "", "authorization file, JSON or YAML (docs/acl.md): which principal may view, create, update, delete and kill what; SIGHUP reloads it (default: no authorization)")
 	if code, done := parse(fs, args); done {
@@ -213,6 +218,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if c.master == "" {
 		fmt.Fprintln(stderr, "stadion serve: --master is required (local, host:port or zk://.../mesos)")
 		return exitUsage
+	}
+	if c.localResources != "" {
+		if _, err := mesos.ParseResources(c.localResources); err != nil {
+			fmt.Fprintln(stderr, "stadion serve: --local_resources:", err)
+			return exitUsage
+		}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(strings.ToUpper(strings.TrimPrefix(strings.ToLower(c.loggingLevel), "warning")))); err != nil {
@@ -301,6 +312,7 @@ func serve(ctx context.Context, c serveConfig, holder *acl.Holder, stdout io.Wri
 		ZKMaxVersions:                     c.zkMaxVersions,
 		LocalContainerizers:               strings.Split(c.localContainerizers, ","),
 		LocalAgents:                       c.localAgents,
+		LocalAgentResources:               c.localResources,
 		Version:                           version,
 		ACL:                               aclFunc,
 		Logger:                            log,

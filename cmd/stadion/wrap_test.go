@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -395,6 +396,7 @@ type wrapApp struct {
 	TasksHealthy int    `json:"tasksHealthy"`
 	Tasks        []struct {
 		ID                 string `json:"id"`
+		Host               string `json:"host"`
 		Ports              []int  `json:"ports"`
 		HealthCheckResults []struct {
 			Alive bool `json:"alive"`
@@ -482,7 +484,7 @@ func TestWrapRollingRestartOncePerChange(t *testing.T) {
 	before := waitWrapApp(t, api, 3, nil)
 	t.Logf("3 instances healthy after %v", time.Since(began).Round(time.Millisecond))
 	for _, task := range before.Tasks {
-		env := childEnv(t, "127.0.0.1:"+strconv.Itoa(task.Ports[0]))
+		env := childEnv(t, net.JoinHostPort(task.Host, strconv.Itoa(task.Ports[0])))
 		if env["GREETING"] != "hello-v1" || env["DB_HOST"] != "db.internal" || env["MARATHON_APP_ID"] != "/e2e/svc" {
 			t.Fatalf("task %s sees GREETING=%q DB_HOST=%q MARATHON_APP_ID=%q", task.ID, env["GREETING"], env["DB_HOST"], env["MARATHON_APP_ID"])
 		}
@@ -502,7 +504,7 @@ func TestWrapRollingRestartOncePerChange(t *testing.T) {
 	after := waitWrapApp(t, api, 3, old)
 	t.Logf("3 new instances healthy %v after the change", time.Since(changed).Round(time.Millisecond))
 	for _, task := range after.Tasks {
-		env := childEnv(t, "127.0.0.1:"+strconv.Itoa(task.Ports[0]))
+		env := childEnv(t, net.JoinHostPort(task.Host, strconv.Itoa(task.Ports[0])))
 		if env["GREETING"] != "hello-v2" || env["DB_HOST"] != "db.internal" {
 			t.Errorf("new task %s sees GREETING=%q DB_HOST=%q, want hello-v2 and db.internal", task.ID, env["GREETING"], env["DB_HOST"])
 		}

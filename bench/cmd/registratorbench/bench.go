@@ -204,8 +204,9 @@ func bench(ctx context.Context, c config, workDir string, step func(string, ...a
 	}
 
 	step("starting stadion registrator --health %s", c.Health)
+	// The two built-in agents are the hosts 127.0.0.2 and 127.0.0.3.
 	reg, err := startProcess(c.Stadion, workDir, "registrator", "registrator", "--marathon", marathonURL, "--consul", consulAddr,
-		"--hostname", "127.0.0.1", "--health", c.Health, "--log-level", c.LogLevel)
+		"--hostname", "127.0.0.2,127.0.0.3", "--health", c.Health, "--log-level", c.LogLevel)
 	if err != nil {
 		return res, err
 	}

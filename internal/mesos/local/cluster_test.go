@@ -322,3 +322,53 @@ func TestMalformedCallsGetMesosStatusCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestAgentsOwnLoopbackAddresses checks that each agent of the cluster
+// stands in for a machine of its own: it listens on its own loopback
+// address and offers carry that address as the agent's hostname.
+func TestAgentsOwnLoopbackAddresses(t *testing.T) {
+	c := startCluster(t, clusterConfig(t, 2))
+	want := map[string]string{} // agent id -> address
+	for i, a := range c.Agents {
+		ip := fmt.Sprintf("127.0.0.%d", i+2)
+		want[a.ID()] = ip
+		u, err := url.Parse(a.URL())
+		if err != nil || u.Hostname() != ip {
+			t.Errorf("agent %d URL %s, want host %s", i, a.URL(), ip)
+		}
+		if _, err := httpGet(a.URL() + "/state"); err != nil {
+			t.Errorf("agent %d does not answer on %s: %v", i, a.URL(), err)
+		}
+	}
+	s := startScheduler(t, c.URL(), framework(60), &memStore{})
+	s.subscribed()
+	offers := map[string]mesos.Offer{}
+	s.next("an offer of each agent", func(ev mesos.Event) bool {
+		if ev.Type == mesos.EventOffers {
+			for _, o := range ev.Offers.Offers {
+				offers[o.AgentID.Value] = o
+			}
+		}
+		return len(offers) == len(want)
+	})
+	for id, ip := range want {
+		if got := offers[id].Hostname; got != ip {
+			t.Errorf("offer of agent %s: hostname %q, want %q", id, got, ip)
+		}
+	}
+	// A task reports its agent's address as its own.
+	second := c.Agents[1].ID()
+	s.launch(offers[second], commandTask("addressed", "sleep 30"))
+	running := s.update("addressed", mesos.TaskRunning)
+	var ips []string
+	if cs := running.ContainerStatus; cs != nil {
+		for _, n := range cs.NetworkInfos {
+			for _, a := range n.IPAddresses {
+				ips = append(ips, a.IPAddress)
+			}
+		}
+	}
+	if !slices.Equal(ips, []string{want[second]}) {
+		t.Errorf("TASK_RUNNING of a task on agent %s reports addresses %v, want [%s]", second, ips, want[second])
+	}
+}

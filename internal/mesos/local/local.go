@@ -31,7 +31,13 @@ type Config struct {
 	// Master.AuthenticateFrameworks and Master.Credentials (NewCredential).
 	Master master.Config
 	// Agent is the template of every agent's configuration. Master and
-	// WorkDir are set per agent; Port 0 picks a free port.
+	// WorkDir are set per agent; Port 0 picks a free port. An empty IP
+	// gives each agent a loopback address of its own, 127.0.0.2,
+	// 127.0.0.3 ..., on which it listens and which it reports as its
+	// hostname (unless Hostname is set), so that the agents look like
+	// distinct machines; where the host answers on 127.0.0.1 only
+	// (macOS without aliases), every agent gets 127.0.0.1. The port
+	// ranges of Resources are cut into Agents disjoint shares (agentPorts).
 	Agent agent.Config
 	// RegisterTimeout bounds the wait for every agent to register; default 30s.
 	RegisterTimeout time.Duration
@@ -84,8 +90,20 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("start master: %w", err)
 	}
 	c := &Cluster{Master: m}
+	spread := cfg.Agent.IP == "" && loopbackSpread()
+	if cfg.Agent.IP == "" && !spread && cfg.Agents > 1 {
+		cfg.Logger.Warn("agents share 127.0.0.1: this host answers on no other loopback address", "agents", cfg.Agents)
+	}
 	for i := range cfg.Agents {
 		acfg := cfg.Agent
+		if spread {
+			ip, err := agentIP(i)
+			if err != nil {
+				c.Stop()
+				return nil, err
+			}
+			acfg.IP = ip
+		}
 		resources, err := agentPorts(acfg.Resources, i, cfg.Agents)
 		if err != nil {
 			c.Stop()

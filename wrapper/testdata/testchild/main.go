@@ -5,7 +5,7 @@
 //
 // serves GET /env (its environment as a JSON object), GET /signals (the
 // signals it received, in order) and GET /health on -addr (default
-// 127.0.0.1:$PORT0, else $PORT). SIGTERM makes it exit with -term-exit,
+// $HOST:$PORT0, else $PORT; 127.0.0.1 without $HOST). SIGTERM makes it exit with -term-exit,
 // unless -ignore-term.
 //
 //	testchild orphan -release FILE [serve flags]
@@ -63,7 +63,13 @@ func serve(args []string, mode string) error {
 	if port == "" {
 		port = os.Getenv("PORT")
 	}
-	addr := fs.String("addr", "127.0.0.1:"+port, "listen address")
+	// As a task it listens where its scheduler says it runs ($HOST: the
+	// built-in cluster's agents each have a loopback address of their own).
+	host := os.Getenv("HOST")
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	addr := fs.String("addr", net.JoinHostPort(host, port), "listen address")
 	termExit := fs.Int("term-exit", 0, "exit code on SIGTERM")
 	ignoreTerm := fs.Bool("ignore-term", false, "ignore SIGTERM")
 	release := fs.String("release", "", "orphan: the file whose creation ends the orphan")
