@@ -37,7 +37,7 @@ func noSecrets(t *testing.T, what, out string) {
 	}
 }
 
-func debugLogger(logs *syncBuffer) *slog.Logger {
+func debugLogger(logs *testenv.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
@@ -58,7 +58,7 @@ func TestRunWithCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("CONSUL_HTTP_TOKEN", "")
-	config := func(logs *syncBuffer) Config {
+	config := func(logs *testenv.Buffer) Config {
 		return Config{
 			Schedulers:           []string{f.url()},
 			SchedulerCredentials: authCreds,
@@ -69,7 +69,7 @@ func TestRunWithCredentials(t *testing.T) {
 			Logger:               debugLogger(logs),
 		}
 	}
-	waitLogs := func(t *testing.T, logs *syncBuffer, want ...string) {
+	waitLogs := func(t *testing.T, logs *testenv.Buffer, want ...string) {
 		t.Helper()
 		eventually(t, consulTimeout, fmt.Sprintf("logs with %q", want), func() error {
 			for _, w := range want {
@@ -83,7 +83,7 @@ func TestRunWithCredentials(t *testing.T) {
 
 	t.Run("with credentials and the token from CONSUL_HTTP_TOKEN_FILE", func(t *testing.T) {
 		t.Setenv("CONSUL_HTTP_TOKEN_FILE", tokenFile)
-		var logs syncBuffer
+		var logs testenv.Buffer
 		stop := runRegistrator(t, config(&logs))
 		eventually(t, consulTimeout, "web registered", func() error {
 			entries, _, err := client.Catalog().Service("web", DefaultOwner, nil)
@@ -114,7 +114,7 @@ func TestRunWithCredentials(t *testing.T) {
 	})
 	t.Run("without scheduler credentials", func(t *testing.T) {
 		t.Setenv("CONSUL_HTTP_TOKEN_FILE", tokenFile)
-		var logs syncBuffer
+		var logs testenv.Buffer
 		cfg := config(&logs)
 		cfg.SchedulerCredentials = clientauth.Credentials{}
 		stop := runRegistrator(t, cfg)
@@ -126,7 +126,7 @@ func TestRunWithCredentials(t *testing.T) {
 	})
 	t.Run("wrong scheduler password in the URL", func(t *testing.T) {
 		t.Setenv("CONSUL_HTTP_TOKEN_FILE", tokenFile)
-		var logs syncBuffer
+		var logs testenv.Buffer
 		cfg := config(&logs)
 		cfg.SchedulerCredentials = clientauth.Credentials{}
 		cfg.Schedulers = []string{strings.Replace(f.url(), "http://", "http://"+authUser+":"+authToken+"@", 1)}
@@ -139,7 +139,7 @@ func TestRunWithCredentials(t *testing.T) {
 		noSecrets(t, "the logs", logs.String())
 	})
 	t.Run("without the consul token", func(t *testing.T) {
-		var logs syncBuffer
+		var logs testenv.Buffer
 		stop := runRegistrator(t, config(&logs))
 		waitLogs(t, &logs, "updating consul failed", "403")
 		if err := stop(); err != nil {
@@ -165,7 +165,7 @@ func TestClientRedirectCredentials(t *testing.T) {
 		http.Redirect(w, r, leader.url()+r.URL.RequestURI(), http.StatusTemporaryRedirect)
 	}))
 	t.Cleanup(standby.Close)
-	newClient := func(t *testing.T, logs *syncBuffer, urls ...string) *Client {
+	newClient := func(t *testing.T, logs *testenv.Buffer, urls ...string) *Client {
 		c, err := NewClient(ClientConfig{URLs: urls, Credentials: authCreds, RequestTimeout: 5 * time.Second,
 			IdleTimeout: 5 * time.Second, RetryMin: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond, Logger: debugLogger(logs)})
 		if err != nil {
@@ -175,7 +175,7 @@ func TestClientRedirectCredentials(t *testing.T) {
 	}
 
 	t.Run("to a host not given", func(t *testing.T) {
-		var logs syncBuffer
+		var logs testenv.Buffer
 		before := len(leader.authorizations())
 		c := newClient(t, &logs, standby.URL)
 		_, err := c.Apps(t.Context())
@@ -207,7 +207,7 @@ func TestClientRedirectCredentials(t *testing.T) {
 		noSecrets(t, "the logs", logs.String())
 	})
 	t.Run("to a host given", func(t *testing.T) {
-		var logs syncBuffer
+		var logs testenv.Buffer
 		c := newClient(t, &logs, standby.URL, leader.url())
 		if _, err := c.Apps(t.Context()); err != nil {
 			t.Fatal(err)

@@ -1,7 +1,6 @@
 package registrator
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 	"github.com/stadionhq/stadion/internal/marathon"
+	"github.com/stadionhq/stadion/internal/testenv"
 )
 
 // runRegistrator runs Run until the test ends; the returned func stops it
@@ -301,29 +301,11 @@ func TestRunCatalogResync(t *testing.T) {
 	})
 }
 
-// syncBuffer is a log buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestRunDryRun(t *testing.T) {
 	consul, client := startConsul(t)
 	f := newFakeMarathon(t)
 	f.setApps(app(id("/web"), portDefs(10000), tasks(task("web.1", "127.0.0.1", 31000))))
-	var logs syncBuffer
+	var logs testenv.Buffer
 	stop := runRegistrator(t, Config{
 		Schedulers: []string{f.url()},
 		Consul:     ConsulConfig{Address: consul.HTTPAddr, Token: "secret-token-value"},

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hashicorp/consul/api"
@@ -20,27 +19,8 @@ import (
 	"github.com/stadionhq/stadion/internal/testenv"
 )
 
-// syncBuffer is a bytes.Buffer safe for the logger's and the test's
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // record copies GET /v2/events into a buffer until the test ends.
-func (e *env) record() *syncBuffer {
+func (e *env) record() *testenv.Buffer {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.url+"/v2/events", nil)
@@ -53,7 +33,7 @@ func (e *env) record() *syncBuffer {
 		cancel()
 		e.t.Fatal(err)
 	}
-	buf := &syncBuffer{}
+	buf := &testenv.Buffer{}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -96,7 +76,7 @@ func TestSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	cfg := testConfig(t)
 	cfg.SecretsDir, cfg.SecretsConsulAddr = secretsDir, consul.HTTPAddr
 	cfg.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug}))

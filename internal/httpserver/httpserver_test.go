@@ -30,34 +30,6 @@ func serve(t *testing.T, h http.Handler, l Limits) (addr string, capped *Listene
 	return ln.Addr().String(), cl.(*Listener)
 }
 
-func dial(t *testing.T, addr string) net.Conn {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// get sends a keep-alive GET on c and reads its answer.
-func get(t *testing.T, c net.Conn, br *bufio.Reader, path string) *http.Response {
-	t.Helper()
-	if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: test\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	c.SetReadDeadline(time.Now().Add(waitFor))
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp
-}
-
 // waitEOF reads c until the server closes it and returns how long that
 // took; a read that times out fails the test.
 func waitEOF(t *testing.T, c net.Conn, r io.Reader) time.Duration {
@@ -116,7 +88,7 @@ func TestCapHoldsAndServesAgainOnceConnectionsGo(t *testing.T) {
 	// neither can be closed to make room.
 	busy := make([]net.Conn, 2)
 	for i := range busy {
-		busy[i] = dial(t, addr)
+		busy[i] = httpservertest.Dial(t, addr)
 		io.WriteString(busy[i], "GET /block HTTP/1.1\r\nHost: test\r\n\r\n")
 		select {
 		case <-entered:
@@ -124,7 +96,7 @@ func TestCapHoldsAndServesAgainOnceConnectionsGo(t *testing.T) {
 			t.Fatal("blocking request not served")
 		}
 	}
-	third := dial(t, addr)
+	third := httpservertest.Dial(t, addr)
 	io.WriteString(third, "GET /ping HTTP/1.1\r\nHost: test\r\n\r\n")
 	third.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
 	if _, err := third.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -147,12 +119,12 @@ func TestCapHoldsAndServesAgainOnceConnectionsGo(t *testing.T) {
 
 func TestCapClosesAnIdleConnectionForANewOne(t *testing.T) {
 	addr, ln := serve(t, ok, Limits{MaxConns: 1})
-	first := dial(t, addr)
+	first := httpservertest.Dial(t, addr)
 	br := bufio.NewReader(first)
-	get(t, first, br, "/ping") // first now idles in keep-alive
+	httpservertest.Get(t, first, br, "/ping") // first now idles in keep-alive
 
-	second := dial(t, addr)
-	if resp := get(t, second, bufio.NewReader(second), "/ping"); resp.StatusCode != http.StatusOK {
+	second := httpservertest.Dial(t, addr)
+	if resp := httpservertest.Get(t, second, bufio.NewReader(second), "/ping"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d, want 200", resp.StatusCode)
 	}
 	waitEOF(t, first, br)
@@ -180,7 +152,7 @@ func TestStreamOutlivesWriteAndReadTimeouts(t *testing.T) {
 		s.Write([]byte("end\n"))
 	})
 	addr, _ := serve(t, h, Limits{ReadTimeout: timeout, WriteTimeout: timeout, IdleTimeout: timeout})
-	c := dial(t, addr)
+	c := httpservertest.Dial(t, addr)
 	start := time.Now()
 	io.WriteString(c, "GET /stream HTTP/1.1\r\nHost: test\r\n\r\n")
 	c.SetReadDeadline(start.Add(waitFor))
@@ -214,7 +186,7 @@ func TestStreamWriteToAClientThatDoesNotReadFails(t *testing.T) {
 		}
 	})
 	addr, _ := serve(t, h, Limits{})
-	c := dial(t, addr)
+	c := httpservertest.Dial(t, addr)
 	io.WriteString(c, "GET /stream HTTP/1.1\r\nHost: test\r\n\r\n")
 	// The client reads nothing: the socket buffers fill, then a write
 	// waits past its deadline.
