@@ -317,14 +317,7 @@ func containsTask(insts []state.Instance, taskID string) bool {
 // app gets its instance back.
 func TestUnknownTaskIsKilled(t *testing.T) {
 	h := start(t)
-	h.deploy(sleeper("/orphaned", 1))
-	h.wait("1 running", running("/orphaned", 1))
-	lost := h.sched.View().App("/orphaned").Instances[0]
-
-	h.stop()
-	if err := h.store.Apply(context.Background(), state.Change{DeleteInstances: []string{lost.ID}}); err != nil {
-		t.Fatal(err)
-	}
+	lost := forgetRunningInstance(t, h, "/orphaned")
 	h.run(slog.New(slog.NewTextHandler(testWriter{t}, nil)))
 	h.wait("the unknown task killed and a new instance running", func(v *scheduler.View) error {
 		if err := running("/orphaned", 1)(v); err != nil {
@@ -342,4 +335,19 @@ func TestUnknownTaskIsKilled(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// forgetRunningInstance runs one instance of app id, stops the scheduler and
+// deletes the instance from the store behind its back, so that its task,
+// still running, is unknown to the next scheduler. It returns the instance.
+func forgetRunningInstance(t *testing.T, h *harness, id marathon.PathID) state.Instance {
+	t.Helper()
+	h.deploy(sleeper(string(id), 1))
+	h.wait("1 running", running(id, 1))
+	lost := h.sched.View().App(id).Instances[0]
+	h.stop()
+	if err := h.store.Apply(context.Background(), state.Change{DeleteInstances: []string{lost.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	return lost
 }

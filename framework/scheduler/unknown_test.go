@@ -1,7 +1,6 @@
 package scheduler_test
 
 import (
-	"context"
 	"log/slog"
 	"testing"
 	"time"
@@ -9,7 +8,6 @@ import (
 	"github.com/stadionhq/stadion/framework/scheduler"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/mesos"
-	"github.com/stadionhq/stadion/internal/state"
 )
 
 // recorder is a scheduler.Publisher that hands the events to a channel.
@@ -23,14 +21,7 @@ func (r recorder) Publish(e marathon.Event) { r <- e }
 // does for a terminal update of an unknown instance.
 func TestUnknownInstanceTerminatedEvent(t *testing.T) {
 	h := start(t)
-	h.deploy(sleeper("/forgotten", 1))
-	h.wait("1 running", running("/forgotten", 1))
-	lost := h.sched.View().App("/forgotten").Instances[0]
-
-	h.stop()
-	if err := h.store.Apply(context.Background(), state.Change{DeleteInstances: []string{lost.ID}}); err != nil {
-		t.Fatal(err)
-	}
+	lost := forgetRunningInstance(t, h, "/forgotten")
 	events := make(recorder, 4096)
 	det, err := mesos.StaticDetector(h.cluster.URL())
 	if err != nil {
