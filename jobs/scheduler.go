@@ -194,8 +194,10 @@ func (s *Scheduler) Run(ctx context.Context) (err error) {
 			s.handleEvent(ctx, ev)
 			s.drain(ctx, events)
 		case c := <-s.cmds:
-			c.reply <- c.fn()
-			s.dirty = true
+			err := c.fn()
+			// Readers see a change once it is answered.
+			s.publish()
+			c.reply <- err
 		case <-timer.C:
 		}
 		s.pass(ctx)
