@@ -1,0 +1,144 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stadionhq/stadion/internal/testenv"
+	"github.com/stadionhq/stadion/jobs"
+)
+
+// jobsArgs are the arguments of a `stadion jobs --master local` on port
+// with its state in dir.
+func jobsArgs(t *testing.T, port int, dir string, extra ...string) []string {
+	lo, hi := testenv.TaskPorts(t, 10)
+	return append([]string{"jobs", "--master", "local", "--local_containerizers", "mesos", "--http_port", strconv.Itoa(port),
+		"--hostname", "127.0.0.1", "--data_dir", dir, "--failure_retry", "500", "--mesos_task_mem", "32", "--mesos_task_disk", "32",
+		"--local_resources", fmt.Sprintf("cpus:4;mem:2048;disk:2048;ports:[%d-%d]", lo, hi)}, extra...)
+}
+
+func postJob(t *testing.T, api, path, body string) {
+	t.Helper()
+	resp, err := http.Post(api+"/v1/scheduler"+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("POST %s: %d", path, resp.StatusCode)
+	}
+}
+
+func getJob(api, name string) (jobs.Job, error) {
+	var j jobs.Job
+	if code, body := getStatus(api+"/v1/scheduler/job/"+name, &j); code != http.StatusOK {
+		return j, fmt.Errorf("GET job %s: %d %s", name, code, body)
+	}
+	return j, nil
+}
+
+// dueTimes reads the task ids a job's runs appended to file and returns
+// their due times, checking that no task id appears twice.
+func dueTimes(t *testing.T, file string) []int64 {
+	t.Helper()
+	b, _ := os.ReadFile(file)
+	seen := map[string]bool{}
+	var out []int64
+	for _, id := range strings.Fields(string(b)) {
+		if seen[id] {
+			t.Errorf("task %s ran twice", id)
+		}
+		seen[id] = true
+		due, _, _, _, ok := jobs.ParseTaskID(id)
+		if !ok {
+			t.Errorf("task id %q is not Chronos's", id)
+		}
+		out = append(out, due.UnixMilli())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// TestJobsKill9KeepsJobsCountersAndSchedule kills `stadion jobs` with -9
+// while a PT2S job runs and starts it again on the same data dir: the job,
+// its counters and its schedule are there, nothing ran twice, and the
+// periods missed while it was down collapse into one catch-up run.
+func TestJobsKill9KeepsJobsCountersAndSchedule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	dir := t.TempDir()
+	port := testenv.FreePort(t)
+	api := "http://127.0.0.1:" + strconv.Itoa(port)
+	args := jobsArgs(t, port, filepath.Join(dir, "jobs"))
+	p := startStadion(t, "jobs", args...)
+	waitHTTP(t, api+"/ping")
+	out := filepath.Join(dir, "tick.out")
+	postJob(t, api, "/iso8601", fmt.Sprintf(`{"name":"tick","command":"echo $mesos_task_id >> %s","schedule":"R/%s/PT2S"}`,
+		out, time.Now().UTC().Format(time.RFC3339)))
+	postJob(t, api, "/dependency", `{"name":"after","command":"true","parents":["tick"]}`)
+	var before jobs.Job
+	poll(t, "three runs of tick", func() (err error) {
+		if before, err = getJob(api, "tick"); err == nil && before.SuccessCount < 3 {
+			err = fmt.Errorf("successCount %d", before.SuccessCount)
+		}
+		return err
+	})
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	down := time.Now()
+	// Down for three periods.
+	time.Sleep(6 * time.Second)
+	p2 := startStadion(t, "jobs-again", args...)
+	waitHTTP(t, api+"/ping")
+	after, err := getJob(api, "tick")
+	if err != nil {
+		t.Fatalf("after the restart: %v", err)
+	}
+	if after.SuccessCount < before.SuccessCount || after.Schedule == "" || after.Command != before.Command {
+		t.Errorf("after the restart tick is %+v, before %+v", after, before)
+	}
+	if _, err := getJob(api, "after"); err != nil {
+		t.Errorf("dependent job lost: %v", err)
+	}
+	poll(t, "three more runs of tick", func() error {
+		j, err := getJob(api, "tick")
+		if err == nil && j.SuccessCount < before.SuccessCount+3 {
+			err = fmt.Errorf("successCount %d", j.SuccessCount)
+		}
+		return err
+	})
+	// Every run ran once; no burst of catch-up runs: runs stay at least
+	// most of a period apart.
+	due := dueTimes(t, out)
+	for i := 1; i < len(due); i++ {
+		if gap := due[i] - due[i-1]; gap < 900 {
+			t.Errorf("runs %d and %d only %d ms apart (due %v): a missed period ran more than once", i-1, i, gap, due)
+		}
+	}
+	var inGap int
+	for _, d := range due {
+		if d > down.UnixMilli() && d < down.Add(6*time.Second).UnixMilli() {
+			inGap++
+		}
+	}
+	if inGap != 0 {
+		t.Errorf("%d runs are due while the scheduler was down", inGap)
+	}
+	j, _ := getJob(api, "tick")
+	// A run may have written its line and not have reported yet.
+	if n := int64(len(due)); n < j.SuccessCount || n > j.SuccessCount+1 {
+		t.Errorf("%d runs wrote output, successCount is %d", n, j.SuccessCount)
+	}
+	_ = p2
+}
