@@ -142,3 +142,92 @@ func TestJobsKill9KeepsJobsCountersAndSchedule(t *testing.T) {
 	}
 	_ = p2
 }
+
+// TestJobsZooKeeperFailover runs two `stadion jobs --zk_hosts` against one
+// Mesos master: the standby proxies to the leader, and when the leader is
+// killed with -9 the standby takes over with every job and counter and
+// keeps running the schedule.
+func TestJobsZooKeeperFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	z := testenv.StartZooKeeper(t)
+	dir := t.TempDir()
+	masterPort := testenv.FreePort(t)
+	master := "127.0.0.1:" + strconv.Itoa(masterPort)
+	startStadion(t, "master", "mesos", "master", "--ip", "127.0.0.1", "--port", strconv.Itoa(masterPort),
+		"--work_dir", filepath.Join(dir, "master"), "--allocation_interval", "100ms")
+	waitHTTP(t, "http://"+master+"/health")
+	lo, hi := testenv.TaskPorts(t, 10)
+	startStadion(t, "agent", "mesos", "agent", "--master", master, "--ip", "127.0.0.1",
+		"--port", strconv.Itoa(testenv.FreePort(t)), "--work_dir", filepath.Join(dir, "agent"),
+		"--resources", fmt.Sprintf("cpus:8;mem:4096;disk:4096;ports:[%d-%d]", lo, hi))
+	type inst struct {
+		api string
+		p   *process
+	}
+	var insts []*inst
+	for i := range 2 {
+		port := testenv.FreePort(t)
+		in := &inst{api: "http://127.0.0.1:" + strconv.Itoa(port)}
+		in.p = startStadion(t, "jobs"+strconv.Itoa(i), "jobs", "--master", master, "--zk_hosts", strings.Join(z.Servers(), ","),
+			"--zk_path", "/chronos-test", "--zk_timeout", "3000", "--http_address", "127.0.0.1", "--http_port", strconv.Itoa(port),
+			"--hostname", "127.0.0.1", "--data_dir", filepath.Join(dir, "jobs"+strconv.Itoa(i)), "--failure_retry", "500",
+			"--mesos_task_mem", "32", "--mesos_task_disk", "32")
+		waitHTTP(t, in.api+"/ping")
+		insts = append(insts, in)
+	}
+	leaderOf := func() (lead, standby *inst) {
+		poll(t, "a leader named by both", func() error {
+			var names []string
+			for _, in := range insts {
+				var l struct{ Leader string }
+				if code, body := getStatus(in.api+"/v1/scheduler/leader", &l); code != http.StatusOK {
+					return fmt.Errorf("%s: %d %s", in.api, code, body)
+				}
+				names = append(names, l.Leader)
+			}
+			if names[0] != names[1] || names[0] == "" {
+				return fmt.Errorf("leaders named: %v", names)
+			}
+			for i, in := range insts {
+				if in.api == "http://"+names[0] {
+					lead, standby = in, insts[1-i]
+				}
+			}
+			return nil
+		})
+		return lead, standby
+	}
+	lead, standby := leaderOf()
+	out := filepath.Join(dir, "tick.out")
+	// Through the standby: it proxies to the leader.
+	postJob(t, standby.api, "/iso8601", fmt.Sprintf(`{"name":"tick","command":"echo $mesos_task_id >> %s","schedule":"R/%s/PT2S"}`,
+		out, time.Now().UTC().Format(time.RFC3339)))
+	var before jobs.Job
+	poll(t, "two runs", func() (err error) {
+		if before, err = getJob(lead.api, "tick"); err == nil && before.SuccessCount < 2 {
+			err = fmt.Errorf("successCount %d", before.SuccessCount)
+		}
+		return err
+	})
+	lead.p.cmd.Process.Signal(syscall.SIGKILL)
+	<-lead.p.done
+	insts = []*inst{standby}
+	poll(t, "the standby leading", func() error {
+		var l struct{ Leader string }
+		if code, body := getStatus(standby.api+"/v1/scheduler/leader", &l); code != http.StatusOK || "http://"+l.Leader != standby.api {
+			return fmt.Errorf("leader %q (%d %s)", l.Leader, code, body)
+		}
+		_, err := getJob(standby.api, "tick")
+		return err
+	})
+	poll(t, "two more runs under the new leader", func() error {
+		j, err := getJob(standby.api, "tick")
+		if err == nil && j.SuccessCount < before.SuccessCount+2 {
+			err = fmt.Errorf("successCount %d, was %d", j.SuccessCount, before.SuccessCount)
+		}
+		return err
+	})
+	dueTimes(t, out) // nothing ran twice
+}
