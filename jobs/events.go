@@ -33,7 +33,7 @@ func (s *Scheduler) handleEvent(ctx context.Context, ev mesos.Event) {
 // every task of the framework, so that tasks nobody knows are killed.
 func (s *Scheduler) handleSubscribed(ctx context.Context) {
 	s.log.Info("subscribed", "framework_id", s.cfg.Mesos.FrameworkID())
-	s.offers = false
+	s.subscribed, s.offers = true, false
 	s.lastRevive = time.Time{}
 	s.reconcile(ctx)
 }

@@ -105,6 +105,8 @@ type Scheduler struct {
 	view   atomic.Pointer[View]
 	dirty  bool
 	offers bool // whether offers come (not suppressed by declines)
+	// subscribed is set by SUBSCRIBED: calls before it would fail.
+	subscribed bool
 
 	lastRevive    time.Time
 	lastReconcile time.Time
@@ -390,7 +392,7 @@ func (s *Scheduler) pass(ctx context.Context) {
 		return
 	}
 	s.reviveIfWaiting(ctx, now)
-	if now.Sub(s.lastReconcile) >= s.cfg.ReconcileInterval && s.cfg.Mesos.FrameworkID() != "" {
+	if s.subscribed && now.Sub(s.lastReconcile) >= s.cfg.ReconcileInterval {
 		s.reconcile(ctx)
 	}
 }

@@ -29,6 +29,8 @@ type jobsConfig struct {
 	master               string
 	httpAddress          string
 	httpPort             int
+	httpCredentials      string
+	httpRealm            string
 	hostname             string
 	frameworkName        string
 	user                 string
@@ -66,6 +68,8 @@ func runJobs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	f.String(&c.master, "master", "", "Mesos master: local, host:port, http://host:port or zk://host:port[,host:port]/mesos (required)")
 	f.String(&c.httpAddress, "http_address", "", "address to listen on (default: 127.0.0.1 with --master local, else all addresses)")
 	f.Int(&c.httpPort, "http_port", 4400, "port of the API (Chronos's packages' 4400; serve has 8080)")
+	f.Secret(&c.httpCredentials, "http_credentials", "", "user:password that every request but /ping must send as HTTP Basic credentials; prefer the environment (CHRONOS_HTTP_CREDENTIALS) to the command line, which ps shows (default: none)")
+	f.String(&c.httpRealm, "http_realm", server.DefaultRealm, "realm of the HTTP Basic challenge")
 	f.String(&c.hostname, "hostname", host, "hostname advertised to Mesos and to standbys")
 	f.String(&c.frameworkName, "mesos_framework_name", "chronos", "framework name registered with Mesos")
 	f.String(&c.user, "user", me, "Mesos user of the framework and of jobs without runAsUser (default: the user stadion runs as)")
@@ -100,6 +104,12 @@ func runJobs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "stadion jobs: --master is required (local, host:port or zk://.../mesos)")
 		return exitUsage
 	}
+	if c.httpCredentials != "" {
+		if _, _, err := server.ParseCredentials(c.httpCredentials); err != nil {
+			fmt.Fprintln(stderr, "stadion jobs: --http_credentials:", err)
+			return exitUsage
+		}
+	}
 	if c.disableAfterFailures < 0 || c.historyLimit < 1 {
 		fmt.Fprintln(stderr, "stadion jobs: --disable_after_failures must not be negative, --job_history_limit at least 1")
 		return exitUsage
@@ -115,6 +125,7 @@ func runJobs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	log := newLogger(stderr, level)
 	srv, err := server.Start(ctx, server.ServerConfig{
 		Master: c.master, HTTPAddress: c.httpAddress, HTTPPort: c.httpPort, Hostname: c.hostname,
+		HTTPCredentials: c.httpCredentials, HTTPRealm: c.httpRealm,
 		FrameworkName: c.frameworkName, User: c.user, Role: c.role, Principal: c.principal, SecretFile: c.secretFile,
 		FailoverTimeout: time.Duration(c.failoverTimeout * float64(time.Second)), DataDir: c.dataDir,
 		ZKHosts: c.zkHosts, ZKPath: c.zkPath, ZKSessionTimeout: c.zkTimeout,

@@ -37,6 +37,10 @@ type ServerConfig struct {
 	// HTTPAddress and HTTPPort are where the API listens (port 0: any).
 	HTTPAddress string
 	HTTPPort    int
+	// HTTPCredentials, "user:password", is required of every request but
+	// /ping (HTTP Basic, realm HTTPRealm); "" requires none.
+	HTTPCredentials string
+	HTTPRealm       string
 	// Hostname is advertised to Mesos and to standbys.
 	Hostname string
 	// FrameworkName, User, Role, Principal, SecretFile: FrameworkInfo.
@@ -204,7 +208,8 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 				fmt.Fprintf(w, "{\"message\":%q,\"status\":\"Internal Server Error\"}\n", "Error proxying request to leader: "+err.Error())
 			},
 		}}
-	srv, capped := httpserver.Server(handler, ln, httpserver.Limits{})
+	warnOpen(ln, cfg.HTTPCredentials, log)
+	srv, capped := httpserver.Server(newGuard(handler, cfg.HTTPCredentials, cfg.HTTPRealm, log.With("component", "guard")), ln, httpserver.Limits{})
 	s := &Server{url: "http://" + net.JoinHostPort(loopbackIfAny(ln.Addr().(*net.TCPAddr).IP), strconv.Itoa(port)), cluster: cluster, lead: l,
 		done: make(chan struct{}), cancel: cancel}
 	serveErr := make(chan error, 1)
@@ -239,6 +244,15 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	}()
 	log.Info("stadion jobs started", "url", s.url, "master", cfg.Master, "zk_hosts", cfg.ZKHosts, "data_dir", cfg.DataDir)
 	return s, nil
+}
+
+// warnOpen warns when the API is reachable from the network without
+// credentials: anyone who can connect can run commands on the agents.
+func warnOpen(ln net.Listener, credentials string, log *slog.Logger) {
+	if ip := ln.Addr().(*net.TCPAddr).IP; credentials == "" && (ip.IsUnspecified() || !ip.IsLoopback()) {
+		log.Warn("api listens on a non-loopback address without credentials", "address", ln.Addr().String(),
+			"hint", "anyone who reaches it can run commands on the cluster: set --http_credentials, or --http_address 127.0.0.1")
+	}
 }
 
 func loopbackIfAny(ip net.IP) string {

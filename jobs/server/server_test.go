@@ -35,10 +35,10 @@ type env struct {
 	dir string // for the tasks' output files
 }
 
-func start(t *testing.T) *env {
+func start(t *testing.T, opts ...func(*server.ServerConfig)) *env {
 	t.Helper()
 	lo, hi := testenv.TaskPorts(t, 10)
-	srv, err := server.Start(context.Background(), server.ServerConfig{
+	cfg := server.ServerConfig{
 		Master: server.MasterLocal, HTTPAddress: "127.0.0.1", Hostname: "127.0.0.1", FrameworkName: "chronos-test",
 		User: currentUser(), DataDir: t.TempDir(), FailureRetry: 200 * time.Millisecond,
 		Defaults:                jobs.Defaults{CPUs: 0.1, Mem: 32, Disk: 32, User: currentUser()},
@@ -47,7 +47,11 @@ func start(t *testing.T) *env {
 		LocalAllocationInterval: 100 * time.Millisecond,
 		MesosMinBackoff:         50 * time.Millisecond, MesosMaxBackoff: 500 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := server.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
