@@ -16,7 +16,7 @@ func TestCredentialsAndJSONOnly(t *testing.T) {
 	e := start(t, func(c *server.ServerConfig) { c.HTTPCredentials = "ops:s3cret" })
 	for _, tc := range []struct {
 		name, method, path, user, pass, ctype, body string
-		want                                         int
+		want                                        int
 	}{
 		{name: "ping needs nothing", method: "GET", path: "/ping", want: 200},
 		{name: "no credentials", method: "GET", path: "/v1/scheduler/jobs", want: 401},
