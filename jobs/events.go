@@ -65,6 +65,19 @@ func (s *Scheduler) reconcile(ctx context.Context) {
 	}
 }
 
+// reconcileTasks asks for the state of tasks whose launch call failed:
+// Mesos answers TASK_LOST for those it never got, which fails (and
+// retries) their runs.
+func (s *Scheduler) reconcileTasks(ctx context.Context, tasks []mesos.TaskInfo) {
+	var list []mesos.ReconcileTask
+	for _, t := range tasks {
+		list = append(list, mesos.ReconcileTask{TaskID: t.TaskID, AgentID: &mesos.AgentID{Value: t.AgentID.Value}})
+	}
+	if err := s.cfg.Mesos.Reconcile(ctx, list); err != nil {
+		s.log.Warn("reconciliation of failed launches failed", "error", err)
+	}
+}
+
 // handleOffers fits queued runs into offers, highest priority and oldest
 // first, stores them as launched, then launches them; the rest is
 // declined.
@@ -120,6 +133,7 @@ func (s *Scheduler) handleOffers(ctx context.Context, offers []mesos.Offer) {
 			// Reconciliation tells whether the tasks exist; until then
 			// they count as launched.
 			s.log.Warn("launch failed", "agent_id", l.offer.AgentID.Value, "error", err)
+			s.reconcileTasks(cctx, l.tasks)
 			continue
 		}
 		for _, t := range l.tasks {
@@ -176,6 +190,11 @@ func (s *Scheduler) handleUpdate(ctx context.Context, st mesos.TaskStatus) {
 	switch {
 	case !known:
 		s.handleUnknown(ctx, st)
+	case r.State.Final() && !st.State.Terminal():
+		// A task alive for a run already ended (taken for lost, then its
+		// agent came back): it would run the job twice.
+		s.log.Warn("killing a task of a finished run", "task_id", id, "state", st.State)
+		s.killTasks(ctx, []Run{r})
 	case r.State.Final():
 		// A late or repeated update of a finished run.
 	case !st.State.Terminal():

@@ -86,6 +86,11 @@ func TestJobsKill9KeepsJobsCountersAndSchedule(t *testing.T) {
 	postJob(t, api, "/iso8601", fmt.Sprintf(`{"name":"tick","command":"echo $mesos_task_id >> %s","schedule":"R/%s/PT2S"}`,
 		out, time.Now().UTC().Format(time.RFC3339)))
 	postJob(t, api, "/dependency", `{"name":"after","command":"true","parents":["tick"]}`)
+	// Runs longer than its period, killed with the scheduler mid-run:
+	// the agent keeps the task, the restarted scheduler adopts it.
+	slow := filepath.Join(dir, "slow.out")
+	postJob(t, api, "/iso8601", fmt.Sprintf(`{"name":"slow","command":"echo $mesos_task_id >> %s; sleep 3","schedule":"R/%s/PT2S"}`,
+		slow, time.Now().UTC().Format(time.RFC3339)))
 	var before jobs.Job
 	poll(t, "three runs of tick", func() (err error) {
 		if before, err = getJob(api, "tick"); err == nil && before.SuccessCount < 3 {
@@ -119,6 +124,14 @@ func TestJobsKill9KeepsJobsCountersAndSchedule(t *testing.T) {
 		}
 		return err
 	})
+	poll(t, "slow running again after the restart", func() error {
+		j, err := getJob(api, "slow")
+		if err == nil && j.SuccessCount < 2 {
+			err = fmt.Errorf("slow successCount %d", j.SuccessCount)
+		}
+		return err
+	})
+	dueTimes(t, slow) // no run of slow twice
 	// Every run ran once; no burst of catch-up runs: runs stay at least
 	// most of a period apart.
 	due := dueTimes(t, out)
