@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -244,58 +243,4 @@ func TestJobsZooKeeperFailover(t *testing.T) {
 		return err
 	})
 	dueTimes(t, out) // nothing ran twice
-}
-
-// TestJobsDeployChain is the article's deploy chain end to end: `stadion
-// serve` and `stadion jobs`, each with its built-in cluster, and
-// examples/jobs/submit.sh posting prepare -> deploy -> smoke-test, where
-// deploy runs `stadion deploy` against serve. The chain runs in order and
-// the app it deploys runs.
-func TestJobsDeployChain(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts processes")
-	}
-	dir := t.TempDir()
-	marathon, _, _ := startLocalServe(t, dir)
-	port := testenv.FreePort(t)
-	api := "http://127.0.0.1:" + strconv.Itoa(port)
-	startStadion(t, "jobs", jobsArgs(t, port, filepath.Join(dir, "jobs"))...)
-	waitHTTP(t, api+"/ping")
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The test binary is stadion when STADION_TEST_MAIN is set.
-	stadion := "env STADION_TEST_MAIN=1 " + exe
-	cmd := exec.Command("sh", "../../examples/jobs/submit.sh", api, marathon, stadion)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("submit.sh: %v\n%s", err, out)
-	}
-	poll(t, "smoke-test passing", func() error {
-		j, err := getJob(api, "smoke-test")
-		if err == nil && j.SuccessCount < 1 {
-			err = fmt.Errorf("smoke-test %d successes, %d errors", j.SuccessCount, j.ErrorCount)
-		}
-		return err
-	})
-	var last []time.Time
-	for _, name := range []string{"prepare", "deploy", "smoke-test"} {
-		j, err := getJob(api, name)
-		if err != nil || j.SuccessCount != 1 || j.ErrorCount != 0 {
-			t.Fatalf("%s: %+v %v", name, j, err)
-		}
-		last = append(last, j.LastSuccessTime())
-	}
-	if !last[0].Before(last[1]) || !last[1].Before(last[2]) {
-		t.Errorf("chain out of order: %v", last)
-	}
-	var app struct {
-		App struct {
-			TasksRunning int               `json:"tasksRunning"`
-			Labels       map[string]string `json:"labels"`
-		} `json:"app"`
-	}
-	if code, body := getStatus(marathon+"/v2/apps/jobs-demo-staging", &app); code != http.StatusOK || app.App.TasksRunning != 1 || app.App.Labels["tag"] != "v1" {
-		t.Errorf("deployed app: %d %s %+v", code, body, app)
-	}
 }
