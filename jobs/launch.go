@@ -244,8 +244,38 @@ func TaskInfo(j *Job, r Run, o mesos.Offer, res []mesos.Resource) mesos.TaskInfo
 	if j.MaxCompletionTime > 0 {
 		t.MaxCompletionTime = &mesos.DurationInfo{Nanoseconds: j.MaxCompletionTime * 1e9}
 	}
+	if j.Executor != "" {
+		return withExecutor(t, j, cmd)
+	}
 	t.Container = containerInfo(j.Container)
 	t.Command = cmd
+	return t
+}
+
+// executorInfo is mesos.v1.ExecutorInfo as a custom executor job sends it.
+type executorInfo struct {
+	ExecutorID  mesos.ExecutorID     `json:"executor_id"`
+	FrameworkID *mesos.FrameworkID   `json:"framework_id,omitempty"`
+	Command     *mesos.CommandInfo   `json:"command"`
+	Container   *mesos.ContainerInfo `json:"container,omitempty"`
+	Name        string               `json:"name,omitempty"`
+}
+
+// withExecutor makes t run through the job's custom executor, as
+// Chronos's MesosTaskBuilder: the executor id is the job's name, its
+// command the executor with the task's environment, URIs and user, and
+// the task's data taskInfoData, else "<executorFlags>|<command>".
+func withExecutor(t mesos.TaskInfo, j *Job, cmd *mesos.CommandInfo) mesos.TaskInfo {
+	ecmd := *cmd
+	ecmd.Value = ptr(j.Executor)
+	ecmd.Shell, ecmd.Arguments = nil, nil
+	b, _ := json.Marshal(executorInfo{ExecutorID: mesos.ExecutorID{Value: j.Name}, Command: &ecmd, Container: containerInfo(j.Container), Name: "ChronosExecutor:" + j.Name})
+	t.Executor = b
+	if j.TaskInfoData != "" {
+		t.Data = []byte(j.TaskInfoData)
+	} else {
+		t.Data = []byte(j.ExecutorFlags + "|" + *cmd.Value)
+	}
 	return t
 }
 
