@@ -282,8 +282,18 @@ func (s *Scheduler) wait() time.Duration {
 			next = t
 		}
 	}
+	queued := map[string]bool{}
+	for _, r := range s.runs {
+		if r.State == RunQueued {
+			queued[r.Job] = true
+		}
+	}
 	for _, j := range s.jobs {
-		earlier(NextDue(j, now))
+		// A job with a queued run gets no other until that one starts:
+		// its due schedule must not spin the loop.
+		if !queued[j.Name] {
+			earlier(NextDue(j, now))
+		}
 	}
 	for _, r := range s.runs {
 		if r.State == RunQueued && r.NotBefore != nil {

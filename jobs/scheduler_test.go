@@ -227,3 +227,23 @@ func TestUpdateAcknowledgedAfterItIsStored(t *testing.T) {
 		t.Errorf("successCount %d, want 1", got.SuccessCount)
 	}
 }
+
+// TestWaitWithQueuedRun: a job whose schedule is due while its run waits
+// in the queue does not make the loop spin.
+func TestWaitWithQueuedRun(t *testing.T) {
+	now := at("2024-05-01T12:00:00Z")
+	s, err := New(Config{Mesos: newFakeMesos(), Store: &memStore{}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, _ := Decode([]byte(`{"name":"a","schedule":"R/2024-05-01T11:00:00Z/PT1S"}`), DefaultDefaults)
+	s.jobs["a"] = j
+	if d := s.wait(); d > time.Millisecond {
+		t.Fatalf("a due job: wait %v, want at once", d)
+	}
+	s.lastRevive, s.lastReconcile = now, now
+	s.runs["r"] = Run{TaskID: "r", Job: "a", State: RunQueued}
+	if d := s.wait(); d < time.Second {
+		t.Errorf("a due job with a queued run: wait %v, want no spin", d)
+	}
+}
