@@ -304,7 +304,9 @@ func (s *Scheduler) wait() time.Duration {
 		}
 	}
 	earlier(s.retryAt)
-	earlier(s.lastReconcile.Add(s.cfg.ReconcileInterval))
+	if s.subscribed {
+		earlier(s.lastReconcile.Add(s.cfg.ReconcileInterval))
+	}
 	return max(next.Sub(now), time.Millisecond)
 }
 

@@ -236,6 +236,9 @@ func TestWaitWithQueuedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if d := s.wait(); d < time.Second {
+		t.Fatalf("nothing to do before SUBSCRIBED: wait %v, want no spin", d)
+	}
 	j, _ := Decode([]byte(`{"name":"a","schedule":"R/2024-05-01T11:00:00Z/PT1S"}`), DefaultDefaults)
 	s.jobs["a"] = j
 	if d := s.wait(); d > time.Millisecond {
