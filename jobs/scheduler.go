@@ -355,6 +355,7 @@ func (s *Scheduler) pass(ctx context.Context) {
 	if now.Before(s.retryAt) {
 		return
 	}
+	s.retryAt = time.Time{}
 	var c Change
 	for _, name := range s.sortedJobs() {
 		j := s.jobs[name]

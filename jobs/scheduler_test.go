@@ -246,6 +246,9 @@ func TestWaitWithQueuedRun(t *testing.T) {
 	}
 	s.lastRevive, s.lastReconcile = now, now
 	s.runs["r"] = Run{TaskID: "r", Job: "a", State: RunQueued}
+	// A failed write a while ago asked for a pass, which has run.
+	s.retryAt = now.Add(-time.Minute)
+	s.pass(context.Background())
 	if d := s.wait(); d < time.Second {
 		t.Errorf("a due job with a queued run: wait %v, want no spin", d)
 	}
