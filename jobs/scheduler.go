@@ -296,10 +296,12 @@ func (s *Scheduler) wait() time.Duration {
 		}
 	}
 	for _, r := range s.runs {
-		if r.State == RunQueued && r.NotBefore != nil {
+		switch {
+		case r.State != RunQueued:
+		case r.NotBefore != nil && r.NotBefore.After(now):
 			earlier(*r.NotBefore)
-		}
-		if r.State == RunQueued {
+		default:
+			// Waiting for offers: revive again in a while.
 			earlier(s.lastRevive.Add(reviveInterval))
 		}
 	}

@@ -252,4 +252,12 @@ func TestWaitWithQueuedRun(t *testing.T) {
 	if d := s.wait(); d < time.Second {
 		t.Errorf("a due job with a queued run: wait %v, want no spin", d)
 	}
+	// A retry held back for a minute, offers revived long ago: the loop
+	// sleeps until the retry is due.
+	later := now.Add(time.Minute)
+	s.runs["r"] = Run{TaskID: "r", Job: "a", State: RunQueued, NotBefore: &later}
+	s.lastRevive = now.Add(-time.Hour)
+	if d := s.wait(); d < 30*time.Second {
+		t.Errorf("a retry due in a minute: wait %v", d)
+	}
 }
