@@ -203,9 +203,8 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 				r.Out.Host = r.In.Host
 			},
 			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusInternalServerError)
-				fmt.Fprintf(w, "{\"message\":%q,\"status\":\"Internal Server Error\"}\n", "Error proxying request to leader: "+err.Error())
+				log.Warn("proxy to the leader failed", "path", r.URL.Path, "error", err)
+				writeError(w, http.StatusInternalServerError, "Internal Server Error", "Error proxying request to leader: "+err.Error())
 			},
 		}}
 	warnOpen(ln, cfg.HTTPCredentials, log)
@@ -491,9 +490,7 @@ func (p *leaderProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if time.Now().After(deadline) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, `{"message":"no leader is known; retry","status":"Service Unavailable"}`)
+			writeError(w, http.StatusServiceUnavailable, "Service Unavailable", "no leader is known; retry")
 			return
 		}
 		select {
