@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -259,5 +260,23 @@ func TestWaitWithQueuedRun(t *testing.T) {
 	s.lastRevive = now.Add(-time.Hour)
 	if d := s.wait(); d < 30*time.Second {
 		t.Errorf("a retry due in a minute: wait %v", d)
+	}
+}
+
+func TestMaxJobs(t *testing.T) {
+	s, _, _ := startScheduler(t)
+	ctx := context.Background()
+	err := s.Do(ctx, func(tx *Tx) error {
+		for i := range MaxJobs + 1 {
+			j, _ := Decode([]byte(`{"name":"j`+strconv.Itoa(i)+`","schedule":"R/2099-01-01T00:00:00Z/P1D"}`), DefaultDefaults)
+			if err := tx.Put(ctx, j); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var re *RequestError
+	if !errors.As(err, &re) || len(s.View().Jobs) != MaxJobs {
+		t.Errorf("job %d: %v; %d jobs stored", MaxJobs+1, err, len(s.View().Jobs))
 	}
 }

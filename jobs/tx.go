@@ -30,6 +30,10 @@ func badRequest(format string, args ...any) error {
 // errNotFound is Chronos's answer for an unknown job: a 400.
 func errNotFound(name string) error { return badRequest("Job '%s' not found", name) }
 
+// MaxJobs bounds the number of jobs: each is a store record and is
+// evaluated on every pass.
+const MaxJobs = 10000
+
 // epoch is the earliest start Chronos accepts.
 var epoch = time.Date(1970, 1, 1, 0, 0, 1, 0, time.UTC)
 
@@ -44,6 +48,9 @@ func (t *Tx) Put(ctx context.Context, j *Job) error {
 	now := s.cfg.Now()
 	old, exists := s.jobs[j.Name]
 	if !exists {
+		if len(s.jobs) >= MaxJobs {
+			return badRequest("requirement failed: at most %d jobs", MaxJobs)
+		}
 		if !ValidName(j.Name) {
 			return badRequest("requirement failed: the job's name is invalid. Allowed names: '%s'", nameRE.String())
 		}
