@@ -124,18 +124,20 @@ func checkObject(out *[]string, path string, x map[string]any, s Shape) {
 }
 
 // checkUnion accepts v when one alternative has no difference; otherwise
-// it reports the differences from the alternative of v's kind that comes
-// closest.
+// it reports the differences from the first alternative of v's kind, or
+// from the first alternative when none is of v's kind.
 func checkUnion(out *[]string, path string, v any, alts []Shape) {
 	var best []string
-	for i, a := range alts {
+	matched := false
+	for _, a := range alts {
 		var diff []string
 		check(&diff, path, v, a)
 		if len(diff) == 0 {
 			return
 		}
-		if i == 0 || len(diff) < len(best) {
-			best = diff
+		sameKind := fits(kindOf(v), a.Kind)
+		if best == nil || (sameKind && !matched) {
+			best, matched = diff, sameKind
 		}
 	}
 	*out = append(*out, best...)
