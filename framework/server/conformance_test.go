@@ -32,6 +32,8 @@ type rc struct {
 	// stream: the answer is an event stream; only status and content
 	// type are read.
 	stream bool
+	// plain: the answer is text/plain lines (app, service port, host:port).
+	plain bool
 
 	// differs, when set, says why Stadion deliberately answers otherwise
 	// (see docs/migration.md); stadionStatus and stadionShape are then
@@ -91,6 +93,9 @@ const loggingDiffer = "no /logging: the level is set with --logging_level; Marat
 
 func confSteps() []step {
 	errShape := shape(marathontest.Error)
+	invalid := shape(marathontest.Invalid)
+	malformed := shape(marathontest.Malformed)
+	locked := shape(marathontest.Locked)
 	dep := shape(marathontest.DeploymentResult)
 	idle := func(c *conformance, _ []byte) { c.idle() }
 	running := func(id string, n int) func(*conformance, []byte) {
@@ -108,28 +113,37 @@ func confSteps() []step {
 		// apps
 		rcall(rc{raml: "POST /v2/apps", method: "POST", path: "/v2/apps", body: confApp, status: 201, shape: shape(marathontest.AppCreated), then: running("/c/app", 2)}),
 		rcall(rc{raml: "POST /v2/apps (exists)", method: "POST", path: "/v2/apps", body: confApp, status: 409, shape: errShape}),
-		rcall(rc{raml: "POST /v2/apps (malformed)", method: "POST", path: "/v2/apps", body: confMalform, status: 400, shape: errShape}),
-		rcall(rc{raml: "POST /v2/apps (invalid)", method: "POST", path: "/v2/apps", body: confInvalid, status: 422, shape: errShape}),
+		rcall(rc{raml: "POST /v2/apps (malformed)", method: "POST", path: "/v2/apps", body: confMalform, status: 400, shape: malformed}),
+		rcall(rc{raml: "POST /v2/apps (invalid)", method: "POST", path: "/v2/apps", body: confInvalid, status: 422, shape: invalid}),
 		rcall(rc{raml: "GET /v2/apps", method: "GET", path: "/v2/apps", status: 200, shape: shape(marathontest.AppList)}),
+		rcall(rc{raml: "GET /v2/apps?embed=apps.tasks&embed=apps.taskStats", method: "GET", path: "/v2/apps?embed=apps.tasks&embed=apps.taskStats", status: 200,
+			shape: shape(marathontest.Obj(map[string]marathontest.Shape{"apps": marathontest.Arr(marathontest.AppListItem.With(map[string]marathontest.Shape{
+				"tasks": marathontest.Arr(marathontest.Task), "tasksStats": marathontest.AnyObject,
+			}))}))}),
+		rcall(rc{raml: "GET /v2/apps?embed=apps.failures", method: "GET", path: "/v2/apps?embed=apps.failures", status: 200,
+			shape: shape(marathontest.Obj(map[string]marathontest.Shape{"apps": marathontest.Arr(marathontest.AppListItem.With(map[string]marathontest.Shape{
+				"tasks": marathontest.Arr(marathontest.Task),
+			}))}))}),
 		rcall(rc{raml: "GET /v2/apps/{app_id}", method: "GET", path: "/v2/apps/c/app", status: 200, shape: shape(marathontest.AppSingle),
 			then: func(c *conformance, _ []byte) { c.learnTasks("/c/app") }}),
 		rcall(rc{raml: "GET /v2/apps/{app_id} (unknown)", method: "GET", path: "/v2/apps/c/none", status: 404, shape: errShape}),
 		rcall(rc{raml: "PUT /v2/apps/{app_id}", method: "PUT", path: "/v2/apps/c/app", body: confAppPut, status: 200, shape: dep, then: running("/c/app", 2)}),
 		rcall(rc{raml: "PUT /v2/apps/{app_id} (new)", method: "PUT", path: "/v2/apps/c/new", body: confNewApp, status: 201, shape: dep, then: running("/c/new", 1)}),
-		rcall(rc{raml: "PUT /v2/apps/{app_id} (malformed)", method: "PUT", path: "/v2/apps/c/app", body: confMalform, status: 400, shape: errShape}),
-		rcall(rc{raml: "PUT /v2/apps/{app_id} (invalid)", method: "PUT", path: "/v2/apps/c/app", body: `{"cmd":"sleep 1","cpus":-1}`, status: 422, shape: errShape}),
+		rcall(rc{raml: "PUT /v2/apps/{app_id} (malformed)", method: "PUT", path: "/v2/apps/c/app", body: confMalform, status: 400, shape: malformed}),
+		rcall(rc{raml: "PUT /v2/apps/{app_id} (invalid)", method: "PUT", path: "/v2/apps/c/app", body: `{"cmd":"sleep 1","cpus":-1}`, status: 422, shape: invalid}),
 		rcall(rc{raml: "PATCH /v2/apps/{app_id}", method: "PATCH", path: "/v2/apps/c/new", body: `{"labels":{"k":"v"}}`, status: 200, shape: dep, then: running("/c/new", 1)}),
 		rcall(rc{raml: "PATCH /v2/apps/{app_id} (unknown)", method: "PATCH", path: "/v2/apps/c/none", body: `{"labels":{"k":"v"}}`, status: 404, shape: errShape}),
-		rcall(rc{raml: "PATCH /v2/apps/{app_id} (malformed)", method: "PATCH", path: "/v2/apps/c/new", body: confMalform, status: 400, shape: errShape}),
-		rcall(rc{raml: "PATCH /v2/apps/{app_id} (invalid)", method: "PATCH", path: "/v2/apps/c/new", body: `{"cpus":-1}`, status: 422, shape: errShape}),
+		rcall(rc{raml: "PATCH /v2/apps/{app_id} (malformed)", method: "PATCH", path: "/v2/apps/c/new", body: confMalform, status: 400, shape: malformed}),
+		rcall(rc{raml: "PATCH /v2/apps/{app_id} (invalid)", method: "PATCH", path: "/v2/apps/c/new", body: `{"cpus":-1}`, status: 422, shape: invalid}),
 		rcall(rc{raml: "PUT /v2/apps", method: "PUT", path: "/v2/apps", body: `[{"id":"/c/new","cmd":"sleep 602","cpus":0.05,"mem":16,"instances":1}]`, status: 200, shape: dep, then: running("/c/new", 1)}),
-		rcall(rc{raml: "PUT /v2/apps (malformed)", method: "PUT", path: "/v2/apps", body: `[` + confMalform, status: 400, shape: errShape}),
-		rcall(rc{raml: "PUT /v2/apps (invalid)", method: "PUT", path: "/v2/apps", body: `[` + confInvalid + `]`, status: 422, shape: errShape}),
+		rcall(rc{raml: "PUT /v2/apps (malformed)", method: "PUT", path: "/v2/apps", body: `[` + confMalform, status: 400, shape: malformed}),
+		rcall(rc{raml: "PUT /v2/apps (invalid)", method: "PUT", path: "/v2/apps", body: `[` + confInvalid + `]`, status: 422, shape: invalid}),
 		rcall(rc{raml: "PATCH /v2/apps", method: "PATCH", path: "/v2/apps", body: `[{"id":"/c/new","labels":{"k":"w"}}]`, status: 200, shape: dep, then: running("/c/new", 1)}),
-		rcall(rc{raml: "PATCH /v2/apps (malformed)", method: "PATCH", path: "/v2/apps", body: `[` + confMalform, status: 400, shape: errShape}),
-		rcall(rc{raml: "PATCH /v2/apps (invalid)", method: "PATCH", path: "/v2/apps", body: `[{"id":"/c/new","cpus":-1}]`, status: 422, shape: errShape}),
+		rcall(rc{raml: "PATCH /v2/apps (malformed)", method: "PATCH", path: "/v2/apps", body: `[` + confMalform, status: 400, shape: malformed}),
+		rcall(rc{raml: "PATCH /v2/apps (invalid)", method: "PATCH", path: "/v2/apps", body: `[{"id":"/c/new","cpus":-1}]`, status: 422, shape: invalid}),
 		rcall(rc{raml: "GET /v2/apps/{app_id}/tasks", method: "GET", path: "/v2/apps/c/app/tasks", status: 200, shape: shape(marathontest.TaskList),
 			then: func(c *conformance, _ []byte) { c.learnTasks("/c/app") }}),
+		rcall(rc{raml: "GET /v2/apps/{app_id}/tasks (text/plain)", method: "GET", path: "/v2/apps/c/app/tasks", header: "Accept: text/plain", status: 200, plain: true}),
 		rcall(rc{raml: "GET /v2/apps/{app_id}/tasks (unknown)", method: "GET", path: "/v2/apps/c/none/tasks", status: 404, shape: errShape}),
 		rcall(rc{raml: "GET /v2/apps/{app_id}/versions", method: "GET", path: "/v2/apps/c/app/versions", status: 200, shape: shape(marathontest.VersionList)}),
 		rcall(rc{raml: "GET /v2/apps/{app_id}/versions (unknown)", method: "GET", path: "/v2/apps/c/none/versions", status: 404, shape: errShape}),
@@ -141,11 +155,13 @@ func confSteps() []step {
 
 		// tasks
 		rcall(rc{raml: "GET /v2/tasks", method: "GET", path: "/v2/tasks", status: 200, shape: shape(marathontest.TaskList)}),
+		rcall(rc{raml: "GET /v2/tasks?status=running", method: "GET", path: "/v2/tasks?status=running", status: 200, shape: shape(marathontest.TaskList)}),
+		rcall(rc{raml: "GET /v2/tasks (text/plain)", method: "GET", path: "/v2/tasks", header: "Accept: text/plain", status: 200, plain: true}),
 		rcall(rc{raml: "POST /v2/tasks/delete", method: "POST", path: "/v2/tasks/delete", body: `{"ids":["{task}"]}`, status: 200, shape: shape(marathontest.TaskList),
 			then: func(c *conformance, _ []byte) { c.running("/c/app", 2); c.learnTasks("/c/app") }}),
 		rcall(rc{raml: "POST /v2/tasks/delete?scale=true", method: "POST", path: "/v2/tasks/delete?scale=true", body: `{"ids":["{task}"]}`, status: 200, shape: dep,
 			then: func(c *conformance, _ []byte) { c.idle(); c.running("/c/app", 1); c.learnTasks("/c/app") }}),
-		rcall(rc{raml: "POST /v2/tasks/delete (malformed)", method: "POST", path: "/v2/tasks/delete", body: `{"ids":`, status: 400, shape: errShape}),
+		rcall(rc{raml: "POST /v2/tasks/delete (malformed)", method: "POST", path: "/v2/tasks/delete", body: `{"ids":`, status: 400, shape: malformed}),
 		rcall(rc{raml: "DELETE /v2/apps/{app_id}/tasks/{task_id}", method: "DELETE", path: "/v2/apps/c/app/tasks/{task}", status: 200, shape: shape(marathontest.TaskSingle),
 			then: func(c *conformance, _ []byte) { c.running("/c/app", 1); c.scale("/c/app", 2) }}),
 		rcall(rc{raml: "DELETE /v2/apps/{app_id}/tasks/{task_id}?scale=true", method: "DELETE", path: "/v2/apps/c/app/tasks/{task}?scale=true", status: 200, shape: dep,
@@ -162,15 +178,19 @@ func confSteps() []step {
 		rcall(rc{raml: "GET /v2/deployments", method: "GET", path: "/v2/deployments", status: 200, shape: shape(marathontest.Arr(marathontest.DeploymentInfo))}),
 		action(func(c *conformance) { c.queued("/c/stuck") }),
 		rcall(rc{raml: "GET /v2/queue", method: "GET", path: "/v2/queue", status: 200, shape: shape(marathontest.Queue)}),
+		rcall(rc{raml: "GET /v2/queue?embed=lastUnusedOffers", method: "GET", path: "/v2/queue?embed=lastUnusedOffers", status: 200,
+			shape: shape(marathontest.Obj(map[string]marathontest.Shape{"queue": marathontest.Arr(marathontest.QueueApp.With(map[string]marathontest.Shape{
+				"lastUnusedOffers": marathontest.Arr(marathontest.AnyObject),
+			}))}))}),
 		// The RAML says 200; QueueResource.resetDelay answers noContent.
 		rcall(rc{raml: "DELETE /v2/queue/{app_id}/delay", method: "DELETE", path: "/v2/queue/c/stuck/delay", status: 204}),
 		rcall(rc{raml: "DELETE /v2/queue/{app_id}/delay (unknown)", method: "DELETE", path: "/v2/queue/c/none/delay", status: 404, shape: errShape}),
-		rcall(rc{raml: "PUT /v2/apps/{app_id} (locked)", method: "PUT", path: "/v2/apps/c/stuck", body: `{"cmd":"sleep 601","cpus":1000,"mem":16,"instances":1}`, status: 409, shape: errShape}),
-		rcall(rc{raml: "PATCH /v2/apps/{app_id} (locked)", method: "PATCH", path: "/v2/apps/c/stuck", body: `{"labels":{"k":"v"}}`, status: 409, shape: errShape}),
-		rcall(rc{raml: "PUT /v2/apps (locked)", method: "PUT", path: "/v2/apps", body: `[{"id":"/c/stuck","cmd":"sleep 601","cpus":1000,"mem":16}]`, status: 409, shape: errShape}),
-		rcall(rc{raml: "PATCH /v2/apps (locked)", method: "PATCH", path: "/v2/apps", body: `[{"id":"/c/stuck","labels":{"k":"v"}}]`, status: 409, shape: errShape}),
-		rcall(rc{raml: "POST /v2/apps/{app_id}/restart (locked)", method: "POST", path: "/v2/apps/c/stuck/restart", status: 409, shape: errShape}),
-		rcall(rc{raml: "PUT /v2/groups/{group_id} (locked)", method: "PUT", path: "/v2/groups/c", body: `{"apps":[{"id":"stuck","cmd":"sleep 602","cpus":1000,"mem":16}]}`, status: 409, shape: errShape}),
+		rcall(rc{raml: "PUT /v2/apps/{app_id} (locked)", method: "PUT", path: "/v2/apps/c/stuck", body: `{"cmd":"sleep 601","cpus":1000,"mem":16,"instances":1}`, status: 409, shape: locked}),
+		rcall(rc{raml: "PATCH /v2/apps/{app_id} (locked)", method: "PATCH", path: "/v2/apps/c/stuck", body: `{"labels":{"k":"v"}}`, status: 409, shape: locked}),
+		rcall(rc{raml: "PUT /v2/apps (locked)", method: "PUT", path: "/v2/apps", body: `[{"id":"/c/stuck","cmd":"sleep 601","cpus":1000,"mem":16}]`, status: 409, shape: locked}),
+		rcall(rc{raml: "PATCH /v2/apps (locked)", method: "PATCH", path: "/v2/apps", body: `[{"id":"/c/stuck","labels":{"k":"v"}}]`, status: 409, shape: locked}),
+		rcall(rc{raml: "POST /v2/apps/{app_id}/restart (locked)", method: "POST", path: "/v2/apps/c/stuck/restart", status: 409, shape: locked}),
+		rcall(rc{raml: "PUT /v2/groups/{group_id} (locked)", method: "PUT", path: "/v2/groups/c", body: `{"apps":[{"id":"stuck","cmd":"sleep 602","cpus":1000,"mem":16}]}`, status: 409, shape: locked}),
 		rcall(rc{raml: "DELETE /v2/deployments/{deployment_id}", method: "DELETE", path: "/v2/deployments/{deployment}", status: 200, shape: dep, then: idle}),
 		rcall(rc{raml: "DELETE /v2/deployments/{deployment_id} (unknown)", method: "DELETE", path: "/v2/deployments/00000000-0000-0000-0000-000000000000", status: 404, shape: errShape}),
 		rcall(rc{raml: "POST /v2/apps (second unplaceable)", method: "POST", path: "/v2/apps", body: confStuck2, status: 201, shape: shape(marathontest.AppCreated),
@@ -186,12 +206,12 @@ func confSteps() []step {
 		rcall(rc{raml: "POST /v2/groups", method: "POST", path: "/v2/groups", body: confGroup, status: 201, shape: dep, then: running("/g1/a", 1)}),
 		rcall(rc{raml: "POST /v2/groups/{group_id}", method: "POST", path: "/v2/groups/g2", body: `{"apps":[{"id":"b","cmd":"sleep 600","cpus":0.05,"mem":16,"instances":1}]}`, status: 201, shape: dep, then: running("/g2/b", 1)}),
 		rcall(rc{raml: "POST /v2/groups (exists)", method: "POST", path: "/v2/groups", body: confGroup, status: 409, shape: errShape}),
-		rcall(rc{raml: "POST /v2/groups (malformed)", method: "POST", path: "/v2/groups", body: confMalform, status: 400, shape: errShape}),
-		rcall(rc{raml: "POST /v2/groups (invalid)", method: "POST", path: "/v2/groups", body: confGroupBad, status: 422, shape: errShape}),
+		rcall(rc{raml: "POST /v2/groups (malformed)", method: "POST", path: "/v2/groups", body: confMalform, status: 400, shape: malformed}),
+		rcall(rc{raml: "POST /v2/groups (invalid)", method: "POST", path: "/v2/groups", body: confGroupBad, status: 422, shape: invalid}),
 		rcall(rc{raml: "PUT /v2/groups/{group_id}", method: "PUT", path: "/v2/groups/g1", body: `{"apps":[{"id":"a","cmd":"sleep 600","cpus":0.05,"mem":16,"instances":2}]}`, status: 200, shape: dep, then: running("/g1/a", 2)}),
 		rcall(rc{raml: "PUT /v2/groups/{group_id}?dryRun=true", method: "PUT", path: "/v2/groups/g1?dryRun=true", body: `{"apps":[{"id":"a","cmd":"sleep 600","cpus":0.05,"mem":16,"instances":3}]}`, status: 200, shape: shape(marathontest.DeploymentSteps)}),
-		rcall(rc{raml: "PUT /v2/groups/{group_id} (malformed)", method: "PUT", path: "/v2/groups/g1", body: confMalform, status: 400, shape: errShape}),
-		rcall(rc{raml: "PUT /v2/groups/{group_id} (invalid)", method: "PUT", path: "/v2/groups/g1", body: `{"apps":[{"id":"/elsewhere/a","cmd":"sleep 600"}]}`, status: 422, shape: errShape}),
+		rcall(rc{raml: "PUT /v2/groups/{group_id} (malformed)", method: "PUT", path: "/v2/groups/g1", body: confMalform, status: 400, shape: malformed}),
+		rcall(rc{raml: "PUT /v2/groups/{group_id} (invalid)", method: "PUT", path: "/v2/groups/g1", body: `{"apps":[{"id":"/elsewhere/a","cmd":"sleep 600"}]}`, status: 422, shape: invalid}),
 		rcall(rc{raml: "PUT /v2/groups", method: "PUT", path: "/v2/groups", body: `{"scaleBy":1}`, status: 200, shape: dep, then: idle}),
 		rcall(rc{raml: "PUT /v2/groups?dryRun=true", method: "PUT", path: "/v2/groups?dryRun=true", body: `{"id":"/","groups":[]}`, status: 200, shape: shape(marathontest.DeploymentSteps)}),
 		rcall(rc{raml: "GET /v2/groups/versions", method: "GET", path: "/v2/groups/versions", status: 200, shape: shape(marathontest.Versions)}),
@@ -199,7 +219,7 @@ func confSteps() []step {
 		// The RAML marks PATCH deployable; GroupsResource.patchGroup
 		// answers ok() without a body.
 		rcall(rc{raml: "PATCH /v2/groups/{group_id}", method: "PATCH", path: "/v2/groups/g1", body: `{"enforceRole":false}`, status: 200, then: idle}),
-		rcall(rc{raml: "PATCH /v2/groups/{group_id} (malformed)", method: "PATCH", path: "/v2/groups/g1", body: `{"enforceRole":`, status: 400, shape: errShape}),
+		rcall(rc{raml: "PATCH /v2/groups/{group_id} (malformed)", method: "PATCH", path: "/v2/groups/g1", body: `{"enforceRole":`, status: 400, shape: malformed}),
 		rcall(rc{raml: "DELETE /v2/groups/{group_id}", method: "DELETE", path: "/v2/groups/g2", status: 200, shape: dep, then: idle}),
 		rcall(rc{raml: "DELETE /v2/groups/{group_id} (unknown)", method: "DELETE", path: "/v2/groups/g2", status: 404, shape: errShape}),
 
@@ -301,6 +321,10 @@ func checkAnswer(t *testing.T, r rc, got resp, status int, shp *marathontest.Sha
 	case r.stream:
 		if !strings.HasPrefix(ct, "text/event-stream") {
 			t.Errorf("Content-Type %q, want text/event-stream", ct)
+		}
+	case r.plain:
+		if !strings.HasPrefix(ct, "text/plain") || !strings.Contains(string(got.body), "\t") {
+			t.Errorf("Content-Type %q, body %q, want text/plain task lines", ct, got.body)
 		}
 	case r.text != "":
 		if strings.TrimSpace(string(got.body)) != r.text {

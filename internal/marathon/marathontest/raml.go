@@ -13,6 +13,22 @@ package marathontest
 // Error is error.Error: {message, details?}.
 var Error = Obj(map[string]Shape{"message": Str})
 
+// Invalid is the error.Error of a 400 or 422 (traits jsonValidator and
+// objectValidator): Marathon's validation writes details, each a path and
+// its errors.
+var Invalid = Error.With(map[string]Shape{
+	"details": Arr(Obj(map[string]Shape{"path": Str, "errors": Arr(Str)})),
+})
+
+// Malformed is the 400 of a body that is not JSON. The RAML's ErrorDetail
+// is an array, but MarathonExceptionMapper answers a JsonParseException
+// with the parser's message as a string in details.
+var Malformed = Error.With(map[string]Shape{"details": Str})
+
+// Locked is the 409 of a deployable call on an app in a deployment
+// (trait deployable): the message and the deployments in the way.
+var Locked = Error.With(map[string]Shape{"deployments": Arr(Identifiable)})
+
 // DeploymentResult is deploymentResult.DeploymentResult, the answer of
 // every deployable call.
 var DeploymentResult = Obj(map[string]Shape{"deploymentId": Str, "version": Str})
@@ -159,14 +175,21 @@ var VersionList = Obj(map[string]Shape{"versions": Arr(Str)})
 
 // Group is group.GroupInfo with Marathon's default embeds (group.groups,
 // group.apps): id is required and apps, pods, groups and dependencies are
-// arrays written every time; version and enforceRole are Options.
-var Group = Obj(map[string]Shape{
-	"id":           Str,
-	"apps":         Arr(App),
-	"pods":         Arr(AnyObject),
-	"groups":       Arr(AnyObject),
-	"dependencies": Arr(Str),
-})
+// arrays written every time; DefaultInfoService sets version for every
+// stored group (enforceRole only for top-level ones). The child groups
+// have the same shape (checked two levels deep).
+var Group = groupInfo(groupInfo(AnyObject))
+
+func groupInfo(child Shape) Shape {
+	return Obj(map[string]Shape{
+		"id":           Str,
+		"apps":         Arr(App),
+		"pods":         Arr(AnyObject),
+		"groups":       Arr(child),
+		"dependencies": Arr(Str),
+		"version":      Str,
+	})
+}
 
 // Versions is the bare list of group versions.
 var Versions = Arr(Str)
