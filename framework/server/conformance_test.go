@@ -2,12 +2,16 @@ package server_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/stadionhq/stadion/framework/auth"
+	"github.com/stadionhq/stadion/framework/server"
+	"github.com/stadionhq/stadion/internal/acl"
 	"github.com/stadionhq/stadion/internal/marathon/marathontest"
 )
 
@@ -284,6 +288,48 @@ func TestConformance(t *testing.T) {
 	for _, d := range c.differ {
 		t.Logf("differs on purpose: %s", d)
 	}
+}
+
+// TestConformanceSecured answers the responses of the RAML's "secured"
+// trait, which nearly every resource has: 401 without valid credentials,
+// 403 for a principal without the right, both with Marathon's message
+// body; /ping needs no credentials.
+func TestConformanceSecured(t *testing.T) {
+	t.Parallel()
+	rules, err := acl.Parse([]byte(`
+principals:
+  - principal: viewer
+    permissions:
+      - allowed: [view]
+        on: /
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t)
+	cfg.LocalAgents = 1
+	cfg.HTTPCredentialsList = []auth.Credential{{Principal: "viewer", Secret: "v"}}
+	cfg.ACL = func() *acl.ACL { return rules }
+	srv, err := server.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	c := &conformance{env: &env{t: t, srv: srv, url: srv.URL()}, vars: map[string]string{}}
+	viewer := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("viewer:v"))
+	wrong := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("viewer:x"))
+	errShape := shape(marathontest.Error)
+	for _, r := range []rc{
+		{raml: "GET /v2/apps (no credentials)", method: "GET", path: "/v2/apps", status: 401, shape: errShape},
+		{raml: "GET /v2/info (wrong password)", method: "GET", path: "/v2/info", header: wrong, status: 401, shape: errShape},
+		{raml: "GET /v2/apps (viewer)", method: "GET", path: "/v2/apps", header: viewer, status: 200, shape: shape(marathontest.AppList)},
+		{raml: "POST /v2/apps (viewer)", method: "POST", path: "/v2/apps", header: viewer, body: confApp, status: 403, shape: errShape},
+		{raml: "DELETE /v2/groups (viewer)", method: "DELETE", path: "/v2/groups", header: viewer, status: 403, shape: errShape},
+		{raml: "GET /ping (no credentials)", method: "GET", path: "/ping", status: 200, text: "pong"},
+	} {
+		c.run(r)
+	}
+	t.Logf("%d of %d secured calls match Marathon's status and shape", c.matched, c.calls)
 }
 
 // run sends one call and checks its answer in a subtest named after it.
