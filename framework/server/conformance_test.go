@@ -242,6 +242,7 @@ func confSteps() []step {
 		rcall(rc{raml: "GET /v2/events", method: "GET", path: "/v2/events", header: "Accept: text/event-stream", status: 200, stream: true}),
 		rcall(rc{raml: "GET /v2/events (no Accept)", method: "GET", path: "/v2/events", status: 405}),
 		rcall(rc{raml: "GET /ping", method: "GET", path: "/ping", status: 200, text: "pong"}),
+		rcall(rc{raml: "GET /ping (application/json)", method: "GET", path: "/ping", header: "Accept: application/json", status: 200, shape: shape(marathontest.Str)}),
 		rcall(rc{raml: "GET /metrics", method: "GET", path: "/metrics", status: 200, shape: shape(marathontest.Metrics)}),
 		rcall(rc{raml: "GET /logging", method: "GET", path: "/logging", status: 200, shape: shape(marathontest.Loggers),
 			differs: loggingDiffer, stadionStatus: http.StatusNotFound}),
@@ -373,7 +374,7 @@ func checkAnswer(t *testing.T, r rc, got resp, status int, shp *marathontest.Sha
 			t.Errorf("Content-Type %q, body %q, want text/plain task lines", ct, got.body)
 		}
 	case r.text != "":
-		if strings.TrimSpace(string(got.body)) != r.text {
+		if string(got.body) != r.text {
 			t.Errorf("body %q, want %q", got.body, r.text)
 		}
 	case shp != nil:
