@@ -1,9 +1,7 @@
 package server_test
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -384,40 +382,19 @@ func (l *gmListener) mark() {
 	l.from = len(l.events)
 }
 
-func (c *gmClient) listen() *gmListener {
-	c.t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url+"/v2/events", nil)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Add("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	req.Header.Set("Cache-Control", "no-cache")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		cancel()
-		c.t.Fatal(err)
-	}
-	if res.StatusCode != http.StatusOK {
-		cancel()
-		c.t.Fatalf("GET /v2/events: %d", res.StatusCode)
+// gmListen subscribes as go-marathon's SSE subscription does (GET
+// /v2/events, Accept: text/event-stream, no event_type filter) and hands
+// the data of every event to handle.
+func (e *env) gmListen() *gmListener {
+	e.t.Helper()
+	s := e.stream("/v2/events")
+	if s.status != http.StatusOK {
+		e.t.Fatalf("GET /v2/events: %d", s.status)
 	}
 	l := &gmListener{skipped: map[string]int{}, notify: make(chan struct{}, 1)}
-	done := make(chan struct{})
-	c.t.Cleanup(func() {
-		cancel()
-		res.Body.Close()
-		<-done
-	})
 	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(res.Body)
-		sc.Buffer(make([]byte, 1<<20), 4<<20)
-		for sc.Scan() {
-			if data, ok := strings.CutPrefix(sc.Text(), "data:"); ok {
-				l.handle(strings.TrimSpace(data))
-			}
+		for f := range s.frames {
+			l.handle(f.data)
 		}
 	}()
 	return l
@@ -508,7 +485,7 @@ func TestGoMarathonClient(t *testing.T) {
 	e := start(t)
 	bin := testenv.TestServer(t)
 	c := &gmClient{t: t, url: e.url}
-	events := c.listen()
+	events := e.gmListen()
 	events.await(t, "event_stream_attached", func(gmEvent) bool { return true })
 
 	app := gmHealthApp("/gm/app", bin, 2)
