@@ -206,6 +206,15 @@ type gmClient struct {
 
 func (c *gmClient) call(method, path string, body, result any) {
 	c.t.Helper()
+	if status, b := c.try(method, path, body, result); status < 200 || status > 299 {
+		c.t.Fatalf("%s %s: %d %s", method, path, status, b)
+	}
+}
+
+// try is call that returns a status other than 2xx with its body, as
+// go-marathon's APIError carries them.
+func (c *gmClient) try(method, path string, body, result any) (int, []byte) {
+	c.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -230,13 +239,14 @@ func (c *gmClient) call(method, path string, body, result any) {
 		c.t.Fatal(err)
 	}
 	if res.StatusCode < 200 || res.StatusCode > 299 {
-		c.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
+		return res.StatusCode, b
 	}
 	if result != nil {
 		if err := json.Unmarshal(b, result); err != nil {
 			c.t.Fatalf("%s %s: decode %s: %v", method, path, b, err)
 		}
 	}
+	return res.StatusCode, b
 }
 
 // scaleBody is what ScaleApplicationInstances marshals.
@@ -478,8 +488,9 @@ func TestGoMarathonScaleBody(t *testing.T) {
 // with its explicit nulls keeps the tasks, two apps of one group with port
 // 0 get distinct service ports (and keep them, with their tasks, when the
 // group is sent again with more instances), and a listener on every event
-// type receives the group, deployment, status, instance and health events,
-// each decoding into go-marathon's structs.
+// type receives the group (success and failure), deployment (info, step,
+// success, failure), status, instance and health events, each decoding
+// into go-marathon's structs.
 func TestGoMarathonClient(t *testing.T) {
 	t.Parallel()
 	e := start(t)
@@ -556,6 +567,29 @@ func TestGoMarathonClient(t *testing.T) {
 			t.Errorf("group update replaced %s's task %s: now %v", id, old[0], now)
 		}
 	}
+
+	// A scale of an app whose deployment cannot finish is refused (409)
+	// and the change fails; removing the app cancels that deployment.
+	stuck := gmPlainApp("/gm/stuck", 1)
+	stuck.CPUs = 1000
+	c.CreateApplication(stuck)
+	var stuckDeployment string
+	e.eventually("/gm/stuck is in a deployment", func() error {
+		a := c.Application("/gm/stuck")
+		if len(a.Deployments) == 0 {
+			return fmt.Errorf("no deployment")
+		}
+		stuckDeployment = a.Deployments[0]["id"]
+		return nil
+	})
+	events.mark()
+	if status, b := c.try(http.MethodPut, "/v2/apps/gm/stuck", scaleBody("/gm/stuck", 2), nil); status != http.StatusConflict {
+		t.Errorf("scale of an app in deployment: %d %s, want 409", status, b)
+	}
+	events.await(t, "group_change_failed", func(ev gmEvent) bool { return ev.Reason != "" })
+	events.mark()
+	c.DeleteApplication("/gm/stuck")
+	events.await(t, "deployment_failed", func(ev gmEvent) bool { return ev.ID == stuckDeployment })
 
 	// Removing the app stops its health check and terminates it.
 	events.mark()
