@@ -19,7 +19,7 @@ import (
 // with the answer Marathon gives: status and the JSON shape of the body
 // (the keys Marathon always writes and their types, marathontest's RAML
 // shapes). Paths may name values the suite learns as it goes: {task},
-// {task2}, {version}, {deployment}.
+// {version}, {deployment}.
 type rc struct {
 	// raml is the resource and method as the RAML names them.
 	raml   string
@@ -47,7 +47,8 @@ type rc struct {
 	stadionStatus int
 	stadionShape  *marathontest.Shape
 
-	// then runs after the call, with the decoded body: wait for the
+	// then runs after the call when it had the expected status, with the
+	// body: wait for the
 	// deployment the call started, learn a task id...
 	then func(c *conformance, body []byte)
 }
@@ -429,7 +430,7 @@ func (c *conformance) expand(s string) string {
 	return s
 }
 
-// learnTasks records the ids of id's tasks as {task} and {task2}, and its
+// learnTasks records the id of one of id's tasks as {task} and its
 // version as {version}.
 func (c *conformance) learnTasks(id string) {
 	a := c.getApp(id)
@@ -437,9 +438,6 @@ func (c *conformance) learnTasks(id string) {
 	ids := taskIDs(a.Tasks)
 	if len(ids) > 0 {
 		c.vars["task"] = ids[0]
-	}
-	if len(ids) > 1 {
-		c.vars["task2"] = ids[1]
 	}
 }
 
