@@ -48,8 +48,7 @@ type rc struct {
 	stadionShape  *marathontest.Shape
 
 	// then runs after the call when it had the expected status, with the
-	// body: wait for the
-	// deployment the call started, learn a task id...
+	// body: wait for the deployment the call started, learn a task id...
 	then func(c *conformance, body []byte)
 }
 
