@@ -25,13 +25,16 @@ const (
 // Shape is what a JSON value must look like: its kind and, for objects,
 // the keys Marathon always writes with their shapes; for arrays, the shape
 // of every item; for maps (RAML's /.*/ properties), the shape of every
-// value. OneOf lists the alternatives of a RAML union type.
+// value. OneOf lists the alternatives of a RAML union type. Optional
+// keys may be missing, but when present their values must have their
+// shapes.
 type Shape struct {
-	Kind   Kind
-	Keys   map[string]Shape
-	Items  *Shape
-	Values *Shape
-	OneOf  []Shape
+	Kind     Kind
+	Keys     map[string]Shape
+	Optional map[string]Shape
+	Items    *Shape
+	Values   *Shape
+	OneOf    []Shape
 }
 
 // Scalar shapes, to build types from.
@@ -60,12 +63,30 @@ func Union(alts ...Shape) Shape { return Shape{OneOf: alts} }
 
 // With returns s with more keys; s must be an object shape.
 func (s Shape) With(keys map[string]Shape) Shape {
-	out := Shape{Kind: s.Kind, Keys: map[string]Shape{}, Items: s.Items, Values: s.Values}
+	out := s.clone()
+	for k, v := range keys {
+		out.Keys[k] = v
+	}
+	return out
+}
+
+// Maybe returns s with more optional keys; s must be an object shape.
+func (s Shape) Maybe(keys map[string]Shape) Shape {
+	out := s.clone()
+	for k, v := range keys {
+		out.Optional[k] = v
+	}
+	return out
+}
+
+// clone copies s with maps of its own for Keys and Optional.
+func (s Shape) clone() Shape {
+	out := Shape{Kind: s.Kind, Keys: map[string]Shape{}, Optional: map[string]Shape{}, Items: s.Items, Values: s.Values}
 	for k, v := range s.Keys {
 		out.Keys[k] = v
 	}
-	for k, v := range keys {
-		out.Keys[k] = v
+	for k, v := range s.Optional {
+		out.Optional[k] = v
 	}
 	return out
 }
@@ -115,6 +136,11 @@ func checkObject(out *[]string, path string, x map[string]any, s Shape) {
 			continue
 		}
 		check(out, path+"."+k, c, ks)
+	}
+	for k, ks := range s.Optional {
+		if c, ok := x[k]; ok {
+			check(out, path+"."+k, c, ks)
+		}
 	}
 	if s.Values != nil {
 		for k, c := range x {

@@ -14,7 +14,7 @@ func TestCheck(t *testing.T) {
 		"labels": Map(Str),
 		"tasks":  Arr(Obj(map[string]Shape{"id": Str})),
 		"strat":  Union(Str, Obj(map[string]Shape{"after": Int})),
-	})
+	}).Maybe(map[string]Shape{"cmd": Str})
 	for _, tc := range []struct {
 		name string
 		body string
@@ -33,6 +33,9 @@ func TestCheck(t *testing.T) {
 				"type of .labels.k: integer, want string",
 				"type of .tasks[].id: null, want string",
 			}},
+		{name: "optional key present", body: `{"id":"/a","cpus":1,"count":2,"labels":{},"tasks":[],"strat":"x","cmd":"sleep"}`},
+		{name: "optional key of the wrong type", body: `{"id":"/a","cpus":1,"count":2,"labels":{},"tasks":[],"strat":"x","cmd":1}`,
+			want: []string{"type of .cmd: integer, want string"}},
 		{name: "not an object", body: `[]`, want: []string{"type of the body: array, want object"}},
 		{name: "not JSON", body: `{`, want: []string{"not JSON: unexpected EOF"}},
 	} {
