@@ -302,8 +302,8 @@ var gmDeploymentIDReads = gmReads(map[string]marathontest.Shape{"deploymentId": 
 
 // gmStepReads is a deployment step. go-marathon's field for the actions
 // has no JSON name, so encoding/json matches the key case-insensitively;
-// Marathon writes "actions". Marathon 1.1.1 and before wrote the kind of
-// an action as "type", later as "action"; go-marathon reads both.
+// Marathon writes "actions". Marathon up to 1.1.1 named the kind of an
+// action "type", later releases "action"; go-marathon reads both keys.
 var gmStepReads = gmReads(map[string]marathontest.Shape{
 	"actions": gmArr(gmReads(map[string]marathontest.Shape{"action": gmStr, "type": gmStr, "app": gmStr})),
 })
@@ -445,8 +445,9 @@ func (c *gmClient) try(method, path string, body any) (int, []byte) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	req.Header.Add("Content-Type", "application/json")
-	req.Header.Add("Accept", "application/json")
+	for _, h := range []string{"Content-Type", "Accept"} {
+		req.Header.Set(h, "application/json")
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", method, path, err)
@@ -537,13 +538,13 @@ func (c *gmClient) GroupPorts(id string) map[string]int {
 type gmSeen struct {
 	EventType   string `json:"eventType"`
 	ID          string `json:"id"`
-	Version     string `json:"version"`
 	GroupID     string `json:"groupId"`
-	AppID       string `json:"appId"`
-	TaskID      string `json:"taskId"`
-	TaskStatus  string `json:"taskStatus"`
+	Version     string `json:"version"`
 	Reason      string `json:"reason"`
+	AppID       string `json:"appId"`
 	Alive       bool   `json:"alive"`
+	TaskStatus  string `json:"taskStatus"`
+	TaskID      string `json:"taskId"`
 	Ports       []int  `json:"ports"`
 	HealthCheck *struct {
 		Path string `json:"path"`
