@@ -322,57 +322,43 @@ var gmHealthCheckEventReads = gmReads(map[string]marathontest.Shape{
 })
 
 // gmEventKeys lists, by event type, the keys go-marathon reads from an
-// event with their JSON types. Every event must carry all of them, except
-// the keys in gmEventMayLack; an event that lacks one decodes, but leaves
-// a go-marathon user with an empty value.
+// event with their JSON types, besides eventType and timestamp, which it
+// reads from every event (gmEventShape adds them). Every event must carry
+// all of them, except the keys in gmEventMayLack; an event that lacks one
+// decodes, but leaves a go-marathon user with an empty value.
 var gmEventKeys = map[string]map[string]marathontest.Shape{
-	"api_post_event": {
-		"eventType": gmStr, "timestamp": gmStr, "clientIp": gmStr, "uri": gmStr,
-		"appDefinition": gmAppReads,
-	},
+	"api_post_event": {"clientIp": gmStr, "uri": gmStr, "appDefinition": gmAppReads},
 	"status_update_event": {
-		"eventType": gmStr, "timestamp": gmStr, "slaveId": gmStr, "taskId": gmStr,
-		"taskStatus": gmStr, "message": gmStr, "appId": gmStr, "host": gmStr,
-		"ports": gmArr(gmInt), "version": gmStr,
+		"slaveId": gmStr, "taskId": gmStr, "taskStatus": gmStr, "message": gmStr, "appId": gmStr,
+		"host": gmStr, "ports": gmArr(gmInt), "version": gmStr,
 		"ipAddresses": gmArr(gmReads(map[string]marathontest.Shape{"ipAddress": gmStr, "protocol": gmStr})),
 	},
-	"framework_message_event": {
-		"eventType": gmStr, "timestamp": gmStr, "executorId": gmStr, "message": gmStr, "slaveId": gmStr,
-	},
-	"subscribe_event":       {"eventType": gmStr, "timestamp": gmStr, "callbackUrl": gmStr, "clientIp": gmStr},
-	"unsubscribe_event":     {"eventType": gmStr, "timestamp": gmStr, "callbackUrl": gmStr, "clientIp": gmStr},
-	"event_stream_attached": {"eventType": gmStr, "timestamp": gmStr, "remoteAddress": gmStr},
-	"event_stream_detached": {"eventType": gmStr, "timestamp": gmStr, "remoteAddress": gmStr},
-	"add_health_check_event": {
-		"eventType": gmStr, "timestamp": gmStr, "appId": gmStr, "healthCheck": gmHealthCheckEventReads,
-	},
-	"remove_health_check_event": {
-		"eventType": gmStr, "timestamp": gmStr, "appId": gmStr, "healthCheck": gmHealthCheckEventReads,
-	},
-	"failed_health_check_event": {
-		"eventType": gmStr, "timestamp": gmStr, "appId": gmStr, "healthCheck": gmHealthCheckEventReads,
-	},
-	"health_status_changed_event": {
-		"eventType": gmStr, "timestamp": gmStr, "appId": gmStr, "taskId": gmStr,
-		"version": gmStr, "alive": gmBool,
-	},
-	"group_change_success": {"eventType": gmStr, "timestamp": gmStr, "groupId": gmStr, "version": gmStr},
-	"group_change_failed": {
-		"eventType": gmStr, "timestamp": gmStr, "groupId": gmStr, "version": gmStr, "reason": gmStr,
-	},
-	"deployment_success": {"eventType": gmStr, "timestamp": gmStr, "id": gmStr, "plan": gmPlanReads},
-	"deployment_failed":  {"eventType": gmStr, "timestamp": gmStr, "id": gmStr},
-	"deployment_info": {
-		"eventType": gmStr, "timestamp": gmStr, "currentStep": gmStepReads, "plan": gmPlanReads,
-	},
-	"deployment_step_success": {
-		"eventType": gmStr, "timestamp": gmStr, "currentStep": gmStepReads, "plan": gmPlanReads,
-	},
-	"deployment_step_failure": {
-		"eventType": gmStr, "timestamp": gmStr, "currentStep": gmStepReads, "plan": gmPlanReads,
-	},
-	"app_terminated_event": {"eventType": gmStr, "timestamp": gmStr, "appId": gmStr},
+	"framework_message_event":     {"executorId": gmStr, "message": gmStr, "slaveId": gmStr},
+	"subscribe_event":             gmSubscriptionKeys,
+	"unsubscribe_event":           gmSubscriptionKeys,
+	"event_stream_attached":       gmStreamKeys,
+	"event_stream_detached":       gmStreamKeys,
+	"add_health_check_event":      gmHealthCheckKeys,
+	"remove_health_check_event":   gmHealthCheckKeys,
+	"failed_health_check_event":   gmHealthCheckKeys,
+	"health_status_changed_event": {"appId": gmStr, "taskId": gmStr, "version": gmStr, "alive": gmBool},
+	"group_change_success":        {"groupId": gmStr, "version": gmStr},
+	"group_change_failed":         {"groupId": gmStr, "version": gmStr, "reason": gmStr},
+	"deployment_success":          {"id": gmStr, "plan": gmPlanReads},
+	"deployment_failed":           {"id": gmStr},
+	"deployment_info":             gmStepKeys,
+	"deployment_step_success":     gmStepKeys,
+	"deployment_step_failure":     gmStepKeys,
+	"app_terminated_event":        {"appId": gmStr},
 }
+
+// Keys shared by several event types.
+var (
+	gmSubscriptionKeys = map[string]marathontest.Shape{"callbackUrl": gmStr, "clientIp": gmStr}
+	gmStreamKeys       = map[string]marathontest.Shape{"remoteAddress": gmStr}
+	gmHealthCheckKeys  = map[string]marathontest.Shape{"appId": gmStr, "healthCheck": gmHealthCheckEventReads}
+	gmStepKeys         = map[string]marathontest.Shape{"currentStep": gmStepReads, "plan": gmPlanReads}
+)
 
 // gmEventMayLack lists the keys of gmEventKeys an event may lack, because
 // Marathon does not write them: its remove_health_check_event has only
@@ -384,16 +370,20 @@ var gmEventMayLack = map[string][]string{
 	"health_status_changed_event": {"taskId"},
 }
 
-// gmEventShape is what an event of type typ must look like: the keys of
-// gmEventKeys present and of their types.
+// gmEventShape is what an event of type typ must look like: eventType,
+// timestamp and the keys of gmEventKeys present and of their types.
 func gmEventShape(typ string) marathontest.Shape {
-	need := map[string]marathontest.Shape{}
+	keys := map[string]marathontest.Shape{"eventType": gmStr, "timestamp": gmStr}
 	for k, s := range gmEventKeys[typ] {
+		keys[k] = s
+	}
+	need := map[string]marathontest.Shape{}
+	for k, s := range keys {
 		if !slices.Contains(gmEventMayLack[typ], k) {
 			need[k] = s
 		}
 	}
-	return gmReads(gmEventKeys[typ]).With(need)
+	return gmReads(keys).With(need)
 }
 
 // gmDecodes fails the test when go-marathon could not decode body as a
