@@ -1,0 +1,423 @@
+package server_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/stadionhq/stadion/framework/server"
+	"github.com/stadionhq/stadion/internal/testenv"
+)
+
+// updateScreenshots rewrites docs/ui/*.png from the browser test:
+// go test ./framework/server -run TestUIBrowser -ui.screenshots
+var updateScreenshots = flag.Bool("ui.screenshots", false, "write the UI's screenshots into docs/ui/")
+
+// browser is a headless Chromium on one page of the UI.
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	shot string // where screenshots go
+}
+
+// startBrowser starts Chromium (testenv.Chromium) with Basic credentials
+// sent on every request, as a browser does once the user has logged in.
+func startBrowser(t *testing.T, user, password string) *browser {
+	t.Helper()
+	exe := testenv.Chromium(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.NoSandbox, // tests may run as root
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1280, 860),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	b := &browser{t: t, ctx: ctx, shot: t.TempDir()}
+	if *updateScreenshots {
+		b.shot = filepath.Join("..", "..", "docs", "ui")
+	}
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	b.run("start the browser", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": "Basic " + auth}})
+		return err
+	}))
+	return b
+}
+
+// run runs actions within a generous deadline, failing the test with what.
+func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 90*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		text, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 2000) : ""`))
+		b.t.Fatalf("%s: %v\npage text:\n%s", what, err, text)
+	}
+}
+
+// waitJS polls a JavaScript expression until it is true.
+func waitJS(expr string) chromedp.Action[chromedp.Void] {
+	return void(chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(80*time.Second), chromedp.WithPollingInterval(100*time.Millisecond)))
+}
+
+// void drops an action's value.
+func void[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := a(ctx, t)
+		return err
+	})
+}
+
+// eval runs JavaScript for its effect.
+func eval(js string) chromedp.Action[chromedp.Void] { return void(chromedp.Evaluate[any](js)) }
+
+func click(sel string) chromedp.Action[chromedp.Void] { return chromedp.Click(chromedp.CSS(sel)) }
+
+func visible(sel string) chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(chromedp.CSS(sel)) }
+
+// waitText waits until the element of sel contains text.
+func waitText(sel, text string) chromedp.Action[chromedp.Void] {
+	return waitJS(fmt.Sprintf(`(document.querySelector(%q)?.textContent || "").includes(%q)`, sel, text))
+}
+
+// fill sets a field as typing would, with an input event.
+func fill(sel, value string) chromedp.Action[chromedp.Void] {
+	return eval(fmt.Sprintf(`(() => { const el = document.querySelector(%q); el.value = %q; el.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, sel, value))
+}
+
+// screenshot saves the viewport as name.png.
+func (b *browser) screenshot(name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		buf, err := chromedp.CaptureScreenshot()(ctx, t)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(b.shot, name+".png"), buf, 0o644)
+	})
+}
+
+// appCmd prints numbered lines, so that a tail has something to show.
+const appCmd = `i=0; while true; do echo line-$i; i=$((i+1)); sleep 0.2; done`
+
+// TestUIBrowser drives the web UI in headless Chromium against a real
+// `stadion serve --master local` with Basic authentication: create an app
+// through the form (an invalid one first, whose server error shows at its
+// field), see it turn healthy, scale it, read a task's stdout, kill a
+// task, see a change made through the API without a reload, edit and
+// roll back a version, roll back a stuck deployment, and destroy.
+func TestUIBrowser(t *testing.T) {
+	e := startWith(t, func(c *server.Config) { c.HTTPCredentials = "ui:secret-pass" })
+	b := startBrowser(t, "ui", "secret-pass")
+	authz := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("ui:secret-pass"))
+
+	b.run("open / and land on the apps list",
+		chromedp.Navigate(e.url+"/"),
+		waitJS(`location.pathname === "/ui/" && location.hash === "#/apps"`),
+		waitText("#live", "Live updates"),
+		waitText(".summary", "No Applications Created"),
+		b.screenshot("empty"))
+
+	b.run("an invalid definition shows the server's error at its field",
+		click("#create-app"),
+		visible("#field-id"),
+		chromedp.SendKeys(chromedp.CSS("#field-id"), "/shop/web"),
+		fill("#field-cmd", appCmd),
+		fill("#field-cpus", "-1"),
+		fill("#field-mem", "32"),
+		click("#app-submit"),
+		waitText("#field-cpus-error", "is less than"),
+		waitJS(`document.querySelector("#field-cpus").getAttribute("aria-invalid") === "true"`),
+		waitText("#form-errors", "There was a problem with your configuration"),
+		b.screenshot("create-error"))
+
+	healthCheck := `[{"protocol":"COMMAND","command":{"value":"true"},"intervalSeconds":1,"delaySeconds":0,"gracePeriodSeconds":60}]`
+	b.run("create the app through the form and the JSON editor",
+		fill("#field-cpus", "0.1"),
+		waitText("#app-json", `"cpus": 0.1`),
+		eval(`(() => { const j = document.querySelector("#app-json"); const d = JSON.parse(j.value);
+			d.healthChecks = `+healthCheck+`; d.labels = {team: "shop"};
+			j.value = JSON.stringify(d, null, 2); j.dispatchEvent(new Event("input", {bubbles: true})); return true })()`),
+		waitJS(`document.querySelector("#field-labels").value === "team=shop"`),
+		click("#app-submit"),
+		waitJS(`location.hash.startsWith("#/app?id=%2Fshop%2Fweb")`),
+		waitText(".legend", "1 Healthy"),
+		waitText(".app-head", "(1 of 1 instances)"),
+		b.screenshot("app"))
+
+	var created struct {
+		App struct {
+			Cmd    string            `json:"cmd"`
+			Labels map[string]string `json:"labels"`
+		} `json:"app"`
+	}
+	e.wantJSON(e.do("GET", "/v2/apps/shop/web", "", authz), 200, &created)
+	if created.App.Cmd != appCmd || created.App.Labels["team"] != "shop" {
+		t.Fatalf("created app: cmd %q labels %v", created.App.Cmd, created.App.Labels)
+	}
+
+	b.run("scale to 2",
+		click("#scale"),
+		visible("#prompt-value"),
+		fill("#prompt-value", "2"),
+		click("#prompt-ok"),
+		waitText(".legend", "2 Healthy"),
+		waitText(".app-head", "(2 of 2 instances)"))
+
+	b.run("the apps list shows the group and then the app",
+		chromedp.Navigate(e.url+"/ui/#/apps"),
+		waitJS(`!!document.querySelector('tr[data-group="/shop"]')`),
+		waitText(`tr[data-group="/shop"]`, "2 of 2"),
+		click(`tr[data-group="/shop"] a`),
+		waitText(`tr[data-app="/shop/web"]`, "Running"),
+		b.screenshot("apps"))
+
+	var taskID string
+	b.run("read a task's stdout",
+		chromedp.Navigate(e.url+"/ui/#/app?id=%2Fshop%2Fweb"),
+		waitJS(`document.querySelectorAll("tr[data-task]").length === 2`),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) (err error) {
+			taskID, err = chromedp.Evaluate[string](`document.querySelector("tr[data-task]").dataset.task`)(ctx, t)
+			return err
+		}),
+		click(`tr[data-task] td:last-child a`),
+		waitText("#log", "line-3"),
+		waitText("#log-state", "tailing"),
+		waitText("table.files", "stdout"),
+		b.screenshot("task"))
+	b.run("the tail follows the file as it grows",
+		waitText("#log", "line-12"))
+
+	b.run("kill a task",
+		chromedp.Navigate(e.url+"/ui/#/app?id=%2Fshop%2Fweb"),
+		waitJS(fmt.Sprintf(`!!document.querySelector('tr[data-task=%q] input')`, taskID)),
+		click(fmt.Sprintf(`tr[data-task=%q] input`, taskID)),
+		click("#kill"),
+		visible("#confirm-ok"),
+		click("#confirm-ok"),
+		waitJS(fmt.Sprintf(`!document.querySelector('tr[data-task=%q]') && document.querySelectorAll("tr[data-task]").length === 2`, taskID)),
+		waitText(".legend", "2 Healthy"))
+
+	b.run("a change made through the API appears without a reload",
+		eval(`window.notReloaded = true`))
+	e.want(e.do("PUT", "/v2/apps/shop/web", `{"instances": 3}`, authz), 200)
+	b.run("see the API's change",
+		waitText(".app-head", "(3 of 3 instances)"),
+		waitJS(`window.notReloaded === true`))
+
+	b.run("edit the command (a new version)",
+		click("#edit"),
+		visible("#field-cmd"),
+		fill("#field-cmd", `while true; do echo v2; sleep 1; done`),
+		click("#app-submit"),
+		waitJS(`!document.querySelector("dialog[open]")`))
+	b.run("roll back to the first version",
+		chromedp.Navigate(e.url+"/ui/#/app?id=%2Fshop%2Fweb&tab=versions"),
+		waitText("#diff", "echo v2"),
+		waitText("#diff", "line-$i"),
+		b.screenshot("versions"),
+		eval(`(() => { const bs = document.querySelectorAll("button[data-version]"); bs[bs.length - 1].click(); return true })()`),
+		visible("#confirm-ok"),
+		click("#confirm-ok"))
+	e.eventually("the first version's command back", func() error {
+		var got struct {
+			App struct {
+				Cmd string `json:"cmd"`
+			} `json:"app"`
+		}
+		e.wantJSON(e.do("GET", "/v2/apps/shop/web", "", authz), 200, &got)
+		if got.App.Cmd != appCmd {
+			return fmt.Errorf("cmd %q", got.App.Cmd)
+		}
+		return nil
+	})
+
+	b.run("configuration tab",
+		chromedp.Navigate(e.url+"/ui/#/app?id=%2Fshop%2Fweb&tab=configuration"),
+		waitText("#config-summary", "line-$i"),
+		waitText("#config-json", `"team": "shop"`),
+		b.screenshot("configuration"))
+
+	e.want(e.do("POST", "/v2/apps", `{"id": "/shop/huge", "cmd": "sleep 100", "cpus": 100, "mem": 32}`, authz), 201)
+	b.run("why an app does not launch: the offer funnel",
+		chromedp.Navigate(e.url+"/ui/#/app?id=%2Fshop%2Fhuge&tab=debug"),
+		waitText("#queue", "InsufficientCpus"),
+		b.screenshot("debug"))
+	b.run("roll back the stuck deployment",
+		chromedp.Navigate(e.url+"/ui/#/deployments"),
+		waitText("#deployments", "/shop/huge"),
+		b.screenshot("deployments"),
+		click(`#deployments .rollback`),
+		visible("#confirm-ok"),
+		click("#confirm-ok"),
+		waitText("#deployments", "No Deployments"))
+	e.eventually("the rolled back creation to remove /shop/huge", func() error {
+		if r := e.do("GET", "/v2/apps/shop/huge", "", authz); r.status != 404 {
+			return fmt.Errorf("status %d", r.status)
+		}
+		return nil
+	})
+
+	b.run("info page",
+		chromedp.Navigate(e.url+"/ui/#/info"),
+		waitText("#info", "1.10.0-stadion"),
+		waitText("#info", "this instance"),
+		b.screenshot("info"))
+
+	b.run("dark mode and a phone's width",
+		media("dark"),
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.Navigate(e.url+"/ui/#/app?id=%2Fshop%2Fweb"),
+		waitText(".legend", "Healthy"),
+		waitJS(`getComputedStyle(document.body).backgroundColor === "rgb(17, 20, 26)"`),
+		b.screenshot("phone-dark"),
+		chromedp.ResetViewport(),
+		media("light"))
+
+	b.run("destroy",
+		chromedp.Navigate(e.url+"/ui/#/app?id=%2Fshop%2Fweb"),
+		waitText(".app-head", "instances"),
+		click("#destroy"),
+		visible("#confirm-ok"),
+		click("#confirm-ok"),
+		waitJS(`location.hash.startsWith("#/apps")`),
+		waitText(".summary", "No Applications"))
+	if r := e.do("GET", "/v2/apps/shop/web", "", authz); r.status != 404 {
+		t.Errorf("destroyed app: status %d, want 404", r.status)
+	}
+}
+
+// TestUIServed checks the UI's routes without a browser: / redirects to
+// /ui/, which serves the page with a strict Content-Security-Policy, and
+// the guard still asks for credentials there.
+func TestUIServed(t *testing.T) {
+	e := startWith(t, func(c *server.Config) { c.HTTPCredentials = "ui:pw" })
+	authz := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("ui:pw"))
+	if r := e.do("GET", "/ui/", ""); r.status != http.StatusUnauthorized {
+		t.Errorf("GET /ui/ without credentials: %d, want 401", r.status)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest("GET", e.url+"/", nil)
+	req.SetBasicAuth("ui", "pw")
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/ui/" {
+		t.Errorf("GET /: %d to %q, want 302 to /ui/", res.StatusCode, res.Header.Get("Location"))
+	}
+	r := e.want(e.do("GET", "/ui/", "", authz), 200)
+	if !strings.Contains(string(r.body), `<script type="module" src="js/main.js">`) {
+		t.Errorf("/ui/ is not the UI's page: %.200s", r.body)
+	}
+	if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("Content-Security-Policy %q", csp)
+	}
+	if r := e.want(e.do("GET", "/ui/js/main.js", "", authz), 200); !strings.HasPrefix(r.header.Get("Content-Type"), "text/javascript") {
+		t.Errorf("main.js served as %q", r.header.Get("Content-Type"))
+	}
+	// The UI's writes are same-origin JSON: the guard lets them pass, and
+	// still refuses a form post from another site.
+	e.want(e.do("POST", "/v2/apps", `{"id":"/o","cmd":"sleep 100","cpus":0.1,"mem":16,"instances":0}`, authz, "Origin: "+e.url), 201)
+	e.want(e.do("POST", "/v2/apps", `{"id":"/p","cmd":"sleep 100","cpus":0.1,"mem":16,"instances":0}`, authz, "Origin: http://evil.example"), 403)
+}
+
+// TestUITaskFiles reads a running task's sandbox through the server's
+// proxy to the agent's files API, and checks what it refuses.
+func TestUITaskFiles(t *testing.T) {
+	e := start(t)
+	e.want(e.do("POST", "/v2/apps", `{"id":"/files","cmd":"echo hello-sandbox; echo oops >&2; sleep 1000","cpus":0.1,"mem":16}`), 201)
+	var taskID string
+	e.eventually("a running task", func() error {
+		var got struct {
+			Tasks []struct {
+				ID    string `json:"id"`
+				State string `json:"state"`
+			} `json:"tasks"`
+		}
+		e.wantJSON(e.do("GET", "/v2/apps/files/tasks", ""), 200, &got)
+		if len(got.Tasks) == 0 || got.Tasks[0].State != "TASK_RUNNING" {
+			return fmt.Errorf("tasks %+v", got.Tasks)
+		}
+		taskID = got.Tasks[0].ID
+		return nil
+	})
+	base := "/ui/tasks/" + taskID + "/files/"
+	e.eventually("stdout through the proxy", func() error {
+		var chunk struct {
+			Data   string `json:"data"`
+			Offset int    `json:"offset"`
+		}
+		e.wantJSON(e.do("GET", base+"read?path=stdout&offset=0", ""), 200, &chunk)
+		if chunk.Data != "hello-sandbox\n" || chunk.Offset != 0 {
+			return fmt.Errorf("chunk %+v", chunk)
+		}
+		return nil
+	})
+	var entries []struct {
+		Path string `json:"path"`
+		Size int    `json:"size"`
+	}
+	e.wantJSON(e.do("GET", base+"browse?path=", ""), 200, &entries)
+	names := map[string]int{}
+	for _, en := range entries {
+		names[en.Path] = en.Size
+	}
+	if names["stdout"] != len("hello-sandbox\n") || names["stderr"] != len("oops\n") {
+		t.Errorf("browse: %+v", entries)
+	}
+	if r := e.want(e.do("GET", base+"download?path=stderr", ""), 200); string(r.body) != "oops\n" {
+		t.Errorf("download: %q", r.body)
+	}
+	tests := []struct {
+		name, path string
+		status     int
+	}{
+		{name: "dot-dot", path: base + "read?path=../../x", status: 400},
+		{name: "absolute", path: base + "read?path=/etc/passwd", status: 400},
+		{name: "unknown operation", path: base + "debug?path=stdout", status: 404},
+		{name: "unknown task", path: "/ui/tasks/nope.instance-1._app.1/files/read?path=stdout", status: 404},
+		{name: "absent file", path: base + "read?path=nope", status: 404},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do("GET", tc.path, "")
+			if r.status != tc.status {
+				t.Errorf("status %d (%s), want %d", r.status, r.body, tc.status)
+			}
+			var m map[string]any
+			if json.Unmarshal(r.body, &m) != nil || m["message"] == nil {
+				t.Errorf("body %s is not Marathon's {message}", r.body)
+			}
+		})
+	}
+}
+
+// media emulates the system's color scheme.
+func media(scheme string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		})
+		return err
+	})
+}
