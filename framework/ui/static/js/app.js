@@ -10,6 +10,8 @@ import { healthBar, setHealth, legend, statusEl, notice, confirm, prompt } from 
 import { editApp, definition } from "./form.js";
 import { diffLines } from "./diff.js";
 
+const QUEUE_POLL = 2000; // ms between reads of the queue on the Debug tab
+
 const TABS = [["instances", "Instances"], ["configuration", "Configuration"], ["versions", "Versions"], ["debug", "Debug"]];
 
 export function appPage(main, params) {
@@ -48,7 +50,7 @@ export function appPage(main, params) {
       notice(e.message);
       return;
     }
-    const q = store.queue.get(id);
+    const q = tab === "debug" ? queueEntry : store.queue.get(id);
     const s = JSON.stringify([app, q]);
     if (s === sig) return;
     sig = s;
@@ -209,10 +211,8 @@ export function appPage(main, params) {
     const f = app.lastTaskFailure;
     const vi = app.versionInfo || {};
     replace(panel,
-      h("h2", {}, "Last Changes"),
-      h("dl", { class: "kv" },
-        h("dt", {}, "Scale or Restart"), h("dd", {}, vi.lastScalingAt && vi.lastScalingAt !== vi.lastConfigChangeAt ? time(vi.lastScalingAt) : "No operation since last config change"),
-        h("dt", {}, "Configuration"), h("dd", {}, time(vi.lastConfigChangeAt))),
+      h("h2", {}, "Launch Queue"),
+      q ? queueInfo(q) : h("p", { class: "muted" }, "Nothing waits to launch."),
       h("h2", {}, "Last Task Failure"),
       f ? h("dl", { class: "kv", id: "last-failure" },
         h("dt", {}, "Task"), h("dd", { class: "mono" }, f.taskId), h("dt", {}, "State"), h("dd", {}, f.state),
@@ -220,8 +220,10 @@ export function appPage(main, params) {
         h("dt", {}, "When"), h("dd", {}, time(f.timestamp)), h("dt", {}, "Version"), h("dd", {}, f.version),
         h("dt", {}, "Logs"), h("dd", {}, h("a", { href: taskHref(id, f.taskId) + "&file=stderr" }, "stderr"), " ", h("a", { href: taskHref(id, f.taskId) + "&file=stdout" }, "stdout")))
         : h("p", { class: "muted" }, "This app does not have failed tasks"),
-      h("h2", {}, "Launch Queue"),
-      q ? queueInfo(q) : h("p", { class: "muted" }, "Nothing waits to launch."));
+      h("h2", {}, "Last Changes"),
+      h("dl", { class: "kv" },
+        h("dt", {}, "Scale or Restart"), h("dd", {}, vi.lastScalingAt && vi.lastScalingAt !== vi.lastConfigChangeAt ? time(vi.lastScalingAt) : "No operation since last config change"),
+        h("dt", {}, "Configuration"), h("dd", {}, time(vi.lastConfigChangeAt))));
   }
 
   function queueInfo(q) {
@@ -248,7 +250,7 @@ export function appPage(main, params) {
         const ok = x.processed - x.declined;
         const meter = h("span", { class: "meter" + (x.declined ? " bad" : "") });
         meter.style.width = Math.round((ok / max) * 100) + "%";
-        return h("tr", { class: x.declined ? "declined" : "" }, h("th", { scope: "row" }, x.reason), h("td", { class: "num" }, x.declined), h("td", { class: "num" }, ok + " of " + x.processed), h("td", { class: "meter-cell" }, meter));
+        return h("tr", { class: x.declined ? "declined" : "", "data-reason": x.reason }, h("th", { scope: "row" }, x.reason), h("td", { class: "num" }, x.declined), h("td", { class: "num" }, ok + " of " + x.processed), h("td", { class: "meter-cell" }, meter));
       })));
   }
 
@@ -257,10 +259,26 @@ export function appPage(main, params) {
     await load();
   }
 
+  // The offer counters of the launch queue change with every offer,
+  // which no event reports: the Debug tab alone reads the queue every
+  // few seconds while it is shown.
+  let queueEntry = store.queue.get(id), queueTimer = null;
+  async function pollQueue() {
+    if (!document.hidden) {
+      try {
+        const res = await get("v2/queue?embed=lastUnusedOffers");
+        queueEntry = res.queue.find((x) => x.app && x.app.id === id);
+        await load();
+      } catch (e) { /* shown by the next successful read */ }
+    }
+    queueTimer = setTimeout(pollQueue, QUEUE_POLL);
+  }
+  if (tab === "debug") pollQueue();
+
   if (tab === "versions") renderVersions();
   const unsubscribe = subscribe((ev) => { if (ev.type === "refresh") load(); });
   load();
-  return { leave: unsubscribe, edit: () => app && editApp(app).then(refreshAll) };
+  return { leave: () => { unsubscribe(); clearTimeout(queueTimer); }, edit: () => app && editApp(app).then(refreshAll) };
 }
 
 // summary is the readable form of the fields Marathon's UI listed.

@@ -13,8 +13,8 @@ export function diffLines(a, b) {
   let i = 0, j = 0, changes = 0;
   while (i < n || j < m) {
     if (i < n && j < m && x[i] === y[j]) { out.push(h("div", { class: "same" }, "  " + x[i])); i++; j++; }
-    else if (j < m && (i === n || L[i][j + 1] >= L[i + 1][j])) { out.push(h("ins", {}, "+ " + y[j])); j++; changes++; }
-    else { out.push(h("del", {}, "- " + x[i])); i++; changes++; }
+    else if (i < n && (j === m || L[i + 1][j] >= L[i][j + 1])) { out.push(h("del", {}, "- " + x[i])); i++; changes++; }
+    else { out.push(h("ins", {}, "+ " + y[j])); j++; changes++; }
   }
   return [h("p", { class: "muted" }, changes ? changes + " changed line(s)" : "No differences"), h("pre", { class: "json" }, out)];
 }
