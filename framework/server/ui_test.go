@@ -18,7 +18,9 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/stadionhq/stadion/framework/auth"
 	"github.com/stadionhq/stadion/framework/server"
+	"github.com/stadionhq/stadion/internal/acl"
 	"github.com/stadionhq/stadion/internal/testenv"
 )
 
@@ -475,4 +477,60 @@ func TestUIThousandAppsUpdateOneRow(t *testing.T) {
 		waitText(`tr[data-app="/many/app-0500"]`, "tier:gold"),
 		waitJS(`window.moved === 0 && window.touched.size === 1 && window.touched.has("/many/app-0500")`),
 		waitJS(`[...document.querySelectorAll("#apps-body tr")].every(tr => tr.original)`))
+}
+
+// TestUITaskFilesACL: under an ACL a sandbox is read with view_secrets
+// on the app (sandboxes hold file secrets); view alone is refused.
+func TestUITaskFilesACL(t *testing.T) {
+	rules, err := acl.Parse([]byte(`
+principals:
+  - principal: admin
+    permissions:
+      - allowed: ["*"]
+        on: /
+  - principal: viewer
+    permissions:
+      - allowed: [view]
+        on: /
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startWith(t, func(c *server.Config) {
+		c.HTTPCredentialsList = []auth.Credential{{Principal: "admin", Secret: "a"}, {Principal: "viewer", Secret: "v"}}
+		c.ACL = func() *acl.ACL { return rules }
+	})
+	basic := func(user, pw string) string {
+		return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pw))
+	}
+	admin, viewer := basic("admin", "a"), basic("viewer", "v")
+	e.want(e.do("POST", "/v2/apps", `{"id":"/secretive","cmd":"echo shh; sleep 1000","cpus":0.1,"mem":16}`, admin), 201)
+	var taskID string
+	e.eventually("a running task", func() error {
+		var got struct {
+			Tasks []struct {
+				ID    string `json:"id"`
+				State string `json:"state"`
+			} `json:"tasks"`
+		}
+		e.wantJSON(e.do("GET", "/v2/apps/secretive/tasks", "", admin), 200, &got)
+		if len(got.Tasks) == 0 || got.Tasks[0].State != "TASK_RUNNING" {
+			return fmt.Errorf("tasks %+v", got.Tasks)
+		}
+		taskID = got.Tasks[0].ID
+		return nil
+	})
+	path := "/ui/tasks/" + taskID + "/files/read?path=stdout&offset=0"
+	if r := e.do("GET", path, "", viewer); r.status != http.StatusForbidden {
+		t.Errorf("viewer read a sandbox: %d %s, want 403", r.status, r.body)
+	}
+	if r := e.do("GET", path, ""); r.status != http.StatusUnauthorized {
+		t.Errorf("anonymous read a sandbox: %d, want 401", r.status)
+	}
+	e.eventually("the admin reads stdout", func() error {
+		if r := e.do("GET", path, "", admin); r.status != 200 || !strings.Contains(string(r.body), "shh") {
+			return fmt.Errorf("%d %s", r.status, r.body)
+		}
+		return nil
+	})
 }

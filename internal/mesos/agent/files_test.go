@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/stadionhq/stadion/internal/mesos"
 )
 
 // filesAgent starts an agent with a files token and a sandbox holding
@@ -34,7 +36,11 @@ func filesAgent(t *testing.T) (a *Agent, token, sandbox string) {
 
 func filesGet(t *testing.T, base, token, endpoint string, q url.Values) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, base+endpoint+"?"+q.Encode(), nil)
+	target := base + endpoint
+	if q != nil {
+		target += "?" + q.Encode()
+	}
+	req, _ := http.NewRequest(http.MethodGet, target, nil)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -180,4 +186,43 @@ func TestFilesOffWithoutToken(t *testing.T) {
 	if status, _ := filesGet(t, a.URL(), "", "/files/browse", url.Values{"path": {"/"}}); status != 401 {
 		t.Errorf("files without a configured token: %d, want 401", status)
 	}
+}
+
+// TestStateListsExecutorDirectories checks the Mesos shape of /state
+// that UIs read to find a sandbox, and that the files API reads it.
+func TestStateListsExecutorDirectories(t *testing.T) {
+	m := newFakeMaster(t)
+	a := startAgent(t, m, func(c *Config) { c.FilesToken = "tok" })
+	run(t, a, shellTask("t1", "echo from-t1; sleep 30"))
+	m.expectAck(t, a, "t1", mesos.TaskStarting)
+	m.expectAck(t, a, "t1", mesos.TaskRunning)
+	_, body := filesGet(t, a.URL(), "", "/state", nil)
+	var st struct {
+		Frameworks []struct {
+			ID        string `json:"id"`
+			Executors []struct {
+				ID        string `json:"id"`
+				Directory string `json:"directory"`
+				Tasks     []struct {
+					ID    string `json:"id"`
+					State string `json:"state"`
+				} `json:"tasks"`
+			} `json:"executors"`
+		} `json:"frameworks"`
+		Completed []any `json:"completed_frameworks"`
+	}
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Frameworks) != 1 || len(st.Frameworks[0].Executors) != 1 || st.Completed == nil {
+		t.Fatalf("state: %s", body)
+	}
+	ex := st.Frameworks[0].Executors[0]
+	if ex.ID != "t1" || len(ex.Tasks) != 1 || ex.Tasks[0].ID != "t1" || ex.Directory != a.State().Tasks[0].Sandbox {
+		t.Fatalf("executor %+v, want t1 in the sandbox %s", ex, a.State().Tasks[0].Sandbox)
+	}
+	waitFor(t, "stdout through the files API", func() bool {
+		_, out := filesGet(t, a.URL(), "tok", "/files/read", url.Values{"path": {ex.Directory + "/stdout"}, "offset": {"0"}})
+		return out == `{"data":"from-t1\n","offset":0}`+"\n"
+	})
 }
