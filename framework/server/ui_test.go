@@ -247,12 +247,7 @@ func TestUIBrowser(t *testing.T) {
 		fill("#field-cmd", `while true; do echo v2; sleep 1; done`),
 		click("#app-submit"),
 		waitJS(`!document.querySelector("dialog[open]")`))
-	e.eventually("the edit's deployment to finish", func() error {
-		if r := e.do("GET", "/v2/deployments", "", authz); strings.TrimSpace(string(r.body)) != "[]" {
-			return fmt.Errorf("deployments %s", r.body)
-		}
-		return nil
-	})
+	noDeployments(e, authz)
 	b.run("roll back to the first version",
 		chromedp.Navigate(e.url+"/ui/#/app?id=%2Fshop%2Fweb&tab=versions"),
 		waitText("#diff", "echo v2"),
@@ -274,6 +269,7 @@ func TestUIBrowser(t *testing.T) {
 		return nil
 	})
 
+	noDeployments(e, authz)
 	b.run("configuration tab",
 		chromedp.Navigate(e.url+"/ui/#/app?id=%2Fshop%2Fweb&tab=configuration"),
 		waitText("#config-summary", "line-$i"),
@@ -530,6 +526,17 @@ principals:
 	e.eventually("the admin reads stdout", func() error {
 		if r := e.do("GET", path, "", admin); r.status != 200 || !strings.Contains(string(r.body), "shh") {
 			return fmt.Errorf("%d %s", r.status, r.body)
+		}
+		return nil
+	})
+}
+
+// noDeployments waits for every deployment to end.
+func noDeployments(e *env, headers ...string) {
+	e.t.Helper()
+	e.eventually("no deployment", func() error {
+		if r := e.do("GET", "/v2/deployments", "", headers...); strings.TrimSpace(string(r.body)) != "[]" {
+			return fmt.Errorf("deployments %s", r.body)
 		}
 		return nil
 	})
