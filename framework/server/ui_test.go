@@ -368,21 +368,7 @@ func TestUIServed(t *testing.T) {
 func TestUITaskFiles(t *testing.T) {
 	e := start(t)
 	e.want(e.do("POST", "/v2/apps", `{"id":"/files","cmd":"echo hello-sandbox; echo oops >&2; sleep 1000","cpus":0.1,"mem":16}`), 201)
-	var taskID string
-	e.eventually("a running task", func() error {
-		var got struct {
-			Tasks []struct {
-				ID    string `json:"id"`
-				State string `json:"state"`
-			} `json:"tasks"`
-		}
-		e.wantJSON(e.do("GET", "/v2/apps/files/tasks", ""), 200, &got)
-		if len(got.Tasks) == 0 || got.Tasks[0].State != "TASK_RUNNING" {
-			return fmt.Errorf("tasks %+v", got.Tasks)
-		}
-		taskID = got.Tasks[0].ID
-		return nil
-	})
+	taskID := runningTask(e, "/files")
 	base := "/ui/tasks/" + taskID + "/files/"
 	e.eventually("stdout through the proxy", func() error {
 		var chunk struct {
@@ -501,21 +487,7 @@ principals:
 	}
 	admin, viewer := basic("admin", "a"), basic("viewer", "v")
 	e.want(e.do("POST", "/v2/apps", `{"id":"/secretive","cmd":"echo shh; sleep 1000","cpus":0.1,"mem":16}`, admin), 201)
-	var taskID string
-	e.eventually("a running task", func() error {
-		var got struct {
-			Tasks []struct {
-				ID    string `json:"id"`
-				State string `json:"state"`
-			} `json:"tasks"`
-		}
-		e.wantJSON(e.do("GET", "/v2/apps/secretive/tasks", "", admin), 200, &got)
-		if len(got.Tasks) == 0 || got.Tasks[0].State != "TASK_RUNNING" {
-			return fmt.Errorf("tasks %+v", got.Tasks)
-		}
-		taskID = got.Tasks[0].ID
-		return nil
-	})
+	taskID := runningTask(e, "/secretive", admin)
 	path := "/ui/tasks/" + taskID + "/files/read?path=stdout&offset=0"
 	if r := e.do("GET", path, "", viewer); r.status != http.StatusForbidden {
 		t.Errorf("viewer read a sandbox: %d %s, want 403", r.status, r.body)
@@ -540,4 +512,25 @@ func noDeployments(e *env, headers ...string) {
 		}
 		return nil
 	})
+}
+
+// runningTask waits for a running task of the app and returns its id.
+func runningTask(e *env, appID string, headers ...string) string {
+	e.t.Helper()
+	var taskID string
+	e.eventually("a running task of "+appID, func() error {
+		var got struct {
+			Tasks []struct {
+				ID    string `json:"id"`
+				State string `json:"state"`
+			} `json:"tasks"`
+		}
+		e.wantJSON(e.do("GET", "/v2/apps"+appID+"/tasks", "", headers...), 200, &got)
+		if len(got.Tasks) == 0 || got.Tasks[0].State != "TASK_RUNNING" {
+			return fmt.Errorf("tasks %+v", got.Tasks)
+		}
+		taskID = got.Tasks[0].ID
+		return nil
+	})
+	return taskID
 }

@@ -70,10 +70,33 @@ func (a *Agent) filesAuth(h http.HandlerFunc) http.HandlerFunc {
 // sandboxes.
 var errFilesNotFound = errors.New("not found")
 
-// openFile resolves the query's path to a file under <work_dir>/slaves.
-// The returned status is 400 for a missing path, 404 for one outside
-// the sandboxes or absent, 403 when the agent may not read it.
-func (a *Agent) openFile(r *http.Request) (*os.File, string, int, error) {
+// openedFile is a file of a sandbox, open, with its virtual path.
+type openedFile struct {
+	*os.File
+	path string
+	info fs.FileInfo
+}
+
+// openFile resolves the query's path to a file under <work_dir>/slaves
+// and stats it. On failure it answers itself (400 for a missing path,
+// 404 for one outside the sandboxes or absent, 403 when the agent may
+// not read it) and returns false.
+func (a *Agent) openFile(w http.ResponseWriter, r *http.Request) (openedFile, bool) {
+	f, p, status, err := a.resolve(r)
+	if err == nil {
+		var st fs.FileInfo
+		if st, err = f.Stat(); err == nil {
+			return openedFile{File: f, path: p, info: st}, true
+		}
+		f.Close()
+		status = http.StatusInternalServerError
+	}
+	http.Error(w, err.Error(), status)
+	return openedFile{}, false
+}
+
+// resolve opens the query's path through an os.Root of the sandboxes.
+func (a *Agent) resolve(r *http.Request) (*os.File, string, int, error) {
 	p := r.URL.Query().Get("path")
 	if p == "" {
 		return nil, "", http.StatusBadRequest, errors.New("Expecting 'path=value' in query.")
@@ -102,17 +125,12 @@ func (a *Agent) openFile(r *http.Request) (*os.File, string, int, error) {
 }
 
 func (a *Agent) handleBrowse(w http.ResponseWriter, r *http.Request) {
-	f, p, status, err := a.openFile(r)
-	if err != nil {
-		http.Error(w, err.Error(), status)
+	f, ok := a.openFile(w, r)
+	if !ok {
 		return
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
+	st, p := f.info, f.path
 	out := []FileInfo{}
 	if !st.IsDir() {
 		out = append(out, fileInfo(p, st))
@@ -153,22 +171,16 @@ func (a *Agent) handleRead(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Negative length provided: "+strconv.FormatInt(length, 10), http.StatusBadRequest)
 		return
 	}
-	f, _, status, err := a.openFile(r)
-	if err != nil {
-		http.Error(w, err.Error(), status)
+	f, ok := a.openFile(w, r)
+	if !ok {
 		return
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	if st.IsDir() {
+	if f.info.IsDir() {
 		http.Error(w, "Cannot read a directory.", http.StatusBadRequest)
 		return
 	}
-	chunk, err := readChunk(f, st.Size(), offset, length)
+	chunk, err := readChunk(f, f.info.Size(), offset, length)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -199,21 +211,16 @@ func readChunk(f io.ReaderAt, size, offset, length int64) (fileChunk, error) {
 }
 
 func (a *Agent) handleDownload(w http.ResponseWriter, r *http.Request) {
-	f, p, status, err := a.openFile(r)
-	if err != nil {
-		http.Error(w, err.Error(), status)
+	f, ok := a.openFile(w, r)
+	if !ok {
 		return
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	if st.IsDir() {
+	if f.info.IsDir() {
 		http.Error(w, "Cannot download a directory.", http.StatusBadRequest)
 		return
 	}
+	p := f.path
 	ct := mime.TypeByExtension(path.Ext(p))
 	if ct == "" {
 		ct = "application/octet-stream"
@@ -221,7 +228,7 @@ func (a *Agent) handleDownload(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(p)}))
-	http.ServeContent(w, r, "", st.ModTime(), f)
+	http.ServeContent(w, r, "", f.info.ModTime(), f)
 }
 
 // queryInt parses an optional integer parameter; absent is -1.
