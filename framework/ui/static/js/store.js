@@ -69,6 +69,13 @@ async function load() {
 
 let timer = null;
 let stale = false;
+let last = 0;
+
+// Refreshes follow an event after DEBOUNCE ms, and at most one every
+// MIN_GAP ms however many events come: a busy cluster's status updates
+// cost one read a second, not one per task.
+const DEBOUNCE = 250;
+const MIN_GAP = 1000;
 
 // schedule refreshes soon, once for any number of calls meanwhile.
 export function schedule() {
@@ -77,10 +84,12 @@ export function schedule() {
     return;
   }
   if (timer) return;
+  const wait = Math.max(DEBOUNCE, last + MIN_GAP - Date.now());
   timer = setTimeout(() => {
     timer = null;
+    last = Date.now();
     refresh();
-  }, 250);
+  }, wait);
 }
 
 document.addEventListener("visibilitychange", () => {
@@ -92,7 +101,8 @@ document.addEventListener("visibilitychange", () => {
 
 // connect follows /v2/events; live reports the stream's state.
 export function connect(live) {
-  const es = new EventSource(new URL("v2/events", new URL("../", location.href)));
+  // plan-format=light: deployment events without their full plans.
+  const es = new EventSource(new URL("v2/events?plan-format=light", new URL("../", location.href)));
   es.onopen = () => {
     live("live", "Live updates");
     schedule(); // what changed while disconnected
