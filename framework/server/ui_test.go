@@ -534,3 +534,55 @@ func runningTask(e *env, appID string, headers ...string) string {
 	})
 	return taskID
 }
+
+// TestUIThroughStandby: a standby serves the UI's files itself and
+// proxies the task files to the leader, which knows where tasks run.
+func TestUIThroughStandby(t *testing.T) {
+	zk := testenv.StartZooKeeper(t)
+	var srvs []*server.Server
+	for range 2 {
+		cfg := testConfig(t)
+		cfg.LocalAgents = 1
+		cfg.Hostname = "127.0.0.1"
+		cfg.ZK = zk.URL("/stadion")
+		srv, err := server.Start(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.Stop)
+		srvs = append(srvs, srv)
+	}
+	e := &env{t: t}
+	var leader, standby *server.Server
+	e.eventually("one instance leads", func() error {
+		leader, standby = nil, nil
+		for _, s := range srvs {
+			if s.Elected() {
+				leader = s
+			} else {
+				standby = s
+			}
+		}
+		if leader == nil || standby == nil {
+			return fmt.Errorf("no leader and standby yet")
+		}
+		return nil
+	})
+	e.url = standby.URL()
+	r := e.want(e.do("GET", "/ui/js/main.js", ""), 200)
+	if got := r.header.Get("X-Marathon-Leader"); got != "" {
+		t.Errorf("the standby proxied its own UI file to %s", got)
+	}
+	e.want(e.do("POST", "/v2/apps", `{"id":"/via-standby","cmd":"echo through-the-standby; sleep 1000","cpus":0.1,"mem":16}`, "Origin: "+standby.URL()), 201)
+	taskID := runningTask(e, "/via-standby")
+	e.eventually("stdout through the standby", func() error {
+		r := e.do("GET", "/ui/tasks/"+taskID+"/files/read?path=stdout&offset=0", "")
+		if r.status != 200 || !strings.Contains(string(r.body), "through-the-standby") {
+			return fmt.Errorf("%d %s", r.status, r.body)
+		}
+		if got := r.header.Get("X-Marathon-Leader"); got != leader.URL() {
+			return fmt.Errorf("answered by %q, want the leader %s", got, leader.URL())
+		}
+		return nil
+	})
+}
