@@ -42,7 +42,7 @@ func uiHandler(cfg Config, b backend, cluster *local.Cluster, master func() stri
 		Client: hc,
 		Logger: log,
 	})
-	return ui.New(ui.Config{Files: files, Logger: log})
+	return ui.New(ui.Config{Files: files})
 }
 
 // viewTask finds a task in the current view: in the app its id names,

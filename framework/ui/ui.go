@@ -3,7 +3,6 @@ package ui
 import (
 	"embed"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"strings"
 )
@@ -23,8 +22,6 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 type Config struct {
 	// Files serves a task's sandbox; nil answers 404 to /ui/tasks/.
 	Files *Files
-	// Logger receives the handler's logs; nil discards them.
-	Logger *slog.Logger
 }
 
 // New returns the handler of every path under Prefix.
