@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/stadionhq/stadion/framework/auth"
 	"github.com/stadionhq/stadion/framework/server"
@@ -270,8 +271,11 @@ func TestUIBrowser(t *testing.T) {
 	})
 
 	noDeployments(e, authz)
-	b.run("configuration tab",
-		chromedp.Navigate(e.url+"/ui/#/app?id=%2Fshop%2Fweb&tab=configuration"),
+	b.run("the configuration tab, reached with the keyboard",
+		chromedp.Navigate(e.url+"/ui/#/app?id=%2Fshop%2Fweb"),
+		chromedp.Focus(chromedp.CSS("#tabbtn-instances")),
+		chromedp.KeyEvent(kb.ArrowRight),
+		waitJS(`location.hash.endsWith("&tab=configuration") && document.activeElement.id === "tabbtn-configuration"`),
 		waitText("#config-summary", "line-$i"),
 		waitText("#config-json", `"team": "shop"`),
 		b.screenshot("configuration"))

@@ -13,6 +13,7 @@ import { createApp } from "./form.js";
 const PAGES = { apps: appsPage, app: appPage, task: taskPage, deployments: deploymentsPage, info: infoPage };
 const main = document.getElementById("main");
 let current = null;
+let focusTab = ""; // the tab to focus once the page it opens is drawn
 
 function route() {
   const hash = location.hash.replace(/^#\/?/, "");
@@ -31,6 +32,11 @@ function route() {
     if (on) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
   }
   document.title = "Stadion · " + (params.get("id") || name);
+  if (focusTab) {
+    const el = document.getElementById(focusTab);
+    focusTab = "";
+    if (el) el.focus();
+  }
 }
 
 window.addEventListener("hashchange", route);
@@ -51,6 +57,19 @@ subscribe((ev) => {
 
 const create = () => createApp(current && current.params ? current.params.get("group") : "/");
 document.getElementById("create-app").addEventListener("click", create);
+
+// Arrow keys move between the tabs of a tablist, as the tabs pattern
+// of WAI-ARIA has it; the tabs are links, so moving follows one.
+document.addEventListener("keydown", (e) => {
+  const tab = e.target instanceof Element && e.target.closest('[role="tab"]');
+  if (!tab || !["ArrowLeft", "ArrowRight", "Home", "End"].includes(e.key)) return;
+  const tabs = [...tab.parentElement.querySelectorAll('[role="tab"]')];
+  const i = tabs.indexOf(tab);
+  const next = e.key === "Home" ? 0 : e.key === "End" ? tabs.length - 1 : (i + (e.key === "ArrowRight" ? 1 : -1) + tabs.length) % tabs.length;
+  e.preventDefault();
+  focusTab = tabs[next].id;
+  tabs[next].click();
+});
 
 let prefix = "";
 document.addEventListener("keydown", (e) => {
