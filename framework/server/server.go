@@ -123,6 +123,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		secret = local.NewCredential("").Secret
 	}
 
+	var filesToken string
+	if cfg.AgentFilesTokenFile != "" {
+		b, err := os.ReadFile(cfg.AgentFilesTokenFile)
+		if err != nil {
+			return fail(fmt.Errorf("read --mesos_agent_files_token_file: %w", err))
+		}
+		filesToken = strings.TrimSpace(string(b))
+	}
+
 	det, cluster, closeDet, err := masterDetector(ctx, cfg, principal, secret, log)
 	if err != nil {
 		return fail(err)
@@ -270,7 +279,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// The web UI (/ui/, and / redirected to it) sits beside the API,
 	// behind the same guard and leader proxy.
 	routes := http.NewServeMux()
-	routes.Handle(ui.Prefix, uiHandler(cfg, backend{l}, cluster, rt.masterURL, log.With("component", "ui")))
+	routes.Handle(ui.Prefix, uiHandler(cfg, backend{l}, cluster, rt.masterURL, filesToken, log.With("component", "ui")))
 	routes.HandleFunc("GET /{$}", ui.Redirect)
 	routes.Handle("/", local)
 	proxy := newLeaderProxy(routes, l, scheme, advertised, ls.tls, log.With("component", "proxy"))

@@ -22,6 +22,8 @@ import (
 	"github.com/stadionhq/stadion/framework/auth"
 	"github.com/stadionhq/stadion/framework/server"
 	"github.com/stadionhq/stadion/internal/acl"
+	"github.com/stadionhq/stadion/internal/mesos/agent"
+	"github.com/stadionhq/stadion/internal/mesos/local"
 	"github.com/stadionhq/stadion/internal/testenv"
 )
 
@@ -589,4 +591,52 @@ func TestUIThroughStandby(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestUITaskFilesExternalCluster: with an external master the proxy
+// finds the agent in /master/state and sends the files token of
+// --mesos_agent_files_token_file; without it the agent's refusal shows as
+// a 502, not as the user's 401.
+func TestUITaskFilesExternalCluster(t *testing.T) {
+	const token = "shared-files-token"
+	cluster, err := local.Start(context.Background(), local.Config{
+		WorkDir: t.TempDir(),
+		Agent:   agent.Config{FilesToken: token, Resources: "cpus:4;mem:2048;disk:1024;ports:" + portRange()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Stop)
+	tokenFile := filepath.Join(t.TempDir(), "files-token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		tokenFile  string
+		wantStatus int
+		wantBody   string
+	}{
+		{name: "with the files token", tokenFile: tokenFile, wantStatus: 200, wantBody: "external-agent"},
+		{name: "without it", wantStatus: 502, wantBody: "files token"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := startWith(t, func(c *server.Config) {
+				c.Master = cluster.URL()
+				c.AgentFilesTokenFile = tc.tokenFile
+				c.FrameworkName = "ui-" + strings.ReplaceAll(tc.name, " ", "-")
+			})
+			id := "/ext-" + strings.ReplaceAll(tc.name, " ", "-")
+			e.want(e.do("POST", "/v2/apps", `{"id":"`+id+`","cmd":"echo external-agent; sleep 1000","cpus":0.1,"mem":16}`), 201)
+			taskID := runningTask(e, id)
+			e.eventually("the proxy's answer", func() error {
+				r := e.do("GET", "/ui/tasks/"+taskID+"/files/read?path=stdout&offset=0", "")
+				if r.status != tc.wantStatus || !strings.Contains(string(r.body), tc.wantBody) {
+					return fmt.Errorf("%d %s, want %d with %q", r.status, r.body, tc.wantStatus, tc.wantBody)
+				}
+				return nil
+			})
+		})
+	}
 }

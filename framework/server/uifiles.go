@@ -22,9 +22,10 @@ import (
 // uiHandler is the web UI with its task files proxy: tasks are found in
 // the scheduler's view, reading a sandbox needs view_secrets under an
 // ACL, and agents are found in the built-in cluster (with its files
-// token) or in the Mesos master's /master/state (without a token, as
-// a Mesos agent that does not authenticate reads expects).
-func uiHandler(cfg Config, b backend, cluster *local.Cluster, master func() string, log *slog.Logger) http.Handler {
+// token) or in the Mesos master's /master/state, with filesToken
+// (--mesos_agent_files_token_file), or none for a Mesos agent that does
+// not authenticate reads.
+func uiHandler(cfg Config, b backend, cluster *local.Cluster, master func() string, filesToken string, log *slog.Logger) http.Handler {
 	hc := &http.Client{Timeout: 10 * time.Second}
 	files := ui.NewFiles(ui.FilesConfig{
 		Task:    func(id string) (ui.Task, bool) { return viewTask(b, id) },
@@ -37,7 +38,9 @@ func uiHandler(cfg Config, b backend, cluster *local.Cluster, master func() stri
 					}
 				}
 			}
-			return masterAgent(ctx, hc, master(), id)
+			a, err := masterAgent(ctx, hc, master(), id)
+			a.Token = filesToken
+			return a, err
 		},
 		Client: hc,
 		Logger: log,

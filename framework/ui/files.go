@@ -142,7 +142,13 @@ func (f *Files) serve(w http.ResponseWriter, r *http.Request, taskID, op string)
 	if resp.StatusCode != http.StatusOK {
 		f.forget(taskID)
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return &fileError{resp.StatusCode, "agent: " + strings.TrimSpace(string(msg))}
+		status := resp.StatusCode
+		if status == http.StatusUnauthorized || status == http.StatusForbidden {
+			// The agent refused this server, not the user: no credentials
+			// of the user's would change that.
+			status = http.StatusBadGateway
+		}
+		return &fileError{status, "agent: " + strings.TrimSpace(string(msg))}
 	}
 	if op == "browse" {
 		return writeBrowse(w, resp.Body, sb.dir)
