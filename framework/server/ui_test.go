@@ -136,8 +136,9 @@ func (b *browser) screenshot(name string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// appCmd prints numbered lines, so that a tail has something to show.
-const appCmd = `i=0; while true; do echo line-$i; i=$((i+1)); sleep 0.2; done`
+// appCmd prints numbered lines, so that a tail has something to show,
+// and writes others into a file of a sub directory of its sandbox.
+const appCmd = `mkdir -p logs; i=0; while true; do echo line-$i; echo log-$i >> logs/app.log; i=$((i+1)); sleep 0.2; done`
 
 // TestUIBrowser drives the web UI in headless Chromium against a real
 // `stadion serve --master local` with Basic authentication: create an app
@@ -226,6 +227,12 @@ func TestUIBrowser(t *testing.T) {
 		b.screenshot("task"))
 	b.run("the tail follows the file as it grows",
 		waitText("#log", "line-12"))
+	b.run("browse the sandbox into a directory and read a file there",
+		eval(`[...document.querySelectorAll("table.files a")].find(a => a.textContent === "logs/").click()`),
+		waitJS(`[...document.querySelectorAll("table.files a")].some(a => a.textContent === "logs/app.log")`),
+		eval(`[...document.querySelectorAll("table.files a")].find(a => a.textContent === "logs/app.log").click()`),
+		waitText("#log", "log-3"),
+		waitJS(`!document.querySelector("#log").textContent.includes("line-")`))
 
 	b.run("kill a task",
 		chromedp.Navigate(e.url+"/ui/#/app?id=%2Fshop%2Fweb"),

@@ -25,12 +25,14 @@ async function files(task, op, q) {
 export function taskPage(main, params) {
   const appId = params.get("app") || "/", taskId = params.get("id") || "";
   const file = params.get("file") || "stdout";
+  const dir = params.get("dir") || "";
+  const here = (extra) => "#/task?" + new URLSearchParams({ app: appId, id: taskId, ...extra });
   const details = h("dl", { class: "kv" });
   const list = h("tbody");
   const out = h("pre", { id: "log", class: "log", tabindex: "0", "aria-label": file + " of " + taskId, "aria-live": "off" });
   const badge = h("span", { id: "log-state", class: "badge", role: "status" }, "loading");
   const tabs = h("div", { role: "tablist", class: "tabs", "aria-label": "File" }, ["stdout", "stderr"].map((f) =>
-    h("a", { role: "tab", id: "file-" + f, "aria-selected": String(f === file), href: "#/task?" + new URLSearchParams({ app: appId, id: taskId, file: f }) }, f)));
+    h("a", { role: "tab", id: "file-" + f, "aria-selected": String(f === file), href: here({ file: f, dir }) }, f)));
   replace(main,
     h("nav", { class: "crumbs", "aria-label": "Application" }, h("a", { href: groupHref("/") }, "Applications"), " / ", h("a", { href: appHref(appId) }, appId), " / task"),
     h("h1", { class: "mono wrap" }, taskId),
@@ -39,6 +41,8 @@ export function taskPage(main, params) {
       h("a", { href: filesURL(taskId, "download", { path: file }).href, class: "small" }, "Download")),
     out,
     h("h2", {}, "Sandbox"),
+    h("nav", { class: "crumbs", "aria-label": "Sandbox directory" }, h("a", { href: here({ file }) }, "sandbox"),
+      dir.split("/").filter(Boolean).map((part, i, parts) => [" / ", h("a", { href: here({ file, dir: parts.slice(0, i + 1).join("/") }) }, part)])),
     h("div", { class: "scroll" }, h("table", { class: "files" }, h("thead", {}, h("tr", {},
       h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Mode"), h("th", { scope: "col", class: "num" }, "Size"), h("th", { scope: "col", class: "hide-s" }, "Modified"))), list)));
 
@@ -113,10 +117,13 @@ export function taskPage(main, params) {
 
   async function loadFiles() {
     try {
-      const entries = await files(taskId, "browse", { path: "" });
+      const entries = await files(taskId, "browse", { path: dir });
+      // Directories first, then files, as the Mesos UI lists them.
+      entries.sort((a, b) => (b.mode.startsWith("d") - a.mode.startsWith("d")) || a.path.localeCompare(b.path));
       replace(list, entries.map((f) => h("tr", {},
-        h("td", { class: "mono" }, f.mode.startsWith("d") ? f.path + "/" :
-          h("a", { href: "#/task?" + new URLSearchParams({ app: appId, id: taskId, file: f.path }) }, f.path)),
+        h("td", { class: "mono" }, f.mode.startsWith("d")
+          ? h("a", { href: here({ file, dir: f.path }) }, f.path + "/")
+          : h("a", { href: here({ file: f.path, dir }) }, f.path)),
         h("td", { class: "mono" }, f.mode), h("td", { class: "num" }, f.size), h("td", { class: "hide-s" }, time(new Date(f.mtime * 1000).toISOString())))));
     } catch (e) {
       replace(list, h("tr", {}, h("td", { colspan: "4" }, e.message)));
