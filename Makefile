@@ -13,7 +13,8 @@ all: build
 build:
 	go build -ldflags "-X main.version=$(VERSION)" -o bin/stadion ./cmd/stadion
 
-## deps: install ZooKeeper, HAProxy, nginx (apt) and consul, consul-template (./bin)
+## deps: install ZooKeeper, HAProxy, nginx, Chromium (apt) and consul,
+## consul-template (./bin)
 deps:
 	scripts/deps.sh
 

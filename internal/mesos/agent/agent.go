@@ -261,7 +261,8 @@ func (a *Agent) stop() {
 }
 
 // routes is the agent's HTTP API: the cluster protocol, which only the
-// master the agent registered with may call, and GET /state.
+// master the agent registered with may call, GET /state, and the files
+// API, which needs Config.FilesToken.
 func (a *Agent) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+cluster.PathPing, a.fromMaster(a.handlePing))
@@ -270,6 +271,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("POST "+cluster.PathAck, a.fromMaster(a.handleAck))
 	mux.HandleFunc("POST "+cluster.PathShutdown, a.fromMaster(a.handleShutdown))
 	mux.HandleFunc("GET /state", a.handleState)
+	a.filesRoutes(mux)
 	return mux
 }
 
