@@ -292,9 +292,8 @@ func TestUIBrowser(t *testing.T) {
 	e.want(e.do("POST", "/v2/apps", `{"id": "/shop/huge", "cmd": "sleep 100", "cpus": 100, "mem": 32}`, authz), 201)
 	b.run("why an app does not launch: the offer funnel",
 		chromedp.Navigate(e.url+"/ui/#/app?id=%2Fshop%2Fhuge&tab=debug"),
-		// The declined row names cpus: "InsufficientCpus" in Marathon's
-		// words (today's scheduler says "insufficient cpus").
-		waitJS(`[...document.querySelectorAll("#queue tr.declined")].some(tr => /cpus/i.test(tr.dataset.reason))`),
+		// The declined row names cpus in Marathon's words.
+		waitJS(`[...document.querySelectorAll("#queue tr.declined")].some(tr => tr.dataset.reason === "InsufficientCpus")`),
 		b.screenshot("debug"))
 	b.run("roll back the stuck deployment",
 		chromedp.Navigate(e.url+"/ui/#/deployments"),
