@@ -37,6 +37,9 @@ func Run(t *testing.T, open func(t *testing.T) state.Store, reopen func(t *testi
 		{name: "app versions", test: testAppVersions},
 		{name: "app version limit", test: testAppVersionLimit},
 		{name: "delete app", test: testDeleteApp},
+		{name: "pods", test: testPods},
+		{name: "pod version limit", test: testPodVersionLimit},
+		{name: "delete pod", test: testDeletePod},
 		{name: "groups", test: testGroups},
 		{name: "group version limit", test: testGroupVersionLimit},
 		{name: "instances", test: testInstances},
@@ -80,6 +83,7 @@ func load(t *testing.T, s state.Store) state.Snapshot {
 // sorted puts a wanted snapshot in the order Load returns.
 func sorted(snap state.Snapshot) state.Snapshot {
 	slices.SortFunc(snap.Apps, func(a, b marathon.App) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(snap.Pods, func(a, b marathon.Pod) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(snap.Groups, func(a, b state.Group) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(snap.Instances, func(a, b state.Instance) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(snap.Deployments, func(a, b state.Deployment) int { return cmp.Compare(a.ID, b.ID) })
@@ -618,6 +622,8 @@ func testClosedStore(t *testing.T, h harness) {
 	_, errs["Load"] = s.Load(ctx)
 	_, errs["AppVersions"] = s.AppVersions(ctx, "/web")
 	_, _, errs["AppVersion"] = s.AppVersion(ctx, "/web", ts(1))
+	_, errs["PodVersions"] = s.PodVersions(ctx, "/web")
+	_, _, errs["PodVersion"] = s.PodVersion(ctx, "/web", ts(1))
 	_, errs["GroupVersions"] = s.GroupVersions(ctx, "/web")
 	_, _, errs["GroupVersion"] = s.GroupVersion(ctx, "/web", ts(1))
 	for name, err := range errs {
