@@ -3,7 +3,6 @@ package taskinfo
 import (
 	"fmt"
 	"maps"
-	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -302,9 +301,9 @@ func groupCommand(in GroupInput, c marathon.PodContainer, taskID, executorID str
 		"MARATHON_APP_VERSION":             p.Version.String(),
 		"MARATHON_CONTAINER_ID":            c.Name,
 		"MARATHON_APP_ENFORCE_GROUP_ROLE":  strings.ToUpper(strconv.FormatBool(in.EnforceRole)),
-		"MARATHON_CONTAINER_RESOURCE_CPUS": scalaDouble(c.Resources.Cpus),
-		"MARATHON_CONTAINER_RESOURCE_MEM":  scalaDouble(c.Resources.Mem),
-		"MARATHON_CONTAINER_RESOURCE_DISK": scalaDouble(c.Resources.Disk),
+		"MARATHON_CONTAINER_RESOURCE_CPUS": marathon.ScalaDouble(c.Resources.Cpus),
+		"MARATHON_CONTAINER_RESOURCE_MEM":  marathon.ScalaDouble(c.Resources.Mem),
+		"MARATHON_CONTAINER_RESOURCE_DISK": marathon.ScalaDouble(c.Resources.Disk),
 		"MARATHON_CONTAINER_RESOURCE_GPUS": strconv.Itoa(c.Resources.Gpus),
 	})
 	ls := maps.Clone(p.Labels)
@@ -312,7 +311,7 @@ func groupCommand(in GroupInput, c marathon.PodContainer, taskID, executorID str
 		ls = map[string]string{}
 	}
 	maps.Copy(ls, c.Labels)
-	maps.Copy(env, labelEnv(ls))
+	maps.Copy(env, marathon.LabelEnv(ls))
 	maps.Copy(env, epEnv)
 	for k := range env {
 		delete(secretVars, k)
@@ -333,38 +332,7 @@ func groupCommand(in GroupInput, c marathon.PodContainer, taskID, executorID str
 	return cmd, nil
 }
 
-// scalaDouble formats f as Scala's Double.toString does for usual values.
-func scalaDouble(f float64) string {
-	if f == math.Trunc(f) && math.Abs(f) < 1e7 {
-		return strconv.FormatFloat(f, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
-}
-
-var (
-	labelEnvEscape    = regexp.MustCompile(`[^a-zA-Z0-9_]+`)
-	endpointEnvEscape = regexp.MustCompile(`[^A-Z0-9_]+`)
-)
-
-// labelEnv is EnvironmentHelper.labelsToEnvVars: MARATHON_APP_LABELS and
-// one MARATHON_APP_LABEL_<KEY> per label whose key and value are short
-// enough.
-func labelEnv(ls map[string]string) map[string]string {
-	const maxLen, prefix = 512, "MARATHON_APP_LABEL_"
-	env := map[string]string{}
-	var names []string
-	for k, v := range ls {
-		if len(k) >= maxLen-len(prefix) || len(v) >= maxLen {
-			continue
-		}
-		name := strings.ToUpper(labelEnvEscape.ReplaceAllString(k, "_"))
-		names = append(names, name)
-		env[prefix+name] = v
-	}
-	slices.Sort(names)
-	env["MARATHON_APP_LABELS"] = strings.Join(names, " ")
-	return env
-}
+var endpointEnvEscape = regexp.MustCompile(`[^A-Z0-9_]+`)
 
 // endpointEnv is TaskGroupBuilder.endpointEnvVars, over the endpoints of
 // all containers: ENDPOINT_<NAME> (the host port in host mode, else the
@@ -405,13 +373,7 @@ func endpointEnv(p *marathon.Pod, hostPorts []uint32, prefix string) map[string]
 // host port is probed.
 func groupHealthCheck(p *marathon.Pod, c marathon.PodContainer, hostPorts []uint32) (*mesos.HealthCheck, error) {
 	hc := c.HealthCheck
-	out := &mesos.HealthCheck{
-		DelaySeconds:        ptr(float64(hc.DelaySeconds)),
-		IntervalSeconds:     ptr(float64(hc.IntervalSeconds)),
-		TimeoutSeconds:      ptr(float64(hc.TimeoutSeconds)),
-		ConsecutiveFailures: ptr(uint32(max(hc.MaxConsecutiveFailures, 0))),
-		GracePeriodSeconds:  ptr(float64(hc.GracePeriodSeconds)),
-	}
+	out := healthTimes(hc.DelaySeconds, hc.IntervalSeconds, hc.TimeoutSeconds, hc.MaxConsecutiveFailures, hc.GracePeriodSeconds)
 	if hc.Exec != nil {
 		out.Type = mesos.HealthCheckCommand
 		switch x := hc.Exec.Command; {

@@ -393,21 +393,11 @@ func validateResourceLimits(p Pod, c PodContainer, cp string, r *reporter) {
 	}
 	check := func(path string, lim *ResourceLimit, req float64) {
 		if lim != nil && !lim.Unlimited && lim.Value < req {
-			r.add(path, fmt.Sprintf("resource limit must be greater than or equal to requested resource (%s)", fmtDouble(req)))
+			r.add(path, fmt.Sprintf("resource limit must be greater than or equal to requested resource (%s)", ScalaDouble(req)))
 		}
 	}
 	check(cp+"/resourceLimits/cpus", l.Cpus, c.Resources.Cpus)
 	check(cp+"/resourceLimits/mem", l.Mem, c.Resources.Mem)
-}
-
-// fmtDouble formats a float as Scala's Double.toString does for the
-// values in messages (1.0, 0.5, 128.0).
-func fmtDouble(f float64) string {
-	s := fmtNum(f)
-	if !strings.ContainsAny(s, ".eE") {
-		s += ".0"
-	}
-	return s
 }
 
 func validateMesosCommand(c MesosCommand, path string, r *reporter) {
@@ -575,7 +565,7 @@ func validatePodScheduling(p Pod, r *reporter) {
 			r.add("/", msgResidentUnreachable)
 		}
 		if s.Upgrade.MaximumOverCapacity != 0 {
-			r.add("/upgrade/maximumOverCapacity", fmt.Sprintf("got %s, expected 0.0", fmtDouble(s.Upgrade.MaximumOverCapacity)))
+			r.add("/upgrade/maximumOverCapacity", fmt.Sprintf("got %s, expected 0.0", ScalaDouble(s.Upgrade.MaximumOverCapacity)))
 		}
 	}
 }

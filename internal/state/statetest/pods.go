@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"testing"
 
-	gocmp "github.com/google/go-cmp/cmp"
-
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/state"
 )
@@ -43,30 +41,10 @@ func pod(id marathon.PathID, version marathon.Timestamp, cmd string) marathon.Po
 	return p
 }
 
-// checkPodVersions checks the listed versions and each stored definition.
+// checkPodVersions is checkAppVersions for pods.
 func checkPodVersions(t *testing.T, s state.Store, id marathon.PathID, want ...marathon.Pod) {
 	t.Helper()
-	got, err := s.PodVersions(t.Context(), id)
-	if err != nil {
-		t.Fatalf("PodVersions(%s): %v", id, err)
-	}
-	var wantVersions []marathon.Timestamp
-	for _, p := range want {
-		wantVersions = append(wantVersions, p.Version)
-	}
-	if diff := gocmp.Diff(wantVersions, got, opts...); diff != "" {
-		t.Errorf("PodVersions(%s) (-want +got):\n%s", id, diff)
-	}
-	for _, w := range want {
-		p, ok, err := s.PodVersion(t.Context(), id, w.Version)
-		if err != nil || !ok {
-			t.Errorf("PodVersion(%s, %s) = ok %v, err %v; want the version", id, w.Version, ok, err)
-			continue
-		}
-		if diff := gocmp.Diff(w, p, opts...); diff != "" {
-			t.Errorf("PodVersion(%s, %s) (-want +got):\n%s", id, w.Version, diff)
-		}
-	}
+	checkVersions(t, "Pod", id, s.PodVersions, s.PodVersion, func(p marathon.Pod) marathon.Timestamp { return p.Version }, want)
 }
 
 func checkNoPodVersion(t *testing.T, s state.Store, id marathon.PathID, version marathon.Timestamp) {
