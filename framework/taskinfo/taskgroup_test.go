@@ -197,7 +197,7 @@ func TestBuildGroupBridge(t *testing.T) {
 	}
 }
 
-func TestBuildGroupErrors(t *testing.T) {
+func TestBuildGroupInputs(t *testing.T) {
 	p := podOf(t, hostPod)
 	base := GroupInput{Pod: p, InstanceID: "prod_web.instance-u1", Incarnation: 1, HostPorts: []uint32{31001},
 		Resources: []mesos.Resource{scalar("cpus", 1, "*"), scalar("mem", 256, "*"), scalar("disk", 10, "*"), portsRes(31001)}}
@@ -213,6 +213,27 @@ func TestBuildGroupErrors(t *testing.T) {
 		{name: "no incarnation", mutate: func(in *GroupInput) { in.Incarnation = 0 }, want: "no instance id"},
 		{name: "unresolved secret", mutate: func(in *GroupInput) { in.Pod = secret }, want: `secret "s"`},
 	}
+	t.Run("resolved secret", func(t *testing.T) {
+		in := base
+		in.Pod, in.Secrets = secret, map[string]string{"s": "hunter2"}
+		lg, err := BuildGroup(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ti := range lg.TaskGroup.Tasks {
+			var found bool
+			for _, v := range ti.Command.Environment.Variables {
+				if v.Name != "MODE" {
+					continue
+				}
+				data, err := v.SecretData()
+				found = err == nil && v.Type == mesos.VariableSecret && v.Value == nil && string(data) == "hunter2"
+			}
+			if !found {
+				t.Errorf("task %s: MODE is not the SECRET variable of s: %+v", ti.Name, ti.Command.Environment.Variables)
+			}
+		}
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			in := base
