@@ -275,6 +275,12 @@ func TestPodValidation(t *testing.T) {
 				{Path: "/", Errors: []string{msgResidentUnreachable}},
 				{Path: "/upgrade/maximumOverCapacity", Errors: []string{"got 0.5, expected 0.0"}},
 			}},
+		{name: "executor resources below the RAML minimums", body: podBody(`"executorResources":{"cpus":0.05,"mem":16,"disk":1}`),
+			want: []Detail{
+				{Path: "/executorResources/cpus", Errors: []string{"is less than 0.1"}},
+				{Path: "/executorResources/disk", Errors: []string{"is less than 10"}},
+				{Path: "/executorResources/mem", Errors: []string{"is less than 32"}},
+			}},
 		{name: "undefined env secret", body: podBody(`"environment":{"A":{"secret":"s"}}`),
 			want: []Detail{{Path: "/environment/A", Errors: []string{"references an undefined secret named 's'"}}}},
 		{name: "too many containers", body: podBody("", strings.Split(strings.Repeat(`{"name":"c"};`, MaxPodContainers+1), ";")[:MaxPodContainers+1]...),

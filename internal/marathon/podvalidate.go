@@ -222,6 +222,10 @@ func validatePod(p Pod, opts NormalizeOptions, r *reporter) {
 	}
 	minInt(r, "/scaling/instances", p.Scaling.Instances, 0)
 	validatePodLinux(p.LinuxInfo, "/linuxInfo", r)
+	// types/resources.raml ExecutorResources minimums.
+	validateFloatMin(r, "/executorResources/cpus", p.ExecutorResources.Cpus, DefaultExecutorCpus)
+	validateFloatMin(r, "/executorResources/mem", p.ExecutorResources.Mem, DefaultExecutorMem)
+	validateFloatMin(r, "/executorResources/disk", p.ExecutorResources.Disk, DefaultExecutorDisk)
 }
 
 func validatePodLimits(p Pod, opts NormalizeOptions, r *reporter) {
