@@ -69,6 +69,8 @@ type Agent struct {
 	pingPeriod time.Duration
 	stopping   bool
 	tasks      map[taskKey]*task
+	// groups are the DEFAULT executors of task groups (LAUNCH_GROUP).
+	groups map[groupKey]*taskGroup
 	// shutdown holds the frameworks the master removed: nobody will
 	// acknowledge their updates, so their tasks are forgotten as soon as
 	// they end, as a Mesos agent cleans up a shut-down framework.
@@ -132,6 +134,7 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 		pinged:     make(chan struct{}, 1),
 		lost:       make(chan struct{}, 1),
 		tasks:      make(map[taskKey]*task),
+		groups:     make(map[groupKey]*taskGroup),
 		shutdown:   make(map[string]bool),
 		bootID:     bootID(),
 		token:      cluster.NewToken(),
