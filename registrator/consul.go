@@ -1,6 +1,7 @@
 package registrator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,8 +38,20 @@ func consulAddress(cfg ConsulConfig) string { return consul.Address(cfg) }
 type agentRegistry struct {
 	c     *api.Client
 	owner string
-	log   *slog.Logger
-	seeds seedMemory
+	// source is "" for the scheduler's registrations and SourceDocker for
+	// the Docker source's, which are owned only with MetaHost == host
+	// too: several Docker hosts may register with one agent.
+	source, host string
+	log          *slog.Logger
+	seeds        seedMemory
+}
+
+// owns reports whether a service on the agent is this registry's.
+func (a *agentRegistry) owns(meta map[string]string) bool {
+	if meta[MetaOwner] != a.owner || meta[MetaSource] != a.source {
+		return false
+	}
+	return a.source == "" || meta[MetaHost] == a.host
 }
 
 // seedMemory remembers, by check id, the checks run by the agent that
@@ -99,7 +112,7 @@ func (a *agentRegistry) List(ctx context.Context) (Current, error) {
 	byID := map[string]*Registered{}
 	var cur Current
 	for _, s := range services {
-		if s.Meta[MetaOwner] != a.owner {
+		if !a.owns(s.Meta) {
 			continue
 		}
 		byID[s.ID] = &Registered{ID: s.ID, Name: s.Service, Meta: s.Meta, Checks: map[string]Status{}, Seedable: map[string]bool{}}
@@ -185,17 +198,26 @@ func agentService(s Service) *api.AgentServiceRegistration {
 
 // agentCheck is the definition of c for an agent, with its status.
 func agentCheck(c Check) api.AgentServiceCheck {
-	ac := api.AgentServiceCheck{Status: string(c.Status)}
+	ac := api.AgentServiceCheck{Status: string(cmp.Or(c.Status, c.InitialStatus))}
 	switch c.Kind {
 	case CheckHTTP:
-		ac.HTTP, ac.Method, ac.TLSSkipVerify = c.HTTP, "GET", c.TLSSkipVerify
+		ac.HTTP, ac.Method, ac.TLSSkipVerify = c.HTTP, cmp.Or(c.Method, "GET"), c.TLSSkipVerify
 	case CheckTCP:
 		ac.TCP = c.TCP
+	case CheckScript:
+		ac.Args = c.Args
+	case CheckGRPC:
+		ac.GRPC, ac.GRPCUseTLS, ac.TLSSkipVerify = c.GRPC, c.GRPCUseTLS, c.TLSSkipVerify
+	case CheckTTL:
+		ac.TTL = c.TTL.String()
 	case CheckStatus:
 		ac.TTL = c.TTL.String()
-		ac.Notes = "set by stadion registrator from the scheduler's health check results"
+		ac.Notes = cmp.Or(c.Notes, "set by stadion registrator from the scheduler's health check results")
 	}
-	if c.Kind != CheckStatus {
+	if c.DeregisterAfter > 0 {
+		ac.DeregisterCriticalServiceAfter = c.DeregisterAfter.String()
+	}
+	if c.Kind != CheckStatus && c.Kind != CheckTTL {
 		ac.Interval = c.Interval.String()
 		if c.Timeout > 0 {
 			ac.Timeout = c.Timeout.String()

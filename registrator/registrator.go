@@ -307,14 +307,7 @@ func (l *loop) succeeded(fetched bool) {
 
 // refresh sets the status checks again before their TTL runs out.
 func (l *loop) refresh(ctx context.Context) {
-	var us []StatusUpdate
-	for _, s := range l.applied.Services {
-		for _, c := range s.Checks {
-			if c.Kind == CheckStatus && c.TTL > 0 {
-				us = append(us, StatusUpdate{Node: s.Node, NodeAddress: s.NodeAddress, ServiceID: s.ID, Check: c})
-			}
-		}
-	}
+	us := ttlStatusChecks(l.applied)
 	if len(us) == 0 {
 		return
 	}
@@ -325,6 +318,20 @@ func (l *loop) refresh(ctx context.Context) {
 		l.log.Warn("refreshing ttl checks failed", "error", err)
 		l.needSync = true
 	}
+}
+
+// ttlStatusChecks are the status checks of d that have a TTL: the
+// registrator sets them again before it runs out.
+func ttlStatusChecks(d Desired) []StatusUpdate {
+	var us []StatusUpdate
+	for _, s := range d.Services {
+		for _, c := range s.Checks {
+			if c.Kind == CheckStatus && c.TTL > 0 {
+				us = append(us, StatusUpdate{Node: s.Node, NodeAddress: s.NodeAddress, ServiceID: s.ID, Check: c})
+			}
+		}
+	}
+	return us
 }
 
 // logSkips logs each skipped task or app once while it stays skipped.
