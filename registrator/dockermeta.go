@@ -2,8 +2,8 @@ package registrator
 
 import (
 	"maps"
-	"slices"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
