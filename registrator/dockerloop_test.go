@@ -1,0 +1,307 @@
+package registrator
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/consul/api"
+	"github.com/stadionhq/stadion/internal/docker"
+	"github.com/stadionhq/stadion/internal/testenv"
+)
+
+// dockerRig is a real Docker engine, a real Consul agent and the image of
+// testdata/healthweb, for the Docker source's tests. Containers are named
+// stadion-dreg-<run>-<name>, so that tests on a shared engine never touch
+// each other's.
+type dockerRig struct {
+	engine *docker.Client
+	image  string
+	run    string
+	consul *testenv.Consul
+	client *api.Client
+}
+
+func newDockerRig(t *testing.T) *dockerRig {
+	t.Helper()
+	testenv.RequireDocker(t)
+	image := testenv.ScratchImage(t, "testdata/healthweb")
+	c, client := startConsul(t)
+	return &dockerRig{engine: docker.NewClient(testenv.DockerHost()), image: image, run: randomHex(4), consul: c, client: client}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// startRegistrator runs the Docker source until the test ends, or until
+// the returned stop is called.
+func (r *dockerRig) startRegistrator(t *testing.T, cfg DockerConfig) (stop func()) {
+	t.Helper()
+	cfg.DockerHost = testenv.DockerHost()
+	cfg.Consul = ConsulConfig{Address: "http://" + r.consul.HTTPAddr}
+	cfg.RetryAttempts = -1
+	cfg.RetryMax = time.Second
+	cfg.Logger = testLogger(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- RunDocker(ctx, cfg) }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("RunDocker: %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// containerSpec describes a test container.
+type containerSpec struct {
+	name    string // the full name is stadion-dreg-<run>-<name>, or name as is when it starts with "mesos-"
+	env     []string
+	labels  map[string]string
+	expose  []string // "8080/tcp"
+	publish []string // published on 127.0.0.1, random host ports
+	health  bool     // a HEALTHCHECK running healthweb check every 500ms
+}
+
+func (r *dockerRig) containerName(name string) string {
+	if strings.HasPrefix(name, "mesos-") {
+		return name
+	}
+	return "stadion-dreg-" + r.run + "-" + name
+}
+
+// start creates and starts a container through the Engine API; it is
+// removed when the test ends. It returns the container as inspected.
+func (r *dockerRig) start(t *testing.T, spec containerSpec) docker.Container {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	exposed := map[string]struct{}{}
+	for _, p := range spec.expose {
+		exposed[p] = struct{}{}
+	}
+	bindings := map[string][]docker.PortBinding{}
+	for _, p := range spec.publish {
+		exposed[p] = struct{}{}
+		bindings[p] = []docker.PortBinding{{HostIP: "127.0.0.1"}}
+	}
+	body := map[string]any{
+		"Image":        r.image,
+		"Env":          spec.env,
+		"Labels":       spec.labels,
+		"ExposedPorts": exposed,
+		"HostConfig":   map[string]any{"PortBindings": bindings},
+	}
+	if spec.health {
+		body["Healthcheck"] = map[string]any{"Test": []string{"CMD", "/app", "check"}, "Interval": int64(500 * time.Millisecond), "Timeout": int64(2 * time.Second), "Retries": 1}
+	}
+	name := r.containerName(spec.name)
+	var created struct{ ID string }
+	if err := r.engine.Do(ctx, http.MethodPost, "/containers/create", map[string][]string{"name": {name}}, body, &created); err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
+	t.Cleanup(func() { r.remove(t, created.ID) })
+	if err := r.engine.Do(ctx, http.MethodPost, "/containers/"+created.ID+"/start", nil, nil, nil); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	c, err := r.engine.Inspect(ctx, created.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// remove force-removes a container.
+func (r *dockerRig) remove(t *testing.T, id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := r.engine.Do(ctx, http.MethodDelete, "/containers/"+id, map[string][]string{"force": {"1"}}, nil, nil)
+	if err != nil && !docker.IsNotFound(err) {
+		t.Errorf("remove container %s: %v", id, err)
+	}
+}
+
+// signal sends a signal to a container (docker kill -s).
+func (r *dockerRig) signal(t *testing.T, id, signal string) {
+	t.Helper()
+	if err := r.engine.Do(context.Background(), http.MethodPost, "/containers/"+id+"/kill", map[string][]string{"signal": {signal}}, nil, nil); err != nil {
+		t.Fatalf("kill -s %s %s: %v", signal, id, err)
+	}
+}
+
+// hostPort is the host port a container port is published on.
+func hostPort(t *testing.T, c docker.Container, port string) int {
+	t.Helper()
+	bs := c.NetworkSettings.Ports[port]
+	if len(bs) == 0 {
+		t.Fatalf("%s: port %s not published", c.Name, port)
+	}
+	n, err := strconv.Atoi(bs[0].HostPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// regService is what the tests compare of a registration.
+type regService struct {
+	Name    string
+	Tags    []string
+	Address string
+	Port    int
+	Meta    map[string]string // without the registrator's own keys
+	Checks  []string          // "<id> <type>"
+}
+
+// ownMeta are the registrator's own meta keys, compared apart.
+var ownMeta = []string{MetaOwner, MetaSource, MetaHost, MetaHash, MetaContainerID, MetaContainerName}
+
+// services returns the registrations of the rig's containers that the
+// registrator of hostname owns, by id.
+func (r *dockerRig) services(t *testing.T, hostname string) map[string]regService {
+	t.Helper()
+	services, err := r.client.Agent().Services()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks, err := r.client.Agent().Checks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]regService{}
+	for id, s := range services {
+		if s.Meta[MetaHost] != hostname || s.Meta[MetaSource] != SourceDocker || !strings.Contains(s.Meta[MetaContainerName], r.run) && !strings.HasPrefix(s.Meta[MetaContainerName], "mesos-") {
+			continue
+		}
+		rs := regService{Name: s.Service, Tags: s.Tags, Address: s.Address, Port: s.Port, Meta: map[string]string{}}
+		for k, v := range s.Meta {
+			if !slices.Contains(ownMeta, k) {
+				rs.Meta[k] = v
+			}
+		}
+		for _, c := range checks {
+			if c.ServiceID == id {
+				rs.Checks = append(rs.Checks, c.CheckID+" "+c.Type)
+			}
+		}
+		slices.Sort(rs.Checks)
+		out[id] = rs
+	}
+	return out
+}
+
+// checkStatus returns the status and output of a check on the agent, ""
+// when absent.
+func (r *dockerRig) checkStatus(t *testing.T, checkID string) (status, output string) {
+	t.Helper()
+	checks, err := r.client.Agent().Checks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := checks[checkID]; c != nil {
+		return c.Status, c.Output
+	}
+	return "", ""
+}
+
+// waitFor polls cond until it holds or the deadline passes; it returns how
+// long it took.
+func waitFor(t *testing.T, what string, deadline time.Duration, cond func() (bool, string)) time.Duration {
+	t.Helper()
+	start := time.Now()
+	last := ""
+	for time.Since(start) < deadline {
+		ok, state := cond()
+		if ok {
+			return time.Since(start)
+		}
+		last = state
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s: not within %v; last state:\n%s", what, deadline, last)
+	return 0
+}
+
+// waitServices waits until the registrations of hostname are want.
+func (r *dockerRig) waitServices(t *testing.T, hostname, what string, want func() map[string]regService) {
+	t.Helper()
+	waitFor(t, what, 30*time.Second, func() (bool, string) {
+		diff := cmp.Diff(want(), r.services(t, hostname))
+		return diff == "", diff
+	})
+}
+
+func TestDockerSourceRegistersContainers(t *testing.T) {
+	r := newDockerRig(t)
+	pub, internal := "pub-"+r.run, "int-"+r.run
+	r.startRegistrator(t, DockerConfig{Hostname: pub, Tags: []string{"extra"}})
+	r.startRegistrator(t, DockerConfig{Hostname: internal, Internal: true})
+
+	two := r.start(t, containerSpec{
+		name: "two",
+		env: []string{"LISTEN_PORT=8080", "PORTS=8080,8081", "SERVICE_TAGS=from-env", "SERVICE_8081_NAME=admin",
+			"SERVICE_CHECK_HTTP=/healthcheck", "SERVICE_CHECK_INTERVAL=1s", "SERVICE_REGION=eu", "SERVICE_8081_REGION=us"},
+		labels:  map[string]string{"SERVICE_TAGS": "a,b", "SERVICE_com.example.bad": "dropped"},
+		publish: []string{"8080/tcp", "8081/tcp"},
+	})
+	r.start(t, containerSpec{name: "ignored", env: []string{"SERVICE_IGNORE=true"}, publish: []string{"8080/tcp"}})
+	partial := r.start(t, containerSpec{name: "partial", env: []string{"PORTS=8080,8081", "SERVICE_8081_IGNORE=1"}, publish: []string{"8080/tcp", "8081/tcp"}})
+	unpublished := r.start(t, containerSpec{name: "unpublished", env: []string{"LISTEN_PORT=9000"}, expose: []string{"9000/tcp"}})
+	// Launched by Mesos or by Stadion's agent: the scheduler's source has them.
+	r.start(t, containerSpec{name: "mesos-" + r.run, publish: []string{"8080/tcp"}})
+	r.start(t, containerSpec{name: "task", labels: map[string]string{"stadion.task_id": "web.1"}, publish: []string{"8080/tcp"}})
+
+	twoName, partialName, unpubName := r.containerName("two"), r.containerName("partial"), r.containerName("unpublished")
+	r.waitServices(t, pub, "the published ports registered", func() map[string]regService {
+		id80, id81 := pub+":"+twoName+":8080", pub+":"+twoName+":8081"
+		hp80, hp81 := hostPort(t, two, "8080/tcp"), hostPort(t, two, "8081/tcp")
+		return map[string]regService{
+			id80: {Name: "healthweb-8080", Tags: []string{"a", "b", "extra"}, Address: "127.0.0.1", Port: hp80, Meta: map[string]string{"region": "eu"},
+				Checks: []string{"service:" + id80 + " http"}},
+			id81: {Name: "admin", Tags: []string{"a", "b", "extra"}, Address: "127.0.0.1", Port: hp81, Meta: map[string]string{"region": "us"},
+				Checks: []string{"service:" + id81 + " http"}},
+			pub + ":" + partialName + ":8080": {Name: "healthweb-8080", Tags: []string{"extra"}, Address: "127.0.0.1", Port: hostPort(t, partial, "8080/tcp"), Meta: map[string]string{}},
+		}
+	})
+	r.waitServices(t, internal, "the exposed ports registered with the container's address", func() map[string]regService {
+		id80, id81 := internal+":"+twoName+":8080", internal+":"+twoName+":8081"
+		ip := two.NetworkSettings.IPAddress
+		return map[string]regService{
+			id80: {Name: "healthweb-8080", Tags: []string{"a", "b"}, Address: ip, Port: 8080, Meta: map[string]string{"region": "eu"},
+				Checks: []string{"service:" + id80 + " http"}},
+			id81: {Name: "admin", Tags: []string{"a", "b"}, Address: ip, Port: 8081, Meta: map[string]string{"region": "us"},
+				Checks: []string{"service:" + id81 + " http"}},
+			internal + ":" + partialName + ":8080": {Name: "healthweb-8080", Tags: []string{}, Address: partial.NetworkSettings.IPAddress, Port: 8080, Meta: map[string]string{}},
+			internal + ":" + unpubName + ":9000":   {Name: "healthweb", Tags: []string{}, Address: unpublished.NetworkSettings.IPAddress, Port: 9000, Meta: map[string]string{}},
+		}
+	})
+	// Consul runs the checks against the container's published and
+	// internal addresses: they pass.
+	for _, c := range []struct{ id, url string }{
+		{id: "service:" + pub + ":" + twoName + ":8081", url: fmt.Sprintf("http://127.0.0.1:%d/healthcheck", hostPort(t, two, "8081/tcp"))},
+		{id: "service:" + internal + ":" + twoName + ":8080", url: "http://" + two.NetworkSettings.IPAddress + ":8080/healthcheck"},
+	} {
+		waitFor(t, c.id+" passing", 30*time.Second, func() (bool, string) {
+			st, out := r.checkStatus(t, c.id)
+			return st == api.HealthPassing && strings.Contains(out, c.url), st + " " + out
+		})
+	}
+}
