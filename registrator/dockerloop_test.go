@@ -305,3 +305,129 @@ func TestDockerSourceRegistersContainers(t *testing.T) {
 		})
 	}
 }
+
+func TestDockerSourceDeregistersStoppedContainers(t *testing.T) {
+	r := newDockerRig(t)
+	host := "stop-" + r.run
+	// No resync during the test: only the events can remove a service.
+	r.startRegistrator(t, DockerConfig{Hostname: host, ResyncInterval: time.Hour})
+	dies := r.start(t, containerSpec{name: "dies", publish: []string{"8080/tcp"}})
+	stopped := r.start(t, containerSpec{name: "stopped", publish: []string{"8080/tcp"}})
+	stays := r.start(t, containerSpec{name: "stays", publish: []string{"8080/tcp"}})
+	idOf := func(c docker.Container) string { return host + ":" + containerName(c) + ":8080" }
+	waitFor(t, "three services", 30*time.Second, func() (bool, string) {
+		got := r.services(t, host)
+		return len(got) == 3, fmt.Sprint(got)
+	})
+
+	// SIGHUP is no stop signal: the service stays until the process exits
+	// of it, and the die event removes it.
+	r.signal(t, dies.ID, "HUP")
+	waitExited(t, r, dies.ID)
+	took := waitFor(t, "the exited container deregistered", 10*time.Second, func() (bool, string) {
+		_, ok := r.services(t, host)[idOf(dies)]
+		return !ok, "still registered"
+	})
+	t.Logf("deregistered %v after the container exited", took)
+
+	// docker stop: the kill event (SIGTERM) removes the service at once,
+	// while the container still runs out its stop timeout.
+	go func() {
+		_ = r.engine.Do(context.Background(), http.MethodPost, "/containers/"+stopped.ID+"/stop", map[string][]string{"t": {"5"}}, nil, nil)
+	}()
+	waitFor(t, "the stopped container deregistered", 10*time.Second, func() (bool, string) {
+		_, ok := r.services(t, host)[idOf(stopped)]
+		return !ok, "still registered"
+	})
+	if _, ok := r.services(t, host)[idOf(stays)]; !ok {
+		t.Errorf("%s was deregistered too", idOf(stays))
+	}
+}
+
+// waitExited waits until a container no longer runs.
+func waitExited(t *testing.T, r *dockerRig, id string) {
+	t.Helper()
+	waitFor(t, "container "+id+" exited", 30*time.Second, func() (bool, string) {
+		c, err := r.engine.Inspect(context.Background(), id)
+		if err != nil {
+			return false, err.Error()
+		}
+		return !c.State.Running, c.State.Status
+	})
+}
+
+func TestDockerSourceResyncAfterDowntime(t *testing.T) {
+	r := newDockerRig(t)
+	host := "resync-" + r.run
+	stop := r.startRegistrator(t, DockerConfig{Hostname: host})
+	keep := r.start(t, containerSpec{name: "keep", publish: []string{"8080/tcp"}})
+	gone := r.start(t, containerSpec{name: "gone", env: []string{"PORTS=8080,8081"}, publish: []string{"8080/tcp", "8081/tcp"}})
+	waitFor(t, "three services", 30*time.Second, func() (bool, string) {
+		got := r.services(t, host)
+		return len(got) == 3, fmt.Sprint(got)
+	})
+	stop()
+
+	// While the registrator is down: a container goes, and others register
+	// things that look like ours but are not.
+	r.remove(t, gone.ID)
+	foreign := []*api.AgentServiceRegistration{
+		{ID: host + ":" + r.containerName("hand-made") + ":8080", Name: "hand-made", Port: 1},
+		{ID: "other:" + r.containerName("gone") + ":8080", Name: "healthweb-8080", Port: 2,
+			Meta: map[string]string{MetaOwner: DefaultOwner, MetaSource: SourceDocker, MetaHost: "other-host"}},
+		{ID: "web.1:3000", Name: "web", Port: 3, Meta: map[string]string{MetaOwner: DefaultOwner}},
+	}
+	for _, s := range foreign {
+		if err := r.client.Agent().ServiceRegister(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	r.startRegistrator(t, DockerConfig{Hostname: host})
+	keepID := host + ":" + containerName(keep) + ":8080"
+	waitFor(t, "the dangling services removed", 30*time.Second, func() (bool, string) {
+		services, err := r.client.Agent().Services()
+		if err != nil {
+			return false, err.Error()
+		}
+		var ids []string
+		for id := range services {
+			if strings.Contains(id, r.run) || id == "web.1:3000" {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		want := []string{foreign[0].ID, keepID, foreign[1].ID, "web.1:3000"}
+		slices.Sort(want)
+		diff := cmp.Diff(want, ids)
+		return diff == "", diff
+	})
+}
+
+func TestDockerSourceMirrorsHealthcheck(t *testing.T) {
+	r := newDockerRig(t)
+	host := "health-" + r.run
+	r.startRegistrator(t, DockerConfig{Hostname: host, TTL: 5 * time.Second})
+	c := r.start(t, containerSpec{name: "health", publish: []string{"8080/tcp"}, health: true})
+	checkID := host + ":" + containerName(c) + ":8080:docker-health"
+	waitFor(t, "the HEALTHCHECK mirror passing", 30*time.Second, func() (bool, string) {
+		st, out := r.checkStatus(t, checkID)
+		return st == api.HealthPassing, st + " " + out
+	})
+	// The registrator sets it again before its TTL runs out: it stays
+	// passing for two TTLs.
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(100 * time.Millisecond) {
+		if st, out := r.checkStatus(t, checkID); st != api.HealthPassing {
+			t.Fatalf("the mirror of a healthy container turned %s: %s", st, out)
+		}
+	}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/fail", hostPort(t, c, "8080/tcp")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	waitFor(t, "the HEALTHCHECK mirror critical", 30*time.Second, func() (bool, string) {
+		st, out := r.checkStatus(t, checkID)
+		return st == api.HealthCritical && strings.Contains(out, "unhealthy"), st + " " + out
+	})
+}
