@@ -38,9 +38,11 @@ type DockerOptions struct {
 	// registration: several Docker hosts may register with one Consul
 	// agent, and each owns its own.
 	Hostname string
-	// HostIP is the address of published ports: -ip, else the address
-	// the host name resolves to. Empty: ports published on all addresses
-	// cannot be registered.
+	// IP, when set (-ip), is the address of every published port.
+	IP string
+	// HostIP is the address of ports published on all addresses: -ip, else
+	// the address the host name resolves to. Empty: such ports cannot be
+	// registered. A port published on one address has that address.
 	HostIP string
 	// Internal registers the container's own address and exposed ports,
 	// published or not (-internal).
@@ -284,7 +286,10 @@ func portAddress(c docker.Container, p containerPort, opts DockerOptions) (strin
 		if hostNet {
 			port = p.exposed
 		}
-		if opts.HostIP != "" || unspecified(address) {
+		switch {
+		case opts.IP != "":
+			address = opts.IP
+		case unspecified(address):
 			address = opts.HostIP
 		}
 	}

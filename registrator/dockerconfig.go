@@ -141,7 +141,7 @@ func (c DockerConfig) Validate() error {
 
 // options are the ComputeDocker options of c with the host's address.
 func (c DockerConfig) options(hostIP string) DockerOptions {
-	return DockerOptions{Owner: c.Owner, Hostname: c.Hostname, HostIP: hostIP, Internal: c.Internal, Explicit: c.Explicit,
+	return DockerOptions{Owner: c.Owner, Hostname: c.Hostname, IP: c.HostIP, HostIP: hostIP, Internal: c.Internal, Explicit: c.Explicit,
 		Tags: c.Tags, IPLabel: c.IPLabel, Deregister: c.Deregister, TTL: c.TTL}
 }
 

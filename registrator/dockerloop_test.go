@@ -431,3 +431,36 @@ func TestDockerSourceMirrorsHealthcheck(t *testing.T) {
 		return st == api.HealthCritical && strings.Contains(out, "unhealthy"), st + " " + out
 	})
 }
+
+func TestDockerSourceConsulKV(t *testing.T) {
+	r := newDockerRig(t)
+	host := "kv-" + r.run
+	prefix := "services/" + r.run
+	if _, err := r.client.KV().Put(&api.KVPair{Key: prefix + "/healthweb/someone-else", Value: []byte("10.0.0.1:1")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.startRegistrator(t, DockerConfig{Hostname: host, KVPrefix: prefix})
+	c := r.start(t, containerSpec{name: "kv", publish: []string{"8080/tcp"}})
+	key := prefix + "/healthweb/" + host + ":" + containerName(c) + ":8080"
+	keys := func() map[string]string {
+		pairs, _, err := r.client.KV().List(prefix+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, p := range pairs {
+			out[p.Key] = string(p.Value)
+		}
+		return out
+	}
+	waitFor(t, "the key written", 30*time.Second, func() (bool, string) {
+		want := map[string]string{prefix + "/healthweb/someone-else": "10.0.0.1:1", key: fmt.Sprintf("127.0.0.1:%d", hostPort(t, c, "8080/tcp"))}
+		diff := cmp.Diff(want, keys())
+		return diff == "", diff
+	})
+	r.remove(t, c.ID)
+	waitFor(t, "the key deleted, the other kept", 30*time.Second, func() (bool, string) {
+		diff := cmp.Diff(map[string]string{prefix + "/healthweb/someone-else": "10.0.0.1:1"}, keys())
+		return diff == "", diff
+	})
+}
