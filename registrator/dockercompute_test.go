@@ -196,9 +196,9 @@ func TestComputeDocker(t *testing.T) {
 			want: []svc{{ID: "h1:web:80", Name: "web", Address: "192.168.1.9", Port: 1080, Tags: []string{}, Meta: noMeta}},
 		},
 		{
-			name: "no host address for a port on all addresses: skipped, not registered on a wrong one",
-			opts: func(o *DockerOptions) { o.HostIP = "" },
-			view: DockerView{Containers: []docker.Container{ctr("web", published("80/tcp", "0.0.0.0", "1080"))}},
+			name:    "no host address for a port on all addresses: skipped, not registered on a wrong one",
+			opts:    func(o *DockerOptions) { o.HostIP = "" },
+			view:    DockerView{Containers: []docker.Container{ctr("web", published("80/tcp", "0.0.0.0", "1080"))}},
 			skipped: 1,
 		},
 		{
@@ -231,9 +231,9 @@ func TestComputeDocker(t *testing.T) {
 			want: []svc{{ID: "h1:failed:80", Name: "web", Address: "10.0.0.1", Port: 1080, Tags: []string{}, Meta: noMeta}},
 		},
 		{
-			name: "a SERVICE_ID shared by two ports: the second is skipped",
-			view: DockerView{Containers: []docker.Container{ctr("web", published("80/tcp", "", "1080"), published("81/tcp", "", "1081"), cenv("SERVICE_ID=same"))}},
-			want: []svc{{ID: "same", Name: "web-80", Address: "10.0.0.1", Port: 1080, Tags: []string{}, Meta: noMeta}},
+			name:    "a SERVICE_ID shared by two ports: the second is skipped",
+			view:    DockerView{Containers: []docker.Container{ctr("web", published("80/tcp", "", "1080"), published("81/tcp", "", "1081"), cenv("SERVICE_ID=same"))}},
+			want:    []svc{{ID: "same", Name: "web-80", Address: "10.0.0.1", Port: 1080, Tags: []string{}, Meta: noMeta}},
 			skipped: 1,
 		},
 	}
