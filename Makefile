@@ -5,7 +5,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Tools installed by `make deps` (consul, consul-template) come first.
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: all build deps test vet run e2e chaos bench clean
+.PHONY: all build deps test vet run docker-hosts e2e chaos bench clean
 
 all: build
 
@@ -32,6 +32,12 @@ test: deps
 ## run: stadion serve with the built-in Mesos cluster on :8080, state in ./data
 run: build
 	scripts/run.sh
+
+## docker-hosts: the seed's Docker-hosts demo without Mesos
+## (examples/docker-hosts/README.md); examples/docker-hosts/run.sh scale N
+## scales it, run.sh down stops it
+docker-hosts: deps
+	examples/docker-hosts/run.sh up
 
 ## e2e: only the end-to-end tests (build tag e2e): the article's pipeline with
 ## Docker, ZooKeeper, Consul, consul-template and HAProxy (docs/pipeline.md)
