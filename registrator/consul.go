@@ -169,7 +169,7 @@ func (a *agentRegistry) Apply(ctx context.Context, p Plan) error {
 		if err := agent.ServiceDeregisterOpts(r.ID, q); err != nil {
 			return fmt.Errorf("deregister service %s: %w", r.ID, err)
 		}
-		a.log.Info("deregistered service", "service_id", r.ID, "service", r.Name, "task_id", r.Meta[MetaTaskID])
+		a.log.Info("deregistered service", append([]any{"service_id", r.ID, "service", r.Name}, ownerAttrs(r.Meta)...)...)
 		return nil
 	})...)
 	return errors.Join(errs...)
@@ -228,11 +228,22 @@ func agentCheck(c Check) api.AgentServiceCheck {
 
 // serviceAttrs are the log attributes of a registration.
 func serviceAttrs(s Service) []any {
-	attrs := []any{"service_id", s.ID, "service", s.Name, "address", s.Address, "port", s.Port, "task_id", s.Meta[MetaTaskID], "app_id", s.Meta[MetaAppID]}
+	attrs := []any{"service_id", s.ID, "service", s.Name, "address", s.Address, "port", s.Port}
+	attrs = append(attrs, ownerAttrs(s.Meta)...)
 	if s.Node != "" {
 		attrs = append(attrs, "node", s.Node)
 	}
 	return attrs
+}
+
+// ownerAttrs are the log attributes of what a registration stands for:
+// the task and app of the scheduler's, the container of the Docker
+// source's.
+func ownerAttrs(meta map[string]string) []any {
+	if name := meta[MetaContainerName]; name != "" {
+		return []any{"container_name", name}
+	}
+	return []any{"task_id", meta[MetaTaskID], "app_id", meta[MetaAppID]}
 }
 
 // localHosts returns the names the tasks of the agent's host may report as
