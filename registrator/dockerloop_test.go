@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -462,5 +464,123 @@ func TestDockerSourceConsulKV(t *testing.T) {
 	waitFor(t, "the key deleted, the other kept", 30*time.Second, func() (bool, string) {
 		diff := cmp.Diff(map[string]string{prefix + "/healthweb/someone-else": "10.0.0.1:1"}, keys())
 		return diff == "", diff
+	})
+}
+
+func TestDockerSourceConsulRestartLosesNothing(t *testing.T) {
+	r := newDockerRig(t)
+	host := "outage-" + r.run
+	r.startRegistrator(t, DockerConfig{Hostname: host, ResyncInterval: time.Hour})
+	before := r.start(t, containerSpec{name: "before", publish: []string{"8080/tcp"}})
+	waitFor(t, "registered", 30*time.Second, func() (bool, string) {
+		got := r.services(t, host)
+		return len(got) == 1, fmt.Sprint(got)
+	})
+	// A dev agent comes back empty; a container started meanwhile must
+	// be registered too.
+	r.consul.Stop(t)
+	during := r.start(t, containerSpec{name: "during", publish: []string{"8080/tcp"}})
+	r.consul.Start(t)
+	waitFor(t, "both registered again", 60*time.Second, func() (bool, string) {
+		got := r.services(t, host)
+		_, a := got[host+":"+containerName(before)+":8080"]
+		_, b := got[host+":"+containerName(during)+":8080"]
+		return a && b && len(got) == 2, fmt.Sprint(got)
+	})
+}
+
+// fakeEngine is an engine whose containers the test sets and whose event
+// stream it ends, as a restarted Docker daemon does.
+type fakeEngine struct {
+	mu         sync.Mutex
+	containers map[string]docker.Container
+	lists      int
+	streamEnd  chan struct{}
+}
+
+func (f *fakeEngine) Containers(context.Context, bool) ([]docker.ContainerSummary, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lists++
+	var out []docker.ContainerSummary
+	for id := range f.containers {
+		out = append(out, docker.ContainerSummary{ID: id, State: "running"})
+	}
+	return out, nil
+}
+
+func (f *fakeEngine) Inspect(_ context.Context, id string) (docker.Container, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.containers[id]
+	if !ok {
+		return docker.Container{}, &docker.Error{Code: http.StatusNotFound, Message: "no such container"}
+	}
+	return c, nil
+}
+
+func (f *fakeEngine) Events(ctx context.Context, _ map[string][]string, connected func(), _ func(docker.Event)) error {
+	f.mu.Lock()
+	end := f.streamEnd
+	f.mu.Unlock()
+	connected()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-end:
+		return io.EOF
+	}
+}
+
+func (f *fakeEngine) set(cs ...docker.Container) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.containers = map[string]docker.Container{}
+	for _, c := range cs {
+		f.containers[c.ID] = c
+	}
+}
+
+// restart ends the event stream without sending the events in between.
+func (f *fakeEngine) restart() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	close(f.streamEnd)
+	f.streamEnd = make(chan struct{})
+}
+
+func TestDockerSourceEngineRestartConverges(t *testing.T) {
+	_, client := startConsul(t)
+	engine := &fakeEngine{streamEnd: make(chan struct{})}
+	engine.set(ctr("a", published("80/tcp", "127.0.0.1", "1080")), ctr("b", published("80/tcp", "127.0.0.1", "1081")))
+	cfg := DockerConfig{Hostname: "h1", ResyncInterval: time.Hour, RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond, Logger: testLogger(t)}
+	cfg = cfg.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- newDockerLoop(cfg, engine, client).run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	ids := func() []string {
+		services, err := client.Agent().Services()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for id := range services {
+			out = append(out, id)
+		}
+		slices.Sort(out)
+		return out
+	}
+	waitFor(t, "both registered", 30*time.Second, func() (bool, string) {
+		got := ids()
+		return slices.Equal(got, []string{"h1:a:80", "h1:b:80"}), fmt.Sprint(got)
+	})
+	// The daemon restarts: b is gone and c runs, and no event told of either.
+	engine.set(ctr("a", published("80/tcp", "127.0.0.1", "1080")), ctr("c", published("80/tcp", "127.0.0.1", "1082")))
+	engine.restart()
+	waitFor(t, "converged after the stream came back", 30*time.Second, func() (bool, string) {
+		got := ids()
+		return slices.Equal(got, []string{"h1:a:80", "h1:c:80"}), fmt.Sprint(got)
 	})
 }
