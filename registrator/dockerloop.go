@@ -105,10 +105,9 @@ type dockerLoop struct {
 
 	needList, needSync bool
 
-	retry  *backoff.Backoff
-	wake   *time.Timer
-	wakeAt time.Time
-	skips  map[string]bool
+	retry *backoff.Backoff
+	wake  *alarm
+	skips map[string]bool
 }
 
 func newDockerLoop(cfg DockerConfig, engine Engine, consul *api.Client) *dockerLoop {
@@ -155,9 +154,8 @@ func (l *dockerLoop) run(ctx context.Context) (err error) {
 	defer resync.Stop()
 	ttl := time.NewTicker(l.cfg.TTLRefresh)
 	defer ttl.Stop()
-	l.wake = time.NewTimer(time.Hour)
-	l.wake.Stop()
-	defer l.wake.Stop()
+	l.wake = newAlarm()
+	defer l.wake.clear()
 
 	l.log.Info("registrator started", "docker", l.cfg.DockerHost, "consul", consulAddress(l.cfg.Consul), "kv_prefix", l.cfg.KVPrefix,
 		"hostname", l.opts.Hostname, "host_ip", l.opts.HostIP, "internal", l.opts.Internal, "owner", l.opts.Owner, "dry_run", l.cfg.DryRun)
@@ -176,12 +174,12 @@ func (l *dockerLoop) run(ctx context.Context) (err error) {
 		case <-resync.C:
 			l.log.Debug("periodic resync")
 			l.needList = true
-		case <-l.wake.C:
+		case <-l.wake.C():
 			l.woken()
 		case <-ttl.C:
 			l.refresh(ctx)
 		}
-		l.drain(notices, kicks)
+		drain(notices, kicks, l.handleNotice, func() { l.needSync = true })
 	}
 }
 
@@ -209,20 +207,6 @@ func followDocker(ctx context.Context, engine Engine, out chan<- dockerNotice, b
 		d := b.Next()
 		log.Warn("docker event stream lost, reconnecting", "error", err, "retry_in", d)
 		_ = backoff.Sleep(ctx, d)
-	}
-}
-
-// drain takes the input already waiting, so that one pass serves a burst.
-func (l *dockerLoop) drain(notices <-chan dockerNotice, kicks <-chan struct{}) {
-	for {
-		select {
-		case n := <-notices:
-			l.handleNotice(n)
-		case <-kicks:
-			l.needSync = true
-		default:
-			return
-		}
 	}
 }
 
@@ -283,7 +267,7 @@ func (l *dockerLoop) stopGrace(id string) time.Duration {
 // woken runs at the timer: a retry, or a container asked to stop that
 // outlived its grace (inspected again).
 func (l *dockerLoop) woken() {
-	l.wakeAt = time.Time{}
+	l.wake.fired()
 	now := time.Now()
 	for id, until := range l.stopping {
 		if !now.Before(until) {
@@ -294,15 +278,6 @@ func (l *dockerLoop) woken() {
 	l.needSync = true
 	if !l.listed || l.stale {
 		l.needList = true
-	}
-}
-
-// wakeIn makes the loop wake in d at the latest.
-func (l *dockerLoop) wakeIn(d time.Duration) {
-	at := time.Now().Add(d)
-	if l.wakeAt.IsZero() || at.Before(l.wakeAt) {
-		l.wakeAt = at
-		l.wake.Reset(d)
 	}
 }
 
@@ -421,28 +396,21 @@ func (l *dockerLoop) view() []docker.Container {
 }
 
 // fail schedules a pass after the next backoff delay.
-func (l *dockerLoop) fail() { l.wakeIn(l.retry.Next()) }
+func (l *dockerLoop) fail() { l.wake.in(l.retry.Next()) }
 
 // wakeForStopping wakes the loop when the first stopping container's
 // grace ends.
 func (l *dockerLoop) wakeForStopping() {
 	now := time.Now()
 	for _, until := range l.stopping {
-		l.wakeIn(max(until.Sub(now), 0))
+		l.wake.in(max(until.Sub(now), 0))
 	}
 }
 
 // refresh sets the HEALTHCHECK mirror checks again before their TTL runs
 // out.
 func (l *dockerLoop) refresh(ctx context.Context) {
-	us := ttlStatusChecks(l.applied)
-	if len(us) == 0 {
-		return
-	}
-	cctx, cancel := context.WithTimeout(ctx, l.cfg.RequestTimeout)
-	defer cancel()
-	if err := l.registry.Refresh(cctx, us); err != nil && ctx.Err() == nil {
-		l.log.Warn("refreshing ttl checks failed", "error", err)
+	if refreshStatusChecks(ctx, l.registry, l.applied, l.cfg.RequestTimeout, l.log) {
 		l.needSync = true
 	}
 }
