@@ -20,8 +20,8 @@ import (
 	"github.com/stadionhq/stadion/internal/testenv"
 )
 
-// dockerRig is a real Docker engine, a real Consul agent and the image of
-// testdata/healthweb, for the Docker source's tests. Containers are named
+// dockerRig is a real Docker engine, a real Consul agent and an image of
+// examples/test-server, for the Docker source's tests. Containers are named
 // stadion-dreg-<run>-<name>, so that tests on a shared engine never touch
 // each other's.
 type dockerRig struct {
@@ -35,7 +35,7 @@ type dockerRig struct {
 func newDockerRig(t *testing.T) *dockerRig {
 	t.Helper()
 	testenv.RequireDocker(t)
-	image := testenv.ScratchImage(t, "testdata/healthweb")
+	image := testenv.ScratchImage(t, "../examples/test-server")
 	c, client := startConsul(t)
 	return &dockerRig{engine: docker.NewClient(testenv.DockerHost()), image: image, run: randomHex(4), consul: c, client: client}
 }
@@ -80,7 +80,7 @@ type containerSpec struct {
 	labels  map[string]string
 	expose  []string // "8080/tcp"
 	publish []string // published on 127.0.0.1, random host ports
-	health  bool     // a HEALTHCHECK running healthweb check every 500ms
+	health  bool     // a HEALTHCHECK running test-server check every 500ms
 }
 
 func (r *dockerRig) containerName(name string) string {
@@ -259,13 +259,13 @@ func TestDockerSourceRegistersContainers(t *testing.T) {
 
 	two := r.start(t, containerSpec{
 		name: "two",
-		env: []string{"LISTEN_PORT=8080", "PORTS=8080,8081", "SERVICE_TAGS=from-env", "SERVICE_8081_NAME=admin",
+		env: []string{"LISTEN_PORT=8080", "PORTS=8080,8081", "LISTEN_ALL_PORTS=true", "SERVICE_TAGS=from-env", "SERVICE_8081_NAME=admin",
 			"SERVICE_CHECK_HTTP=/healthcheck", "SERVICE_CHECK_INTERVAL=1s", "SERVICE_REGION=eu", "SERVICE_8081_REGION=us"},
 		labels:  map[string]string{"SERVICE_TAGS": "a,b", "SERVICE_com.example.bad": "dropped"},
 		publish: []string{"8080/tcp", "8081/tcp"},
 	})
 	r.start(t, containerSpec{name: "ignored", env: []string{"SERVICE_IGNORE=true"}, publish: []string{"8080/tcp"}})
-	partial := r.start(t, containerSpec{name: "partial", env: []string{"PORTS=8080,8081", "SERVICE_8081_IGNORE=1"}, publish: []string{"8080/tcp", "8081/tcp"}})
+	partial := r.start(t, containerSpec{name: "partial", env: []string{"PORTS=8080,8081", "LISTEN_ALL_PORTS=true", "SERVICE_8081_IGNORE=1"}, publish: []string{"8080/tcp", "8081/tcp"}})
 	unpublished := r.start(t, containerSpec{name: "unpublished", env: []string{"LISTEN_PORT=9000"}, expose: []string{"9000/tcp"}})
 	// Launched by Mesos or by Stadion's agent: the scheduler's source has them.
 	r.start(t, containerSpec{name: "mesos-" + r.run, publish: []string{"8080/tcp"}})
@@ -276,23 +276,23 @@ func TestDockerSourceRegistersContainers(t *testing.T) {
 		id80, id81 := pub+":"+twoName+":8080", pub+":"+twoName+":8081"
 		hp80, hp81 := hostPort(t, two, "8080/tcp"), hostPort(t, two, "8081/tcp")
 		return map[string]regService{
-			id80: {Name: "healthweb-8080", Tags: []string{"a", "b", "extra"}, Address: "127.0.0.1", Port: hp80, Meta: map[string]string{"region": "eu"},
+			id80: {Name: "test-server-8080", Tags: []string{"a", "b", "extra"}, Address: "127.0.0.1", Port: hp80, Meta: map[string]string{"region": "eu"},
 				Checks: []string{"service:" + id80 + " http"}},
 			id81: {Name: "admin", Tags: []string{"a", "b", "extra"}, Address: "127.0.0.1", Port: hp81, Meta: map[string]string{"region": "us"},
 				Checks: []string{"service:" + id81 + " http"}},
-			pub + ":" + partialName + ":8080": {Name: "healthweb-8080", Tags: []string{"extra"}, Address: "127.0.0.1", Port: hostPort(t, partial, "8080/tcp"), Meta: map[string]string{}},
+			pub + ":" + partialName + ":8080": {Name: "test-server-8080", Tags: []string{"extra"}, Address: "127.0.0.1", Port: hostPort(t, partial, "8080/tcp"), Meta: map[string]string{}},
 		}
 	})
 	r.waitServices(t, internal, "the exposed ports registered with the container's address", func() map[string]regService {
 		id80, id81 := internal+":"+twoName+":8080", internal+":"+twoName+":8081"
 		ip := two.NetworkSettings.IPAddress
 		return map[string]regService{
-			id80: {Name: "healthweb-8080", Tags: []string{"a", "b"}, Address: ip, Port: 8080, Meta: map[string]string{"region": "eu"},
+			id80: {Name: "test-server-8080", Tags: []string{"a", "b"}, Address: ip, Port: 8080, Meta: map[string]string{"region": "eu"},
 				Checks: []string{"service:" + id80 + " http"}},
 			id81: {Name: "admin", Tags: []string{"a", "b"}, Address: ip, Port: 8081, Meta: map[string]string{"region": "us"},
 				Checks: []string{"service:" + id81 + " http"}},
-			internal + ":" + partialName + ":8080": {Name: "healthweb-8080", Tags: []string{}, Address: partial.NetworkSettings.IPAddress, Port: 8080, Meta: map[string]string{}},
-			internal + ":" + unpubName + ":9000":   {Name: "healthweb", Tags: []string{}, Address: unpublished.NetworkSettings.IPAddress, Port: 9000, Meta: map[string]string{}},
+			internal + ":" + partialName + ":8080": {Name: "test-server-8080", Tags: []string{}, Address: partial.NetworkSettings.IPAddress, Port: 8080, Meta: map[string]string{}},
+			internal + ":" + unpubName + ":9000":   {Name: "test-server", Tags: []string{}, Address: unpublished.NetworkSettings.IPAddress, Port: 9000, Meta: map[string]string{}},
 		}
 	})
 	// Consul runs the checks against the container's published and
@@ -363,7 +363,7 @@ func TestDockerSourceResyncAfterDowntime(t *testing.T) {
 	host := "resync-" + r.run
 	stop := r.startRegistrator(t, DockerConfig{Hostname: host})
 	keep := r.start(t, containerSpec{name: "keep", publish: []string{"8080/tcp"}})
-	gone := r.start(t, containerSpec{name: "gone", env: []string{"PORTS=8080,8081"}, publish: []string{"8080/tcp", "8081/tcp"}})
+	gone := r.start(t, containerSpec{name: "gone", env: []string{"PORTS=8080,8081", "LISTEN_ALL_PORTS=true"}, publish: []string{"8080/tcp", "8081/tcp"}})
 	waitFor(t, "three services", 30*time.Second, func() (bool, string) {
 		got := r.services(t, host)
 		return len(got) == 3, fmt.Sprint(got)
@@ -375,7 +375,7 @@ func TestDockerSourceResyncAfterDowntime(t *testing.T) {
 	r.remove(t, gone.ID)
 	foreign := []*api.AgentServiceRegistration{
 		{ID: host + ":" + r.containerName("hand-made") + ":8080", Name: "hand-made", Port: 1},
-		{ID: "other:" + r.containerName("gone") + ":8080", Name: "healthweb-8080", Port: 2,
+		{ID: "other:" + r.containerName("gone") + ":8080", Name: "test-server-8080", Port: 2,
 			Meta: map[string]string{MetaOwner: DefaultOwner, MetaSource: SourceDocker, MetaHost: "other-host"}},
 		{ID: "web.1:3000", Name: "web", Port: 3, Meta: map[string]string{MetaOwner: DefaultOwner}},
 	}
@@ -410,7 +410,7 @@ func TestDockerSourceMirrorsHealthcheck(t *testing.T) {
 	r := newDockerRig(t)
 	host := "health-" + r.run
 	r.startRegistrator(t, DockerConfig{Hostname: host, TTL: 5 * time.Second})
-	c := r.start(t, containerSpec{name: "health", publish: []string{"8080/tcp"}, health: true})
+	c := r.start(t, containerSpec{name: "health", env: []string{"LISTEN_PORT=8080"}, publish: []string{"8080/tcp"}, health: true})
 	checkID := host + ":" + containerName(c) + ":8080:docker-health"
 	waitFor(t, "the HEALTHCHECK mirror passing", 30*time.Second, func() (bool, string) {
 		st, out := r.checkStatus(t, checkID)
@@ -438,12 +438,12 @@ func TestDockerSourceConsulKV(t *testing.T) {
 	r := newDockerRig(t)
 	host := "kv-" + r.run
 	prefix := "services/" + r.run
-	if _, err := r.client.KV().Put(&api.KVPair{Key: prefix + "/healthweb/someone-else", Value: []byte("10.0.0.1:1")}, nil); err != nil {
+	if _, err := r.client.KV().Put(&api.KVPair{Key: prefix + "/test-server/someone-else", Value: []byte("10.0.0.1:1")}, nil); err != nil {
 		t.Fatal(err)
 	}
 	r.startRegistrator(t, DockerConfig{Hostname: host, KVPrefix: prefix})
 	c := r.start(t, containerSpec{name: "kv", publish: []string{"8080/tcp"}})
-	key := prefix + "/healthweb/" + host + ":" + containerName(c) + ":8080"
+	key := prefix + "/test-server/" + host + ":" + containerName(c) + ":8080"
 	keys := func() map[string]string {
 		pairs, _, err := r.client.KV().List(prefix+"/", nil)
 		if err != nil {
@@ -456,13 +456,13 @@ func TestDockerSourceConsulKV(t *testing.T) {
 		return out
 	}
 	waitFor(t, "the key written", 30*time.Second, func() (bool, string) {
-		want := map[string]string{prefix + "/healthweb/someone-else": "10.0.0.1:1", key: fmt.Sprintf("127.0.0.1:%d", hostPort(t, c, "8080/tcp"))}
+		want := map[string]string{prefix + "/test-server/someone-else": "10.0.0.1:1", key: fmt.Sprintf("127.0.0.1:%d", hostPort(t, c, "8080/tcp"))}
 		diff := cmp.Diff(want, keys())
 		return diff == "", diff
 	})
 	r.remove(t, c.ID)
 	waitFor(t, "the key deleted, the other kept", 30*time.Second, func() (bool, string) {
-		diff := cmp.Diff(map[string]string{prefix + "/healthweb/someone-else": "10.0.0.1:1"}, keys())
+		diff := cmp.Diff(map[string]string{prefix + "/test-server/someone-else": "10.0.0.1:1"}, keys())
 		return diff == "", diff
 	})
 }
