@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -135,12 +134,7 @@ func (l *dockerLoop) run(ctx context.Context) (err error) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	defer func() {
-		if r := recover(); r != nil {
-			l.log.Error("registrator loop panicked", "panic", r, "stack", string(debug.Stack()))
-			err = fmt.Errorf("registrator: panic: %v", r)
-		}
-	}()
+	defer recoverLoop(l.log, &err)
 	l.opts = l.cfg.options(l.cfg.hostIP(l.log))
 
 	notices := make(chan dockerNotice, 256)

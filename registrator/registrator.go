@@ -2,9 +2,7 @@ package registrator
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -113,12 +111,7 @@ func (l *loop) run(ctx context.Context) (err error) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	defer func() {
-		if r := recover(); r != nil {
-			l.log.Error("registrator loop panicked", "panic", r, "stack", string(debug.Stack()))
-			err = fmt.Errorf("registrator: panic: %v", r)
-		}
-	}()
+	defer recoverLoop(l.log, &err)
 
 	notices := make(chan Notice, 256)
 	kicks := make(chan struct{}, 1)

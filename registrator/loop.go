@@ -1,8 +1,12 @@
+// Pieces both registrator loops (the scheduler's and the Docker source's) use.
+
 package registrator
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 )
 
@@ -38,6 +42,15 @@ func (a *alarm) fired() { a.at = time.Time{} }
 func (a *alarm) clear() {
 	a.t.Stop()
 	a.at = time.Time{}
+}
+
+// recoverLoop, deferred at a loop's boundary, turns a panic into an error
+// in *err and logs its stack.
+func recoverLoop(log *slog.Logger, err *error) {
+	if r := recover(); r != nil {
+		log.Error("registrator loop panicked", "panic", r, "stack", string(debug.Stack()))
+		*err = fmt.Errorf("registrator: panic: %v", r)
+	}
 }
 
 // drain takes the input that is already waiting, so that one pass serves a
