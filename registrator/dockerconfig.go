@@ -73,7 +73,7 @@ type DockerConfig struct {
 
 func (c DockerConfig) withDefaults() DockerConfig {
 	if c.DockerHost == "" {
-		c.DockerHost = docker.HostFromEnv()
+		c.DockerHost = defaultDockerHost()
 	}
 	if c.Hostname == "" {
 		c.Hostname, _ = os.Hostname()
@@ -109,6 +109,26 @@ func (c DockerConfig) withDefaults() DockerConfig {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
+}
+
+// gliderlabsSocket is where gliderlabs/registrator's documentation mounts
+// the engine's socket into its container (its default DOCKER_HOST).
+const gliderlabsSocket = "/tmp/docker.sock"
+
+// defaultDockerHost is $DOCKER_HOST, else the default socket, else, when
+// only that one exists, the socket where gliderlabs's documented
+// `--volume=/var/run/docker.sock:/tmp/docker.sock` puts it.
+func defaultDockerHost() string {
+	host := docker.HostFromEnv()
+	if host != docker.DefaultHost {
+		return host
+	}
+	if _, err := os.Stat(strings.TrimPrefix(host, "unix://")); err != nil {
+		if _, err := os.Stat(gliderlabsSocket); err == nil {
+			return "unix://" + gliderlabsSocket
+		}
+	}
+	return host
 }
 
 // Validate reports the first unusable field.
