@@ -81,6 +81,7 @@ type containerSpec struct {
 	expose  []string // "8080/tcp"
 	publish []string // published on 127.0.0.1, random host ports
 	health  bool     // a HEALTHCHECK running test-server check every 500ms
+	network string   // HostConfig.NetworkMode; empty is the default bridge
 }
 
 func (r *dockerRig) containerName(name string) string {
@@ -110,7 +111,7 @@ func (r *dockerRig) start(t *testing.T, spec containerSpec) docker.Container {
 		"Env":          spec.env,
 		"Labels":       spec.labels,
 		"ExposedPorts": exposed,
-		"HostConfig":   map[string]any{"PortBindings": bindings},
+		"HostConfig":   map[string]any{"PortBindings": bindings, "NetworkMode": spec.network},
 	}
 	if spec.health {
 		body["Healthcheck"] = map[string]any{"Test": []string{"CMD", "/app", "check"}, "Interval": int64(500 * time.Millisecond), "Timeout": int64(2 * time.Second), "Retries": 1}
@@ -120,7 +121,17 @@ func (r *dockerRig) start(t *testing.T, spec containerSpec) docker.Container {
 	if err := r.engine.Do(ctx, http.MethodPost, "/containers/create", map[string][]string{"name": {name}}, body, &created); err != nil {
 		t.Fatalf("create %s: %v", name, err)
 	}
-	t.Cleanup(func() { r.remove(t, created.ID) })
+	t.Cleanup(func() {
+		if t.Failed() {
+			if resp, err := r.engine.Request(context.Background(), http.MethodGet, "/containers/"+created.ID+"/logs", map[string][]string{"stdout": {"1"}, "stderr": {"1"}}, nil); err == nil {
+				var out strings.Builder
+				_ = docker.Demux(resp.Body, &out, &out)
+				resp.Body.Close()
+				t.Logf("container %s output:\n%s", name, out.String())
+			}
+		}
+		r.remove(t, created.ID)
+	})
 	if err := r.engine.Do(ctx, http.MethodPost, "/containers/"+created.ID+"/start", nil, nil, nil); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
@@ -583,4 +594,29 @@ func TestDockerSourceEngineRestartConverges(t *testing.T) {
 		got := ids()
 		return slices.Equal(got, []string{"h1:a:80", "h1:c:80"}), fmt.Sprint(got)
 	})
+}
+
+func TestDockerSourceHostNetworking(t *testing.T) {
+	r := newDockerRig(t)
+	host := "hostnet-" + r.run
+	r.startRegistrator(t, DockerConfig{Hostname: host, HostIP: "127.0.0.1"})
+	r.startRegistrator(t, DockerConfig{Hostname: host + "-int", HostIP: "127.0.0.1", Internal: true})
+	// Above the ephemeral range: no client connection takes it meanwhile.
+	lo, _ := testenv.TaskPorts(t, 1)
+	port := strconv.Itoa(lo)
+	c := r.start(t, containerSpec{name: "hostnet", network: "host", env: []string{"LISTEN_PORT=" + port, "SERVICE_CHECK_TCP=true"}, expose: []string{port + "/tcp"}})
+	// With and without -internal: the host's address and the port itself;
+	// the container has no address of its own.
+	for _, h := range []string{host, host + "-int"} {
+		id := h + ":" + containerName(c) + ":" + port
+		n, _ := strconv.Atoi(port)
+		r.waitServices(t, h, "the host-network container registered", func() map[string]regService {
+			return map[string]regService{id: {Name: "test-server", Tags: []string{}, Address: "127.0.0.1", Port: n, Meta: map[string]string{},
+				Checks: []string{"service:" + id + " tcp"}}}
+		})
+		waitFor(t, "its tcp check passing", 30*time.Second, func() (bool, string) {
+			st, out := r.checkStatus(t, "service:"+id)
+			return st == api.HealthPassing, st + " " + out
+		})
+	}
 }
