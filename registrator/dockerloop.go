@@ -98,6 +98,7 @@ type dockerLoop struct {
 	containers map[string]docker.Container // the inspected containers by id
 	stopping   map[string]time.Time        // asked to stop: gone until then
 	dirty      map[string]bool             // containers to inspect again
+	failed     map[string]bool             // inspections that failed: again at the retry
 	listed     bool                        // a full list has succeeded
 	stale      bool                        // the last read failed: nothing is removed
 	applied    Desired
@@ -113,7 +114,7 @@ func newDockerLoop(cfg DockerConfig, engine Engine, consul *api.Client) *dockerL
 	log := cfg.Logger.With("component", "registrator", "source", SourceDocker)
 	l := &dockerLoop{
 		cfg: cfg, log: log, engine: engine, consul: consul,
-		containers: map[string]docker.Container{}, stopping: map[string]time.Time{}, dirty: map[string]bool{},
+		containers: map[string]docker.Container{}, stopping: map[string]time.Time{}, dirty: map[string]bool{}, failed: map[string]bool{},
 		retry: backoff.New(cfg.RetryMin, cfg.RetryMax), skips: map[string]bool{},
 	}
 	if cfg.KVPrefix != "" {
@@ -269,6 +270,10 @@ func (l *dockerLoop) woken() {
 			l.dirty[id] = true
 		}
 	}
+	for id := range l.failed {
+		l.dirty[id] = true
+	}
+	clear(l.failed)
 	l.needSync = true
 	if !l.listed || l.stale {
 		l.needList = true
@@ -330,16 +335,16 @@ func (l *dockerLoop) pass(ctx context.Context) {
 // read lists every container when asked, then inspects the containers
 // that events named (all of them after a list). A container the engine
 // no longer knows is dropped; one it failed to inspect stays as it was
-// and is inspected again at the next pass.
+// and is inspected again at the retry.
 func (l *dockerLoop) read(ctx context.Context) error {
 	if l.needList {
 		all := l.cfg.Deregister == DeregisterOnSuccess
+		l.needList = false // on failure, listed again at the retry (stale)
 		list, err := l.engine.Containers(ctx, all)
 		if err != nil {
 			l.stale = true
 			return err
 		}
-		l.needList = false
 		present := map[string]bool{}
 		for _, s := range list {
 			if all && s.State != "running" && s.State != "paused" && s.State != "restarting" && s.State != "exited" {
@@ -364,7 +369,7 @@ func (l *dockerLoop) read(ctx context.Context) error {
 			delete(l.stopping, id)
 		case err != nil:
 			errs = append(errs, err)
-			continue
+			l.failed[id] = true // inspected again after the backoff
 		default:
 			l.containers[id] = c
 			if !c.State.Running {

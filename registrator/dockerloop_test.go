@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -506,13 +507,20 @@ type fakeEngine struct {
 	mu         sync.Mutex
 	containers map[string]docker.Container
 	lists      int
+	down       bool // listing and inspecting fail; the event stream connects
 	streamEnd  chan struct{}
 }
+
+// errEngineDown is the answer of a fakeEngine that is down.
+var errEngineDown = errors.New("engine down")
 
 func (f *fakeEngine) Containers(context.Context, bool) ([]docker.ContainerSummary, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lists++
+	if f.down {
+		return nil, errEngineDown
+	}
 	var out []docker.ContainerSummary
 	for id := range f.containers {
 		out = append(out, docker.ContainerSummary{ID: id, State: "running"})
@@ -523,6 +531,9 @@ func (f *fakeEngine) Containers(context.Context, bool) ([]docker.ContainerSummar
 func (f *fakeEngine) Inspect(_ context.Context, id string) (docker.Container, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.down {
+		return docker.Container{}, errEngineDown
+	}
 	c, ok := f.containers[id]
 	if !ok {
 		return docker.Container{}, &docker.Error{Code: http.StatusNotFound, Message: "no such container"}
@@ -619,4 +630,47 @@ func TestDockerSourceHostNetworking(t *testing.T) {
 			return st == api.HealthPassing, st + " " + out
 		})
 	}
+}
+
+func TestDockerSourceEngineDownKeepsRegistrations(t *testing.T) {
+	_, client := startConsul(t)
+	engine := &fakeEngine{streamEnd: make(chan struct{})}
+	engine.set(ctr("a", published("80/tcp", "127.0.0.1", "1080")))
+	cfg := DockerConfig{Hostname: "h1", ResyncInterval: time.Hour, RetryMin: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond, Logger: testLogger(t)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- newDockerLoop(cfg.withDefaults(), engine, client).run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	registered := func() bool {
+		services, err := client.Agent().Services()
+		return err == nil && services["h1:a:80"] != nil
+	}
+	waitFor(t, "registered", 30*time.Second, func() (bool, string) { return registered(), "not yet" })
+
+	// The engine's stream comes back but it fails to list: the registrator
+	// retries with backoff, not in a loop, and keeps what it registered.
+	engine.mu.Lock()
+	engine.down, engine.lists = true, 0
+	engine.mu.Unlock()
+	engine.restart()
+	start := time.Now()
+	waitFor(t, "retries", 30*time.Second, func() (bool, string) {
+		engine.mu.Lock()
+		defer engine.mu.Unlock()
+		return engine.lists >= 5, fmt.Sprint(engine.lists, " lists")
+	})
+	engine.mu.Lock()
+	lists, elapsed := engine.lists, time.Since(start)
+	engine.mu.Unlock()
+	if most := int(elapsed/cfg.RetryMin) + 2; lists > most {
+		t.Errorf("%d lists in %v: more than one per backoff step (%d)", lists, elapsed, most)
+	}
+	if !registered() {
+		t.Error("a failing engine deregistered the service")
+	}
+	engine.set() // back, with no container: the service goes
+	engine.mu.Lock()
+	engine.down = false
+	engine.mu.Unlock()
+	waitFor(t, "deregistered once the engine answers", 30*time.Second, func() (bool, string) { return !registered(), "still registered" })
 }
