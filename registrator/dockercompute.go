@@ -180,7 +180,7 @@ func containerServices(c docker.Container, opts DockerOptions) ([]Service, error
 // ignored (SERVICE_IGNORE, or no name with Explicit).
 func portService(c docker.Container, p containerPort, group bool, opts DockerOptions) (Service, bool, error) {
 	meta := readMeta(c.Config.Env, c.Config.Labels, p.exposed)
-	if ignored(meta.get("ignore")) {
+	if ignoreValue(meta.get("ignore")) {
 		return Service{}, false, nil
 	}
 	name := meta.get("name")
@@ -231,10 +231,10 @@ func portService(c docker.Container, p containerPort, group bool, opts DockerOpt
 	return s, true, nil
 }
 
-// ignored reports a SERVICE_IGNORE value that asks to ignore: anything
-// but a false value ("false", "0", "no", "off"; gliderlabs ignores on
-// those too).
-func ignored(v string) bool {
+// ignoreValue reports a SERVICE_IGNORE value that asks to ignore: anything
+// but empty or a false value ("false", "0", "no", "off"; gliderlabs
+// ignores on those too).
+func ignoreValue(v string) bool {
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "", "false", "0", "no", "off":
 		return false
