@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -223,6 +224,7 @@ func (l *dockerLoop) handleNotice(n dockerNotice) {
 	}
 	action, _, _ := strings.Cut(e.Action, ":") // "health_status: healthy"
 	l.log.Debug("docker event", "event", e.Action, "container_id", id)
+	c, known := l.containers[id]
 	switch action {
 	case "kill":
 		if l.terminating(id, e.Actor.Attributes["signal"]) {
@@ -232,8 +234,28 @@ func (l *dockerLoop) handleNotice(n dockerNotice) {
 	case "start", "restart", "unpause":
 		delete(l.stopping, id)
 		l.dirty[id] = true
+	case "die":
+		// The event says all there is to know, and an inspection now
+		// waits for the engine to tear the container down (hundreds of
+		// milliseconds): its services go at once.
+		if known {
+			c.State.Running, c.State.Status = false, "exited"
+			c.State.ExitCode, _ = strconv.Atoi(e.Actor.Attributes["exitCode"])
+			l.containers[id] = c
+			delete(l.stopping, id)
+			l.needSync = true
+		}
+	case "destroy":
+		delete(l.containers, id)
+		delete(l.stopping, id)
+		delete(l.dirty, id)
+		l.needSync = true
 	default:
-		l.dirty[id] = true
+		// A stopped container's network detaches and its stop event
+		// follows: nothing to read until it starts again.
+		if !known || c.State.Running {
+			l.dirty[id] = true
+		}
 	}
 }
 
