@@ -54,7 +54,8 @@ chaos: deps
 ## ZooKeeper store, raw limit, GET latency, RSS; leader failover (kill -9) of
 ## three `stadion serve --zk`; ZooKeeper from `make deps`), which rewrites the
 ## Results section of bench/README.md, then
-## bench/cmd/registratorbench (task → Consul latency, its own section), then
+## bench/cmd/registratorbench (task → Consul latency, its own section; with
+## -source docker, container → Consul latency, another section), then
 ## bench/cmd/pipelinebench (e2e TestPipeline: healthy → routable through HAProxy
 ## and failed requests under 200 req/s, its own section)
 bench: deps build
@@ -66,6 +67,7 @@ bench: deps build
 	fi
 	go run ./bench/cmd/launchbench -stadion bin/stadion -readme bench/README.md -zk -failover 3
 	go run ./bench/cmd/registratorbench -stadion bin/stadion -consul bin/consul -readme bench/README.md
+	go run ./bench/cmd/registratorbench -stadion bin/stadion -consul bin/consul -source docker -readme bench/README.md
 	go run ./bench/cmd/pipelinebench -readme bench/README.md
 
 ## clean: remove the stadion binary and `make run` data (./bin tools stay)
