@@ -304,9 +304,7 @@ func (r dockerResults) markdown() string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	c := r.Config
-	w("%s\n\n", dockerSectionTitle)
-	w("Written by `make bench` (`go run ./bench/cmd/registratorbench -source docker`) on %s, in %.0f s.\n\n", r.Date.UTC().Format("2006-01-02 15:04 MST"), r.Elapsed.Seconds())
-	w("Machine: %s, %d cores, %s RAM, %s, %s; load average %s at the start.\n\n", r.Machine.CPU, r.Machine.Cores, r.Machine.RAM, r.Machine.Kernel, r.Machine.Go, r.Load)
+	header(w, dockerSectionTitle, "go run ./bench/cmd/registratorbench -source docker", r.Date, r.Elapsed, r.Machine, r.Load)
 	w("Workload: a %s dev agent and `stadion registrator -ip 127.0.0.1 consul://…` (the Docker source), each a process of its own, "+
 		"on the machine's Docker engine; %d containers of the examples/docker-hosts image (`examples/test-server` FROM scratch, port 80 "+
 		"published on 127.0.0.1) are started, then half of them exit of their own (SIGHUP) and the other half are stopped (`docker stop -t 2`), "+
