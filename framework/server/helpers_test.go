@@ -322,9 +322,9 @@ type sse struct {
 
 type frame struct{ event, data string }
 
-// stream opens GET path with Accept: text/event-stream; it is closed at
-// the end of the test.
-func (e *env) stream(path string) *sse {
+// stream opens GET path with Accept: text/event-stream and headers
+// ("Name: value"); it is closed at the end of the test.
+func (e *env) stream(path string, headers ...string) *sse {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.url+path, nil)
@@ -332,6 +332,10 @@ func (e *env) stream(path string) *sse {
 		e.t.Fatal(err)
 	}
 	req.Header.Set("Accept", "text/event-stream")
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ":")
+		req.Header.Add(k, strings.TrimSpace(v))
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		cancel()
