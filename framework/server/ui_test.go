@@ -619,7 +619,12 @@ func startLeaderAndStandby(t *testing.T, cfg func(*server.Config)) (leader, stan
 func TestUIEventsThroughStandby(t *testing.T) {
 	const creds = "ci:s3cret"
 	authz := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(creds))
-	leader, standby := startLeaderAndStandby(t, func(c *server.Config) { c.HTTPCredentials = creds })
+	// A short write timeout, which a stream must outlive.
+	const writeTimeout = 2 * time.Second
+	leader, standby := startLeaderAndStandby(t, func(c *server.Config) {
+		c.HTTPCredentials = creds
+		c.HTTPWriteTimeout = writeTimeout
+	})
 	e := &env{t: t, url: standby.URL()}
 
 	for _, h := range [][]string{nil, {"Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("ci:wrong"))}} {
@@ -665,6 +670,25 @@ func TestUIEventsThroughStandby(t *testing.T) {
 		}
 		return len(want) == 0
 	}, nil)
+
+	// The stream outlives the server's write timeout for a response.
+	time.Sleep(2 * writeTimeout)
+	le.want(le.do("POST", "/v2/apps", `{"id":"/after-the-write-timeout","cmd":"sleep 1000","cpus":0.1,"mem":16,"instances":0}`, authz), 201)
+	s.until("an event after the write timeout", func(f frame, _ map[string]any) bool {
+		return f.event == "api_post_event" && strings.Contains(f.data, `"/after-the-write-timeout"`)
+	}, nil)
+
+	// The UI opened on the standby shows the leader's changes live.
+	b := startBrowser(t, "ci", "s3cret")
+	b.run("open the standby's UI",
+		chromedp.Navigate(standby.URL()+"/ui/#/apps"),
+		waitJS(`!!document.querySelector('#apps-body tr[data-app="/live-through-standby"]')`),
+		waitText("#live", "Live updates"),
+		eval(`window.notReloaded = true`))
+	le.want(le.do("POST", "/v2/apps", `{"id":"/seen-in-the-browser","cmd":"sleep 1000","cpus":0.1,"mem":16,"instances":0}`, authz), 201)
+	b.run("see the leader's change on the standby without a reload",
+		waitJS(`!!document.querySelector('#apps-body tr[data-app="/seen-in-the-browser"]')`),
+		waitJS(`window.notReloaded === true`))
 }
 
 // TestUITaskFilesExternalCluster: with an external master the proxy
