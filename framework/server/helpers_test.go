@@ -372,6 +372,23 @@ func (e *env) stream(path string, headers ...string) *sse {
 	return s
 }
 
+// ended waits for the stream to end, whatever events come before.
+func (s *sse) ended(what string) {
+	s.t.Helper()
+	timer := time.NewTimer(waitFor)
+	defer timer.Stop()
+	for {
+		select {
+		case _, ok := <-s.frames:
+			if !ok {
+				return
+			}
+		case <-timer.C:
+			s.t.Fatalf("%s: still open after %v", what, waitFor)
+		}
+	}
+}
+
 // until returns the first event for which match is true; every event
 // read before it is passed to seen when not nil.
 func (s *sse) until(what string, match func(f frame, data map[string]any) bool, seen func(f frame)) (frame, map[string]any) {

@@ -691,6 +691,37 @@ func TestUIEventsThroughStandby(t *testing.T) {
 		waitJS(`window.notReloaded === true`))
 }
 
+// TestUIEventsStreamsEndWithTheLeader: UI event streams give back their
+// concurrency slot once attached, on the standby that proxies them as on
+// the leader, and end when the leader changes (the proxied one on the
+// standby, the leader's own one), so that the browser reconnects to the
+// new leader.
+func TestUIEventsStreamsEndWithTheLeader(t *testing.T) {
+	const slots = 2
+	leader, standby := startLeaderAndStandby(t, func(c *server.Config) { c.HTTPMaxConcurrentRequests = slots })
+	e := &env{t: t, url: standby.URL()}
+	le := &env{t: t, url: leader.URL()}
+	var proxied []*sse
+	for range slots {
+		s := e.stream("/ui/events")
+		if s.status != http.StatusOK {
+			t.Fatalf("GET /ui/events on the standby: %d", s.status)
+		}
+		s.until("attached", func(f frame, _ map[string]any) bool { return f.event == "event_stream_attached" }, nil)
+		proxied = append(proxied, s)
+	}
+	own := le.stream("/ui/events")
+	own.until("attached", func(f frame, _ map[string]any) bool { return f.event == "event_stream_attached" }, nil)
+	// Every slot would be held by now if streams kept theirs.
+	e.want(e.do("GET", "/v2/apps", ""), 200)
+	le.want(le.do("GET", "/v2/apps", ""), 200)
+
+	le.want(le.do("DELETE", "/v2/leader", ""), 200)
+	for _, s := range append(proxied, own) {
+		s.ended("the stream after the leader abdicated")
+	}
+}
+
 // TestUITaskFilesExternalCluster: with an external master the proxy
 // finds the agent in /master/state and sends the files token of
 // --mesos_agent_files_token_file; without it the agent's refusal shows as
