@@ -36,8 +36,10 @@ func LimitRequests(h http.Handler, n int) http.Handler {
 
 type slotKey struct{}
 
-// releaseSlot gives back the LimitRequests slot of the request, if any.
-func releaseSlot(ctx context.Context) {
+// ReleaseSlot gives back the LimitRequests slot of the request, if any:
+// a long-lived response (an event stream, or a standby's proxy of one)
+// calls it once attached, so that streams do not fill the limit.
+func ReleaseSlot(ctx context.Context) {
 	if release, ok := ctx.Value(slotKey{}).(func()); ok {
 		release()
 	}

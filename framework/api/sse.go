@@ -98,7 +98,7 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	if err := stream.Write(nil); err != nil {
 		return
 	}
-	releaseSlot(r.Context())
+	ReleaseSlot(r.Context())
 	s.bus.Publish(marathon.StreamEvent{RemoteAddress: remote, EventMeta: marathon.Meta(marathon.EventStreamAttached, s.now())})
 	s.log.Debug("event stream attached", "remote_address", remote, "event_types", types, "light", light)
 

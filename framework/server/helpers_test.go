@@ -322,9 +322,9 @@ type sse struct {
 
 type frame struct{ event, data string }
 
-// stream opens GET path with Accept: text/event-stream; it is closed at
-// the end of the test.
-func (e *env) stream(path string) *sse {
+// stream opens GET path with Accept: text/event-stream and headers
+// ("Name: value"); it is closed at the end of the test.
+func (e *env) stream(path string, headers ...string) *sse {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.url+path, nil)
@@ -332,6 +332,10 @@ func (e *env) stream(path string) *sse {
 		e.t.Fatal(err)
 	}
 	req.Header.Set("Accept", "text/event-stream")
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ":")
+		req.Header.Add(k, strings.TrimSpace(v))
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		cancel()
@@ -366,6 +370,23 @@ func (e *env) stream(path string) *sse {
 		}
 	}()
 	return s
+}
+
+// ended waits for the stream to end, whatever events come before.
+func (s *sse) ended(what string) {
+	s.t.Helper()
+	timer := time.NewTimer(waitFor)
+	defer timer.Stop()
+	for {
+		select {
+		case _, ok := <-s.frames:
+			if !ok {
+				return
+			}
+		case <-timer.C:
+			s.t.Fatalf("%s: still open after %v", what, waitFor)
+		}
+	}
 }
 
 // until returns the first event for which match is true; every event

@@ -30,7 +30,8 @@ const leaderWait = 2500 * time.Millisecond
 
 // leaderProxy serves the API on the leader and sends requests to the
 // leader elsewhere: a standby proxies every call, except /v2/events, which
-// it redirects (302, as Marathon 1.7+), and what it answers itself:
+// it redirects (302, as Marathon 1.7+), the UI's event stream, which it
+// proxies as a stream (streamProxy), and what it answers itself:
 // /ping, /metrics[/prometheus], GET /v2/leader, GET /v2/info (its own view:
 // elected false and who leads) and the web UI's files (not its task files).
 type leaderProxy struct {
@@ -39,14 +40,19 @@ type leaderProxy struct {
 	scheme string // of this instance's and the leader's advertised address
 	self   string // this instance's host:port
 	proxy  *httputil.ReverseProxy
-	log    *slog.Logger
+	// streams proxies ui.EventsPath.
+	streams *streamProxy
+	log     *slog.Logger
 }
 
 // newLeaderProxy proxies to the leader at scheme://leader; over https it
 // trusts the system's roots and this instance's own certificate (the
 // instances of a cluster share theirs, or one CA). The client's
 // Authorization header travels to the leader, which checks it again.
-func newLeaderProxy(local http.Handler, l *leadership, scheme, self string, own *tls.Config, log *slog.Logger) *leaderProxy {
+// Streams' writes are bounded by streamWriteTimeout each, and end when
+// closing is closed.
+func newLeaderProxy(local http.Handler, l *leadership, scheme, self string, own *tls.Config,
+	streamWriteTimeout time.Duration, closing <-chan struct{}, log *slog.Logger) *leaderProxy {
 	p := &leaderProxy{local: local, l: l, scheme: scheme, self: self, log: log}
 	p.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
@@ -67,6 +73,7 @@ func newLeaderProxy(local http.Handler, l *leadership, scheme, self string, own 
 			writeError(w, http.StatusBadGateway, "Could not reach the current leader: "+err.Error())
 		},
 	}
+	p.streams = newStreamProxy(p, streamWriteTimeout, closing, log)
 	return p
 }
 
@@ -109,6 +116,10 @@ func (p *leaderProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(headerLeader, target.String())
 	if r.URL.Path == "/v2/events" {
 		http.Redirect(w, r, target.String()+r.URL.RequestURI(), http.StatusFound)
+		return
+	}
+	if r.URL.Path == ui.EventsPath {
+		p.streams.serve(w, r, target)
 		return
 	}
 	p.proxy.ServeHTTP(w, r.WithContext(contextWith(r, target)))

@@ -43,6 +43,8 @@ func routes(t *testing.T) [][2]string {
 			out = append(out, [2]string{method, path})
 		}
 	}
+	// The UI's event stream is /v2/events under another path.
+	out = append(out, [2]string{"GET", "/ui/events"})
 	if len(out) < 55 {
 		t.Fatalf("found %d routes in ../api/api.go; has the registration changed shape?", len(out))
 	}

@@ -280,9 +280,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// behind the same guard and leader proxy.
 	routes := http.NewServeMux()
 	routes.Handle(ui.Prefix, uiHandler(cfg, backend{l}, cluster, rt.masterURL, filesToken, log.With("component", "ui")))
+	// The UI's event stream is /v2/events on the leader; a standby
+	// proxies it (leaderProxy) where /v2/events would redirect.
+	routes.Handle("GET "+ui.EventsPath, uiEvents(local, l))
 	routes.HandleFunc("GET /{$}", ui.Redirect)
 	routes.Handle("/", local)
-	proxy := newLeaderProxy(routes, l, scheme, advertised, ls.tls, log.With("component", "proxy"))
+	proxy := newLeaderProxy(routes, l, scheme, advertised, ls.tls, limits.WriteTimeout, closing, log.With("component", "proxy"))
 	// The guard comes first: a request without credentials takes no slot
 	// of the concurrency limit and never reaches the leader.
 	handler := newGuard(api.LimitRequests(proxy, cfg.HTTPMaxConcurrentRequests), cfg, log.With("component", "guard"))

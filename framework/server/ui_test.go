@@ -550,36 +550,8 @@ func runningTask(e *env, appID string, headers ...string) string {
 // TestUIThroughStandby: a standby serves the UI's files itself and
 // proxies the task files to the leader, which knows where tasks run.
 func TestUIThroughStandby(t *testing.T) {
-	zk := testenv.StartZooKeeper(t)
-	var srvs []*server.Server
-	for range 2 {
-		cfg := testConfig(t)
-		cfg.LocalAgents = 1
-		cfg.Hostname = "127.0.0.1"
-		cfg.ZK = zk.URL("/stadion")
-		srv, err := server.Start(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(srv.Stop)
-		srvs = append(srvs, srv)
-	}
+	leader, standby := startLeaderAndStandby(t, nil)
 	e := &env{t: t}
-	var leader, standby *server.Server
-	e.eventually("one instance leads", func() error {
-		leader, standby = nil, nil
-		for _, s := range srvs {
-			if s.Elected() {
-				leader = s
-			} else {
-				standby = s
-			}
-		}
-		if leader == nil || standby == nil {
-			return fmt.Errorf("no leader and standby yet")
-		}
-		return nil
-	})
 	e.url = standby.URL()
 	r := e.want(e.do("GET", "/ui/js/main.js", ""), 200)
 	if got := r.header.Get("X-Marathon-Leader"); got != "" {
@@ -597,6 +569,157 @@ func TestUIThroughStandby(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// startLeaderAndStandby starts two instances of one cluster (ZooKeeper,
+// one built-in agent each) with cfg applied to both, and waits for one to
+// lead.
+func startLeaderAndStandby(t *testing.T, cfg func(*server.Config)) (leader, standby *server.Server) {
+	t.Helper()
+	zk := testenv.StartZooKeeper(t)
+	var srvs []*server.Server
+	for range 2 {
+		c := testConfig(t)
+		c.LocalAgents = 1
+		c.Hostname = "127.0.0.1"
+		c.ZK = zk.URL("/stadion")
+		if cfg != nil {
+			cfg(&c)
+		}
+		srv, err := server.Start(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.Stop)
+		srvs = append(srvs, srv)
+	}
+	e := &env{t: t}
+	e.eventually("one instance leads", func() error {
+		leader, standby = nil, nil
+		for _, s := range srvs {
+			if s.Elected() {
+				leader = s
+			} else {
+				standby = s
+			}
+		}
+		if leader == nil || standby == nil {
+			return fmt.Errorf("no leader and standby yet")
+		}
+		return nil
+	})
+	return leader, standby
+}
+
+// TestUIEventsThroughStandby: the UI's event stream opened on a standby
+// carries the leader's events (the standby proxies it as a stream, with
+// the user's credentials), while the standby's /v2/events still
+// redirects to the leader, as Marathon's does; without credentials the
+// standby answers 401 and proxies nothing.
+func TestUIEventsThroughStandby(t *testing.T) {
+	const creds = "ci:s3cret"
+	authz := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(creds))
+	// A short write timeout, which a stream must outlive.
+	const writeTimeout = 2 * time.Second
+	leader, standby := startLeaderAndStandby(t, func(c *server.Config) {
+		c.HTTPCredentials = creds
+		c.HTTPWriteTimeout = writeTimeout
+	})
+	e := &env{t: t, url: standby.URL()}
+
+	for _, h := range [][]string{nil, {"Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("ci:wrong"))}} {
+		r := e.do("GET", "/ui/events?plan-format=light", "", append([]string{"Accept: text/event-stream"}, h...)...)
+		if r.status != http.StatusUnauthorized || r.header.Get("X-Marathon-Leader") != "" {
+			t.Fatalf("GET /ui/events on the standby with %q: %d (leader header %q), want 401 without proxying; body %s",
+				h, r.status, r.header.Get("X-Marathon-Leader"), r.body)
+		}
+	}
+
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, err := http.NewRequest("GET", standby.URL()+"/v2/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	req.SetBasicAuth("ci", "s3cret")
+	res, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if want := leader.URL() + "/v2/events"; res.StatusCode != http.StatusFound || res.Header.Get("Location") != want {
+		t.Fatalf("GET /v2/events on the standby: %d to %q, want 302 to %s", res.StatusCode, res.Header.Get("Location"), want)
+	}
+
+	s := e.stream("/ui/events?plan-format=light", authz)
+	if s.status != http.StatusOK || !strings.HasPrefix(s.header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("GET /ui/events on the standby: %d %q, want 200 text/event-stream", s.status, s.header.Get("Content-Type"))
+	}
+	if got := s.header.Get("X-Marathon-Leader"); got != leader.URL() {
+		t.Fatalf("GET /ui/events answered by %q, want the leader %s", got, leader.URL())
+	}
+	s.until("the stream attached on the leader", func(f frame, _ map[string]any) bool { return f.event == "event_stream_attached" }, nil)
+
+	// A change made on the leader reaches the standby's UI.
+	le := &env{t: t, url: leader.URL()}
+	le.want(le.do("POST", "/v2/apps", `{"id":"/live-through-standby","cmd":"sleep 1000","cpus":0.1,"mem":16}`, authz), 201)
+	want := map[string]bool{"api_post_event": true, "deployment_info": true}
+	s.until("the leader's api_post_event and deployment_info", func(f frame, _ map[string]any) bool {
+		if strings.Contains(f.data, `"/live-through-standby"`) {
+			delete(want, f.event)
+		}
+		return len(want) == 0
+	}, nil)
+
+	// The stream outlives the server's write timeout for a response.
+	time.Sleep(2 * writeTimeout)
+	le.want(le.do("POST", "/v2/apps", `{"id":"/after-the-write-timeout","cmd":"sleep 1000","cpus":0.1,"mem":16,"instances":0}`, authz), 201)
+	s.until("an event after the write timeout", func(f frame, _ map[string]any) bool {
+		return f.event == "api_post_event" && strings.Contains(f.data, `"/after-the-write-timeout"`)
+	}, nil)
+
+	// The UI opened on the standby shows the leader's changes live.
+	b := startBrowser(t, "ci", "s3cret")
+	b.run("open the standby's UI",
+		chromedp.Navigate(standby.URL()+"/ui/#/apps"),
+		waitJS(`!!document.querySelector('#apps-body tr[data-app="/live-through-standby"]')`),
+		waitText("#live", "Live updates"),
+		eval(`window.notReloaded = true`))
+	le.want(le.do("POST", "/v2/apps", `{"id":"/seen-in-the-browser","cmd":"sleep 1000","cpus":0.1,"mem":16,"instances":0}`, authz), 201)
+	b.run("see the leader's change on the standby without a reload",
+		waitJS(`!!document.querySelector('#apps-body tr[data-app="/seen-in-the-browser"]')`),
+		waitJS(`window.notReloaded === true`))
+}
+
+// TestUIEventsStreamsEndWithTheLeader: UI event streams give back their
+// concurrency slot once attached, on the standby that proxies them as on
+// the leader, and end when the leader changes (the proxied one on the
+// standby, the leader's own one), so that the browser reconnects to the
+// new leader.
+func TestUIEventsStreamsEndWithTheLeader(t *testing.T) {
+	const slots = 2
+	leader, standby := startLeaderAndStandby(t, func(c *server.Config) { c.HTTPMaxConcurrentRequests = slots })
+	e := &env{t: t, url: standby.URL()}
+	le := &env{t: t, url: leader.URL()}
+	var proxied []*sse
+	for range slots {
+		s := e.stream("/ui/events")
+		if s.status != http.StatusOK {
+			t.Fatalf("GET /ui/events on the standby: %d", s.status)
+		}
+		s.until("attached", func(f frame, _ map[string]any) bool { return f.event == "event_stream_attached" }, nil)
+		proxied = append(proxied, s)
+	}
+	own := le.stream("/ui/events")
+	own.until("attached", func(f frame, _ map[string]any) bool { return f.event == "event_stream_attached" }, nil)
+	// Every slot would be held by now if streams kept theirs.
+	e.want(e.do("GET", "/v2/apps", ""), 200)
+	le.want(le.do("GET", "/v2/apps", ""), 200)
+
+	le.want(le.do("DELETE", "/v2/leader", ""), 200)
+	for _, s := range append(proxied, own) {
+		s.ended("the stream after the leader abdicated")
+	}
 }
 
 // TestUITaskFilesExternalCluster: with an external master the proxy

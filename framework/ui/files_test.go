@@ -154,7 +154,7 @@ func TestIsStatic(t *testing.T) {
 		path string
 		want bool
 	}{
-		{"/ui/", true}, {"/ui/js/main.js", true}, {"/ui/tasks/x/files/read", false}, {"/v2/apps", false}, {"/uix", false},
+		{"/ui/", true}, {"/ui/js/main.js", true}, {"/ui/tasks/x/files/read", false}, {"/ui/events", false}, {"/v2/apps", false}, {"/uix", false},
 	}
 	for _, tc := range tests {
 		if got := IsStatic(tc.path); got != tc.want {

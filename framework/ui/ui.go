@@ -13,6 +13,12 @@ var static embed.FS
 // Prefix is where the UI is served.
 const Prefix = "/ui/"
 
+// EventsPath is the UI's event stream: /v2/events itself on the leader,
+// proxied to the leader as a stream by a standby (which answers
+// /v2/events with a redirect, as Marathon, that a browser follows to
+// another origin without the page's credentials).
+const EventsPath = Prefix + "events"
+
 // contentSecurityPolicy lets the UI's pages load only the UI's own files
 // and talk only to this origin: no inline scripts, no frames.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
@@ -50,10 +56,10 @@ func New(cfg Config) http.Handler {
 }
 
 // IsStatic reports whether path is one of the UI's own files, which any
-// instance serves itself; the task files go to the leader, which knows
-// where tasks run.
+// instance serves itself; the task files and the event stream go to the
+// leader, which knows where tasks run and what happens.
 func IsStatic(path string) bool {
-	return strings.HasPrefix(path, Prefix) && !strings.HasPrefix(path, Prefix+"tasks/")
+	return strings.HasPrefix(path, Prefix) && !strings.HasPrefix(path, Prefix+"tasks/") && path != EventsPath
 }
 
 // Redirect sends GET / to the UI, as Marathon does.

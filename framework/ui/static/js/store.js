@@ -1,5 +1,5 @@
 // store.js: the apps, queue and deployments the pages show, kept current
-// by /v2/events (Server-Sent Events): an event marks the data stale and
+// by /ui/events (/v2/events, Server-Sent Events): an event marks the data stale and
 // one refresh follows, coalescing bursts; a hidden tab refreshes when it
 // is shown again. There is no polling.
 
@@ -99,10 +99,12 @@ document.addEventListener("visibilitychange", () => {
   }
 });
 
-// connect follows /v2/events; live reports the stream's state.
+// connect follows /ui/events, which is /v2/events on the leader and
+// proxied to it by a standby (whose /v2/events redirects to another
+// origin); live reports the stream's state.
 export function connect(live) {
   // plan-format=light: deployment events without their full plans.
-  const es = new EventSource(new URL("v2/events?plan-format=light", new URL("../", location.href)));
+  const es = new EventSource(new URL("ui/events?plan-format=light", new URL("../", location.href)));
   es.onopen = () => {
     live("live", "Live updates");
     schedule(); // what changed while disconnected
