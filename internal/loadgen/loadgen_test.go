@@ -224,9 +224,11 @@ func TestConnections(t *testing.T) {
 			if !tc.keepAlive && n != res.Requests {
 				t.Errorf("%d connections for %d requests, want one each", n, res.Requests)
 			}
-			// Answers are instant at 10ms intervals: a few connections
-			// at most.
-			if tc.keepAlive && n > res.Requests/3 {
+			// Kept-alive connections are reused: fewer connections than
+			// requests. How many fewer depends on how loaded the machine
+			// is (a slow answer overlaps the next request), so the test
+			// asks only for reuse, which a closed connection never gives.
+			if tc.keepAlive && n >= res.Requests {
 				t.Errorf("%d connections for %d requests, want them reused", n, res.Requests)
 			}
 		})
