@@ -45,12 +45,29 @@ func (m *Master) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if !cluster.Decode(w, r, &u) {
 		return
 	}
+	if sub := m.subscriptionOf(u.FrameworkID.Value); sub != nil && !sub.waitRoom(r.Context()) {
+		// The scheduler reads slower than the agents report: the agent
+		// resends the update later, with its backoff.
+		plain(w, http.StatusServiceUnavailable, "The framework's event stream is full; retry")
+		return
+	}
 	code, msg := m.statusUpdate(u, r)
 	if msg != "" {
 		plain(w, code, msg)
 		return
 	}
 	w.WriteHeader(code)
+}
+
+// subscriptionOf returns the event stream of framework id, nil when it has
+// none.
+func (m *Master) subscriptionOf(id string) *subscription {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if fw := m.st.frameworks[id]; fw != nil {
+		return fw.sub
+	}
+	return nil
 }
 
 // statusUpdate takes an update that r, which must carry the agent's token,
