@@ -180,6 +180,14 @@ func (st *loopState) putHealth(inst *state.Instance) {
 	st.gen[inst.AppID] = st.genSeq
 }
 
+// showHealth records a change of an instance's health results that is
+// shown but not stored (setHealth): only the View changes.
+func (st *loopState) showHealth(inst *state.Instance) {
+	st.dirty = true
+	st.genSeq++
+	st.gen[inst.AppID] = st.genSeq
+}
+
 // addInstance indexes a new instance (not yet stored: see putInstance).
 func (st *loopState) addInstance(inst *state.Instance) {
 	st.instances[inst.ID] = inst
