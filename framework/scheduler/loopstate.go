@@ -38,6 +38,12 @@ type loopState struct {
 	// steady remembers the deployments whose last Next changed nothing,
 	// with the generations it saw.
 	steady map[string]deploymentMemo
+	// appViews are the published AppViews, shared by the Views while
+	// their app stays the same (appView).
+	appViews map[marathon.PathID]appViewMemo
+	// sortedIDs are the apps' ids, sorted, unless appIDsStale.
+	sortedIDs   []marathon.PathID
+	appIDsStale bool
 	// depViews are the published views of the running deployments.
 	depViews    map[*state.Deployment]deploymentViewMemo
 	deployments map[string]*state.Deployment
@@ -113,6 +119,7 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 		plans:        map[marathon.PathID]planMemo{},
 		steady:       map[string]deploymentMemo{},
 		depViews:     map[*state.Deployment]deploymentViewMemo{},
+		appViews:     map[marathon.PathID]appViewMemo{},
 		deployments:  make(map[string]*state.Deployment, len(snap.Deployments)),
 		offers:       map[string]mesos.Offer{},
 		backoffs:     map[marathon.PathID]reconcile.Backoff{},
