@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&c.CPUs, "cpus", 0.01, "cpus of each task")
 	fs.Float64Var(&c.Mem, "mem", 8, "mem of each task (MB)")
 	fs.IntVar(&c.PostWorkers, "post_workers", 4, "concurrent POST /v2/apps clients")
-	fs.IntVar(&c.RawWorkers, "raw_workers", 4, "concurrent call senders of the raw loop")
+	fs.IntVar(&c.RawWorkers, "raw_workers", 16, "concurrent call senders of the raw loop (as many as the scheduler's acknowledgement senders)")
 	fs.IntVar(&c.Requests, "requests", 200, "sequential GET /v2/apps?embed=apps.tasks to time")
 	fs.IntVar(&c.MaxPerOffer, "max_instances_per_offer", 0, "passed to stadion serve when not 0")
 	fs.DurationVar(&c.Timeout, "timeout", 5*time.Minute, "bound of each phase")
