@@ -49,12 +49,13 @@ func profileServe(ctx context.Context, c config, workDir string, step func(strin
 	launchProfile, getProfile := c.CPUProfile+"-launch.pprof", c.CPUProfile+"-get.pprof"
 	start := time.Now()
 	err = withProfile(launchProfile, func() error {
-		if err := api.postApps(ctx, c.Apps, c.Instances, c.PostWorkers); err != nil {
+		lat, err := api.postApps(ctx, c.Apps, c.Instances, c.PostWorkers)
+		if err != nil {
 			return err
 		}
-		step("profile mode: %d POSTs answered after %.2f s", c.Apps, time.Since(start).Seconds())
+		step("profile mode: %d POSTs answered after %.2f s (each: p99 %s, max %s)", c.Apps, time.Since(start).Seconds(), ms(lat.P99), ms(lat.Max))
 		lastLog := time.Now()
-		_, err := waitFor(ctx, c.PollInterval, c.Timeout, func() (bool, error) {
+		_, err = waitFor(ctx, c.PollInterval, c.Timeout, func() (bool, error) {
 			n, err := api.running(ctx)
 			if time.Since(lastLog) > 5*time.Second {
 				step("profile mode: %d of %d tasks running after %.1f s", n, c.Tasks(), time.Since(start).Seconds())
