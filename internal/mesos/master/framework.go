@@ -263,7 +263,7 @@ func (m *Master) removeFramework(st *clusterState, fw *framework) {
 	now := time.Now()
 	for _, t := range fw.tasks {
 		if a := st.agents[t.agentID]; a != nil {
-			delete(a.tasks, taskKey{fw.id, t.info.TaskID.Value})
+			a.dropTask(taskKey{fw.id, t.info.TaskID.Value})
 		}
 		if !t.state().Terminal() {
 			t.record(mesos.TaskStatus{

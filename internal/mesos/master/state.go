@@ -125,11 +125,17 @@ type task struct {
 	// for example); conversion for the framework happens on delivery.
 	status   mesos.TaskStatus
 	statuses []mesos.TaskStatus
+	// owner is the agent whose tasks hold it (setTask): a change of the
+	// task's state changes what the agent uses.
+	owner *agent
 }
 
 func (t *task) state() mesos.TaskState { return t.status.State }
 
 func (t *task) record(s mesos.TaskStatus) {
+	if t.owner != nil && t.status.State != s.State {
+		t.owner.usedOK = false
+	}
 	t.status = s
 	t.statuses = append(t.statuses, s)
 	if n := len(t.statuses); n > maxStatusesPerTask {
@@ -153,18 +159,43 @@ type agent struct {
 	unreachableTime  time.Time
 	tasks            map[taskKey]*task
 	offers           map[string]*offer
-	link             *agentLink
+	// usedSum is used() while usedOK.
+	usedSum mesos.Resources
+	usedOK  bool
+	link    *agentLink
 }
 
-// used is the sum of the resources of the agent's non-terminal tasks.
+// used is the sum of the resources of the agent's non-terminal tasks,
+// summed again only after its tasks changed (setTask, dropTask, a task's
+// state: task.record). The allocator asks for it for every agent on every
+// allocation, with the master's lock held: summing every task each time
+// was most of the cluster's CPU at 100,000 tasks, and held every status
+// update and call behind it (issue 17).
 func (a *agent) used() mesos.Resources {
+	if a.usedOK {
+		return a.usedSum
+	}
 	var out mesos.Resources
 	for _, t := range a.tasks {
 		if t.holdsResources() {
 			out = out.Plus(t.resources)
 		}
 	}
+	a.usedSum, a.usedOK = out, true
 	return out
+}
+
+// setTask adds or replaces the agent's task at key.
+func (a *agent) setTask(key taskKey, t *task) {
+	a.tasks[key] = t
+	t.owner = a
+	a.usedOK = false
+}
+
+// dropTask forgets the agent's task at key.
+func (a *agent) dropTask(key taskKey) {
+	delete(a.tasks, key)
+	a.usedOK = false
 }
 
 func (a *agent) offered() mesos.Resources {

@@ -109,7 +109,7 @@ func (m *Master) statusUpdate(u cluster.StatusUpdate, r *http.Request) (int, str
 			agentID:     a.id,
 		}
 		fw.tasks[s.TaskID.Value] = t
-		a.tasks[taskKey{fwID, s.TaskID.Value}] = t
+		a.setTask(taskKey{fwID, s.TaskID.Value}, t)
 	}
 	// Agents send TASK_KILLING only for frameworks that had
 	// TASK_KILLING_STATE when the task was launched. One that has dropped it
