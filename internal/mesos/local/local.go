@@ -45,6 +45,10 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// agentConns is the most connections one agent holds to the master: its
+// status update senders (8) and its registration and pings.
+const agentConns = 10
+
 // Cluster is a running local cluster.
 type Cluster struct {
 	Master *master.Master
@@ -77,7 +81,12 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	// by default each side, so that the process (with `stadion serve`'s
 	// API beside them) keeps descriptors for tasks and files.
 	if mcfg.HTTP.MaxConns == 0 {
-		mcfg.HTTP.MaxConns = httpserver.DefaultMaxConns(8)
+		// At least what the agents hold open to it: each posts status
+		// updates on up to agentConns connections. Below that, at 500
+		// agents (the 100,000-task bench), the agents' connections took
+		// the whole cap and the scheduler's calls waited to be accepted
+		// until they timed out (issue 17).
+		mcfg.HTTP.MaxConns = max(httpserver.DefaultMaxConns(8), cfg.Agents*agentConns+256)
 	}
 	if mcfg.WorkDir == "" {
 		mcfg.WorkDir = filepath.Join(cfg.WorkDir, "master")

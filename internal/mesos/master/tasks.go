@@ -60,12 +60,10 @@ func (m *Master) handleStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 // subscriptionOf returns the event stream of framework id, nil when it has
-// none.
+// none; it does not take the master's lock.
 func (m *Master) subscriptionOf(id string) *subscription {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if fw := m.st.frameworks[id]; fw != nil {
-		return fw.sub
+	if sub, ok := m.streams.Load(id); ok {
+		return sub.(*subscription)
 	}
 	return nil
 }
