@@ -46,8 +46,18 @@ type Config struct {
 }
 
 // agentConns is the most connections one agent holds to the master: its
-// status update senders (8) and its registration and pings.
-const agentConns = 10
+// status update senders (agent.DefaultStatusSenders at most) and its
+// registration and pings.
+const agentConns = agent.DefaultStatusSenders + 2
+
+// statusSenders is how many status updates each of n agents posts at once:
+// 8 (the agent's default) up to 100 agents, then fewer, so that about 800
+// are in flight in all. With 8 each, 500 agents posted 4,000 at once,
+// and the handlers, all waiting on the master's lock, made it hand the
+// lock over thousands of times for each update it served (issue 17).
+func statusSenders(n int) int {
+	return min(agent.DefaultStatusSenders, max(2, 800/max(n, 1)))
+}
 
 // Cluster is a running local cluster.
 type Cluster struct {
@@ -123,6 +133,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		acfg.Principal, acfg.Secret = agentCred.Principal, agentCred.Secret
 		if acfg.HTTP.MaxConns == 0 {
 			acfg.HTTP.MaxConns = httpserver.DefaultMaxConns(8 * cfg.Agents)
+		}
+		if acfg.StatusSenders == 0 {
+			acfg.StatusSenders = statusSenders(cfg.Agents)
 		}
 		acfg.WorkDir = filepath.Join(cfg.WorkDir, "agent-"+strconv.Itoa(i))
 		if acfg.Logger == nil {
