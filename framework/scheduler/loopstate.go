@@ -56,7 +56,11 @@ type loopState struct {
 	// unknown holds the instances whose task Mesos answered TASK_UNKNOWN
 	// for (UnknownSince set), unknownChecked when they were last
 	// reconciled, and unknownRecheck how long until the next time.
-	unknown        map[string]struct{}
+	unknown map[string]struct{}
+	// launching holds the instances whose task was launched and is not
+	// running yet (TASK_STAGING, TASK_STARTING): launches wait while
+	// there are maxLaunching (launchLimit).
+	launching      map[string]struct{}
 	unknownChecked time.Time
 	unknownRecheck time.Duration // 0: not rechecking
 	// heldApps are apps whose definition the store could not decode
@@ -127,6 +131,7 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 		kills:        map[string]time.Time{},
 		waitingSince: map[string]time.Time{},
 		unknown:      map[string]struct{}{},
+		launching:    map[string]struct{}{},
 		heldApps:     map[marathon.PathID]bool{},
 		unplaced:     map[marathon.PathID]map[string]int{},
 		offerStats:   map[marathon.PathID]*offerStat{},
@@ -163,6 +168,7 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 		if !inst.UnknownSince.IsZero() {
 			st.unknown[inst.ID] = struct{}{}
 		}
+		st.trackLaunch(&inst)
 	}
 	for i := range snap.Deployments {
 		d := snap.Deployments[i]
@@ -211,6 +217,15 @@ func (st *loopState) putInstance(inst *state.Instance) {
 	st.touch(inst.AppID)
 }
 
+// trackLaunch records whether inst's task is launched and not running yet.
+func (st *loopState) trackLaunch(inst *state.Instance) {
+	if inst.State == mesos.TaskStaging || inst.State == mesos.TaskStarting {
+		st.launching[inst.ID] = struct{}{}
+	} else {
+		delete(st.launching, inst.ID)
+	}
+}
+
 // expunge forgets an instance.
 func (st *loopState) expunge(id string) {
 	inst := st.instances[id]
@@ -233,6 +248,7 @@ func (st *loopState) expunge(id string) {
 		delete(st.kills, inst.TaskID)
 	}
 	delete(st.waitingSince, id)
+	delete(st.launching, id)
 	st.change.DeleteInstances = append(st.change.DeleteInstances, id)
 	st.dirty = true
 }

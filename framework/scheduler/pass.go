@@ -342,19 +342,35 @@ func (st *loopState) instancesOfApps(apps []marathon.PathID) []state.Instance {
 // with the next offers. Without the bound every pass copied every waiting
 // instance with its app for placement: at 100,000 waiting instances that
 // was most of the launch (issue 17). No bound when offers have no cap.
+//
+// Launches also wait while maxLaunching tasks are launched and not running
+// yet: a launch faster than the cluster reports back only piles up tasks
+// in TASK_STAGING, status updates and acknowledgements in the master and
+// the agents. At 100,000 tasks the whole launch went out within seconds
+// and the built-in cluster, with 98,000 tasks staging or starting, ran
+// them slower than a window does (issue 17; Marathon's launch tokens
+// bound it too).
 func (s *Scheduler) launchLimit() int {
+	room := maxLaunching - len(s.st.launching)
+	if room <= 0 {
+		return 0
+	}
 	perOffer := s.cfg.MaxInstancesPerOffer
 	if perOffer == 0 {
 		perOffer = placement.DefaultMaxPerOffer
 	}
 	if perOffer < 0 {
-		return -1
+		return room
 	}
-	return max(2*perOffer*len(s.st.offers), 2*len(s.st.apps), minLaunchLook)
+	return min(room, max(2*perOffer*len(s.st.offers), 2*len(s.st.apps), minLaunchLook))
 }
 
-// minLaunchLook is the least launchLimit.
-const minLaunchLook = 1000
+// minLaunchLook is the least launchLimit with room for launches;
+// maxLaunching is the most tasks launched and not running yet.
+const (
+	minLaunchLook = 1000
+	maxLaunching  = 5000
+)
 
 // launch places the instances that wait for a task on the held offers;
 // more says that other instances wait too, beyond the pass's limit.
@@ -377,7 +393,9 @@ func (s *Scheduler) launch(ids []string, more bool, now time.Time) {
 			unresolved[appID] = true
 		}
 	}
-	if len(st.offers) == 0 {
+	if len(st.offers) == 0 || len(ids) == 0 && more {
+		// Nothing now, more later (maxLaunching): the offers are kept
+		// for when launched tasks run.
 		return
 	}
 	var pending []placement.Pending
@@ -415,6 +433,7 @@ func (s *Scheduler) launch(ids []string, more bool, now time.Time) {
 		inst.Incarnation++
 		inst.TaskID = marathon.TaskIDForInstance(inst.ID, inst.Incarnation)
 		inst.State = mesos.TaskStaging
+		st.launching[inst.ID] = struct{}{}
 		inst.AgentID = l.AgentID.Value
 		inst.Hostname = l.Hostname
 		inst.HostPorts = l.HostPorts
@@ -431,6 +450,7 @@ func (s *Scheduler) launch(ids []string, more bool, now time.Time) {
 			s.log.Error("cannot build task", "app_id", app.ID, "instance_id", inst.ID, "error", err)
 			inst.Incarnation--
 			inst.TaskID, inst.State = "", ""
+			delete(st.launching, inst.ID)
 			st.touch(inst.AppID)
 			continue
 		}
