@@ -45,6 +45,7 @@ type config struct {
 	CPUs, Mem    float64
 	PostWorkers  int
 	RawWorkers   int
+	RawWindow    int
 	Requests     int
 	MaxPerOffer  int
 	Timeout      time.Duration
@@ -97,6 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&c.Mem, "mem", 8, "mem of each task (MB)")
 	fs.IntVar(&c.PostWorkers, "post_workers", 4, "concurrent POST /v2/apps clients")
 	fs.IntVar(&c.RawWorkers, "raw_workers", 16, "concurrent call senders of the raw loop (as many as the scheduler's acknowledgement senders)")
+	fs.IntVar(&c.RawWindow, "raw_window", 5000, "most tasks the raw loop keeps launched and not running, as the scheduler does (0: no bound, every task at once)")
 	fs.IntVar(&c.Requests, "requests", 200, "sequential GET /v2/apps?embed=apps.tasks to time")
 	fs.IntVar(&c.MaxPerOffer, "max_instances_per_offer", 0, "passed to stadion serve when not 0")
 	fs.DurationVar(&c.Timeout, "timeout", 5*time.Minute, "bound of each phase")
@@ -424,7 +426,7 @@ func benchRaw(ctx context.Context, c config, workDir string, res *results, step 
 	defer cluster.Stop(30 * time.Second)
 	meter := startCPUMeter(cluster.Pid())
 	res.Raw, err = runRaw(ctx, rawConfig{
-		Master: master, Tasks: c.Tasks(), CPUs: c.CPUs, Mem: c.Mem, Workers: c.RawWorkers, Timeout: c.Timeout,
+		Master: master, Tasks: c.Tasks(), CPUs: c.CPUs, Mem: c.Mem, Workers: c.RawWorkers, Timeout: c.Timeout, Window: c.RawWindow,
 	})
 	if err != nil {
 		return fmt.Errorf("%w\n%s", err, cluster.Tail(20))

@@ -154,8 +154,8 @@ func (r results) markdown() string {
 		c.Apps, r.Post.Seconds(), r.ToDeployed.Seconds(), formatStates(r.TaskStates))
 	w("- CPU time during the launch: `stadion serve` %.2f s, cluster process %.2f s, launchbench %.2f s, other processes on the machine %.2f s (%.2f s of wall time × %d cores = %.2f core-seconds available).\n",
 		r.ServeCPU, r.ClusterCPU, r.BenchCPU, r.OthersCPU, r.ToRunning.Seconds(), r.Machine.Cores, r.ToRunning.Seconds()*float64(r.Machine.Cores))
-	w("- Raw loop: %d ACCEPT calls, %d ACKNOWLEDGE calls over %d concurrent senders; CPU: cluster process %.2f s, launchbench (the loop) %.2f s, other processes %.2f s.\n",
-		r.Raw.Accepts, r.Raw.Acks, c.RawWorkers, r.RawClusterCPU, r.RawBenchCPU, r.RawOthersCPU)
+	w("- Raw loop: %d ACCEPT calls, %d ACKNOWLEDGE calls over %d concurrent senders, at most %s tasks launched and not running; CPU: cluster process %.2f s, launchbench (the loop) %.2f s, other processes %.2f s.\n",
+		r.Raw.Accepts, r.Raw.Acks, c.RawWorkers, windowText(c.RawWindow), r.RawClusterCPU, r.RawBenchCPU, r.RawOthersCPU)
 	if c.ZK {
 		r.zkMarkdown(w)
 	}
@@ -252,6 +252,14 @@ func (r results) largeMarkdown(w func(string, ...any)) {
 				f.NewLeader, secs(f.Log.Elected), secs(f.Log.Ready), secs(f.Log.ReadyIn), secs(f.Log.Subscribed), f.TasksAfter)
 		}
 	}
+}
+
+// windowText renders the raw loop's window.
+func windowText(n int) string {
+	if n <= 0 {
+		return "any number of"
+	}
+	return strconv.Itoa(n)
 }
 
 // perThousand is seconds per 1,000 tasks.
