@@ -46,6 +46,7 @@ type config struct {
 	PostWorkers  int
 	RawWorkers   int
 	RawWindow    int
+	RawOnly      bool // only the raw loop: no results section
 	Requests     int
 	MaxPerOffer  int
 	Timeout      time.Duration
@@ -98,6 +99,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&c.Mem, "mem", 8, "mem of each task (MB)")
 	fs.IntVar(&c.PostWorkers, "post_workers", 4, "concurrent POST /v2/apps clients")
 	fs.IntVar(&c.RawWorkers, "raw_workers", 16, "concurrent call senders of the raw loop (as many as the scheduler's acknowledgement senders)")
+	fs.BoolVar(&c.RawOnly, "raw_only", false, "measure the raw limit alone (phase 2) and print it; writes no results")
 	fs.IntVar(&c.RawWindow, "raw_window", 5000, "most tasks the raw loop keeps launched and not running, as the scheduler does (0: no bound, every task at once)")
 	fs.IntVar(&c.Requests, "requests", 200, "sequential GET /v2/apps?embed=apps.tasks to time")
 	fs.IntVar(&c.MaxPerOffer, "max_instances_per_offer", 0, "passed to stadion serve when not 0")
@@ -162,6 +164,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "launchbench: %v\nlaunchbench: process logs kept in %s\n", err, workDir)
 		return exitError
 	}
+	if c.RawOnly {
+		os.RemoveAll(workDir)
+		return exitOK
+	}
 	if c.KeepWorkDir {
 		fmt.Fprintln(stderr, "launchbench: work directory kept:", workDir)
 	} else {
@@ -191,8 +197,10 @@ func bench(ctx context.Context, c config, workDir string, log io.Writer) (result
 	step := func(format string, args ...any) {
 		fmt.Fprintf(log, "launchbench: "+format+"\n", args...)
 	}
-	if err := benchServe(ctx, c, workDir, &res, step); err != nil {
-		return res, err
+	if !c.RawOnly {
+		if err := benchServe(ctx, c, workDir, &res, step); err != nil {
+			return res, err
+		}
 	}
 	if err := benchRaw(ctx, c, workDir, &res, step); err != nil {
 		return res, err
