@@ -100,11 +100,14 @@ func runRaw(ctx context.Context, cfg rawConfig) (rawResult, error) {
 		if cfg.Window > 0 {
 			room = min(room, cfg.Window-(res.Launched-len(running)))
 		}
-		if room <= 0 || len(held) == 0 {
+		// Launch in batches (a tenth of the window), not one task per
+		// TASK_RUNNING: each launch is an ACCEPT call.
+		if room <= 0 || len(held) == 0 || room < min(cfg.Window/10, cfg.Tasks-res.Launched) {
 			return
 		}
-		res.Launched += rawOffers(held, cfg, res.Launched, room, &res.Accepts, client, calls)
-		held = held[:0]
+		n, unused := rawOffers(held, cfg, res.Launched, room, &res.Accepts, client, calls)
+		res.Launched += n
+		held = append(held[:0], unused...)
 	}
 	for {
 		select {
@@ -148,13 +151,16 @@ func runRaw(ctx context.Context, cfg rawConfig) (rawResult, error) {
 }
 
 // rawOffers launches up to room tasks on offers and returns how many it
-// launched. Offers nothing is left for are declined for a long while; what
-// a launch leaves of an offer comes back at once while tasks are left.
-func rawOffers(offers []mesos.Offer, cfg rawConfig, launched, room int, accepts *int, client *mesos.Client, calls chan<- func(context.Context) error) int {
+// launched and the offers it left for later (room ran out first). Offers
+// that fit no task, or that come when every task is launched, are declined
+// for a long while; what a launch leaves of an offer comes back at once
+// while tasks are left.
+func rawOffers(offers []mesos.Offer, cfg rawConfig, launched, room int, accepts *int, client *mesos.Client, calls chan<- func(context.Context) error) (int, []mesos.Offer) {
 	refuse := 3600.0
 	n := 0
 	left := min(cfg.Tasks-launched, room)
 	share := (left + len(offers) - 1) / max(len(offers), 1)
+	var unused []mesos.Offer
 	var filters *mesos.Filters
 	if launched+left < cfg.Tasks {
 		filters = &mesos.Filters{RefuseSeconds: new(0.0)}
@@ -164,6 +170,10 @@ func rawOffers(offers []mesos.Offer, cfg rawConfig, launched, room int, accepts 
 		fit := int(math.Min(math.Floor(res.Scalar("cpus")/cfg.CPUs+1e-9), math.Floor(res.Scalar("mem")/cfg.Mem+1e-9)))
 		k := min(fit, share, left-n)
 		ids := []mesos.OfferID{o.ID}
+		if k <= 0 && fit > 0 && launched+n < cfg.Tasks {
+			unused = append(unused, o) // no room in the window yet
+			continue
+		}
 		if k <= 0 {
 			calls <- func(ctx context.Context) error {
 				return client.Decline(ctx, ids, &mesos.Filters{RefuseSeconds: &refuse})
@@ -179,7 +189,7 @@ func rawOffers(offers []mesos.Offer, cfg rawConfig, launched, room int, accepts 
 		*accepts++
 		calls <- func(ctx context.Context) error { return client.Launch(ctx, ids, tasks, filters) }
 	}
-	return n
+	return n, unused
 }
 
 func rawTask(id string, agentID mesos.AgentID, cfg rawConfig) mesos.TaskInfo {
