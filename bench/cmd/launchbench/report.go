@@ -199,8 +199,8 @@ func (r results) largeMarkdown(w func(string, ...any)) {
 		r.rawRate()/rate, l.rawRate()/lrate, targetLargeRawRatio, check(l.rawRate()/lrate <= targetLargeRawRatio))
 	w("| CPU of `stadion serve` during the launch, per 1,000 tasks | %.2f s | %.2f s | — | — |\n",
 		perThousand(r.ServeCPU, c.Tasks()), perThousand(l.ServeCPU, lc.Tasks()))
-	w("| each `POST /v2/apps` (%d, %d clients): p50 / p99 / max | %s / %s / %s | %s / %s / **%s** | < %s each | %s |\n",
-		lc.Apps, lc.PostWorkers, ms(r.PostLat.P50), ms(r.PostLat.P99), ms(r.PostLat.Max), ms(l.PostLat.P50), ms(l.PostLat.P99), ms(l.PostLat.Max),
+	w("| each `POST /v2/apps` (%d and %d POSTs, %d clients): p50 / p99 / max | %s / %s / %s | %s / %s / **%s** | < %s each | %s |\n",
+		c.Apps, lc.Apps, lc.PostWorkers, ms(r.PostLat.P50), ms(r.PostLat.P99), ms(r.PostLat.Max), ms(l.PostLat.P50), ms(l.PostLat.P99), ms(l.PostLat.Max),
 		ms(targetPost), check(r.PostLat.Max < targetPost && l.PostLat.Max < targetPost))
 	w("| `GET /v2/apps?embed=apps.tasks` p50 / p99 (body) | %s / %s (%.1f MB) | %s / **%s** (%.1f MB) | p99 < %s | %s |\n",
 		ms(r.Embed.P50), ms(r.Embed.P99), float64(r.Embed.Bytes)/(1<<20), ms(l.Embed.P50), ms(l.Embed.P99), float64(l.Embed.Bytes)/(1<<20),
