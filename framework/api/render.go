@@ -25,6 +25,23 @@ type jsonAppender interface {
 	appendJSON(dst []byte) ([]byte, error)
 }
 
+// jsonStreamer is a jsonAppender whose body may be large: between its
+// items it hands what it has appended to spill, which writes it out once
+// it passes spillAt and returns the buffer to append to next. A body
+// that stays below spillAt is written whole with its Content-Length; a
+// larger one is sent as it is built (chunked), so that the server never
+// holds it whole (44 MB for GET /v2/apps?embed=apps.tasks at 100,000
+// tasks, issue 17) and the client reads while the rest is built.
+type jsonStreamer interface {
+	appendJSONStream(dst []byte, spill func([]byte) []byte) ([]byte, error)
+}
+
+// spillAt is the body size from which a jsonStreamer's body is streamed.
+var spillAt = 1 << 20
+
+// noSpill keeps everything in the buffer.
+func noSpill(b []byte) []byte { return b }
+
 // bodyPool holds response buffers. A buffer of GET /v2/apps at 10,000
 // tasks is about 4 MB; sync.Pool drops buffers that stay unused over two
 // garbage collections, so an idle server does not keep them.
@@ -33,18 +50,47 @@ var bodyPool = sync.Pool{New: func() any { return new([]byte) }}
 // maxPooledBody is the largest buffer put back in bodyPool.
 const maxPooledBody = 64 << 20
 
-// writeAppended writes v's body with Content-Length, as writeJSON does.
+// writeAppended writes v's body with Content-Length, as writeJSON does,
+// or, for a large body of a jsonStreamer, as it is built.
 func writeAppended(w http.ResponseWriter, status int, v jsonAppender) {
 	bp := bodyPool.Get().(*[]byte)
-	b, err := v.appendJSON((*bp)[:0])
-	if err != nil {
+	started := false
+	spill := func(b []byte) []byte {
+		if len(b) < spillAt {
+			return b
+		}
+		if !started {
+			started = true
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(status)
+		}
+		w.Write(b)
+		return b[:0]
+	}
+	var (
+		b   []byte
+		err error
+	)
+	if st, ok := v.(jsonStreamer); ok {
+		b, err = st.appendJSONStream((*bp)[:0], spill)
+	} else {
+		b, err = v.appendJSON((*bp)[:0])
+	}
+	switch {
+	case err != nil && started:
+		// Part of a 200 is out: end the connection, so that the client
+		// sees a broken body, not a short one.
+		panic(http.ErrAbortHandler)
+	case err != nil:
 		writeJSON(w, http.StatusInternalServerError, marathon.Message{Message: "encode response: " + err.Error()})
 		return
 	}
 	b = append(b, '\n')
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
+	if !started {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.WriteHeader(status)
+	}
 	w.Write(b)
 	if cap(b) <= maxPooledBody {
 		*bp = b[:0]
@@ -66,7 +112,9 @@ type appsBody struct {
 	z authz
 }
 
-func (b appsBody) appendJSON(dst []byte) ([]byte, error) {
+func (b appsBody) appendJSON(dst []byte) ([]byte, error) { return b.appendJSONStream(dst, noSpill) }
+
+func (b appsBody) appendJSONStream(dst []byte, spill func([]byte) []byte) ([]byte, error) {
 	dst = append(dst, '{')
 	dst = appendKey(dst, b.key)
 	if !b.single {
@@ -89,6 +137,7 @@ func (b appsBody) appendJSON(dst []byte) ([]byte, error) {
 		if dst, err = info.AppendJSON(dst, def); err != nil {
 			return nil, err
 		}
+		dst = spill(dst)
 	}
 	if !b.single {
 		dst = append(dst, ']')
@@ -110,7 +159,9 @@ type tasksBody struct {
 	filter map[marathon.TaskState]bool
 }
 
-func (b tasksBody) appendJSON(dst []byte) ([]byte, error) {
+func (b tasksBody) appendJSON(dst []byte) ([]byte, error) { return b.appendJSONStream(dst, noSpill) }
+
+func (b tasksBody) appendJSONStream(dst []byte, spill func([]byte) []byte) ([]byte, error) {
 	dst = append(dst, `{"tasks":[`...)
 	tb := taskBufPool.Get().(*taskBuf)
 	defer putTaskBuf(tb)
@@ -127,6 +178,7 @@ func (b tasksBody) appendJSON(dst []byte) ([]byte, error) {
 			first = false
 			dst = tasks[i].AppendJSON(dst)
 		}
+		dst = spill(dst)
 	}
 	return append(dst, "]}"...), nil
 }
