@@ -210,7 +210,7 @@ func (s *server) appInfo(v *scheduler.View, av *scheduler.AppView, e appEmbed) m
 // appInfoBuf is appInfo with the tasks and deployments in b's buffers:
 // the AppInfo is valid until b's next use.
 func (s *server) appInfoBuf(v *scheduler.View, av *scheduler.AppView, e appEmbed, b *taskBuf) marathon.AppInfo {
-	c := counts(av)
+	c := s.defs.counts(av)
 	info := marathon.AppInfo{
 		App:            av.App,
 		TasksStaged:    c.Staged,

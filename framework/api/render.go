@@ -25,6 +25,23 @@ type jsonAppender interface {
 	appendJSON(dst []byte) ([]byte, error)
 }
 
+// jsonStreamer is a jsonAppender whose body may be large: between its
+// items it hands what it has appended to spill, which writes it out once
+// it passes spillAt and returns the buffer to append to next. A body
+// that stays below spillAt is written whole with its Content-Length; a
+// larger one is sent as it is built (chunked), so that the server never
+// holds it whole (44 MB for GET /v2/apps?embed=apps.tasks at 100,000
+// tasks, issue 17) and the client reads while the rest is built.
+type jsonStreamer interface {
+	appendJSONStream(dst []byte, spill func([]byte) []byte) ([]byte, error)
+}
+
+// spillAt is the body size from which a jsonStreamer's body is streamed.
+var spillAt = 1 << 20
+
+// noSpill keeps everything in the buffer.
+func noSpill(b []byte) []byte { return b }
+
 // bodyPool holds response buffers. A buffer of GET /v2/apps at 10,000
 // tasks is about 4 MB; sync.Pool drops buffers that stay unused over two
 // garbage collections, so an idle server does not keep them.
@@ -33,18 +50,47 @@ var bodyPool = sync.Pool{New: func() any { return new([]byte) }}
 // maxPooledBody is the largest buffer put back in bodyPool.
 const maxPooledBody = 64 << 20
 
-// writeAppended writes v's body with Content-Length, as writeJSON does.
+// writeAppended writes v's body with Content-Length, as writeJSON does,
+// or, for a large body of a jsonStreamer, as it is built.
 func writeAppended(w http.ResponseWriter, status int, v jsonAppender) {
 	bp := bodyPool.Get().(*[]byte)
-	b, err := v.appendJSON((*bp)[:0])
-	if err != nil {
+	started := false
+	spill := func(b []byte) []byte {
+		if len(b) < spillAt {
+			return b
+		}
+		if !started {
+			started = true
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(status)
+		}
+		w.Write(b)
+		return b[:0]
+	}
+	var (
+		b   []byte
+		err error
+	)
+	if st, ok := v.(jsonStreamer); ok {
+		b, err = st.appendJSONStream((*bp)[:0], spill)
+	} else {
+		b, err = v.appendJSON((*bp)[:0])
+	}
+	switch {
+	case err != nil && started:
+		// Part of a 200 is out: end the connection, so that the client
+		// sees a broken body, not a short one.
+		panic(http.ErrAbortHandler)
+	case err != nil:
 		writeJSON(w, http.StatusInternalServerError, marathon.Message{Message: "encode response: " + err.Error()})
 		return
 	}
 	b = append(b, '\n')
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
+	if !started {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.WriteHeader(status)
+	}
 	w.Write(b)
 	if cap(b) <= maxPooledBody {
 		*bp = b[:0]
@@ -66,7 +112,9 @@ type appsBody struct {
 	z authz
 }
 
-func (b appsBody) appendJSON(dst []byte) ([]byte, error) {
+func (b appsBody) appendJSON(dst []byte) ([]byte, error) { return b.appendJSONStream(dst, noSpill) }
+
+func (b appsBody) appendJSONStream(dst []byte, spill func([]byte) []byte) ([]byte, error) {
 	dst = append(dst, '{')
 	dst = appendKey(dst, b.key)
 	if !b.single {
@@ -89,6 +137,7 @@ func (b appsBody) appendJSON(dst []byte) ([]byte, error) {
 		if dst, err = info.AppendJSON(dst, def); err != nil {
 			return nil, err
 		}
+		dst = spill(dst)
 	}
 	if !b.single {
 		dst = append(dst, ']')
@@ -110,7 +159,9 @@ type tasksBody struct {
 	filter map[marathon.TaskState]bool
 }
 
-func (b tasksBody) appendJSON(dst []byte) ([]byte, error) {
+func (b tasksBody) appendJSON(dst []byte) ([]byte, error) { return b.appendJSONStream(dst, noSpill) }
+
+func (b tasksBody) appendJSONStream(dst []byte, spill func([]byte) []byte) ([]byte, error) {
 	dst = append(dst, `{"tasks":[`...)
 	tb := taskBufPool.Get().(*taskBuf)
 	defer putTaskBuf(tb)
@@ -127,6 +178,7 @@ func (b tasksBody) appendJSON(dst []byte) ([]byte, error) {
 			first = false
 			dst = tasks[i].AppendJSON(dst)
 		}
+		dst = spill(dst)
 	}
 	return append(dst, "]}"...), nil
 }
@@ -140,25 +192,56 @@ func putTaskBuf(b *taskBuf) {
 	taskBufPool.Put(b)
 }
 
-// defCache keeps each app's definition as App.MarshalJSON writes it, per
-// AppView: a View is immutable, so an AppView's definition never changes,
-// and apps that a new View shares with the previous one keep their bytes.
-// The keys are weak: the cache keeps no View alive, and entries of
-// collected AppViews are dropped as the cache grows.
+// defCache keeps each app's definition as App.MarshalJSON writes it, and
+// its task counts, per AppView: a View is immutable, so an AppView's
+// definition and counts never change, and apps that a new View shares with
+// the previous one (scheduler.publish) keep them. Counting walked every
+// instance of every app on each GET /v2/apps: at 100,000 tasks, polled
+// every 50 ms, that was most of the API's CPU (issue 17). The keys are
+// weak: the cache keeps no View alive, and entries of collected AppViews
+// are dropped as the cache grows.
 type defCache struct {
-	mu   sync.Mutex
-	defs map[weak.Pointer[scheduler.AppView]][]byte
+	mu      sync.Mutex
+	entries map[weak.Pointer[scheduler.AppView]]*defEntry
 	// sweepAt is the size at which the next sweep of dead entries runs.
 	sweepAt int
 }
 
+// defEntry is what defCache keeps of one AppView; a nil field is not
+// computed yet.
+type defEntry struct {
+	def    []byte
+	counts *marathon.TaskCounts
+}
+
+// entry returns av's entry, adding an empty one; the caller holds c.mu.
+func (c *defCache) entry(av *scheduler.AppView) *defEntry {
+	key := weak.Make(av)
+	if e, ok := c.entries[key]; ok {
+		return e
+	}
+	if c.entries == nil {
+		c.entries = map[weak.Pointer[scheduler.AppView]]*defEntry{}
+	}
+	if len(c.entries) >= c.sweepAt {
+		for k := range c.entries {
+			if k.Value() == nil {
+				delete(c.entries, k)
+			}
+		}
+		c.sweepAt = max(2*len(c.entries), 256)
+	}
+	e := &defEntry{}
+	c.entries[key] = e
+	return e
+}
+
 // get returns av's definition JSON; the caller must not modify it.
 func (c *defCache) get(av *scheduler.AppView) ([]byte, error) {
-	key := weak.Make(av)
 	c.mu.Lock()
-	def, ok := c.defs[key]
+	def := c.entry(av).def
 	c.mu.Unlock()
-	if ok {
+	if def != nil {
 		return def, nil
 	}
 	def, err := av.App.MarshalJSON()
@@ -166,18 +249,22 @@ func (c *defCache) get(av *scheduler.AppView) ([]byte, error) {
 		return nil, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.defs == nil {
-		c.defs = map[weak.Pointer[scheduler.AppView]][]byte{}
-	}
-	if len(c.defs) >= c.sweepAt {
-		for k := range c.defs {
-			if k.Value() == nil {
-				delete(c.defs, k)
-			}
-		}
-		c.sweepAt = max(2*len(c.defs), 256)
-	}
-	c.defs[key] = def
+	c.entry(av).def = def
+	c.mu.Unlock()
 	return def, nil
+}
+
+// counts returns av's task counts (counts).
+func (c *defCache) counts(av *scheduler.AppView) marathon.TaskCounts {
+	c.mu.Lock()
+	n := c.entry(av).counts
+	c.mu.Unlock()
+	if n != nil {
+		return *n
+	}
+	tc := counts(av)
+	c.mu.Lock()
+	c.entry(av).counts = &tc
+	c.mu.Unlock()
+	return tc
 }

@@ -212,3 +212,33 @@ func firstDiff(a, b []byte) int {
 func around(b []byte, i int) []byte {
 	return b[max(0, i-80):min(len(b), i+80)]
 }
+
+// TestRenderGoldenStreamed renders the goldens with every body streamed
+// as it is built (spillAt 1): the bytes are the same, and the app and
+// task lists go out without a Content-Length.
+func TestRenderGoldenStreamed(t *testing.T) {
+	h := newHarness(t)
+	seedRender(h)
+	defer func(n int) { spillAt = n }(spillAt)
+	spillAt = 1
+	streamed := map[string]bool{"apps": true, "tasks": true, "app_tasks": true}
+	for _, g := range renderGoldens {
+		t.Run(g.name, func(t *testing.T) {
+			r := h.do("GET", g.path, "")
+			if r.status != 200 {
+				t.Fatalf("GET %s: status %d: %s", g.path, r.status, r.body)
+			}
+			want, err := os.ReadFile(filepath.Join("testdata", "golden", g.name+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(r.body, want) {
+				i := firstDiff(r.body, want)
+				t.Errorf("GET %s streamed differs at byte %d:\n got %q\nwant %q", g.path, i, around(r.body, i), around(want, i))
+			}
+			if cl := r.header.Get("Content-Length"); streamed[g.name] && cl != "" {
+				t.Errorf("GET %s: Content-Length %q on a streamed body", g.path, cl)
+			}
+		})
+	}
+}

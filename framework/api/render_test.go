@@ -12,6 +12,8 @@ import (
 
 	"github.com/stadionhq/stadion/framework/scheduler"
 	"github.com/stadionhq/stadion/internal/marathon"
+	"github.com/stadionhq/stadion/internal/mesos"
+	"github.com/stadionhq/stadion/internal/state"
 )
 
 func TestDefCache(t *testing.T) {
@@ -43,7 +45,7 @@ func TestDefCache(t *testing.T) {
 		}
 	}
 	c.mu.Lock()
-	n := len(c.defs)
+	n := len(c.entries)
 	c.mu.Unlock()
 	if n > 1000 {
 		t.Errorf("%d cached definitions after 2000 AppViews were dropped", n)
@@ -53,6 +55,32 @@ func TestDefCache(t *testing.T) {
 	}
 	runtime.KeepAlive(av)
 	runtime.KeepAlive(av2)
+}
+
+// TestDefCacheCounts checks that an AppView's task counts are counted once
+// and kept while the AppView lives: a View is immutable.
+func TestDefCacheCounts(t *testing.T) {
+	var c defCache
+	running := state.Instance{ID: "a.instance-1", AppID: "/a", Goal: state.GoalRunning, TaskID: "a.instance-1._app.1", State: mesos.TaskRunning}
+	staging := state.Instance{ID: "a.instance-2", AppID: "/a", Goal: state.GoalRunning, TaskID: "a.instance-2._app.1", State: mesos.TaskStaging}
+	av := &scheduler.AppView{App: marathon.NewApp("/a"), Instances: []state.Instance{running, staging}}
+	want := marathon.TaskCounts{Running: 1, Staged: 1}
+	if got := c.counts(av); got != want {
+		t.Fatalf("counts = %+v, want %+v", got, want)
+	}
+	c.mu.Lock()
+	cached := c.entry(av).counts
+	c.mu.Unlock()
+	if cached == nil || *cached != want {
+		t.Fatalf("cached counts %v, want %+v", cached, want)
+	}
+	// Another AppView (a new View with one more running task) is counted
+	// anew.
+	av2 := &scheduler.AppView{App: av.App, Instances: []state.Instance{running, running}}
+	if got := c.counts(av2); got != (marathon.TaskCounts{Running: 2}) {
+		t.Errorf("counts(av2) = %+v, want 2 running", got)
+	}
+	runtime.KeepAlive(av)
 }
 
 // TestRenderConcurrent renders the golden requests from many goroutines

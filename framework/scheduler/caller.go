@@ -13,9 +13,12 @@ import (
 // agentSenders how many ACCEPT and KILL calls. Each call is an HTTP request;
 // sent one after the other they paced large launches: the ACCEPTs of one
 // OFFERS event queued behind each other, and the agents' status updates
-// behind the acknowledgements (bench/README.md).
+// behind the acknowledgements (bench/README.md). A task's next update
+// waits for the acknowledgement of the previous one, so at 100,000 tasks
+// (two acknowledgements each) 4 senders left tens of thousands waiting
+// (issue 17).
 const (
-	ackSenders   = 4
+	ackSenders   = 16
 	agentSenders = 4
 )
 
@@ -173,7 +176,11 @@ func (c *caller) kill(taskID, agentID string, policy *mesos.KillPolicy) {
 }
 
 func (c *caller) acknowledge(status mesos.TaskStatus) {
-	c.pick(c.acks[:], status.TaskID.Value).enqueue(func(ctx context.Context) error { return c.client.Acknowledge(ctx, status) })
+	// Only what the call sends waits in the queue, not the whole status
+	// (its message, container status, labels...): at 100,000 tasks the
+	// waiting acknowledgements held most of the heap (issue 17).
+	ack := mesos.TaskStatus{TaskID: status.TaskID, AgentID: status.AgentID, UUID: status.UUID, State: status.State}
+	c.pick(c.acks[:], status.TaskID.Value).enqueue(func(ctx context.Context) error { return c.client.Acknowledge(ctx, ack) })
 }
 
 // revive and suppress apply to every role the framework subscribed with.

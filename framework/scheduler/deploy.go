@@ -233,12 +233,14 @@ func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOption
 			st.remember(old)
 		}
 		st.apps[appID] = app
+		st.appIDsStale = true
 		st.change.PutApps = append(st.change.PutApps, app)
 		delete(st.backoffs, appID)
 		st.touch(appID)
 	}
 	for _, appID := range remove {
 		delete(st.apps, appID)
+		st.appIDsStale = true
 		delete(st.backoffs, appID)
 		st.touch(appID)
 		st.change.DeleteApps = append(st.change.DeleteApps, appID)

@@ -149,6 +149,7 @@ func (s *Scheduler) handleUpdate(ctx context.Context, status mesos.TaskStatus) {
 		inst.Healthy, inst.Health, inst.Ready = nil, nil, nil
 		st.waitingSince[inst.ID] = now
 	}
+	st.trackLaunch(inst)
 	if changedByStatus(prev, *inst) {
 		// A reconciliation answers every task with what we already
 		// know: storing 10,000 unchanged instances again cost a new

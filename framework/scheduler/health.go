@@ -195,16 +195,31 @@ func (s *Scheduler) foldMesosHealth(inst *state.Instance, app marathon.App, heal
 	s.setHealth(inst, app, idx, r, r.Alive() != before || !r.Known(), now)
 }
 
-// setHealth stores one check's result and the instance's health over all
-// checks, and publishes the changes.
+// setHealth records one check's result and the instance's health over all
+// checks, and publishes the changes. Only transitions are stored: the
+// first result of a check, a check turning alive or not, the instance's
+// health changing. A result that repeats the last one (every few seconds
+// per task) is shown, not written: at 100,000 checked tasks those writes
+// were most of the store's load (issue 17). A new leader goes on from the
+// stored transition; the times of the latest repeats are lost with the
+// leader, as the counters of Marathon's own health checks are.
 func (s *Scheduler) setHealth(inst *state.Instance, app marathon.App, idx int, r state.HealthResult, changed bool, now time.Time) {
+	var was state.HealthResult
+	if idx < len(inst.Health) {
+		was = inst.Health[idx]
+	}
+	transition := changed || len(inst.Health) != len(app.HealthChecks) || was.Known() != r.Known() || was.Alive() != r.Alive()
 	results := make([]state.HealthResult, len(app.HealthChecks))
 	copy(results, inst.Health)
 	results[idx] = r
 	inst.Health = results
 	prev := inst.Healthy
 	inst.Healthy = aggregateHealth(results)
-	s.st.putHealth(inst)
+	if transition || !sameHealth(prev, inst.Healthy) {
+		s.st.putHealth(inst)
+	} else {
+		s.st.showHealth(inst)
+	}
 	if changed {
 		s.cfg.Events.Publish(marathon.HealthStatusChangedEvent{
 			AppID: inst.AppID, InstanceID: inst.ID, TaskID: inst.TaskID, Version: inst.AppVersion, Alive: r.Alive(),

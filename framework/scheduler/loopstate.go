@@ -38,6 +38,12 @@ type loopState struct {
 	// steady remembers the deployments whose last Next changed nothing,
 	// with the generations it saw.
 	steady map[string]deploymentMemo
+	// appViews are the published AppViews, shared by the Views while
+	// their app stays the same (appView).
+	appViews map[marathon.PathID]appViewMemo
+	// sortedIDs are the apps' ids, sorted, unless appIDsStale.
+	sortedIDs   []marathon.PathID
+	appIDsStale bool
 	// depViews are the published views of the running deployments.
 	depViews    map[*state.Deployment]deploymentViewMemo
 	deployments map[string]*state.Deployment
@@ -50,7 +56,11 @@ type loopState struct {
 	// unknown holds the instances whose task Mesos answered TASK_UNKNOWN
 	// for (UnknownSince set), unknownChecked when they were last
 	// reconciled, and unknownRecheck how long until the next time.
-	unknown        map[string]struct{}
+	unknown map[string]struct{}
+	// launching holds the instances whose task was launched and is not
+	// running yet (TASK_STAGING, TASK_STARTING): launches wait while
+	// there are maxLaunching (launchLimit).
+	launching      map[string]struct{}
 	unknownChecked time.Time
 	unknownRecheck time.Duration // 0: not rechecking
 	// heldApps are apps whose definition the store could not decode
@@ -113,6 +123,7 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 		plans:        map[marathon.PathID]planMemo{},
 		steady:       map[string]deploymentMemo{},
 		depViews:     map[*state.Deployment]deploymentViewMemo{},
+		appViews:     map[marathon.PathID]appViewMemo{},
 		deployments:  make(map[string]*state.Deployment, len(snap.Deployments)),
 		offers:       map[string]mesos.Offer{},
 		backoffs:     map[marathon.PathID]reconcile.Backoff{},
@@ -120,6 +131,7 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 		kills:        map[string]time.Time{},
 		waitingSince: map[string]time.Time{},
 		unknown:      map[string]struct{}{},
+		launching:    map[string]struct{}{},
 		heldApps:     map[marathon.PathID]bool{},
 		unplaced:     map[marathon.PathID]map[string]int{},
 		offerStats:   map[marathon.PathID]*offerStat{},
@@ -156,6 +168,7 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 		if !inst.UnknownSince.IsZero() {
 			st.unknown[inst.ID] = struct{}{}
 		}
+		st.trackLaunch(&inst)
 	}
 	for i := range snap.Deployments {
 		d := snap.Deployments[i]
@@ -180,6 +193,14 @@ func (st *loopState) putHealth(inst *state.Instance) {
 	st.gen[inst.AppID] = st.genSeq
 }
 
+// showHealth records a change of an instance's health results that is
+// shown but not stored (setHealth): only the View changes.
+func (st *loopState) showHealth(inst *state.Instance) {
+	st.dirty = true
+	st.genSeq++
+	st.gen[inst.AppID] = st.genSeq
+}
+
 // addInstance indexes a new instance (not yet stored: see putInstance).
 func (st *loopState) addInstance(inst *state.Instance) {
 	st.instances[inst.ID] = inst
@@ -194,6 +215,15 @@ func (st *loopState) putInstance(inst *state.Instance) {
 	st.change.PutInstances = append(st.change.PutInstances, *inst)
 	st.dirty = true
 	st.touch(inst.AppID)
+}
+
+// trackLaunch records whether inst's task is launched and not running yet.
+func (st *loopState) trackLaunch(inst *state.Instance) {
+	if inst.State == mesos.TaskStaging || inst.State == mesos.TaskStarting {
+		st.launching[inst.ID] = struct{}{}
+	} else {
+		delete(st.launching, inst.ID)
+	}
 }
 
 // expunge forgets an instance.
@@ -218,6 +248,7 @@ func (st *loopState) expunge(id string) {
 		delete(st.kills, inst.TaskID)
 	}
 	delete(st.waitingSince, id)
+	delete(st.launching, id)
 	st.change.DeleteInstances = append(st.change.DeleteInstances, id)
 	st.dirty = true
 }

@@ -27,7 +27,8 @@ func (s *Scheduler) pass(ctx context.Context) time.Time {
 	s.startQueued(ctx, now)
 	wake = earliest(wake, s.advanceDeployments(ctx, now))
 
-	s.launch(s.waiting(plan.Launch, now), now)
+	ids, more := s.waiting(plan.Launch, now, s.launchLimit())
+	s.launch(ids, more, now)
 	wake = earliest(wake, s.steerOffers())
 	wake = earliest(wake, s.nextKillRetry(now))
 	wake = earliest(wake, s.checkReadiness(ctx, now))
@@ -334,10 +335,48 @@ func (st *loopState) instancesOfApps(apps []marathon.PathID) []state.Instance {
 	return out
 }
 
-// launch places the instances that wait for a task on the held offers.
-func (s *Scheduler) launch(ids []string, now time.Time) {
+// launchLimit bounds the waiting instances one pass looks at: twice what
+// the held offers can take (--max_instances_per_offer each), and at least
+// minLaunchLook. The plan interleaves the apps, so each app with waiting
+// instances is among them; the others wait for the next pass, which comes
+// with the next offers. Without the bound every pass copied every waiting
+// instance with its app for placement: at 100,000 waiting instances that
+// was most of the launch (issue 17). No bound when offers have no cap.
+//
+// Launches also wait while maxLaunching tasks are launched and not running
+// yet: a launch faster than the cluster reports back only piles up tasks
+// in TASK_STAGING, status updates and acknowledgements in the master and
+// the agents. At 100,000 tasks the whole launch went out within seconds
+// and the built-in cluster, with 98,000 tasks staging or starting, ran
+// them slower than a window does (issue 17; Marathon's launch tokens
+// bound it too).
+func (s *Scheduler) launchLimit() int {
+	room := maxLaunching - len(s.st.launching)
+	if room <= 0 {
+		return 0
+	}
+	perOffer := s.cfg.MaxInstancesPerOffer
+	if perOffer == 0 {
+		perOffer = placement.DefaultMaxPerOffer
+	}
+	if perOffer < 0 {
+		return room
+	}
+	return min(room, max(2*perOffer*len(s.st.offers), 2*len(s.st.apps), minLaunchLook))
+}
+
+// minLaunchLook is the least launchLimit with room for launches;
+// maxLaunching is the most tasks launched and not running yet.
+const (
+	minLaunchLook = 1000
+	maxLaunching  = 5000
+)
+
+// launch places the instances that wait for a task on the held offers;
+// more says that other instances wait too, beyond the pass's limit.
+func (s *Scheduler) launch(ids []string, more bool, now time.Time) {
 	st := s.st
-	st.wantOffers = len(ids) > 0
+	st.wantOffers = len(ids) > 0 || more
 	// An instance whose app's secrets are not resolved yet waits; asking
 	// starts their fetch, even before offers come.
 	secrets := map[marathon.PathID]map[string]string{}
@@ -354,7 +393,9 @@ func (s *Scheduler) launch(ids []string, now time.Time) {
 			unresolved[appID] = true
 		}
 	}
-	if len(st.offers) == 0 {
+	if len(st.offers) == 0 || len(ids) == 0 && more {
+		// Nothing now, more later (maxLaunching): the offers are kept
+		// for when launched tasks run.
 		return
 	}
 	var pending []placement.Pending
@@ -392,6 +433,7 @@ func (s *Scheduler) launch(ids []string, now time.Time) {
 		inst.Incarnation++
 		inst.TaskID = marathon.TaskIDForInstance(inst.ID, inst.Incarnation)
 		inst.State = mesos.TaskStaging
+		st.launching[inst.ID] = struct{}{}
 		inst.AgentID = l.AgentID.Value
 		inst.Hostname = l.Hostname
 		inst.HostPorts = l.HostPorts
@@ -408,6 +450,7 @@ func (s *Scheduler) launch(ids []string, now time.Time) {
 			s.log.Error("cannot build task", "app_id", app.ID, "instance_id", inst.ID, "error", err)
 			inst.Incarnation--
 			inst.TaskID, inst.State = "", ""
+			delete(st.launching, inst.ID)
 			st.touch(inst.AppID)
 			continue
 		}
@@ -420,7 +463,7 @@ func (s *Scheduler) launch(ids []string, now time.Time) {
 		}
 		byOffer[l.OfferID.Value] = append(byOffer[l.OfferID.Value], task)
 	}
-	st.wantOffers = len(res.Launches) < len(ids)
+	st.wantOffers = len(res.Launches) < len(ids) || more
 	// The master refuses what an ACCEPT leaves of its offer for 5 s by
 	// default; while instances still wait, have it offered again at once.
 	var filters *mesos.Filters
@@ -462,29 +505,35 @@ func (st *loopState) placed(pending []placement.Pending) []state.Instance {
 	return out
 }
 
-// waiting lists the instances that need a task now: the plan's, then those
-// created in this pass, skipping any that a later step of the pass retired.
-func (s *Scheduler) waiting(planned []string, now time.Time) []string {
+// waiting lists the instances that need a task now, at most limit (no
+// bound when negative): the plan's, then those created in this pass,
+// skipping any that a later step of the pass retired. more reports that
+// the limit left some out.
+func (s *Scheduler) waiting(planned []string, now time.Time, limit int) (ids []string, more bool) {
 	st := s.st
-	ids := append(slices.Clone(planned), st.fresh...)
 	if len(st.fresh) > 0 {
 		st.newWork = true
 	}
-	st.fresh = st.fresh[:0]
-	out := ids[:0]
-	seen := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		inst := st.instances[id]
-		if seen[id] || inst == nil || inst.Goal != state.GoalRunning || !reconcile.NeedsTask(*inst, now, s.cfg.TaskUnknownTimeout) {
-			continue
+	seen := map[string]bool{}
+	for _, list := range [][]string{planned, st.fresh} {
+		for _, id := range list {
+			inst := st.instances[id]
+			if seen[id] || inst == nil || inst.Goal != state.GoalRunning || !reconcile.NeedsTask(*inst, now, s.cfg.TaskUnknownTimeout) {
+				continue
+			}
+			if st.backoffs[inst.AppID].Until.After(now) {
+				continue
+			}
+			if limit >= 0 && len(ids) == limit {
+				more = true
+				break
+			}
+			seen[id] = true
+			ids = append(ids, id)
 		}
-		if st.backoffs[inst.AppID].Until.After(now) {
-			continue
-		}
-		seen[id] = true
-		out = append(out, id)
 	}
-	return out
+	st.fresh = st.fresh[:0]
+	return ids, more
 }
 
 // recordUnplaced keeps, per app, why its instances did not fit and how

@@ -4,29 +4,23 @@ import (
 	"cmp"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/state"
 )
 
 // publish builds a new View from the loop's state and makes it current.
-// Nothing in it is shared with what the loop goes on changing: the apps'
-// instance lists are the loop's immutable per-app snapshots (instancesOf),
-// shared with the previous View while the app does not change, so that a
-// publish copies only the instances of the apps that changed.
+// Nothing in it is shared with what the loop goes on changing: the AppViews
+// of the apps that did not change are the previous View's (appView), and
+// the instance lists are the loop's immutable per-app snapshots
+// (instancesOf), so that a publish builds only the apps that changed.
 func (s *Scheduler) publish() {
 	st := s.st
 	st.seq++
 	st.dirty = false
 	now := s.cfg.Now()
 
-	// The apps with an instance waiting for a task: only they have a queue.
-	waits := map[marathon.PathID]bool{}
-	for id := range st.waitingSince {
-		if inst := st.instances[id]; inst != nil && inst.Goal == state.GoalRunning {
-			waits[inst.AppID] = true
-		}
-	}
 	deps := st.sortedDeployments()
 	depsByApp := map[marathon.PathID][]string{}
 	views := make([]DeploymentView, 0, len(deps))
@@ -53,19 +47,17 @@ func (s *Scheduler) publish() {
 	}
 
 	v := &View{Seq: st.seq, At: now, FrameworkID: st.frameworkID, Deployments: views, Store: s.storeHealth, Counters: &s.counters}
-	ids := slices.Sorted(maps.Keys(st.apps))
+	ids := st.sortedAppIDs()
 	v.Apps = make([]*AppView, 0, len(ids))
 	for _, id := range ids {
-		insts := st.instancesOf(id)
-		av := &AppView{App: st.apps[id], Instances: insts, Deployments: depsByApp[id]}
-		if f := st.lastFailure[id]; f != nil {
-			c := *f
-			av.LastTaskFailure = &c
+		v.Apps = append(v.Apps, s.appView(id, depsByApp[id]))
+	}
+	if len(st.appViews) > len(ids) {
+		for id := range st.appViews {
+			if _, ok := st.apps[id]; !ok {
+				delete(st.appViews, id)
+			}
 		}
-		if waits[id] {
-			av.Queue = s.queueOf(id, insts)
-		}
-		v.Apps = append(v.Apps, av)
 	}
 	for _, g := range st.groups {
 		v.Groups = append(v.Groups, g)
@@ -77,23 +69,81 @@ func (s *Scheduler) publish() {
 	s.emit()
 }
 
-// queueOf is an app's launch queue entry, nil when nothing waits.
-func (s *Scheduler) queueOf(id marathon.PathID, insts []state.Instance) *QueueView {
+// appViewMemo is an app's published AppView and what it was built from,
+// with its count of waiting instances and the oldest wait at gen.
+type appViewMemo struct {
+	gen         uint64
+	deployments []string
+	failure     *marathon.TaskFailure
+	view        *AppView
+	waiting     int
+	since       time.Time
+}
+
+// appView returns the AppView of an app for a new View: the previous
+// View's, shared, while the app's generation (definition, instances,
+// backoff), deployments and last failure are the same and nothing of it
+// waits for an offer (its queue entry changes with every offer). Sharing
+// the AppView keeps what readers derived from it (the API's cached
+// definition JSON) and makes a publish cost the apps that changed, not
+// every app (issue 17).
+func (s *Scheduler) appView(id marathon.PathID, deployments []string) *AppView {
 	st := s.st
-	var q QueueView
+	failure := st.lastFailure[id]
+	m, ok := st.appViews[id]
+	same := ok && m.gen == st.gen[id]
+	if same && m.waiting == 0 && m.failure == failure && slices.Equal(m.deployments, deployments) {
+		return m.view
+	}
+	insts := st.instancesOf(id)
+	av := &AppView{App: st.apps[id], Instances: insts, Deployments: deployments}
+	if failure != nil {
+		c := *failure
+		av.LastTaskFailure = &c
+	}
+	if !same {
+		m.waiting, m.since = st.waitingOf(insts)
+	}
+	// Only apps with an instance waiting for a task have a queue.
+	av.Queue = s.queueOf(id, m.waiting, m.since)
+	st.appViews[id] = appViewMemo{gen: st.gen[id], deployments: deployments, failure: failure, view: av, waiting: m.waiting, since: m.since}
+	return av
+}
+
+// waitingOf counts the instances of insts that wait for a task, and
+// returns when the oldest of them started waiting.
+func (st *loopState) waitingOf(insts []state.Instance) (n int, since time.Time) {
 	for _, inst := range insts {
-		since, waits := st.waitingSince[inst.ID]
+		at, waits := st.waitingSince[inst.ID]
 		if !waits || inst.Goal != state.GoalRunning {
 			continue
 		}
-		q.Count++
-		if q.Since.IsZero() || since.Before(q.Since) {
-			q.Since = since
+		n++
+		if since.IsZero() || at.Before(since) {
+			since = at
 		}
 	}
-	if q.Count == 0 {
+	return n, since
+}
+
+// sortedAppIDs returns the ids of the current apps, sorted; the slice is
+// kept until an app is added or removed (appsChanged).
+func (st *loopState) sortedAppIDs() []marathon.PathID {
+	if st.appIDsStale || len(st.sortedIDs) != len(st.apps) {
+		st.sortedIDs = slices.Sorted(maps.Keys(st.apps))
+		st.appIDsStale = false
+	}
+	return st.sortedIDs
+}
+
+// queueOf is an app's launch queue entry, nil when nothing waits: count
+// instances wait, the oldest since then (waitingOf).
+func (s *Scheduler) queueOf(id marathon.PathID, count int, since time.Time) *QueueView {
+	st := s.st
+	if count == 0 {
 		return nil
 	}
+	q := QueueView{Count: count, Since: since}
 	q.DelayUntil = st.backoffs[id].Until
 	q.Unplaced = maps.Clone(st.unplaced[id])
 	if o := st.offerStats[id]; o != nil {

@@ -218,8 +218,12 @@ func defaultTransport() *http.Transport {
 		}).DialContext,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
+		// Above the calls a scheduler has in flight at once (its caller
+		// sends on 21 queues): with fewer idle connections kept, every call
+		// beyond them opened a new connection and closed it after, which
+		// paced acknowledgements at scale (issue 17).
+		MaxIdleConnsPerHost: 32,
+		IdleConnTimeout:     90 * time.Second,
 	}
 }
 

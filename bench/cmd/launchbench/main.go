@@ -45,6 +45,8 @@ type config struct {
 	CPUs, Mem    float64
 	PostWorkers  int
 	RawWorkers   int
+	RawWindow    int
+	RawOnly      bool // only the raw loop: no results section
 	Requests     int
 	MaxPerOffer  int
 	Timeout      time.Duration
@@ -52,6 +54,11 @@ type config struct {
 	KeepWorkDir  bool
 	CPUProfile   string
 	ServeLog     string
+
+	// Large, when set, is a second size launched after the phases
+	// above: the scheduler and the raw loop, and with ZK the ZooKeeper
+	// launch and one failover (-large).
+	Large *scale
 
 	// The ZooKeeper phases.
 	ZK              bool
@@ -91,7 +98,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&c.CPUs, "cpus", 0.01, "cpus of each task")
 	fs.Float64Var(&c.Mem, "mem", 8, "mem of each task (MB)")
 	fs.IntVar(&c.PostWorkers, "post_workers", 4, "concurrent POST /v2/apps clients")
-	fs.IntVar(&c.RawWorkers, "raw_workers", 4, "concurrent call senders of the raw loop")
+	fs.IntVar(&c.RawWorkers, "raw_workers", 16, "concurrent call senders of the raw loop (as many as the scheduler's acknowledgement senders)")
+	fs.BoolVar(&c.RawOnly, "raw_only", false, "measure the raw limit alone (phase 2) and print it; writes no results")
+	fs.IntVar(&c.RawWindow, "raw_window", 5000, "most tasks the raw loop keeps launched and not running, as the scheduler does (0: no bound, every task at once)")
 	fs.IntVar(&c.Requests, "requests", 200, "sequential GET /v2/apps?embed=apps.tasks to time")
 	fs.IntVar(&c.MaxPerOffer, "max_instances_per_offer", 0, "passed to stadion serve when not 0")
 	fs.DurationVar(&c.Timeout, "timeout", 5*time.Minute, "bound of each phase")
@@ -99,12 +108,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.ServeLog, "serve_logging_level", "warn", "--logging_level of stadion serve (its log is serve.log in the work directory; see -keep)")
 	fs.BoolVar(&c.KeepWorkDir, "keep", false, "keep the work directory (process logs, state) after the run")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", // a prefix
-		"instead of the benchmark, run the scheduler in this process and write CPU profiles of its launch and of the GET run to PREFIX-launch.pprof and PREFIX-get.pprof")
+		"instead of the benchmark, run the scheduler in this process and write CPU profiles of its launch and of the GET run to PREFIX-launch.pprof and PREFIX-get.pprof, and its live heap with every task running to PREFIX-heap.pprof")
 	fs.BoolVar(&c.ZK, "zk", true, "also launch the same tasks with the ZooKeeper store (stadion serve --zk, HA on, one instance) on a ZooKeeper started here")
 	fs.StringVar(&c.ZKHeap, "zk_heap", "1g", "-Xmx of the ZooKeeper server")
 	fs.BoolVar(&c.ZKForceSync, "zk_force_sync", true, "ZooKeeper fsyncs every transaction log write (its default); false sets -Dzookeeper.forceSync=no")
 	fs.IntVar(&c.FailoverRuns, "failover", 3, "with -zk: leader failovers (kill -9) to time per session timeout, on three stadion serve --zk; 0: none")
 	timeouts := fs.String("failover_session_timeouts", "10000,3000", "--zk_session_timeout values (ms) of the failover runs, comma-separated")
+	large := fs.String("large", "", "APPSxINSTANCESxAGENTS of a second, larger launch after the first (e.g. 1000x100x500): scheduler, raw loop and, with -zk, the ZooKeeper launch and one failover; reported side by side with the first")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return exitOK
@@ -117,6 +127,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	c.SessionTimeouts = sessionTimeouts
+	if *large != "" {
+		l, err := parseScale(*large)
+		if err != nil {
+			fmt.Fprintln(stderr, "launchbench: -large:", err)
+			return exitUsage
+		}
+		c.Large = &l
+	}
 	if _, err := os.Stat(c.Stadion); err != nil {
 		fmt.Fprintf(stderr, "launchbench: %v (run make build, or pass -stadion)\n", err)
 		return exitUsage
@@ -145,6 +163,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "launchbench: %v\nlaunchbench: process logs kept in %s\n", err, workDir)
 		return exitError
+	}
+	if c.RawOnly {
+		os.RemoveAll(workDir)
+		return exitOK
 	}
 	if c.KeepWorkDir {
 		fmt.Fprintln(stderr, "launchbench: work directory kept:", workDir)
@@ -175,8 +197,10 @@ func bench(ctx context.Context, c config, workDir string, log io.Writer) (result
 	step := func(format string, args ...any) {
 		fmt.Fprintf(log, "launchbench: "+format+"\n", args...)
 	}
-	if err := benchServe(ctx, c, workDir, &res, step); err != nil {
-		return res, err
+	if !c.RawOnly {
+		if err := benchServe(ctx, c, workDir, &res, step); err != nil {
+			return res, err
+		}
 	}
 	if err := benchRaw(ctx, c, workDir, &res, step); err != nil {
 		return res, err
@@ -186,7 +210,63 @@ func bench(ctx context.Context, c config, workDir string, log io.Writer) (result
 			return res, err
 		}
 	}
+	if c.Large != nil {
+		lc := c.at(*c.Large)
+		step("large size: %d apps × %d instances on %d agents", lc.Apps, lc.Instances, lc.Agents)
+		large := results{Date: time.Now(), Machine: res.Machine, Config: lc}
+		dir := filepath.Join(workDir, "large")
+		err := os.MkdirAll(dir, 0o755)
+		if err == nil {
+			err = benchServe(ctx, lc, dir, &large, step)
+		}
+		if err == nil {
+			err = benchRaw(ctx, lc, dir, &large, step)
+		}
+		if err == nil && lc.ZK {
+			err = benchZK(ctx, lc, dir, &large, step)
+		}
+		if err != nil {
+			return res, fmt.Errorf("large size: %w", err)
+		}
+		res.Large = &large
+	}
 	return res, nil
+}
+
+// scale is a launch size.
+type scale struct{ Apps, Instances, Agents int }
+
+// parseScale parses "1000x100x500".
+func parseScale(s string) (scale, error) {
+	parts := strings.Split(s, "x")
+	if len(parts) != 3 {
+		return scale{}, fmt.Errorf("%q is not APPSxINSTANCESxAGENTS", s)
+	}
+	var n [3]int
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		if err != nil || v <= 0 || v > 1000000 {
+			return scale{}, fmt.Errorf("%q: %q is not a positive number up to 1000000", s, p)
+		}
+		n[i] = v
+	}
+	return scale{Apps: n[0], Instances: n[1], Agents: n[2]}, nil
+}
+
+// at returns c for the large size: its apps, instances and agents, one
+// failover run at the first session timeout, a timeout that grows with the
+// tasks, and fewer GETs of the large body.
+func (c config) at(l scale) config {
+	lc := c
+	lc.Large = nil
+	lc.Apps, lc.Instances, lc.Agents = l.Apps, l.Instances, l.Agents
+	grow := max(1, float64(lc.Tasks())/float64(max(c.Tasks(), 1)))
+	lc.Timeout = time.Duration(float64(c.Timeout) * grow)
+	lc.Requests = max(20, c.Requests/4)
+	if lc.FailoverRuns > 0 {
+		lc.FailoverRuns, lc.SessionTimeouts = 1, c.SessionTimeouts[:1]
+	}
+	return lc
 }
 
 // parseMillisList parses "10000,3000" into durations.
@@ -245,7 +325,7 @@ func benchServe(ctx context.Context, c config, workDir string, res *results, ste
 	if err != nil {
 		return err
 	}
-	res.Post, res.ToRunning = l.Post, l.ToRunning
+	res.Post, res.PostLat, res.ToRunning = l.Post, l.PostLat, l.ToRunning
 	cpu, others := meter.stop()
 	res.ServeCPU, res.ClusterCPU, res.BenchCPU, res.OthersCPU = cpu[0], cpu[1], cpu[2], others
 	if res.MemAtRunning, err = readMemory(serve.Pid()); err != nil {
@@ -267,10 +347,18 @@ func benchServe(ctx context.Context, c config, workDir string, res *results, ste
 		return err
 	}
 	step("p50 %s p99 %s; serve VmRSS %s VmHWM %s", ms(res.Embed.P50), ms(res.Embed.P99), mb(res.MemAfterEmbed.RSS), mb(res.MemAfterEmbed.HWM))
+	step("timing %d GET /v2/apps/%s", appGets, appPath(0)[1:])
+	if res.AppGet, err = api.measureGET(ctx, "/v2/apps"+appPath(0), appGets); err != nil {
+		return err
+	}
+	step("p50 %s p99 %s", ms(res.AppGet.P50), ms(res.AppGet.P99))
 	serve.Stop(30 * time.Second)
 	cluster.Stop(30 * time.Second)
 	return nil
 }
+
+// appGets is how many sequential GET /v2/apps/{id} are timed.
+const appGets = 500
 
 // waitSubscribed waits until serve has subscribed to Mesos (/v2/info has a
 // frameworkId), so that a launch's clock does not count the subscription.
@@ -292,6 +380,7 @@ func waitSubscribed(ctx context.Context, api *marathonClient, serve *process) er
 type launchTimes struct {
 	Start     time.Time     // the first POST
 	Post      time.Duration // every POST answered, from Start
+	PostLat   latency       // each POST's answer time
 	ToRunning time.Duration // every task TASK_RUNNING in /v2/apps, from Start
 }
 
@@ -300,10 +389,12 @@ type launchTimes struct {
 func launch(ctx context.Context, c config, api *marathonClient, serve *process, step func(string, ...any)) (launchTimes, error) {
 	step("posting %d apps × %d instances", c.Apps, c.Instances)
 	l := launchTimes{Start: time.Now()}
-	if err := api.postApps(ctx, c.Apps, c.Instances, c.PostWorkers); err != nil {
+	var err error
+	if l.PostLat, err = api.postApps(ctx, c.Apps, c.Instances, c.PostWorkers); err != nil {
 		return l, err
 	}
 	l.Post = time.Since(l.Start)
+	step("%d POSTs answered in %.2f s (each: p99 %s, max %s)", c.Apps, l.Post.Seconds(), ms(l.PostLat.P99), ms(l.PostLat.Max))
 	lastLog := time.Now()
 	at, err := waitFor(ctx, c.PollInterval, c.Timeout, func() (bool, error) {
 		n, err := api.running(ctx)
@@ -343,7 +434,7 @@ func benchRaw(ctx context.Context, c config, workDir string, res *results, step 
 	defer cluster.Stop(30 * time.Second)
 	meter := startCPUMeter(cluster.Pid())
 	res.Raw, err = runRaw(ctx, rawConfig{
-		Master: master, Tasks: c.Tasks(), CPUs: c.CPUs, Mem: c.Mem, Workers: c.RawWorkers, Timeout: c.Timeout,
+		Master: master, Tasks: c.Tasks(), CPUs: c.CPUs, Mem: c.Mem, Workers: c.RawWorkers, Timeout: c.Timeout, Window: c.RawWindow,
 	})
 	if err != nil {
 		return fmt.Errorf("%w\n%s", err, cluster.Tail(20))

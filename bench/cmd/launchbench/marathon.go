@@ -42,9 +42,12 @@ func benchApp(id string, instances int) map[string]any {
 	}
 }
 
+// appPath is the id of the i-th bench app.
+func appPath(i int) string { return fmt.Sprintf("/bench/app-%03d", i) }
+
 // postApps posts apps apps of instances instances each, with workers
-// concurrent POST /v2/apps.
-func (c *marathonClient) postApps(ctx context.Context, apps, instances, workers int) error {
+// concurrent POST /v2/apps, and returns the latency of the POSTs.
+func (c *marathonClient) postApps(ctx context.Context, apps, instances, workers int) (latency, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ids := make(chan string)
@@ -52,29 +55,55 @@ func (c *marathonClient) postApps(ctx context.Context, apps, instances, workers 
 		defer close(ids)
 		for i := range apps {
 			select {
-			case ids <- fmt.Sprintf("/bench/app-%03d", i):
+			case ids <- appPath(i):
 			case <-ctx.Done():
 				return
 			}
 		}
 	}()
 	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
+		wg        sync.WaitGroup
+		once      sync.Once
+		first     error
+		mu        sync.Mutex
+		durations []time.Duration
 	)
 	for range workers {
 		wg.Go(func() {
 			for id := range ids {
+				start := time.Now()
 				if err := c.postApp(ctx, benchApp(id, instances)); err != nil {
 					once.Do(func() { first = err; cancel() })
 					return
 				}
+				d := time.Since(start)
+				mu.Lock()
+				durations = append(durations, d)
+				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	return first
+	if first != nil {
+		return latency{}, first
+	}
+	return latencyOf(durations, 0), nil
+}
+
+// latencyOf summarises durations (sorted in place); bytes is the body
+// size of the requests.
+func latencyOf(durations []time.Duration, bytes int) latency {
+	if len(durations) == 0 {
+		return latency{}
+	}
+	slices.Sort(durations)
+	return latency{
+		N:     len(durations),
+		P50:   loadgen.Percentile(durations, 50),
+		P99:   loadgen.Percentile(durations, 99),
+		Max:   durations[len(durations)-1],
+		Bytes: bytes,
+	}
 }
 
 func (c *marathonClient) postApp(ctx context.Context, app map[string]any) error {
@@ -221,14 +250,7 @@ func (c *marathonClient) measureGET(ctx context.Context, path string, n int) (la
 		durations = append(durations, d)
 		size = len(b)
 	}
-	slices.Sort(durations)
-	return latency{
-		N:     n,
-		P50:   loadgen.Percentile(durations, 50),
-		P99:   loadgen.Percentile(durations, 99),
-		Max:   durations[len(durations)-1],
-		Bytes: size,
-	}, nil
+	return latencyOf(durations, size), nil
 }
 
 // do sends method path with body as JSON (nil: none) and returns the

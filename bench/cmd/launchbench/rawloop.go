@@ -25,6 +25,9 @@ type rawConfig struct {
 	Workers int
 	// Timeout bounds the whole run.
 	Timeout time.Duration
+	// Window, when not 0, is the most tasks launched and not running
+	// yet, as the scheduler's (maxLaunching): offers wait for room.
+	Window int
 }
 
 // rawResult is what the raw loop measured.
@@ -89,7 +92,23 @@ func runRaw(ctx context.Context, cfg rawConfig) (rawResult, error) {
 		res     rawResult
 		start   time.Time
 		running = map[string]bool{}
+		held    []mesos.Offer // offers waiting for room in the window
 	)
+	// launchHeld launches on the held offers what the window has room for.
+	launchHeld := func() {
+		room := cfg.Tasks - res.Launched
+		if cfg.Window > 0 {
+			room = min(room, cfg.Window-(res.Launched-len(running)))
+		}
+		// Launch in batches (a tenth of the window), not one task per
+		// TASK_RUNNING: each launch is an ACCEPT call.
+		if room <= 0 || len(held) == 0 || room < min(cfg.Window/10, cfg.Tasks-res.Launched) {
+			return
+		}
+		n, unused := rawOffers(held, cfg, res.Launched, room, &res.Accepts, client, calls)
+		res.Launched += n
+		held = append(held[:0], unused...)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -105,7 +124,8 @@ func runRaw(ctx context.Context, cfg rawConfig) (rawResult, error) {
 					start = time.Now()
 				}
 			case mesos.EventOffers:
-				res.Launched += rawOffers(ev.Offers.Offers, cfg, res.Launched, &res.Accepts, client, calls)
+				held = append(held, ev.Offers.Offers...)
+				launchHeld()
 			case mesos.EventUpdate:
 				st := ev.Update.Status
 				if len(st.UUID) > 0 {
@@ -115,6 +135,7 @@ func runRaw(ctx context.Context, cfg rawConfig) (rawResult, error) {
 				switch st.State {
 				case mesos.TaskRunning:
 					running[st.TaskID.Value] = true
+					launchHeld()
 				case mesos.TaskStaging, mesos.TaskStarting:
 				default:
 					return res, fmt.Errorf("raw loop: task %s is %s: %s", st.TaskID.Value, st.State, st.Message)
@@ -129,18 +150,30 @@ func runRaw(ctx context.Context, cfg rawConfig) (rawResult, error) {
 	}
 }
 
-// rawOffers launches tasks on offers and returns how many it launched.
-// Offers nothing is left for are declined for a long while.
-func rawOffers(offers []mesos.Offer, cfg rawConfig, launched int, accepts *int, client *mesos.Client, calls chan<- func(context.Context) error) int {
+// rawOffers launches up to room tasks on offers and returns how many it
+// launched and the offers it left for later (room ran out first). Offers
+// that fit no task, or that come when every task is launched, are declined
+// for a long while; what a launch leaves of an offer comes back at once
+// while tasks are left.
+func rawOffers(offers []mesos.Offer, cfg rawConfig, launched, room int, accepts *int, client *mesos.Client, calls chan<- func(context.Context) error) (int, []mesos.Offer) {
 	refuse := 3600.0
 	n := 0
-	left := cfg.Tasks - launched
+	left := min(cfg.Tasks-launched, room)
 	share := (left + len(offers) - 1) / max(len(offers), 1)
+	var unused []mesos.Offer
+	var filters *mesos.Filters
+	if launched+left < cfg.Tasks {
+		filters = &mesos.Filters{RefuseSeconds: new(0.0)}
+	}
 	for _, o := range offers {
 		res := mesos.Resources(o.Resources)
 		fit := int(math.Min(math.Floor(res.Scalar("cpus")/cfg.CPUs+1e-9), math.Floor(res.Scalar("mem")/cfg.Mem+1e-9)))
 		k := min(fit, share, left-n)
 		ids := []mesos.OfferID{o.ID}
+		if k <= 0 && fit > 0 && launched+n < cfg.Tasks {
+			unused = append(unused, o) // no room in the window yet
+			continue
+		}
 		if k <= 0 {
 			calls <- func(ctx context.Context) error {
 				return client.Decline(ctx, ids, &mesos.Filters{RefuseSeconds: &refuse})
@@ -154,9 +187,9 @@ func rawOffers(offers []mesos.Offer, cfg rawConfig, launched int, accepts *int, 
 		}
 		n += k
 		*accepts++
-		calls <- func(ctx context.Context) error { return client.Launch(ctx, ids, tasks, nil) }
+		calls <- func(ctx context.Context) error { return client.Launch(ctx, ids, tasks, filters) }
 	}
-	return n
+	return n, unused
 }
 
 func rawTask(id string, agentID mesos.AgentID, cfg rawConfig) mesos.TaskInfo {

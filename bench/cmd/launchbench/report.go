@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,6 +69,8 @@ type results struct {
 
 	// The scheduler (stadion serve) phase.
 	Post          time.Duration // all POST /v2/apps answered
+	PostLat       latency       // each POST's answer time
+	AppGet        latency       // GET /v2/apps/{id} of one app
 	ToRunning     time.Duration // first POST to every task TASK_RUNNING in /v2/apps
 	ToDeployed    time.Duration // first POST to /v2/deployments empty
 	TaskStates    map[string]int
@@ -88,6 +91,9 @@ type results struct {
 	// The ZooKeeper phases (-zk, -failover).
 	ZK       zkResult
 	Failover []failoverGroup
+
+	// Large is the second size (-large), nil when none was run.
+	Large *results
 }
 
 func (r results) rate() float64 { return float64(r.Config.Tasks()) / r.ToRunning.Seconds() }
@@ -148,15 +154,129 @@ func (r results) markdown() string {
 		c.Apps, r.Post.Seconds(), r.ToDeployed.Seconds(), formatStates(r.TaskStates))
 	w("- CPU time during the launch: `stadion serve` %.2f s, cluster process %.2f s, launchbench %.2f s, other processes on the machine %.2f s (%.2f s of wall time × %d cores = %.2f core-seconds available).\n",
 		r.ServeCPU, r.ClusterCPU, r.BenchCPU, r.OthersCPU, r.ToRunning.Seconds(), r.Machine.Cores, r.ToRunning.Seconds()*float64(r.Machine.Cores))
-	w("- Raw loop: %d ACCEPT calls, %d ACKNOWLEDGE calls over %d concurrent senders; CPU: cluster process %.2f s, launchbench (the loop) %.2f s, other processes %.2f s.\n",
-		r.Raw.Accepts, r.Raw.Acks, c.RawWorkers, r.RawClusterCPU, r.RawBenchCPU, r.RawOthersCPU)
+	w("- Raw loop: %d ACCEPT calls, %d ACKNOWLEDGE calls over %d concurrent senders, at most %s tasks launched and not running; CPU: cluster process %.2f s, launchbench (the loop) %.2f s, other processes %.2f s.\n",
+		r.Raw.Accepts, r.Raw.Acks, c.RawWorkers, windowText(c.RawWindow), r.RawClusterCPU, r.RawBenchCPU, r.RawOthersCPU)
 	if c.ZK {
 		r.zkMarkdown(w)
 	}
 	if len(r.Failover) > 0 {
 		r.failoverMarkdown(w)
 	}
+	if r.Large != nil {
+		r.largeMarkdown(w)
+	}
 	return b.String()
+}
+
+// Targets of DESIGN.md at the large size (100,000 instances on 500
+// agents), and at any size for the POSTs and GET /v2/apps/{id}.
+const (
+	targetLargeRate     = 1500.0
+	targetLargeRawRatio = 1.5
+	targetLargeP99      = 400 * time.Millisecond
+	targetLargeRSS      = 800 << 10 // kB
+	targetPost          = 50 * time.Millisecond
+	targetAppGet        = 5 * time.Millisecond
+	targetLargeFailover = 5 * time.Second // beyond the session timeout
+)
+
+// largeMarkdown renders the two sizes side by side (-large).
+func (r results) largeMarkdown(w func(string, ...any)) {
+	l := r.Large
+	c, lc := r.Config, l.Config
+	w("\n### %d and %d tasks side by side\n\n", c.Tasks(), lc.Tasks())
+	w("The same run, then a second size on fresh processes: %d apps × %d instances on %d simulated agents "+
+		"(same task shape, same %d POST clients, same flags); the raw loop on a fresh cluster of %d agents. "+
+		"\"Per task\" divides by the tasks, so a figure that grows no faster than the work keeps its value.\n\n",
+		lc.Apps, lc.Instances, lc.Agents, lc.PostWorkers, lc.Agents)
+	small, large := fmt.Sprintf("%d tasks, %d agents", c.Tasks(), c.Agents), fmt.Sprintf("%d tasks, %d agents", lc.Tasks(), lc.Agents)
+	w("| figure | %s | %s | target at %d | met |\n|---|---|---|---|---|\n", small, large, lc.Tasks())
+	rate, lrate := r.rate(), l.rate()
+	w("| launch rate, bbolt store | %.0f tasks/s (%.2f s) | **%.0f tasks/s** (%.2f s) | ≥ %.0f tasks/s | %s |\n",
+		rate, r.ToRunning.Seconds(), lrate, l.ToRunning.Seconds(), targetLargeRate, check(lrate >= targetLargeRate))
+	w("| raw limit of the built-in cluster | %.0f tasks/s | %.0f tasks/s | — | — |\n", r.rawRate(), l.rawRate())
+	w("| scheduler vs raw limit | %.2f× slower | **%.2f× slower** | within %.1f× | %s |\n",
+		r.rawRate()/rate, l.rawRate()/lrate, targetLargeRawRatio, check(l.rawRate()/lrate <= targetLargeRawRatio))
+	w("| CPU of `stadion serve` during the launch, per 1,000 tasks | %.2f s | %.2f s | — | — |\n",
+		perThousand(r.ServeCPU, c.Tasks()), perThousand(l.ServeCPU, lc.Tasks()))
+	w("| each `POST /v2/apps` (%d and %d POSTs, %d clients): p50 / p99 / max | %s / %s / %s | %s / %s / **%s** | < %s each | %s |\n",
+		c.Apps, lc.Apps, lc.PostWorkers, ms(r.PostLat.P50), ms(r.PostLat.P99), ms(r.PostLat.Max), ms(l.PostLat.P50), ms(l.PostLat.P99), ms(l.PostLat.Max),
+		ms(targetPost), check(r.PostLat.Max < targetPost && l.PostLat.Max < targetPost))
+	w("| `GET /v2/apps?embed=apps.tasks` p50 / p99 (body) | %s / %s (%.1f MB) | %s / **%s** (%.1f MB) | p99 < %s | %s |\n",
+		ms(r.Embed.P50), ms(r.Embed.P99), float64(r.Embed.Bytes)/(1<<20), ms(l.Embed.P50), ms(l.Embed.P99), float64(l.Embed.Bytes)/(1<<20),
+		ms(targetLargeP99), check(l.Embed.P99 < targetLargeP99))
+	w("| `GET /v2/apps/{id}` (%d instances, %d sequential) p50 / p99 | %s / %s | %s / **%s** | p99 < %s at any size | %s |\n",
+		lc.Instances, l.AppGet.N, ms(r.AppGet.P50), ms(r.AppGet.P99), ms(l.AppGet.P50), ms(l.AppGet.P99),
+		ms(targetAppGet), check(r.AppGet.P99 < targetAppGet && l.AppGet.P99 < targetAppGet))
+	w("| RSS of `stadion serve` after the GETs (peak VmHWM) | %s (%s) | **%s** (%s) | < %s | %s |\n",
+		mb(r.MemAfterEmbed.RSS), mb(r.MemAfterEmbed.HWM), mb(l.MemAfterEmbed.RSS), mb(l.MemAfterEmbed.HWM), mb(targetLargeRSS),
+		check(l.MemAfterEmbed.RSS < targetLargeRSS))
+	w("| RSS per task | %s | %s | — | — |\n", perTask(r.MemAfterEmbed.RSS<<10, c.Tasks()), perTask(l.MemAfterEmbed.RSS<<10, lc.Tasks()))
+	if c.ZK && lc.ZK {
+		zr, lzr := r.ZK.rate(c.Tasks()), l.ZK.rate(lc.Tasks())
+		w("| launch rate, ZooKeeper store | %.0f tasks/s | %.0f tasks/s (%.2f× the raw limit) | — | — |\n", zr, lzr, l.rawRate()/lzr)
+		w("| ZooKeeper data (`mntr`): znodes, bytes, bytes per task | %s, %s, %s | %s, %s, %s | — | — |\n",
+			orUnknown(r.ZK.Znodes), orUnknown(r.ZK.DataSize), perTaskString(r.ZK.DataSize, c.Tasks()),
+			orUnknown(l.ZK.Znodes), orUnknown(l.ZK.DataSize), perTaskString(l.ZK.DataSize, lc.Tasks()))
+	}
+	for _, g := range l.Failover {
+		target := g.SessionTimeout + targetLargeFailover
+		write := stats(g.Runs, func(f failoverRun) time.Duration { return f.Write })
+		running := stats(g.Runs, func(f failoverRun) time.Duration { return f.Running })
+		var small string
+		for _, sg := range r.Failover {
+			if sg.SessionTimeout == g.SessionTimeout {
+				small = fmt.Sprintf("%s / %s (max)", secs(stats(sg.Runs, func(f failoverRun) time.Duration { return f.Write }).max),
+					secs(stats(sg.Runs, func(f failoverRun) time.Duration { return f.Running }).max))
+			}
+		}
+		w("| failover (kill -9, `--zk_session_timeout %d`): first 2xx POST / its task running | %s | **%s / %s** (%d run) | < %s (session timeout + %s) | %s |\n",
+			g.SessionTimeout.Milliseconds(), orUnknown(small), secs(write.max), secs(running.max), len(g.Runs), secs(target), secs(targetLargeFailover),
+			check(write.max < target && running.max < target))
+	}
+	w("\nDetails of the %d-task run:\n\n", lc.Tasks())
+	w("- %d POSTs answered in %.2f s; `/v2/deployments` empty %.2f s after the first POST; `/v2/tasks` then: %s.\n",
+		lc.Apps, l.Post.Seconds(), l.ToDeployed.Seconds(), formatStates(l.TaskStates))
+	w("- CPU time during the launch: `stadion serve` %.2f s, cluster process %.2f s, launchbench %.2f s, other processes on the machine %.2f s (%.2f s of wall time × %d cores = %.2f core-seconds available).\n",
+		l.ServeCPU, l.ClusterCPU, l.BenchCPU, l.OthersCPU, l.ToRunning.Seconds(), l.Machine.Cores, l.ToRunning.Seconds()*float64(l.Machine.Cores))
+	w("- Raw loop: %d ACCEPT calls, %d ACKNOWLEDGE calls over %d concurrent senders, %.2f s; CPU: cluster process %.2f s, launchbench (the loop) %.2f s, other processes %.2f s.\n",
+		l.Raw.Accepts, l.Raw.Acks, lc.RawWorkers, l.Raw.Elapsed.Seconds(), l.RawClusterCPU, l.RawBenchCPU, l.RawOthersCPU)
+	if lc.ZK {
+		l.zkMarkdown(w)
+	}
+	for _, g := range l.Failover {
+		for i, f := range g.Runs {
+			w("- Failover, %d ms, run %d: killed %s; new leader %s; POSTs through %s. Named %s, elected %s, POST 2xx %s (attempt %d; before it: %s), task running %s. Log of %s: elected %s, state loaded %s (ready_in %s), subscribed %s. Then %d tasks running in Stadion and in Mesos.\n",
+				g.SessionTimeout.Milliseconds(), i+1, f.Killed, f.NewLeader, f.Via,
+				secs(f.Named), secs(f.Elected), secs(f.Write), f.Attempts, formatCounts(f.Failures), secs(f.Running),
+				f.NewLeader, secs(f.Log.Elected), secs(f.Log.Ready), secs(f.Log.ReadyIn), secs(f.Log.Subscribed), f.TasksAfter)
+		}
+	}
+}
+
+// windowText renders the raw loop's window.
+func windowText(n int) string {
+	if n <= 0 {
+		return "any number of"
+	}
+	return strconv.Itoa(n)
+}
+
+// perThousand is seconds per 1,000 tasks.
+func perThousand(seconds float64, tasks int) float64 { return seconds * 1000 / float64(max(tasks, 1)) }
+
+// perTask renders bytes per task.
+func perTask(bytes int64, tasks int) string {
+	return fmt.Sprintf("%.1f kB", float64(bytes)/float64(max(tasks, 1))/1024)
+}
+
+// perTaskString is perTask of a byte count as mntr prints it.
+func perTaskString(bytes string, tasks int) string {
+	n, err := strconv.ParseInt(bytes, 10, 64)
+	if err != nil {
+		return "unknown"
+	}
+	return perTask(n, tasks)
 }
 
 // zkMarkdown renders the details of the ZooKeeper-store launch.

@@ -17,6 +17,7 @@ import (
 type zkResult struct {
 	Version    string // the server's, from srvr
 	Post       time.Duration
+	PostLat    latency // each POST's answer time
 	ToRunning  time.Duration
 	ToDeployed time.Duration
 	ServeCPU   float64 // seconds of CPU during the launch: stadion serve
@@ -90,7 +91,7 @@ func benchZK(ctx context.Context, c config, workDir string, res *results, step f
 	}
 	cpu, others := meter.stop()
 	zr := &res.ZK
-	zr.Post, zr.ToRunning = l.Post, l.ToRunning
+	zr.Post, zr.PostLat, zr.ToRunning = l.Post, l.PostLat, l.ToRunning
 	zr.ServeCPU, zr.ClusterCPU, zr.ZKCPU, zr.BenchCPU, zr.OthersCPU = cpu[0], cpu[1], cpu[2], cpu[3], others
 	if zr.ServeMem, err = readMemory(s0.proc.Pid()); err != nil {
 		return err

@@ -77,9 +77,6 @@ type Agent struct {
 	shutdown map[string]bool
 }
 
-// senders is the number of goroutines that post status updates.
-const senders = 8
-
 // Start validates cfg, starts listening, and registers with the master in the
 // background, retrying with backoff. It returns once the agent serves. The
 // agent stops, killing its tasks, when ctx ends or Stop is called.
@@ -175,7 +172,7 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 			a.log.Error("agent server failed", "error", err)
 		}
 	})
-	for range senders {
+	for range a.cfg.StatusSenders {
 		a.bg.Go(a.sendLoop)
 	}
 	a.bg.Go(a.registerLoop)

@@ -43,6 +43,8 @@ const (
 	DefaultDockerHost     = "unix:///var/run/docker.sock"
 	DefaultStatusRetryMin = 10 * time.Second
 	DefaultStatusRetryMax = 10 * time.Minute
+	// DefaultStatusSenders is the default of Config.StatusSenders.
+	DefaultStatusSenders = 8
 	// DefaultKillGracePeriod is the time between SIGTERM and SIGKILL when
 	// neither the kill nor the task names a kill policy, as Mesos's command
 	// executor has it.
@@ -94,6 +96,11 @@ type Config struct {
 	// (default 10m).
 	StatusRetryMin time.Duration
 	StatusRetryMax time.Duration
+	// StatusSenders is how many status updates the agent posts at once
+	// (default DefaultStatusSenders). A cluster of many agents in one
+	// process gives each fewer, so that the master does not serve
+	// thousands at once (local.Start).
+	StatusSenders int
 	// HTTP holds the read, write and idle timeouts and the connection cap
 	// of the agent's HTTP server (httpserver.Limits defaults).
 	HTTP httpserver.Limits
@@ -136,6 +143,9 @@ func (c Config) Validate() error {
 	}
 	if c.IP != "" && net.ParseIP(c.IP) == nil {
 		errs = append(errs, fmt.Errorf("ip %q is not an IP address", c.IP))
+	}
+	if c.StatusSenders < 0 {
+		errs = append(errs, errors.New("status senders must not be negative"))
 	}
 	if c.Port < 0 || c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("port %d is out of range", c.Port))
@@ -195,6 +205,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StatusRetryMax == 0 {
 		c.StatusRetryMax = DefaultStatusRetryMax
+	}
+	if c.StatusSenders == 0 {
+		c.StatusSenders = DefaultStatusSenders
 	}
 	if c.StatusRetryMax < c.StatusRetryMin {
 		c.StatusRetryMax = c.StatusRetryMin

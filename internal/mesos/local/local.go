@@ -45,6 +45,20 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// agentConns is the most connections one agent holds to the master: its
+// status update senders (agent.DefaultStatusSenders at most) and its
+// registration and pings.
+const agentConns = agent.DefaultStatusSenders + 2
+
+// statusSenders is how many status updates each of n agents posts at once:
+// 8 (the agent's default) up to 100 agents, then fewer, so that about 800
+// are in flight in all. With 8 each, 500 agents posted 4,000 at once,
+// and the handlers, all waiting on the master's lock, made it hand the
+// lock over thousands of times for each update it served (issue 17).
+func statusSenders(n int) int {
+	return min(agent.DefaultStatusSenders, max(2, 800/max(n, 1)))
+}
+
 // Cluster is a running local cluster.
 type Cluster struct {
 	Master *master.Master
@@ -81,7 +95,12 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	// by default each side, so that the process (with `stadion serve`'s
 	// API beside them) keeps descriptors for tasks and files.
 	if mcfg.HTTP.MaxConns == 0 {
-		mcfg.HTTP.MaxConns = httpserver.DefaultMaxConns(8)
+		// At least what the agents hold open to it: each posts status
+		// updates on up to agentConns connections. Below that, at 500
+		// agents (the 100,000-task bench), the agents' connections took
+		// the whole cap and the scheduler's calls waited to be accepted
+		// until they timed out (issue 17).
+		mcfg.HTTP.MaxConns = max(httpserver.DefaultMaxConns(8), cfg.Agents*agentConns+256)
 	}
 	if mcfg.WorkDir == "" {
 		mcfg.WorkDir = filepath.Join(cfg.WorkDir, "master")
@@ -122,6 +141,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		acfg.FilesToken = c.FilesToken
 		if acfg.HTTP.MaxConns == 0 {
 			acfg.HTTP.MaxConns = httpserver.DefaultMaxConns(8 * cfg.Agents)
+		}
+		if acfg.StatusSenders == 0 {
+			acfg.StatusSenders = statusSenders(cfg.Agents)
 		}
 		acfg.WorkDir = filepath.Join(cfg.WorkDir, "agent-"+strconv.Itoa(i))
 		if acfg.Logger == nil {

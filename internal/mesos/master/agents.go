@@ -155,17 +155,17 @@ func (m *Master) adoptTasks(st *clusterState, a *agent, reported []cluster.Task,
 			t = &task{info: rt.Info, frameworkID: fwID, agentID: a.id, resources: mesos.Resources(nil).Plus(rt.Info.Resources)}
 			if s.State == "" {
 				s = mesos.TaskStatus{TaskID: rt.Info.TaskID, State: mesos.TaskStaging, AgentID: s.AgentID, Timestamp: unixSeconds(now)}
-				t.status = s
+				t.status = s // before setTask: nothing to invalidate yet
 			} else {
 				t.record(s)
 			}
 			fw.tasks[key.taskID] = t
-			a.tasks[key] = t
+			a.setTask(key, t)
 			continue
 		}
 		was := t.state()
 		t.agentID = a.id
-		a.tasks[key] = t
+		a.setTask(key, t)
 		if s.State != "" && (s.State != was || !bytes16Equal(s.UUID, t.status.UUID)) {
 			t.record(s)
 		}
@@ -182,7 +182,7 @@ func (m *Master) adoptTasks(st *clusterState, a *agent, reported []cluster.Task,
 		}
 		fw := st.frameworks[key.frameworkID]
 		if fw == nil {
-			delete(a.tasks, key)
+			a.dropTask(key)
 			continue
 		}
 		m.masterUpdate(fw, t, t.info.TaskID, a.id, mesos.TaskGone, mesos.ReasonTaskUnknown,

@@ -84,9 +84,12 @@ type Config struct {
 	Logger *slog.Logger
 
 	// Test knobs (export_test.go): the most events queued for one
-	// scheduler stream (default defaultStreamQueueLimit) and the bound on
-	// writing one record of it (default writeTimeout's).
+	// scheduler stream (default defaultStreamQueueLimit), the backlog at
+	// which agents' updates wait (default defaultStreamBackpressure; -1
+	// is never) and the bound on writing one record of it (default
+	// writeTimeout's).
 	streamQueueLimit   int
+	streamBackpressure int
 	streamWriteTimeout time.Duration
 }
 
@@ -118,6 +121,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.streamQueueLimit == 0 {
 		c.streamQueueLimit = defaultStreamQueueLimit
+	}
+	if c.streamBackpressure == 0 {
+		c.streamBackpressure = defaultStreamBackpressure
 	}
 	return c
 }

@@ -9,3 +9,10 @@ func WithStreamLimits(c Config, queued int, write time.Duration) Config {
 	c.streamWriteTimeout = write
 	return c
 }
+
+// WithStreamBackpressure returns c with the backlog at which agents'
+// status updates wait for a scheduler stream; -1 is never.
+func WithStreamBackpressure(c Config, backlog int) Config {
+	c.streamBackpressure = backlog
+	return c
+}

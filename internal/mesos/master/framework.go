@@ -153,6 +153,7 @@ func (m *Master) subscribe(s *mesos.Subscribe) *subscription {
 	fw.suppressed = suppressedAll(&info, s.SuppressedRoles)
 	sub := m.newSubscription(fw.id)
 	fw.sub = sub
+	m.streams.Store(fw.id, sub)
 	interval := m.cfg.HeartbeatInterval.Seconds()
 	mi := m.info
 	sub.send(mesos.Event{Type: mesos.EventSubscribed, Subscribed: &mesos.Subscribed{
@@ -216,6 +217,7 @@ func (m *Master) streamGone(sub *subscription) {
 		return
 	}
 	fw.sub = nil
+	m.streams.CompareAndDelete(fw.id, sub)
 	fw.unregisteredTime = time.Now()
 	m.dropOffers(st, fw, false)
 	var timeout time.Duration
@@ -253,6 +255,7 @@ func (m *Master) failoverExpired(st *clusterState, id string, gen int) {
 func (m *Master) removeFramework(st *clusterState, fw *framework) {
 	if fw.sub != nil {
 		fw.sub.close()
+		m.streams.CompareAndDelete(fw.id, fw.sub)
 		fw.sub = nil
 	}
 	if fw.failover != nil {
@@ -263,7 +266,7 @@ func (m *Master) removeFramework(st *clusterState, fw *framework) {
 	now := time.Now()
 	for _, t := range fw.tasks {
 		if a := st.agents[t.agentID]; a != nil {
-			delete(a.tasks, taskKey{fw.id, t.info.TaskID.Value})
+			a.dropTask(taskKey{fw.id, t.info.TaskID.Value})
 		}
 		if !t.state().Terminal() {
 			t.record(mesos.TaskStatus{

@@ -102,7 +102,7 @@ func (m *Master) launch(st *clusterState, fw *framework, a *agent, ti mesos.Task
 		run.Executor, run.Group = &g.executor.info, g.taskIDs
 	}
 	fw.tasks[ti.TaskID.Value] = t
-	a.tasks[taskKey{fw.id, ti.TaskID.Value}] = t
+	a.setTask(taskKey{fw.id, ti.TaskID.Value}, t)
 	m.log.Debug("task launched", "framework_id", fw.id, "task_id", ti.TaskID.Value, "agent_id", a.id)
 	fwID, taskID, agentID := fw.id, ti.TaskID, a.id
 	a.link.send(outbound{
@@ -162,7 +162,7 @@ func (m *Master) masterUpdate(fw *framework, t *task, taskID mesos.TaskID, agent
 // finishTask moves a terminal task to the framework's completed tasks.
 func (m *Master) finishTask(fw *framework, t *task) {
 	if a := m.st.agents[t.agentID]; a != nil {
-		delete(a.tasks, taskKey{fw.id, t.info.TaskID.Value})
+		a.dropTask(taskKey{fw.id, t.info.TaskID.Value})
 	}
 	fw.complete(t)
 	m.kickAllocator()

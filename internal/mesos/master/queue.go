@@ -9,9 +9,14 @@ type queue[T any] struct {
 	items  []T
 	closed bool
 	wake   chan struct{}
+	// taken is closed (and replaced) whenever the consumer takes what is
+	// queued: producers that wait for room (backpressure) wait on it.
+	taken chan struct{}
 }
 
-func newQueue[T any]() *queue[T] { return &queue[T]{wake: make(chan struct{}, 1)} }
+func newQueue[T any]() *queue[T] {
+	return &queue[T]{wake: make(chan struct{}, 1), taken: make(chan struct{})}
+}
 
 // push appends v unless the queue is closed.
 func (q *queue[T]) push(v T) { q.pushLimited(v, 0) }
@@ -68,5 +73,17 @@ func (q *queue[T]) take() ([]T, bool) {
 	defer q.mu.Unlock()
 	items := q.items
 	q.items = nil
+	if len(items) > 0 {
+		close(q.taken)
+		q.taken = make(chan struct{})
+	}
 	return items, q.closed
+}
+
+// backlog returns how many items wait, whether the queue is closed, and a
+// channel closed at the consumer's next take.
+func (q *queue[T]) backlog() (n int, closed bool, taken <-chan struct{}) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items), q.closed, q.taken
 }

@@ -128,6 +128,9 @@ type task struct {
 	// executor is the DEFAULT executor of a task launched by LAUNCH_GROUP,
 	// shared by the tasks of the group; nil for other tasks.
 	executor *groupExecutor
+	// owner is the agent whose tasks hold it (setTask): a change of the
+	// task's state changes what the agent uses.
+	owner *agent
 }
 
 // groupExecutor is the executor of a task group: its resources are in
@@ -140,6 +143,9 @@ type groupExecutor struct {
 func (t *task) state() mesos.TaskState { return t.status.State }
 
 func (t *task) record(s mesos.TaskStatus) {
+	if t.owner != nil && t.status.State != s.State {
+		t.owner.usedOK = false
+	}
 	t.status = s
 	t.statuses = append(t.statuses, s)
 	if n := len(t.statuses); n > maxStatusesPerTask {
@@ -163,12 +169,23 @@ type agent struct {
 	unreachableTime  time.Time
 	tasks            map[taskKey]*task
 	offers           map[string]*offer
-	link             *agentLink
+	// usedSum is used() while usedOK.
+	usedSum mesos.Resources
+	usedOK  bool
+	link    *agentLink
 }
 
 // used is the sum of the resources of the agent's non-terminal tasks and
-// of the executors of their task groups.
+// of the executors of their task groups, summed again only after its tasks
+// changed (setTask, dropTask, a task's state: task.record). The allocator
+// asks for it for every agent on every allocation, with the master's lock
+// held: summing every task each time was most of the cluster's CPU at
+// 100,000 tasks, and held every status update and call behind it
+// (issue 17).
 func (a *agent) used() mesos.Resources {
+	if a.usedOK {
+		return a.usedSum
+	}
 	var out mesos.Resources
 	var executors map[*groupExecutor]bool
 	for _, t := range a.tasks {
@@ -184,7 +201,21 @@ func (a *agent) used() mesos.Resources {
 			out = out.Plus(e.resources)
 		}
 	}
+	a.usedSum, a.usedOK = out, true
 	return out
+}
+
+// setTask adds or replaces the agent's task at key.
+func (a *agent) setTask(key taskKey, t *task) {
+	a.tasks[key] = t
+	t.owner = a
+	a.usedOK = false
+}
+
+// dropTask forgets the agent's task at key.
+func (a *agent) dropTask(key taskKey) {
+	delete(a.tasks, key)
+	a.usedOK = false
 }
 
 func (a *agent) offered() mesos.Resources {

@@ -1,6 +1,7 @@
 package master
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -17,10 +18,19 @@ const (
 	// defaultStreamQueueLimit is how many events may wait for one
 	// subscription's writer; past it the stream is closed. A
 	// reconciliation answers every task of the framework at once, so the
-	// bound sits well above the task counts we run (10,000 in make bench:
-	// a bound of 10,000 closed the stream of a new leader reconciling
-	// 10,001 tasks); a few hundred bytes per event keep it to tens of MB.
-	defaultStreamQueueLimit = 100000
+	// bound sits well above the task counts we run (100,000 in make
+	// bench: a bound of 100,000 closed the stream of the raw loop
+	// launching 100,000 tasks, and a bound of 10,000 that of a new leader
+	// reconciling 10,001 tasks). Status updates from agents never fill
+	// it: they wait for room at streamBackpressure (waitRoom), so only a
+	// burst the master makes itself (a reconciliation) goes past that.
+	defaultStreamQueueLimit = 1000000
+	// defaultStreamBackpressure is the backlog of a stream at which an
+	// agent's status update waits until the writer has taken what is
+	// queued: a scheduler that reads slower than the agents report slows
+	// the agents down (they resend what is not acknowledged) instead of
+	// growing the queue until the stream is closed.
+	defaultStreamBackpressure = 10000
 	// minStreamWriteTimeout is the least time one record may take to write;
 	// the bound is 2 heartbeat intervals when that is longer.
 	minStreamWriteTimeout = 30 * time.Second
@@ -36,8 +46,12 @@ type subscription struct {
 	frameworkID string
 	log         *slog.Logger
 	limit       int // most queued events; 0 is no limit
-	q           *queue[[]byte]
-	aborted     atomic.Bool
+	// soft is the backlog at which agents' updates wait (waitRoom); 0
+	// is never.
+	soft    int
+	timeout time.Duration // the longest waitRoom waits
+	q       *queue[[]byte]
+	aborted atomic.Bool
 
 	mu sync.Mutex
 	// interrupt, set by the writer, makes a write in progress fail.
@@ -50,6 +64,8 @@ func (m *Master) newSubscription(frameworkID string) *subscription {
 		frameworkID: frameworkID,
 		log:         m.log,
 		limit:       m.cfg.streamQueueLimit,
+		soft:        m.cfg.streamBackpressure,
+		timeout:     m.writeTimeout(),
 		q:           newQueue[[]byte](),
 	}
 }
@@ -74,6 +90,36 @@ func (s *subscription) push(data []byte) {
 	if !s.aborted.Load() && !s.q.isClosed() {
 		s.log.Warn("scheduler stream not read; closing it", "framework_id", s.frameworkID, "queued_events", s.limit)
 		s.abort()
+	}
+}
+
+// waitRoom waits, without the master's lock, while the stream's backlog is
+// at its soft bound and its writer keeps taking (each take empties the
+// queue). It gives up at ctx's end or after timeout, which is also the
+// bound on writing one record: a writer that stops taking for that long
+// is aborted by its write deadline. It reports whether there is room.
+func (s *subscription) waitRoom(ctx context.Context) bool {
+	if s.soft <= 0 {
+		return true
+	}
+	var deadline <-chan time.Time
+	for {
+		n, closed, taken := s.q.backlog()
+		if n < s.soft || closed || s.aborted.Load() {
+			return true
+		}
+		if deadline == nil {
+			t := time.NewTimer(s.timeout)
+			defer t.Stop()
+			deadline = t.C
+		}
+		select {
+		case <-taken:
+		case <-deadline:
+			return false
+		case <-ctx.Done():
+			return false
+		}
 	}
 }
 

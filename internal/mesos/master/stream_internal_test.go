@@ -84,3 +84,74 @@ func TestUnencodableEventClosesStream(t *testing.T) {
 		t.Errorf("no error logged:\n%s", logs.String())
 	}
 }
+
+// TestWaitRoom checks the backpressure of a stream: an update waits while
+// the backlog is at the soft bound and goes on once the writer takes what is
+// queued; it gives up when its request ends or after the write timeout.
+func TestWaitRoom(t *testing.T) {
+	newSub := func(timeout time.Duration) *subscription {
+		return &subscription{q: newQueue[[]byte](), limit: 100, soft: 3, timeout: timeout, log: slog.New(slog.DiscardHandler)}
+	}
+	t.Run("room below the bound", func(t *testing.T) {
+		s := newSub(time.Hour)
+		s.push([]byte("1"))
+		s.push([]byte("2"))
+		if !s.waitRoom(context.Background()) {
+			t.Fatal("no room with 2 of 3 queued")
+		}
+	})
+	t.Run("waits for the writer", func(t *testing.T) {
+		s := newSub(time.Hour)
+		for range 3 {
+			s.push([]byte("x"))
+		}
+		done := make(chan bool, 1)
+		go func() { done <- s.waitRoom(context.Background()) }()
+		select {
+		case ok := <-done:
+			t.Fatalf("waitRoom returned %v with the backlog at the bound", ok)
+		default:
+		}
+		if items, _ := s.q.take(); len(items) != 3 {
+			t.Fatalf("took %d items", len(items))
+		}
+		select {
+		case ok := <-done:
+			if !ok {
+				t.Fatal("no room after the writer took the backlog")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("waitRoom still waits after the writer took the backlog")
+		}
+	})
+	t.Run("request ends", func(t *testing.T) {
+		s := newSub(time.Hour)
+		for range 3 {
+			s.push([]byte("x"))
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if s.waitRoom(ctx) {
+			t.Fatal("room reported for an ended request")
+		}
+	})
+	t.Run("writer stalled", func(t *testing.T) {
+		s := newSub(50 * time.Millisecond)
+		for range 3 {
+			s.push([]byte("x"))
+		}
+		if s.waitRoom(context.Background()) {
+			t.Fatal("room reported while the writer takes nothing")
+		}
+	})
+	t.Run("aborted stream", func(t *testing.T) {
+		s := newSub(time.Hour)
+		for range 3 {
+			s.push([]byte("x"))
+		}
+		s.abort()
+		if !s.waitRoom(context.Background()) {
+			t.Fatal("an aborted stream held an update back")
+		}
+	})
+}

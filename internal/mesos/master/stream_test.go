@@ -2,6 +2,8 @@ package master_test
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,11 +12,15 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stadionhq/stadion/internal/mesos"
+	"github.com/stadionhq/stadion/internal/mesos/cluster"
 	"github.com/stadionhq/stadion/internal/mesos/master"
+	"github.com/stadionhq/stadion/internal/mesos/recordio"
 )
 
 // stalledStream subscribes framework id over a raw connection, reads the
@@ -146,5 +152,89 @@ func flood(t *testing.T, m *master.Master, streamID string) func() {
 		if code := reconcileMany(t, m, "stalled", streamID, 1000); code != http.StatusAccepted && code != http.StatusForbidden {
 			t.Fatalf("reconcile: status %d", code)
 		}
+	}
+}
+
+// TestSlowReaderKeepsStream checks that a scheduler that reads its stream
+// slower than the agents report is not disconnected: with backpressure the
+// agents' updates wait for room instead of filling the queue past its
+// limit, and every update arrives once the scheduler reads. The updates
+// are large (256 KB) so that the socket buffers hold only some of them:
+// without backpressure the queue would pass its limit of 40 while the
+// scheduler does not read, and the stream could be closed (how far it gets
+// before the reading starts depends on the machine; TestWaitRoom checks
+// the waiting itself).
+func TestSlowReaderKeepsStream(t *testing.T) {
+	const updates = 100
+	cfg := fastConfig(t)
+	cfg.AgentPingTimeout = 5 * time.Second // the test loads the machine
+	m := startMaster(t, master.WithStreamBackpressure(master.WithStreamLimits(cfg, 40, time.Hour), 10))
+	a := startAgent(t, m, "cpus:2;mem:1024")
+	// The stream is not read until some updates are queued.
+	info := frameworkInfo()
+	info.ID = &mesos.FrameworkID{Value: "slow"}
+	body, err := json.Marshal(mesos.Call{FrameworkID: info.ID, Type: mesos.CallSubscribe, Subscribe: &mesos.Subscribe{FrameworkInfo: info}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(m.URL()+"/api/v1/scheduler", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	message := strings.Repeat("m", 256<<10)
+	tasks := make(chan int, updates)
+	for i := range updates {
+		tasks <- i
+	}
+	close(tasks)
+	var delivered atomic.Int64
+	errs := make(chan error, updates)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for i := range tasks {
+				u := cluster.StatusUpdate{AgentID: a.id, FrameworkID: mesos.FrameworkID{Value: "slow"}, Status: mesos.TaskStatus{
+					TaskID: mesos.TaskID{Value: fmt.Sprintf("task-%03d", i)}, State: mesos.TaskRunning, Source: mesos.SourceExecutor,
+					Message: message, UUID: []byte(fmt.Sprintf("uuid-%03d", i)),
+				}}
+				if err := cluster.Post(context.Background(), http.DefaultClient, a.masterURL, cluster.PathStatus, a.token, u, nil); err != nil {
+					errs <- err
+				}
+				delivered.Add(1)
+			}
+		})
+	}
+	// Some updates are queued (10) or in the socket buffers before the
+	// scheduler reads anything.
+	deadline := time.Now().Add(waitTimeout)
+	for delivered.Load() < 10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d updates delivered within %v", delivered.Load(), waitTimeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r := recordio.NewReader(resp.Body, 1<<20)
+	seen := map[string]bool{}
+	for len(seen) < updates {
+		rec, err := r.ReadRecord()
+		if err != nil {
+			t.Fatalf("stream ended after %d of %d updates: %v", len(seen), updates, err)
+		}
+		var ev mesos.Event
+		if err := json.Unmarshal(rec, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Type == mesos.EventUpdate {
+			seen[ev.Update.Status.TaskID.Value] = true
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("status update: %v", err)
+	}
+	if known, active := frameworkState(t, m, "slow"); !known || !active {
+		t.Errorf("framework known %v active %v after %d updates; want both", known, active, updates)
 	}
 }

@@ -45,12 +45,27 @@ func (m *Master) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if !cluster.Decode(w, r, &u) {
 		return
 	}
+	if sub := m.subscriptionOf(u.FrameworkID.Value); sub != nil && !sub.waitRoom(r.Context()) {
+		// The scheduler reads slower than the agents report: the agent
+		// resends the update later, with its backoff.
+		plain(w, http.StatusServiceUnavailable, "The framework's event stream is full; retry")
+		return
+	}
 	code, msg := m.statusUpdate(u, r)
 	if msg != "" {
 		plain(w, code, msg)
 		return
 	}
 	w.WriteHeader(code)
+}
+
+// subscriptionOf returns the event stream of framework id, nil when it has
+// none; it does not take the master's lock.
+func (m *Master) subscriptionOf(id string) *subscription {
+	if sub, ok := m.streams.Load(id); ok {
+		return sub.(*subscription)
+	}
+	return nil
 }
 
 // statusUpdate takes an update that r, which must carry the agent's token,
@@ -92,7 +107,7 @@ func (m *Master) statusUpdate(u cluster.StatusUpdate, r *http.Request) (int, str
 			agentID:     a.id,
 		}
 		fw.tasks[s.TaskID.Value] = t
-		a.tasks[taskKey{fwID, s.TaskID.Value}] = t
+		a.setTask(taskKey{fwID, s.TaskID.Value}, t)
 	}
 	// Agents send TASK_KILLING only for frameworks that had
 	// TASK_KILLING_STATE when the task was launched. One that has dropped it
