@@ -215,7 +215,7 @@ func (s *server) createApp(w http.ResponseWriter, r *http.Request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	app, err := marathon.ParseApp(body, s.cfg.NormalizeOptions)
+	app, err := marathon.ParseApp(body, s.admitOptions(nil, ""))
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +285,7 @@ func (s *server) updatedApp(id marathon.PathID, cur marathon.App, exists bool, b
 		return marathon.App{}, err
 	}
 	app.ID = id
-	return marathon.Admit(app, s.cfg.NormalizeOptions)
+	return marathon.Admit(app, s.admitOptions(nil, ""))
 }
 
 // putApp is PUT /v2/apps/{id}: create or update (partialUpdate=true by

@@ -176,6 +176,24 @@ func (s *offerState) field(name string) (string, bool) {
 	return v, ok
 }
 
+// allocation is the role the offer is allocated to, "" when it has no
+// allocation_info.
+func (s *offerState) allocation() string {
+	if s.offer.AllocationInfo == nil {
+		return ""
+	}
+	return s.offer.AllocationInfo.Role
+}
+
+// allocatedTo reports whether the offer may be used for an app of role: a
+// MULTI_ROLE framework's offer is allocated to one of its roles, and an
+// app only takes offers allocated to its own role (Marathon 1.9+
+// TaskLauncherActor). An offer without allocation_info has no say.
+func (s *offerState) allocatedTo(role string) bool {
+	a := s.allocation()
+	return a == "" || a == role
+}
+
 // hasRole reports whether the offer holds any usable entry of an accepted
 // role.
 func (s *offerState) hasRole(r roles) bool {

@@ -1,0 +1,110 @@
+package scheduler
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+
+	"github.com/stadionhq/stadion/internal/marathon"
+	"github.com/stadionhq/stadion/internal/mesos"
+	"github.com/stadionhq/stadion/internal/state"
+)
+
+// The framework's roles follow Marathon 1.9+ (MULTI_ROLE): it subscribes
+// with --mesos_role and adds the role of every app it holds with
+// UPDATE_FRAMEWORK, so that Mesos offers resources allocated to each app's
+// role. Roles are only added while the scheduler runs; a new leader starts
+// from the roles of the stored apps, as Marathon does.
+
+// loadState builds the loop's state from a snapshot, with the stored apps'
+// roles migrated (migrateRoles) and the framework's roles collected.
+func (s *Scheduler) loadState(snap state.Snapshot) *loopState {
+	migrateRoles(snap.Apps, s.cfg.Role)
+	st := newLoopState(snap, s.cfg.Now())
+	st.roles = map[string]bool{s.cfg.Role: true}
+	for _, a := range st.apps {
+		st.addRole(a.Role)
+	}
+	for _, inst := range st.instances {
+		if inst.Role != "" && inst.State != "" && !inst.State.Terminal() {
+			st.addRole(inst.Role)
+		}
+	}
+	return st
+}
+
+// migrateRoles gives the stored apps without a role, or with "*", the
+// role --mesos_role: Stadion stored "*" for every app that named none
+// while it subscribed with the single (legacy) role --mesos_role, so Mesos
+// ran those tasks under --mesos_role, which is what they now show.
+// Marathon's migration to 1.9 likewise gave every app without a role
+// --mesos_role. The change is made in memory; an app is stored with it on
+// its next change.
+func migrateRoles(apps []marathon.App, role string) {
+	if role == mesos.RoleUnreserved {
+		return
+	}
+	for i := range apps {
+		if apps[i].Role == "" || apps[i].Role == mesos.RoleUnreserved {
+			apps[i].Role = role
+		}
+	}
+}
+
+// addRole adds role to the framework's roles.
+func (st *loopState) addRole(role string) {
+	if role != "" {
+		st.roles[role] = true
+	}
+}
+
+// steerRoles sends UPDATE_FRAMEWORK when the framework holds roles that
+// its subscription does not carry yet. Roles only grow, so comparing the
+// counts is enough.
+func (s *Scheduler) steerRoles() {
+	st := s.st
+	if !st.subscribed || len(st.roles) <= len(st.rolesSent) {
+		return
+	}
+	roles := slices.Sorted(maps.Keys(st.roles))
+	st.rolesSent = roles
+	s.log.Info("updating framework roles", "roles", roles)
+	s.calls.updateFramework(roles)
+}
+
+// subscribedRoles records what a new subscription carries: at least
+// --mesos_role (the client may have sent more), and the master's region
+// (REGION_AWARE placement).
+func (s *Scheduler) subscribedRoles(sub *mesos.Subscribed) {
+	s.st.rolesSent = []string{s.cfg.Role}
+	s.st.localRegion = ""
+	if sub.MasterInfo != nil {
+		s.st.localRegion = regionOf(sub.MasterInfo.Domain)
+	}
+}
+
+// taskRole is the role an instance's task shows: the role Mesos allocated
+// its resources to, or, for a task launched before Stadion recorded it,
+// its app's role.
+func taskRole(app marathon.App, inst state.Instance) string {
+	if inst.Role != "" {
+		return inst.Role
+	}
+	return app.Role
+}
+
+// regionOf returns the region of a DomainInfo, "" when it has none.
+func regionOf(domain json.RawMessage) string {
+	if len(domain) == 0 {
+		return ""
+	}
+	var d struct {
+		FaultDomain struct {
+			Region struct{ Name string } `json:"region"`
+		} `json:"fault_domain"`
+	}
+	if json.Unmarshal(domain, &d) != nil {
+		return ""
+	}
+	return d.FaultDomain.Region.Name
+}
