@@ -1,7 +1,6 @@
 package scheduler
 
 import (
-	"encoding/json"
 	"maps"
 	"slices"
 
@@ -79,7 +78,7 @@ func (s *Scheduler) subscribedRoles(sub *mesos.Subscribed) {
 	s.st.rolesSent = []string{s.cfg.Role}
 	s.st.localRegion = ""
 	if sub.MasterInfo != nil {
-		s.st.localRegion = regionOf(sub.MasterInfo.Domain)
+		s.st.localRegion = mesos.DomainRegion(sub.MasterInfo.Domain)
 	}
 }
 
@@ -91,20 +90,4 @@ func taskRole(app marathon.App, inst state.Instance) string {
 		return inst.Role
 	}
 	return app.Role
-}
-
-// regionOf returns the region of a DomainInfo, "" when it has none.
-func regionOf(domain json.RawMessage) string {
-	if len(domain) == 0 {
-		return ""
-	}
-	var d struct {
-		FaultDomain struct {
-			Region struct{ Name string } `json:"region"`
-		} `json:"fault_domain"`
-	}
-	if json.Unmarshal(domain, &d) != nil {
-		return ""
-	}
-	return d.FaultDomain.Region.Name
 }
