@@ -69,6 +69,9 @@ func (s *Scheduler) steerRoles() {
 	st.rolesSent = roles
 	s.log.Info("updating framework roles", "roles", roles)
 	s.calls.updateFramework(roles)
+	// UPDATE_FRAMEWORK without suppressed_roles unsuppresses every role:
+	// steerOffers suppresses again when nothing waits.
+	st.suppressed = false
 }
 
 // subscribedRoles records what a new subscription carries: at least
