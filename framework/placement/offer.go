@@ -272,13 +272,8 @@ func Fields(o mesos.Offer) map[string]string {
 		}
 	}
 	if len(o.Domain) > 0 {
-		var d struct {
-			FaultDomain struct {
-				Region struct{ Name string } `json:"region"`
-				Zone   struct{ Name string } `json:"zone"`
-			} `json:"fault_domain"`
-		}
-		if json.Unmarshal(o.Domain, &d) == nil {
+		var d mesos.DomainInfo
+		if json.Unmarshal(o.Domain, &d) == nil && d.FaultDomain != nil {
 			if n := d.FaultDomain.Region.Name; n != "" {
 				m[FieldRegion] = n
 			}
