@@ -58,12 +58,15 @@ func (st *loopState) addRole(role string) {
 }
 
 // steerRoles sends UPDATE_FRAMEWORK when the framework holds roles that
-// its subscription does not carry yet. Roles only grow, so comparing the
-// counts is enough.
+// its subscription does not carry yet; the roles sent before stay (a
+// framework's roles only grow while it runs).
 func (s *Scheduler) steerRoles() {
 	st := s.st
-	if !st.subscribed || len(st.roles) <= len(st.rolesSent) {
+	if !st.subscribed || st.carried() {
 		return
+	}
+	for _, r := range st.rolesSent {
+		st.roles[r] = true
 	}
 	roles := slices.Sorted(maps.Keys(st.roles))
 	st.rolesSent = roles
@@ -72,6 +75,16 @@ func (s *Scheduler) steerRoles() {
 	// UPDATE_FRAMEWORK without suppressed_roles unsuppresses every role:
 	// steerOffers suppresses again when nothing waits.
 	st.suppressed = false
+}
+
+// carried reports whether the subscription carries every role.
+func (st *loopState) carried() bool {
+	for r := range st.roles {
+		if !slices.Contains(st.rolesSent, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // subscribedRoles records what a new subscription carries: at least
