@@ -20,7 +20,7 @@ type loopState struct {
 	// roles are the framework's roles (roles.go); rolesSent those its
 	// subscription carries. localRegion is the master's region.
 	roles       map[string]bool
-	rolesSent   []string
+	rolesSent   map[string]bool
 	localRegion string
 
 	apps   map[marathon.PathID]marathon.App

@@ -65,11 +65,9 @@ func (s *Scheduler) steerRoles() {
 	if !st.subscribed || st.carried() {
 		return
 	}
-	for _, r := range st.rolesSent {
-		st.roles[r] = true
-	}
+	maps.Copy(st.roles, st.rolesSent)
 	roles := slices.Sorted(maps.Keys(st.roles))
-	st.rolesSent = roles
+	st.rolesSent = maps.Clone(st.roles)
 	s.log.Info("updating framework roles", "roles", roles)
 	s.calls.updateFramework(roles)
 	// UPDATE_FRAMEWORK without suppressed_roles unsuppresses every role:
@@ -80,7 +78,7 @@ func (s *Scheduler) steerRoles() {
 // carried reports whether the subscription carries every role.
 func (st *loopState) carried() bool {
 	for r := range st.roles {
-		if !slices.Contains(st.rolesSent, r) {
+		if !st.rolesSent[r] {
 			return false
 		}
 	}
@@ -91,7 +89,7 @@ func (st *loopState) carried() bool {
 // --mesos_role (the client may have sent more), and the master's region
 // (REGION_AWARE placement).
 func (s *Scheduler) subscribedRoles(sub *mesos.Subscribed) {
-	s.st.rolesSent = []string{s.cfg.Role}
+	s.st.rolesSent = map[string]bool{s.cfg.Role: true}
 	s.st.localRegion = ""
 	if sub.MasterInfo != nil {
 		s.st.localRegion = mesos.DomainRegion(sub.MasterInfo.Domain)
