@@ -5,7 +5,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Tools installed by `make deps` (consul, consul-template) come first.
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: all build deps test vet run e2e chaos bench clean
+.PHONY: all build deps test vet run docker-hosts e2e chaos bench clean
 
 all: build
 
@@ -13,7 +13,8 @@ all: build
 build:
 	go build -ldflags "-X main.version=$(VERSION)" -o bin/stadion ./cmd/stadion
 
-## deps: install ZooKeeper, HAProxy, nginx (apt) and consul, consul-template (./bin)
+## deps: install ZooKeeper, HAProxy, nginx, Chromium (apt) and consul,
+## consul-template (./bin)
 deps:
 	scripts/deps.sh
 
@@ -33,6 +34,12 @@ test: deps
 run: build
 	scripts/run.sh
 
+## docker-hosts: the seed's Docker-hosts demo without Mesos
+## (examples/docker-hosts/README.md); examples/docker-hosts/run.sh scale N
+## scales it, run.sh down stops it
+docker-hosts: deps
+	examples/docker-hosts/run.sh up
+
 ## e2e: only the end-to-end tests (build tag e2e): the article's pipeline with
 ## Docker, ZooKeeper, Consul, consul-template and HAProxy (docs/pipeline.md)
 e2e: deps
@@ -48,7 +55,8 @@ chaos: deps
 ## ZooKeeper store, raw limit, GET latency, RSS; leader failover (kill -9) of
 ## three `stadion serve --zk`; ZooKeeper from `make deps`), which rewrites the
 ## Results section of bench/README.md, then
-## bench/cmd/registratorbench (task → Consul latency, its own section), then
+## bench/cmd/registratorbench (task → Consul latency, its own section; with
+## -source docker, container → Consul latency, another section), then
 ## bench/cmd/pipelinebench (e2e TestPipeline: healthy → routable through HAProxy
 ## and failed requests under 200 req/s, its own section)
 bench: deps build
@@ -60,6 +68,7 @@ bench: deps build
 	fi
 	go run ./bench/cmd/launchbench -stadion bin/stadion -readme bench/README.md -zk -failover 3
 	go run ./bench/cmd/registratorbench -stadion bin/stadion -consul bin/consul -readme bench/README.md
+	go run ./bench/cmd/registratorbench -stadion bin/stadion -consul bin/consul -source docker -readme bench/README.md
 	go run ./bench/cmd/pipelinebench -readme bench/README.md
 
 ## clean: remove the stadion binary and `make run` data (./bin tools stay)

@@ -3,5 +3,7 @@
 // with the built-in cluster, `stadion registrator`, consul-template and
 // HAProxy, with the example test-server deployed by `stadion deploy` as a
 // Docker image FROM scratch whose entrypoint is `stadion wrap`.
-// docs/pipeline.md walks through the same steps by hand.
+// docs/pipeline.md walks through the same steps by hand. TestDockerHosts
+// runs examples/docker-hosts, the platform without Mesos: containers,
+// `stadion registrator` in Docker mode, consul-template and nginx.
 package e2e

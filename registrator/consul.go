@@ -1,6 +1,7 @@
 package registrator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,8 +38,20 @@ func consulAddress(cfg ConsulConfig) string { return consul.Address(cfg) }
 type agentRegistry struct {
 	c     *api.Client
 	owner string
-	log   *slog.Logger
-	seeds seedMemory
+	// source is "" for the scheduler's registrations and SourceDocker for
+	// the Docker source's, which are owned only with MetaHost == host
+	// too: several Docker hosts may register with one agent.
+	source, host string
+	log          *slog.Logger
+	seeds        seedMemory
+}
+
+// owns reports whether a service on the agent is this registry's.
+func (a *agentRegistry) owns(meta map[string]string) bool {
+	if meta[MetaOwner] != a.owner || meta[MetaSource] != a.source {
+		return false
+	}
+	return a.source == "" || meta[MetaHost] == a.host
 }
 
 // seedMemory remembers, by check id, the checks run by the agent that
@@ -99,7 +112,7 @@ func (a *agentRegistry) List(ctx context.Context) (Current, error) {
 	byID := map[string]*Registered{}
 	var cur Current
 	for _, s := range services {
-		if s.Meta[MetaOwner] != a.owner {
+		if !a.owns(s.Meta) {
 			continue
 		}
 		byID[s.ID] = &Registered{ID: s.ID, Name: s.Service, Meta: s.Meta, Checks: map[string]Status{}, Seedable: map[string]bool{}}
@@ -156,7 +169,7 @@ func (a *agentRegistry) Apply(ctx context.Context, p Plan) error {
 		if err := agent.ServiceDeregisterOpts(r.ID, q); err != nil {
 			return fmt.Errorf("deregister service %s: %w", r.ID, err)
 		}
-		a.log.Info("deregistered service", "service_id", r.ID, "service", r.Name, "task_id", r.Meta[MetaTaskID])
+		a.log.Info("deregistered service", append([]any{"service_id", r.ID, "service", r.Name}, ownerAttrs(r.Meta)...)...)
 		return nil
 	})...)
 	return errors.Join(errs...)
@@ -185,17 +198,26 @@ func agentService(s Service) *api.AgentServiceRegistration {
 
 // agentCheck is the definition of c for an agent, with its status.
 func agentCheck(c Check) api.AgentServiceCheck {
-	ac := api.AgentServiceCheck{Status: string(c.Status)}
+	ac := api.AgentServiceCheck{Status: string(cmp.Or(c.Status, c.InitialStatus))}
 	switch c.Kind {
 	case CheckHTTP:
-		ac.HTTP, ac.Method, ac.TLSSkipVerify = c.HTTP, "GET", c.TLSSkipVerify
+		ac.HTTP, ac.Method, ac.TLSSkipVerify = c.HTTP, cmp.Or(c.Method, "GET"), c.TLSSkipVerify
 	case CheckTCP:
 		ac.TCP = c.TCP
+	case CheckScript:
+		ac.Args = c.Args
+	case CheckGRPC:
+		ac.GRPC, ac.GRPCUseTLS, ac.TLSSkipVerify = c.GRPC, c.GRPCUseTLS, c.TLSSkipVerify
+	case CheckTTL:
+		ac.TTL = c.TTL.String()
 	case CheckStatus:
 		ac.TTL = c.TTL.String()
-		ac.Notes = "set by stadion registrator from the scheduler's health check results"
+		ac.Notes = cmp.Or(c.Notes, "set by stadion registrator from the scheduler's health check results")
 	}
-	if c.Kind != CheckStatus {
+	if c.DeregisterAfter > 0 {
+		ac.DeregisterCriticalServiceAfter = c.DeregisterAfter.String()
+	}
+	if c.Kind != CheckStatus && c.Kind != CheckTTL {
 		ac.Interval = c.Interval.String()
 		if c.Timeout > 0 {
 			ac.Timeout = c.Timeout.String()
@@ -206,11 +228,22 @@ func agentCheck(c Check) api.AgentServiceCheck {
 
 // serviceAttrs are the log attributes of a registration.
 func serviceAttrs(s Service) []any {
-	attrs := []any{"service_id", s.ID, "service", s.Name, "address", s.Address, "port", s.Port, "task_id", s.Meta[MetaTaskID], "app_id", s.Meta[MetaAppID]}
+	attrs := []any{"service_id", s.ID, "service", s.Name, "address", s.Address, "port", s.Port}
+	attrs = append(attrs, ownerAttrs(s.Meta)...)
 	if s.Node != "" {
 		attrs = append(attrs, "node", s.Node)
 	}
 	return attrs
+}
+
+// ownerAttrs are the log attributes of what a registration stands for:
+// the task and app of the scheduler's, the container of the Docker
+// source's.
+func ownerAttrs(meta map[string]string) []any {
+	if name := meta[MetaContainerName]; name != "" {
+		return []any{"container_name", name}
+	}
+	return []any{"task_id", meta[MetaTaskID], "app_id", meta[MetaAppID]}
 }
 
 // localHosts returns the names the tasks of the agent's host may report as

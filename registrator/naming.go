@@ -148,13 +148,6 @@ func (e serviceEnv) tags(p portSpec, owner string) []string {
 // ignored reports SERVICE_<label>_IGNORE or SERVICE_IGNORE set to anything
 // but a false value ("false", "0", "no").
 func (e serviceEnv) ignored(p portSpec) bool {
-	v, ok := e.portAttr(p.label, "IGNORE")
-	if !ok {
-		return false
-	}
-	switch strings.ToLower(v) {
-	case "false", "0", "no", "off":
-		return false
-	}
-	return true
+	v, _ := e.portAttr(p.label, "IGNORE")
+	return ignoreValue(v)
 }

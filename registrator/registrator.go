@@ -2,9 +2,7 @@ package registrator
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -84,9 +82,8 @@ type loop struct {
 	needSync  bool // a pass must compare with Consul, with the last snapshot at least
 
 	retry     *backoff.Backoff
-	lastFetch time.Time   // when the last snapshot read started
-	wake      *time.Timer // the next snapshot read, at wakeAt
-	wakeAt    time.Time
+	lastFetch time.Time // when the last snapshot read started
+	wake      *alarm    // the next snapshot read
 	expects   expectations
 	skips     map[string]bool // skips already logged
 }
@@ -114,12 +111,7 @@ func (l *loop) run(ctx context.Context) (err error) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	defer func() {
-		if r := recover(); r != nil {
-			l.log.Error("registrator loop panicked", "panic", r, "stack", string(debug.Stack()))
-			err = fmt.Errorf("registrator: panic: %v", r)
-		}
-	}()
+	defer recoverLoop(l.log, &err)
 
 	notices := make(chan Notice, 256)
 	kicks := make(chan struct{}, 1)
@@ -130,9 +122,8 @@ func (l *loop) run(ctx context.Context) (err error) {
 	defer resync.Stop()
 	ttl := time.NewTicker(l.cfg.TTL / 3)
 	defer ttl.Stop()
-	l.wake = time.NewTimer(time.Hour)
-	l.wake.Stop()
-	defer l.wake.Stop()
+	l.wake = newAlarm()
+	defer l.wake.clear()
 
 	l.log.Info("registrator started", "mode", l.cfg.Mode, "health", l.cfg.Health, "owner", l.cfg.Owner,
 		"consul", consulAddress(l.cfg.Consul), "schedulers", redactAll(l.cfg.Schedulers), "dry_run", l.cfg.DryRun)
@@ -150,13 +141,13 @@ func (l *loop) run(ctx context.Context) (err error) {
 		case <-resync.C:
 			l.log.Debug("periodic resync")
 			l.needFetch = true
-		case <-l.wake.C:
-			l.wakeAt = time.Time{}
+		case <-l.wake.C():
+			l.wake.fired()
 			l.needFetch = true
 		case <-ttl.C:
 			l.refresh(ctx)
 		}
-		l.drain(notices, kicks)
+		drain(notices, kicks, l.handleNotice, func() { l.needSync = true })
 	}
 }
 
@@ -167,36 +158,12 @@ func (l *loop) run(ctx context.Context) (err error) {
 func (l *loop) step(ctx context.Context) {
 	if l.needFetch {
 		if wait := l.cfg.MinFetchInterval - time.Since(l.lastFetch); wait > 0 {
-			l.wakeIn(wait)
+			l.wake.in(wait)
 			return
 		}
 	}
 	if l.needFetch || l.needSync {
 		l.pass(ctx)
-	}
-}
-
-// wakeIn makes the loop read a snapshot in d at the latest.
-func (l *loop) wakeIn(d time.Duration) {
-	at := time.Now().Add(d)
-	if l.wakeAt.IsZero() || at.Before(l.wakeAt) {
-		l.wakeAt = at
-		l.wake.Reset(d)
-	}
-}
-
-// drain takes the input that is already waiting, so that one pass serves a
-// burst of events.
-func (l *loop) drain(notices <-chan Notice, kicks <-chan struct{}) {
-	for {
-		select {
-		case n := <-notices:
-			l.handleNotice(n)
-		case <-kicks:
-			l.needSync = true
-		default:
-			return
-		}
 	}
 }
 
@@ -288,7 +255,7 @@ func (l *loop) pass(ctx context.Context) {
 
 // fail schedules a full pass after the next backoff delay.
 func (l *loop) fail() {
-	l.wakeIn(l.retry.Next())
+	l.wake.in(l.retry.Next())
 }
 
 // succeeded resets the backoff and schedules the next snapshot while
@@ -298,31 +265,15 @@ func (l *loop) succeeded(fetched bool) {
 	if !fetched {
 		return
 	}
-	l.wake.Stop()
-	l.wakeAt = time.Time{}
+	l.wake.clear()
 	if d, pending := l.expects.check(*l.last, time.Now()); pending {
-		l.wakeIn(d)
+		l.wake.in(d)
 	}
 }
 
 // refresh sets the status checks again before their TTL runs out.
 func (l *loop) refresh(ctx context.Context) {
-	var us []StatusUpdate
-	for _, s := range l.applied.Services {
-		for _, c := range s.Checks {
-			if c.Kind == CheckStatus && c.TTL > 0 {
-				us = append(us, StatusUpdate{Node: s.Node, NodeAddress: s.NodeAddress, ServiceID: s.ID, Check: c})
-			}
-		}
-	}
-	if len(us) == 0 {
-		return
-	}
-	cctx, cancel := context.WithTimeout(ctx, l.cfg.RequestTimeout)
-	defer cancel()
-	if err := l.registry.Refresh(cctx, us); err != nil && ctx.Err() == nil {
-		// A check Consul lost: the next pass registers it again.
-		l.log.Warn("refreshing ttl checks failed", "error", err)
+	if refreshStatusChecks(ctx, l.registry, l.applied, l.cfg.RequestTimeout, l.log) {
 		l.needSync = true
 	}
 }

@@ -22,7 +22,17 @@ const (
 	MetaVersion   = "version"
 	MetaPortIndex = "port_index"
 	MetaHost      = "host"
+	// MetaSource is "docker" on the registrations of the Docker source
+	// and absent on the scheduler's: each source changes only its own.
+	MetaSource = "stadion_source"
+	// MetaContainerID and MetaContainerName name the container of a
+	// Docker source registration.
+	MetaContainerID   = "container_id"
+	MetaContainerName = "container_name"
 )
+
+// SourceDocker is the MetaSource of the Docker source's registrations.
+const SourceDocker = "docker"
 
 // Status is a Consul check status.
 type Status string
@@ -31,6 +41,7 @@ type Status string
 const (
 	StatusPassing  Status = "passing"
 	StatusCritical Status = "critical"
+	StatusWarning  Status = "warning"
 )
 
 // CheckKind says who decides a check's status.
@@ -44,6 +55,13 @@ const (
 	// CheckStatus carries the scheduler's verdict on the task: a TTL check
 	// on an agent, a plain check with a status in the catalog.
 	CheckStatus CheckKind = "status"
+	// CheckScript, CheckGRPC and CheckTTL come from SERVICE_CHECK_* of a
+	// container: the agent runs a script or a gRPC health call, and a
+	// TTL check is passed by the container itself, never by the
+	// registrator.
+	CheckScript CheckKind = "script"
+	CheckGRPC   CheckKind = "grpc"
+	CheckTTL    CheckKind = "ttl"
 )
 
 // Check is one Consul check of a service.
@@ -55,6 +73,20 @@ type Check struct {
 	HTTP          string `json:"http,omitempty"`
 	TLSSkipVerify bool   `json:"tlsSkipVerify,omitempty"`
 	TCP           string `json:"tcp,omitempty"`
+	// Method of an http check; empty is GET.
+	Method string `json:"method,omitempty"`
+	// Args of a script check; GRPC the host:port of a grpc check.
+	Args       []string `json:"args,omitempty"`
+	GRPC       string   `json:"grpc,omitempty"`
+	GRPCUseTLS bool     `json:"grpcUseTLS,omitempty"`
+	// InitialStatus is the status a check the registrator never sets
+	// starts with (empty: Consul's default, critical).
+	InitialStatus Status `json:"initialStatus,omitempty"`
+	// Notes of a status check say who sets it; empty is the scheduler.
+	Notes string `json:"notes,omitempty"`
+	// DeregisterAfter makes Consul remove the service after its check has
+	// been critical that long.
+	DeregisterAfter time.Duration `json:"deregisterAfter,omitempty"`
 	// Interval and Timeout of http and tcp checks (the app's).
 	Interval time.Duration `json:"interval,omitempty"`
 	Timeout  time.Duration `json:"timeout,omitempty"`
@@ -129,12 +161,15 @@ type Current struct {
 	Nodes    []Node
 }
 
-// Skip is a task, or a whole app when TaskID is empty, that could not be
-// turned into registrations. Its registrations, if any, stay as they are.
+// Skip is a task, or a whole app when TaskID is empty, or a container, that
+// could not be turned into registrations. Its registrations, if any, stay
+// as they are.
 type Skip struct {
 	AppID  marathon.PathID
 	TaskID string
-	Err    error
+	// Container is the id of a container of the Docker source.
+	Container string
+	Err       error
 }
 
 // Desired is what Consul should hold, computed from one snapshot.
@@ -148,6 +183,9 @@ type Desired struct {
 // kept reports whether r belongs to a skipped task or app.
 func (d Desired) kept(r Registered) bool {
 	for _, s := range d.Skipped {
+		if s.Container != "" && r.Meta[MetaContainerID] == s.Container {
+			return true
+		}
 		if s.TaskID != "" && r.Meta[MetaTaskID] == s.TaskID {
 			return true
 		}

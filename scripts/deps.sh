@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh installs what Stadion's tests and `make run` need, idempotently:
-#   - Debian packages zookeeper (with a JRE), haproxy, nginx-light;
+#   - Debian packages zookeeper (with a JRE), haproxy, nginx-light, and
+#     chromium (the web UI's browser tests drive it headless);
 #   - Consul, built from its module source into ./bin/consul;
 #   - consul-template, installed into ./bin/consul-template.
 # Anything already present at the right version is left alone, so a second
@@ -9,7 +10,7 @@ set -euo pipefail
 
 CONSUL_VERSION=v1.14.11
 CONSUL_TEMPLATE_VERSION=v0.41.1
-APT_PACKAGES=(zookeeper haproxy nginx-light)
+APT_PACKAGES=(zookeeper haproxy nginx-light chromium)
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin="$repo/bin"
@@ -79,6 +80,7 @@ install_apt() {
 	fi
 	java -version >/dev/null 2>&1 || die "java -version fails after installing zookeeper: install a JRE (default-jre-headless)"
 	[ -n "$(compgen -G '/usr/share/java/zookeeper*.jar')" ] || die "no /usr/share/java/zookeeper*.jar: is the zookeeper package intact?"
+	command -v chromium >/dev/null 2>&1 || die "chromium not in PATH after installing it"
 }
 
 # build_consul builds Consul from a writable copy of its module source:

@@ -12,6 +12,7 @@ mkdir -p data
 
 cat <<'MSG'
 run: starting stadion serve --master local on http://127.0.0.1:8080 (state in ./data, Ctrl-C stops it)
+run: the web UI is at http://127.0.0.1:8080/ui/
 run: deploy the example app from another terminal:
        curl -X POST -H 'Content-Type: application/json' --data @examples/hello.json http://127.0.0.1:8080/v2/apps
        curl http://127.0.0.1:8080/v2/apps/hello

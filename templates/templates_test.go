@@ -68,6 +68,9 @@ var catalog = []instance{
 	{node: "mesos-master-1", addr: "10.0.1.1", id: "marathon", name: "marathon", port: 8080, status: "passing"},
 	{node: "mesos-master-2", addr: "10.0.1.2", id: "marathon", name: "marathon", port: 8080, status: "passing"},
 	{node: "mesos-master-3", addr: "10.0.1.3", id: "marathon", name: "marathon", port: 8080, status: "critical"},
+	// The well-known Chronos (stadion jobs): two instances.
+	{node: "mesos-master-1", addr: "10.0.1.1", id: "chronos", name: "chronos", port: 4400, status: "passing"},
+	{node: "mesos-master-2", addr: "10.0.1.2", id: "chronos", name: "chronos", port: 4400, status: "passing"},
 }
 
 // TestRender renders both templates against a Consul holding catalog and
@@ -101,7 +104,8 @@ func TestRender(t *testing.T) {
 				"bind :3000\n    default_backend cluster_production:test-server",
 				"bind :13000\n    default_backend cluster_staging:test-server",
 				"bind :14001\n    default_backend cluster_staging:billing",
-				"bind :18080", "bind :18500", "bind :80",
+				"bind :18080", "bind :14400", "bind :18500", "bind :80",
+				"server mesos-master-1:chronos 10.0.1.1:4400",
 				"10.0.0.11:31000 check", "10.0.0.12:31001 check", "10.0.0.13:31005 check",
 				"acl host_staging:billing req.hdr(host),field(1,:),lower -m str staging-billing.domain.com",
 				"balance leastconn",
@@ -152,7 +156,8 @@ func TestRender(t *testing.T) {
 }
 
 // TestRenderEmpty renders both templates against an empty Consul: only the
-// well-known services, with no Marathon, and both renders still valid.
+// well-known services, with no Marathon nor Chronos (backends without
+// servers), and both renders still valid.
 func TestRenderEmpty(t *testing.T) {
 	consulTemplate := testenv.Binary(t, "consul-template")
 	haproxy := testenv.Binary(t, "haproxy")
@@ -164,7 +169,7 @@ func TestRenderEmpty(t *testing.T) {
 	checkHAProxy(t, haproxy, filepath.Join(out, "haproxy.cfg"))
 	checkNginx(t, nginx, filepath.Join(out, "nginx.conf"))
 	for file, want := range map[string]string{
-		"haproxy.cfg": "    timeout server 2m\n\nfrontend well_known_in:consul",
+		"haproxy.cfg": "    timeout server 2m\n\nfrontend well_known_in:chronos",
 		"nginx.conf":  "listen 18080;\n        return 503;",
 	} {
 		if !strings.Contains(renders[file], want) {

@@ -34,6 +34,7 @@ var commands = []command{
 	{name: "serve", summary: "run the scheduler: Marathon's /v2 API on Mesos", run: runServe},
 	{name: "deploy", summary: "render a service template, deploy it, wait, roll back on failure (deploy gen: CI definitions)", run: runDeploy},
 	{name: "registrator", summary: "register every running task in Consul (services, health checks), deregister what is gone", run: runRegistrator},
+	{name: "jobs", summary: "run the job scheduler: Chronos's API for scheduled and chained jobs on Mesos", run: runJobs},
 	{name: "wrap", summary: "container entrypoint: Consul KV as environment, signals forwarded, one rolling restart per change", run: runWrap},
 	{name: "mesos master", summary: "run the built-in Mesos-compatible master (development and tests)", run: runMesosMaster},
 	{name: "mesos agent", summary: "run the built-in Mesos-compatible agent (development and tests)", run: runMesosAgent},

@@ -54,6 +54,11 @@ func TestHelp(t *testing.T) {
 			contains: []string{"--local_resources:"}},
 		{name: "serve instance limit bad env", args: []string{"serve", "--master", "local"}, env: map[string]string{"MARATHON_MAX_INSTANCES_PER_APP": "many"},
 			code: exitUsage, contains: []string{`MARATHON_MAX_INSTANCES_PER_APP="many": not an integer`}},
+		{name: "files tokens", args: []string{"serve", "--help"}, code: exitOK,
+			contains: []string{"-mesos_agent_files_token_file", "MARATHON_MESOS_AGENT_FILES_TOKEN_FILE"}},
+		{name: "agent files token", args: []string{"mesos", "agent", "--help"}, code: exitOK, contains: []string{"-files_token_file", "MESOS_FILES_TOKEN_FILE"}},
+		{name: "agent files token missing", args: []string{"mesos", "agent", "--master", "127.0.0.1:1", "--work_dir", "/tmp", "--files_token_file", "/nonexistent/token"},
+			code: exitUsage, contains: []string{"--files_token_file:"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/stadionhq/stadion/internal/httpserver"
@@ -67,6 +70,8 @@ func runMesosAgent(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var switchUser bool
 	f.Bool(&switchUser, "switch_user", true, "run each command task as its user (CommandInfo.user, else the framework's), which must exist on the agent; needs root. false: every task runs as the agent's user")
 	f.String(&level, "logging_level", "INFO", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
+	var filesTokenFile string
+	f.String(&filesTokenFile, "files_token_file", "", "file holding the bearer token the files API (/files/browse, /files/read, /files/download) asks for; without one the agent serves no files (give the same file to `stadion serve --mesos_agent_files_token_file`)")
 	var credential string
 	f.String(&credential, "credential", "", `path (or file:///path) of the JSON credential the agent registers with, {"principal": "...", "secret": "..."}, for a master with --authenticate_agents`)
 
@@ -107,6 +112,14 @@ func runMesosAgent(ctx context.Context, args []string, stdout, stderr io.Writer)
 			cfg.Logger.Warn("credential file accessible by others", "path", credential)
 		}
 		cfg.Principal, cfg.Secret = cred.Principal, cred.Secret
+	}
+	if filesTokenFile != "" {
+		b, err := os.ReadFile(strings.TrimPrefix(filesTokenFile, "file://"))
+		if err != nil || strings.TrimSpace(string(b)) == "" {
+			fmt.Fprintf(stderr, "stadion mesos agent: --files_token_file: %v\n", cmp.Or(err, errors.New("empty")))
+			return exitUsage
+		}
+		cfg.FilesToken = strings.TrimSpace(string(b))
 	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "stadion mesos agent: %v\n", err)

@@ -8,8 +8,11 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -530,7 +533,17 @@ func TestRegistratorUsage(t *testing.T) {
 		{name: "bad mode", args: []string{"--mode", "dns"}, code: exitUsage, contains: `mode "dns"`},
 		{name: "bad scheduler URL", args: []string{"--marathon", "m1:8080"}, code: exitUsage, contains: "want http(s)://host:port"},
 		{name: "bad log level", args: []string{"--log-level", "loud"}, code: exitUsage, contains: "--log-level"},
-		{name: "arguments", args: []string{"extra"}, code: exitUsage, contains: "unexpected arguments"},
+		{name: "arguments", args: []string{"consul://127.0.0.1:8500", "extra"}, code: exitUsage, contains: "unexpected arguments"},
+		{name: "not a registry URI", args: []string{"extra"}, code: exitUsage, contains: `registry URI "extra"`},
+		{name: "other registries", args: []string{"etcd://127.0.0.1:2379/x"}, code: exitUsage, contains: `scheme "etcd"`},
+		{name: "consulkv without prefix", args: []string{"consulkv://127.0.0.1:8500"}, code: exitUsage, contains: "needs a prefix"},
+		{name: "consulkv with the marathon source", args: []string{"--source", "marathon,docker", "consulkv://127.0.0.1:8500/x"}, code: exitUsage, contains: "docker source only"},
+		{name: "bad source", args: []string{"--source", "nomad"}, code: exitUsage, contains: `--source "nomad"`},
+		{name: "bad deregister", args: []string{"-deregister", "never", "consul://127.0.0.1:8500"}, code: exitUsage, contains: `-deregister "never"`},
+		{name: "ttl-refresh not below ttl", args: []string{"-ttl", "10", "-ttl-refresh", "10", "consul://127.0.0.1:8500"}, code: exitUsage, contains: "ttl-refresh"},
+		{name: "bad ip", args: []string{"-ip", "host.example", "consul://127.0.0.1:8500"}, code: exitUsage, contains: `-ip "host.example"`},
+		{name: "bad ttl", args: []string{"-ttl", "soon", "consul://127.0.0.1:8500"}, code: exitUsage, contains: "-ttl"},
+		{name: "version", args: []string{"--version"}, code: exitOK, contains: "stadion "},
 		{name: "bad environment", env: map[string]string{"STADION_REGISTRATOR_RESYNC_INTERVAL": "often"}, code: exitUsage, contains: "STADION_REGISTRATOR_RESYNC_INTERVAL"},
 		{name: "environment below flags", env: map[string]string{"STADION_REGISTRATOR_MODE": "dns"}, args: []string{"--mode", "catalog", "--owner", "bad owner"},
 			code: exitUsage, contains: `owner "bad owner"`},
@@ -546,5 +559,81 @@ func TestRegistratorUsage(t *testing.T) {
 				t.Errorf("exit %d, want %d; output lacks %q:\n%s", code, tc.code, tc.contains, out.String())
 			}
 		})
+	}
+}
+
+// TestRegistratorBothSources runs --source marathon,docker on a host whose
+// built-in agent runs a DOCKER task next to a plain container: the task is
+// registered once, by the marathon source under its task id, and the plain
+// container by the Docker source with gliderlabs's conventions.
+func TestRegistratorBothSources(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Consul, Docker containers and the built-in cluster")
+	}
+	testenv.RequireDocker(t)
+	image := testenv.WebServerImage(t)
+	consul := testenv.StartConsul(t)
+	cc := regConsulClient(t, consul.HTTPAddr)
+	srv, err := server.Start(context.Background(), server.Config{
+		Master: server.MasterLocal, HTTPAddress: "127.0.0.1", Hostname: "127.0.0.1", FrameworkName: "marathon",
+		DataDir: t.TempDir(), LocalContainerizers: []string{"docker", "mesos"}, LocalAgents: 1,
+		LocalAgentResources: "cpus:4;mem:2048;disk:1024;" + regPorts(t, 8), LocalAllocationInterval: 50 * time.Millisecond,
+		Logger: newLogger(&prefixLog{t: t, prefix: "serve: "}, slog.LevelWarn),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	t.Cleanup(func() { removeApps(t, srv.URL()) })
+
+	startRegistrator(t, "registrator", "--source", "marathon,docker", "--marathon", srv.URL(), "--hostname", "127.0.0.2",
+		"--retry-max", "2s", "--log-level", "debug", "consul://"+consul.HTTPAddr)
+	app := map[string]any{
+		"id": "/both/web", "instances": 1, "cpus": 0.05, "mem": 32,
+		"env":       map[string]string{"LISTEN_PORT": "8080", "SERVICE_NAME": "web"},
+		"container": map[string]any{"type": "DOCKER", "docker": map[string]any{"image": image}, "portMappings": []map[string]any{{"containerPort": 8080, "hostPort": 0}}},
+		"networks":  []map[string]any{{"mode": "container/bridge"}},
+	}
+	if code, body := doJSON(t, http.MethodPost, srv.URL()+"/v2/apps", app); code != http.StatusCreated {
+		t.Fatalf("create app: %d %s", code, body)
+	}
+	tasks := waitTasks(t, srv.URL(), "/both/web", 1, 0)
+
+	// A plain container, started after the task's: when the Docker source
+	// has registered it, it has seen the task's container too.
+	name := "stadion-both-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixNano()%1e6, 10)
+	docker := testenv.Binary(t, "docker")
+	if out, err := exec.Command(docker, "run", "-d", "--name", name, "-e", "LISTEN_PORT=8080", "-e", "SERVICE_NAME=plain",
+		"-p", "127.0.0.1::8080", image).CombinedOutput(); err != nil {
+		t.Fatalf("docker run: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command(docker, "rm", "-f", name).Run() })
+
+	taskID, plainID := tasks[0].ID+":8080", "127.0.0.2:"+name+":8080"
+	var services map[string]*api.AgentService
+	deadline := time.Now().Add(regWait)
+	for {
+		services, err = cc.Agent().Services()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if services[taskID] != nil && services[plainID] != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("want services %s and %s, have %v", taskID, plainID, slices.Sorted(maps.Keys(services)))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if s := services[taskID]; s.Service != "web" || s.Meta["stadion_source"] != "" || s.Meta["app_id"] != "/both/web" {
+		t.Errorf("the task's service %+v: want name web from the marathon source", s)
+	}
+	if s := services[plainID]; s.Service != "plain" || s.Meta["stadion_source"] != "docker" {
+		t.Errorf("the plain container's service %+v: want name plain from the docker source", s)
+	}
+	for id, s := range services {
+		if s.Meta["stadion_source"] == "docker" && strings.HasPrefix(s.Meta["container_name"], "mesos-") {
+			t.Errorf("the task's container was registered by the docker source too: %s %+v", id, s)
+		}
 	}
 }

@@ -200,6 +200,7 @@ type dump struct {
 	Source      string             `json:"source,omitempty"`
 	FrameworkID string             `json:"frameworkId"`
 	Apps        []versioned        `json:"apps"`
+	Pods        []versioned        `json:"pods"`
 	Groups      []versioned        `json:"groups"`
 	Instances   []state.Instance   `json:"instances"`
 	Deployments []state.Deployment `json:"deployments"`
@@ -233,7 +234,7 @@ func dumpState(ctx context.Context, st rawStore) (*dump, error) {
 	}
 	d := &dump{
 		FrameworkID: snap.FrameworkID, Instances: snap.Instances, Deployments: snap.Deployments,
-		Apps: []versioned{}, Groups: []versioned{}, SetAside: []setAsideRecord{}, snap: snap,
+		Apps: []versioned{}, Pods: []versioned{}, Groups: []versioned{}, SetAside: []setAsideRecord{}, snap: snap,
 	}
 	if d.Instances == nil {
 		d.Instances = []state.Instance{}
@@ -244,11 +245,15 @@ func dumpState(ctx context.Context, st rawStore) (*dump, error) {
 	set := snap.SetAside
 	// The ids to walk: those loaded and those whose current version was
 	// set aside (their other versions may decode).
-	var appIDs, groupIDs []string
+	var appIDs, podIDs, groupIDs []string
 	current := map[string]string{}
 	for _, a := range snap.Apps {
 		appIDs = append(appIDs, string(a.ID))
 		current["app "+string(a.ID)] = a.Version.String()
+	}
+	for _, p := range snap.Pods {
+		podIDs = append(podIDs, string(p.ID))
+		current["pod "+string(p.ID)] = p.Version.String()
 	}
 	for _, g := range snap.Groups {
 		groupIDs = append(groupIDs, string(g.ID))
@@ -258,6 +263,8 @@ func dumpState(ctx context.Context, st rawStore) (*dump, error) {
 		switch r.Kind {
 		case state.KindApp:
 			appIDs = append(appIDs, r.ID)
+		case state.KindPod:
+			podIDs = append(podIDs, r.ID)
 		case state.KindGroup:
 			groupIDs = append(groupIDs, r.ID)
 		}
@@ -276,6 +283,22 @@ func dumpState(ctx context.Context, st rawStore) (*dump, error) {
 		set = appendNew(set, bad...)
 		if len(v.Versions) > 0 {
 			d.Apps = append(d.Apps, v)
+		}
+	}
+	for _, id := range podIDs {
+		v, bad, err := readVersions(ctx, id, current["pod "+id], st.PodVersions, func(ctx context.Context, id marathon.PathID, ts marathon.Timestamp) ([]byte, error) {
+			p, ok, err := st.PodVersion(ctx, id, ts)
+			if err != nil || !ok {
+				return nil, err
+			}
+			return json.Marshal(p)
+		})
+		if err != nil {
+			return nil, err
+		}
+		set = appendNew(set, bad...)
+		if len(v.Versions) > 0 {
+			d.Pods = append(d.Pods, v)
 		}
 	}
 	for _, id := range groupIDs {

@@ -11,6 +11,10 @@
 // of $PORTS (the comma list of the task's ports), for apps with several
 // ports. On SIGTERM it turns unhealthy but keeps serving until it is killed,
 // so that balancers take it out before it goes (docs/pipeline.md).
+//
+// "test-server check" is its own Docker HEALTHCHECK (an image FROM scratch
+// has no curl): it exits 0 when the server's /healthcheck on the same port
+// answers 200, else 1.
 package main
 
 import (
@@ -22,12 +26,16 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 func main() {
 	port := firstSet("LISTEN_PORT", "PORT0", "PORT")
 	if port == "" {
 		port = "3000"
+	}
+	if len(os.Args) > 1 && os.Args[1] == "check" {
+		os.Exit(check(port))
 	}
 	var failing atomic.Bool
 	terms := make(chan os.Signal, 1)
@@ -69,6 +77,22 @@ func main() {
 		}
 	}
 	serve(port, mux)
+}
+
+// check asks the server on port for /healthcheck: 0 when it answers 200.
+func check(port string) int {
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get("http://127.0.0.1:" + port + "/healthcheck")
+	if err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	resp.Body.Close()
+	fmt.Println(resp.Status)
+	if resp.StatusCode != http.StatusOK {
+		return 1
+	}
+	return 0
 }
 
 // serve serves mux on port; the server exits when it cannot.

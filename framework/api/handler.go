@@ -25,8 +25,10 @@ type reply struct {
 	status int
 	// body is written as JSON when not nil.
 	body any
-	// text, when set, is written as text/plain instead of body.
-	text *string
+	// text, when set, is written as textType (default text/plain)
+	// instead of body.
+	text     *string
+	textType string
 }
 
 func plainText(s string) reply { return reply{status: http.StatusOK, text: &s} }
@@ -56,7 +58,11 @@ func (s *server) wrap(route string, fn handlerFunc) http.Handler {
 		}
 		switch {
 		case rep.text != nil:
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			ct := rep.textType
+			if ct == "" {
+				ct = "text/plain"
+			}
+			w.Header().Set("Content-Type", ct+"; charset=utf-8")
 			w.WriteHeader(rep.status)
 			io.WriteString(w, *rep.text)
 		case rep.body == nil:

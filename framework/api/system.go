@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/stadionhq/stadion/internal/acl"
@@ -71,7 +72,98 @@ func (s *server) ping(w http.ResponseWriter, r *http.Request) (any, error) {
 		text := "store cannot write: " + st.Error + "\n"
 		return reply{status: http.StatusServiceUnavailable, text: &text}, nil
 	}
-	return plainText("pong\n"), nil
+	return pong(r.Header.Values("Accept")), nil
+}
+
+// pongVariants are the answers of /ping in the order Marathon's
+// SystemResource offers them: text/plain first, so that */* and text/*
+// get text.
+var pongVariants = []string{"text/plain", "text/html", "application/json"}
+
+// pong negotiates /ping's answer as Marathon does: "pong" as text/plain
+// (also without an Accept header) or text/html, the JSON string "pong" as
+// application/json, and 204 without a body when the client accepts none
+// of them.
+func pong(accept []string) reply {
+	ranges := parseAccept(accept)
+	if len(ranges) == 0 {
+		return plainText("pong")
+	}
+	best, bestQ := "", 0.0
+	for _, v := range pongVariants {
+		if q := acceptQ(ranges, v); q > bestQ {
+			best, bestQ = v, q
+		}
+	}
+	switch best {
+	case "":
+		return reply{status: http.StatusNoContent}
+	case "application/json":
+		return reply{status: http.StatusOK, body: "pong"}
+	}
+	text := "pong"
+	return reply{status: http.StatusOK, text: &text, textType: best}
+}
+
+// mediaRange is one entry of an Accept header.
+type mediaRange struct {
+	typ, sub string
+	q        float64
+}
+
+// maxAcceptRanges bounds the media ranges read from Accept headers.
+const maxAcceptRanges = 32
+
+// parseAccept reads the media ranges of Accept header values; a range
+// without a valid q has q=1.
+func parseAccept(values []string) []mediaRange {
+	var out []mediaRange
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			if len(out) == maxAcceptRanges {
+				return out
+			}
+			mt, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			typ, sub, ok := strings.Cut(strings.ToLower(strings.TrimSpace(mt)), "/")
+			if !ok || typ == "" || sub == "" {
+				continue
+			}
+			r := mediaRange{typ: typ, sub: sub, q: 1}
+			for _, p := range strings.Split(params, ";") {
+				k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
+				if strings.EqualFold(k, "q") {
+					if q, err := strconv.ParseFloat(val, 64); err == nil && q >= 0 && q <= 1 {
+						r.q = q
+					}
+				}
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// acceptQ is the quality the ranges give media type t: that of the most
+// specific range matching it (type/sub over type/* over */*), 0 when none
+// does.
+func acceptQ(ranges []mediaRange, t string) float64 {
+	typ, sub, _ := strings.Cut(t, "/")
+	q, spec := 0.0, -1
+	for _, r := range ranges {
+		s := -1
+		switch {
+		case r.typ == typ && r.sub == sub:
+			s = 2
+		case r.typ == typ && r.sub == "*":
+			s = 1
+		case r.typ == "*" && r.sub == "*":
+			s = 0
+		}
+		if s > spec {
+			q, spec = r.q, s
+		}
+	}
+	return q
 }
 
 // pluginList is the body of GET /v2/plugins.

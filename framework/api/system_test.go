@@ -22,7 +22,7 @@ func TestInfoLeaderPingMetrics(t *testing.T) {
 	}
 	h.expect(h.do("GET", "/v2/leader", ""), 200, `{"leader":"leader.example:8080"}`)
 	r = h.do("GET", "/ping", "")
-	if r.status != 200 || string(r.body) != "pong\n" || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
+	if r.status != 200 || string(r.body) != "pong" || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
 		t.Errorf("ping %d %q %v", r.status, r.body, r.header)
 	}
 	r = h.do("GET", "/metrics/prometheus", "")
@@ -118,7 +118,7 @@ func TestStoreFailureReported(t *testing.T) {
 			t.Errorf("GET /ping: %d %q, want %d %q", r.status, r.body, status, want)
 		}
 	}
-	ping(200, "pong\n")
+	ping(200, "pong")
 	h.be.mu.Lock()
 	h.be.store = scheduler.StoreHealth{Failing: true, Error: "write state: no space left on device", Since: h.be.now, Failures: 3}
 	h.be.mu.Unlock()
@@ -132,7 +132,7 @@ func TestStoreFailureReported(t *testing.T) {
 	h.be.mu.Lock()
 	h.be.store = scheduler.StoreHealth{Failures: 3}
 	h.be.mu.Unlock()
-	ping(200, "pong\n")
+	ping(200, "pong")
 	if r := h.do("GET", "/metrics/prometheus", ""); !strings.Contains(string(r.body), "stadion_store_writable 1") {
 		t.Errorf("/metrics/prometheus does not show the store writable again")
 	}
@@ -208,5 +208,40 @@ func TestPluginsAndPods(t *testing.T) {
 	}
 	if r := h.do("HEAD", "/v2/pods", ""); r.status != 404 {
 		t.Errorf("HEAD /v2/pods %d, want 404 (no pod support)", r.status)
+	}
+}
+
+// TestPingNegotiation: /ping answers as Marathon's SystemResource, by
+// the client's Accept header.
+func TestPingNegotiation(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		name, accept string
+		status       int
+		ctype, body  string
+	}{
+		{name: "no accept", status: 200, ctype: "text/plain", body: "pong"},
+		{name: "any", accept: "*/*", status: 200, ctype: "text/plain", body: "pong"},
+		{name: "text wildcard", accept: "text/*", status: 200, ctype: "text/plain", body: "pong"},
+		{name: "json", accept: "application/json", status: 200, ctype: "application/json", body: `"pong"`},
+		{name: "json preferred", accept: "text/plain;q=0.5, application/json", status: 200, ctype: "application/json", body: `"pong"`},
+		{name: "html", accept: "text/html", status: 200, ctype: "text/html", body: "pong"},
+		{name: "browser", accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", status: 200, ctype: "text/html", body: "pong"},
+		{name: "none acceptable", accept: "application/xml", status: 204},
+		{name: "refused", accept: "text/plain;q=0, application/json;q=0", status: 204},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var headers []string
+			if tc.accept != "" {
+				headers = append(headers, "Accept: "+tc.accept)
+			}
+			r := h.do("GET", "/ping", "", headers...)
+			if r.status != tc.status || strings.TrimSuffix(string(r.body), "\n") != tc.body {
+				t.Fatalf("GET /ping (Accept %q): %d %q, want %d %q", tc.accept, r.status, r.body, tc.status, tc.body)
+			}
+			if ct := r.header.Get("Content-Type"); tc.ctype != "" && !strings.HasPrefix(ct, tc.ctype) {
+				t.Errorf("Content-Type %q, want %s", ct, tc.ctype)
+			}
+		})
 	}
 }

@@ -506,12 +506,22 @@ func (s *Scheduler) recordUnplaced(res placement.Result, pending []placement.Pen
 	// publish them even when no instance changed.
 	st.dirty = true
 	st.unplaced = map[marathon.PathID]map[string]int{}
+	// Every waiting instance of an app was tried against the same offers,
+	// so the first one's rejections are the app's: offers declined per
+	// Marathon reason name (NoOfferMatchReason), as /v2/queue reports them.
 	for _, u := range res.Unplaced {
 		app := appOf[u.InstanceID]
-		if st.unplaced[app] == nil {
-			st.unplaced[app] = map[string]int{}
+		if st.unplaced[app] != nil {
+			continue
 		}
-		st.unplaced[app][u.Reason]++
+		counts := map[string]int{}
+		for _, r := range u.Rejections {
+			if r.Reason == placement.ReasonOfferFull {
+				continue // Marathon has no reason for a full offer
+			}
+			counts[string(r.Reason)] += r.Offers
+		}
+		st.unplaced[app] = counts
 	}
 	for _, app := range appOf {
 		o := st.offerStats[app]

@@ -70,7 +70,8 @@ type QueueView struct {
 	Since time.Time
 	// DelayUntil is the end of the app's launch backoff; zero when none.
 	DelayUntil time.Time
-	// Unplaced counts, by reason, why offers were not used recently.
+	// Unplaced counts, by Marathon's reason name (InsufficientCpus, ...),
+	// the offers the last placement pass declined for this app.
 	Unplaced map[string]int
 	// ProcessedOffers and UnusedOffers count recent offers.
 	ProcessedOffers, UnusedOffers int

@@ -125,6 +125,11 @@ type Config struct {
 	// the secret.
 	Principal  string
 	SecretFile string
+	// AgentFilesTokenFile holds the files token of agents started with
+	// `stadion mesos agent --files_token_file`: the web UI's task files
+	// proxy sends it to the agents of an external master. The built-in
+	// cluster of MasterLocal needs none (docs/ui.md).
+	AgentFilesTokenFile string
 	// ZK, when set (zk://h1:2181,h2:2181/stadion), keeps the state in
 	// ZooKeeper under that path instead of DataDir, and, unless DisableHA,
 	// elects one leader among the instances sharing it (Marathon's --zk,

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stadionhq/stadion/internal/marathon"
 )
 
 // TestAppInput checks admission: Marathon's 400 and 422 bodies, reserved
@@ -170,6 +172,10 @@ func TestDeploymentsAndQueue(t *testing.T) {
 
 	// The queue shows the waiting instance.
 	r = e.do(http.MethodGet, "/v2/queue", "")
+	type summary struct {
+		Reason   string `json:"reason"`
+		Declined int    `json:"declined"`
+	}
 	var q struct {
 		Queue []struct {
 			App   struct{ ID string }
@@ -178,13 +184,28 @@ func TestDeploymentsAndQueue(t *testing.T) {
 				TimeLeftSeconds int  `json:"timeLeftSeconds"`
 				Overdue         bool `json:"overdue"`
 			}
+			ProcessedOffersSummary struct {
+				RejectSummaryLastOffers []summary `json:"rejectSummaryLastOffers"`
+			} `json:"processedOffersSummary"`
 		}
 	}
-	e.eventually("the instance waits in the queue", func() error {
+	// The offers the constraint declined are counted under Marathon's
+	// reason name, and only Marathon's reason names are listed.
+	e.eventually("the instance waits in the queue, declined by its constraint", func() error {
 		r = e.do(http.MethodGet, "/v2/queue", "")
 		e.wantJSON(r, http.StatusOK, &q)
 		if len(q.Queue) == 0 {
 			return fmt.Errorf("queue %s", r.body)
+		}
+		declined := map[string]int{}
+		for _, s := range q.Queue[0].ProcessedOffersSummary.RejectSummaryLastOffers {
+			declined[s.Reason] = s.Declined
+		}
+		if len(declined) != len(marathon.RejectFunnel) {
+			return fmt.Errorf("reasons other than Marathon's: %s", r.body)
+		}
+		if declined["UnfulfilledConstraint"] == 0 {
+			return fmt.Errorf("no offer declined by the constraint: %s", r.body)
 		}
 		return nil
 	})

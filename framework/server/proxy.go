@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stadionhq/stadion/framework/ui"
 	"github.com/stadionhq/stadion/internal/marathon"
 )
 
@@ -30,8 +31,8 @@ const leaderWait = 2500 * time.Millisecond
 // leaderProxy serves the API on the leader and sends requests to the
 // leader elsewhere: a standby proxies every call, except /v2/events, which
 // it redirects (302, as Marathon 1.7+), and what it answers itself:
-// /ping, /metrics[/prometheus], GET /v2/leader and GET /v2/info (its own view:
-// elected false and who leads).
+// /ping, /metrics[/prometheus], GET /v2/leader, GET /v2/info (its own view:
+// elected false and who leads) and the web UI's files (not its task files).
 type leaderProxy struct {
 	local  http.Handler
 	l      *leadership
@@ -115,6 +116,10 @@ func (p *leaderProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // answersLocally lists what a standby serves itself.
 func (p *leaderProxy) answersLocally(r *http.Request) bool {
+	if r.Method == http.MethodGet && (r.URL.Path == "/" || ui.IsStatic(r.URL.Path)) {
+		// The UI's own files are the same on every instance.
+		return true
+	}
 	switch r.URL.Path {
 	case "/ping", "/metrics", "/metrics/prometheus":
 		return true

@@ -25,6 +25,7 @@ import (
 	"github.com/stadionhq/stadion/framework/events"
 	"github.com/stadionhq/stadion/framework/scheduler"
 	"github.com/stadionhq/stadion/framework/secrets"
+	"github.com/stadionhq/stadion/framework/ui"
 	"github.com/stadionhq/stadion/internal/httpserver"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/mesos"
@@ -120,6 +121,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			principal = localPrincipal
 		}
 		secret = local.NewCredential("").Secret
+	}
+
+	var filesToken string
+	if cfg.AgentFilesTokenFile != "" {
+		b, err := os.ReadFile(cfg.AgentFilesTokenFile)
+		if err != nil {
+			return fail(fmt.Errorf("read --mesos_agent_files_token_file: %w", err))
+		}
+		filesToken = strings.TrimSpace(string(b))
 	}
 
 	det, cluster, closeDet, err := masterDetector(ctx, cfg, principal, secret, log)
@@ -272,7 +282,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return in
 		},
 	})
-	proxy := newLeaderProxy(local, l, scheme, advertised, ls.tls, log.With("component", "proxy"))
+	// The web UI (/ui/, and / redirected to it) sits beside the API,
+	// behind the same guard and leader proxy.
+	routes := http.NewServeMux()
+	routes.Handle(ui.Prefix, uiHandler(cfg, backend{l}, cluster, rt.masterURL, filesToken, log.With("component", "ui")))
+	routes.HandleFunc("GET /{$}", ui.Redirect)
+	routes.Handle("/", local)
+	proxy := newLeaderProxy(routes, l, scheme, advertised, ls.tls, log.With("component", "proxy"))
 	// The guard comes first: a request without credentials takes no slot
 	// of the concurrency limit and never reaches the leader.
 	handler := newGuard(api.LimitRequests(proxy, cfg.HTTPMaxConcurrentRequests), cfg, log.With("component", "guard"))

@@ -19,13 +19,7 @@ func healthCheck(app *marathon.App, hostPorts []uint32) (*mesos.HealthCheck, err
 		if !hc.Protocol.IsMesos() {
 			continue
 		}
-		out := &mesos.HealthCheck{
-			DelaySeconds:        ptr(float64(hc.DelaySeconds)),
-			IntervalSeconds:     ptr(float64(hc.IntervalSeconds)),
-			TimeoutSeconds:      ptr(float64(hc.TimeoutSeconds)),
-			ConsecutiveFailures: ptr(uint32(max(hc.MaxConsecutiveFailures, 0))),
-			GracePeriodSeconds:  ptr(float64(hc.GracePeriodSeconds)),
-		}
+		out := healthTimes(hc.DelaySeconds, hc.IntervalSeconds, hc.TimeoutSeconds, hc.MaxConsecutiveFailures, hc.GracePeriodSeconds)
 		switch hc.Protocol {
 		case marathon.ProtocolCommand:
 			if hc.Command == nil || hc.Command.Value == "" {
@@ -53,6 +47,18 @@ func healthCheck(app *marathon.App, hostPorts []uint32) (*mesos.HealthCheck, err
 		return out, nil
 	}
 	return nil, nil
+}
+
+// healthTimes is a Mesos health check with Marathon's durations (in
+// seconds) and failure count, which carry over as they are.
+func healthTimes(delay, interval, timeout, failures, grace int) *mesos.HealthCheck {
+	return &mesos.HealthCheck{
+		DelaySeconds:        ptr(float64(delay)),
+		IntervalSeconds:     ptr(float64(interval)),
+		TimeoutSeconds:      ptr(float64(timeout)),
+		ConsecutiveFailures: ptr(uint32(max(failures, 0))),
+		GracePeriodSeconds:  ptr(float64(grace)),
+	}
 }
 
 // checkPort is the port a Mesos check probes, inside the task's network

@@ -34,6 +34,9 @@ const (
 	EventSchedulerDisconnected     EventType = "scheduler_disconnected_event"
 	EventStreamAttached            EventType = "event_stream_attached"
 	EventStreamDetached            EventType = "event_stream_detached"
+	EventPodCreated                EventType = "pod_created_event"
+	EventPodUpdated                EventType = "pod_updated_event"
+	EventPodDeleted                EventType = "pod_deleted_event"
 )
 
 // Event is a payload of the event stream.
@@ -268,6 +271,8 @@ func DecodeEvent(data []byte) (Event, error) {
 		e = &SchedulerEvent{}
 	case EventStreamAttached, EventStreamDetached:
 		e = &StreamEvent{}
+	case EventPodCreated, EventPodUpdated, EventPodDeleted:
+		e = &PodEvent{}
 	default:
 		return &RawEvent{EventMeta: meta, Data: append(json.RawMessage(nil), data...)}, nil
 	}

@@ -66,6 +66,10 @@ const (
 	// variables (at most about 256 KiB) stay well inside both.
 	MaxEnv      = 512
 	MaxEnvBytes = 64 << 10
+
+	// MaxPodContainers bounds the containers of one pod: each is a task
+	// of every instance's task group.
+	MaxPodContainers = 64
 )
 
 // maxInstances is the instance limit of opts.
@@ -92,7 +96,16 @@ var (
 	msgEnv      = fmt.Sprintf("must not have more than %d entries", MaxEnv)
 	msgEnvB     = fmt.Sprintf("must not hold more than %d bytes of names and values", MaxEnvBytes)
 	msgGroups   = fmt.Sprintf("must not hold more than %d groups in one request", MaxGroupsPerRequest)
+	// msgPodContainers and msgPodTaskID are the pod limits.
+	msgPodContainers = fmt.Sprintf("must not have more than %d entries", MaxPodContainers)
+	msgPodTaskID     = fmt.Sprintf("together with the pod id gives task ids over Mesos's limit of %d characters", mesosMaxID)
 )
+
+// podTaskIDFits reports whether every task id of container name in pod id
+// fits in Mesos's limit: "<prefix>.instance-<uuid>.<name>.<incarnation>".
+func podTaskIDFits(id PathID, name string) bool {
+	return len(id.TaskPrefix())+len(instanceMarker)+uuidLength+1+len(name)+1+maxIncarnationDigits <= mesosMaxID
+}
 
 // idLimitErrors returns the limit messages of a canonical id.
 func idLimitErrors(p PathID) []string {

@@ -68,24 +68,30 @@ func validateRoles(a App, p string, opts NormalizeOptions, r *reporter) {
 			r.add(p+"/role", fmt.Sprintf("got %s, expected one of: [%s]", a.Role, strings.Join(rs.Valid, ", ")))
 		}
 	}
-	if len(a.AcceptedResourceRoles) == 0 {
+	acceptedForRole(a.AcceptedResourceRoles, a.Role, p+"/acceptedResourceRoles", r)
+}
+
+// acceptedForRole is Marathon's ResourceRole.validForRole: accepted
+// resource roles of an app or pod of role may only be "*" and role.
+func acceptedForRole(accepted []string, role, path string, r *reporter) {
+	if len(accepted) == 0 {
 		return
 	}
 	allowed := []string{DefaultRole}
-	if a.Role != "" && a.Role != DefaultRole {
-		allowed = append(allowed, a.Role)
+	if role != "" && role != DefaultRole {
+		allowed = append(allowed, role)
 	}
 	slices.Sort(allowed) // Marathon lists them as a sorted set
 	// Marathon reads the list as a set: duplicates count once.
-	set := slices.Clone(a.AcceptedResourceRoles)
+	set := slices.Clone(accepted)
 	slices.Sort(set)
 	set = slices.Compact(set)
 	ok := len(set) <= 2
-	for _, role := range set {
-		ok = ok && slices.Contains(allowed, role)
+	for _, a := range set {
+		ok = ok && slices.Contains(allowed, a)
 	}
 	if !ok {
-		r.add(p+"/acceptedResourceRoles", "acceptedResourceRoles can only contain "+strings.Join(allowed, " and "))
+		r.add(path, "acceptedResourceRoles can only contain "+strings.Join(allowed, " and "))
 	}
 }
 

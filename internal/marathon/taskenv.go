@@ -1,6 +1,7 @@
 package marathon
 
 import (
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -31,25 +32,15 @@ func TaskEnv(app App, hostPorts []uint32, host string, prefix string) map[string
 	env := map[string]string{
 		"MARATHON_APP_ID":            string(app.ID),
 		"MARATHON_APP_VERSION":       app.Version.String(),
-		"MARATHON_APP_RESOURCE_CPUS": scalaDouble(app.Cpus),
-		"MARATHON_APP_RESOURCE_MEM":  scalaDouble(app.Mem),
-		"MARATHON_APP_RESOURCE_DISK": scalaDouble(app.Disk),
+		"MARATHON_APP_RESOURCE_CPUS": ScalaDouble(app.Cpus),
+		"MARATHON_APP_RESOURCE_MEM":  ScalaDouble(app.Mem),
+		"MARATHON_APP_RESOURCE_DISK": ScalaDouble(app.Disk),
 		"MARATHON_APP_RESOURCE_GPUS": strconv.Itoa(app.Gpus),
 	}
 	if img := app.Image(); img != "" {
 		env["MARATHON_APP_DOCKER_IMAGE"] = img
 	}
-	var labelNames []string
-	for k, v := range app.Labels {
-		if len(k) >= maxLabelKey || len(v) >= maxEnvLength {
-			continue
-		}
-		name := strings.ToUpper(labelEscape.ReplaceAllString(k, "_"))
-		labelNames = append(labelNames, name)
-		env[labelEnvPrefix+name] = v
-	}
-	slices.Sort(labelNames)
-	env["MARATHON_APP_LABELS"] = strings.Join(labelNames, " ")
+	maps.Copy(env, LabelEnv(app.Labels))
 
 	for k, v := range portsEnv(app, hostPorts) {
 		env[prefix+k] = v
@@ -62,6 +53,27 @@ func TaskEnv(app App, hostPorts []uint32, host string, prefix string) map[string
 			env[k] = v.Value
 		}
 	}
+	return env
+}
+
+// LabelEnv returns Marathon's label variables (EnvironmentHelper
+// labelsToEnvVars): MARATHON_APP_LABELS, the upper-cased names joined by
+// spaces, and one MARATHON_APP_LABEL_<NAME> per label whose key and value
+// are short enough; runs of characters outside [a-zA-Z0-9_] in a key
+// become "_".
+func LabelEnv(labels map[string]string) map[string]string {
+	env := map[string]string{}
+	var labelNames []string
+	for k, v := range labels {
+		if len(k) >= maxLabelKey || len(v) >= maxEnvLength {
+			continue
+		}
+		name := strings.ToUpper(labelEscape.ReplaceAllString(k, "_"))
+		labelNames = append(labelNames, name)
+		env[labelEnvPrefix+name] = v
+	}
+	slices.Sort(labelNames)
+	env["MARATHON_APP_LABELS"] = strings.Join(labelNames, " ")
 	return env
 }
 
@@ -117,9 +129,10 @@ func portsEnv(app App, hostPorts []uint32) map[string]string {
 	return env
 }
 
-// scalaDouble formats f as Scala's Double.toString for the usual range:
-// integral values keep one decimal ("128.0").
-func scalaDouble(f float64) string {
+// ScalaDouble formats f as Scala's Double.toString for the usual range:
+// integral values keep one decimal ("128.0"), as Marathon writes doubles
+// into task variables and messages.
+func ScalaDouble(f float64) string {
 	if f == math.Trunc(f) && math.Abs(f) < 1e7 {
 		return strconv.FormatFloat(f, 'f', 1, 64)
 	}

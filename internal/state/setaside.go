@@ -13,6 +13,7 @@ type Kind string
 // Record kinds, as `stadion state check` and the logs name them.
 const (
 	KindApp        Kind = "app"
+	KindPod        Kind = "pod"
 	KindGroup      Kind = "group"
 	KindInstance   Kind = "instance"
 	KindDeployment Kind = "deployment"

@@ -46,6 +46,12 @@ type Store interface {
 	GroupVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error)
 	// GroupVersion returns one stored version of a group.
 	GroupVersion(ctx context.Context, id marathon.PathID, version marathon.Timestamp) (g Group, ok bool, err error)
+	// PodVersions lists the stored versions of a pod, oldest first; none
+	// (and no error) for an unknown pod.
+	PodVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error)
+	// PodVersion returns one stored version of a pod; ok is false when
+	// there is no such pod or version.
+	PodVersion(ctx context.Context, id marathon.PathID, version marathon.Timestamp) (pod marathon.Pod, ok bool, err error)
 	// Close releases the store.
 	Close() error
 }
@@ -56,7 +62,9 @@ type Store interface {
 type Snapshot struct {
 	FrameworkID string
 	// Apps are the current version of every app.
-	Apps        []marathon.App
+	Apps []marathon.App
+	// Pods are the current version of every pod.
+	Pods        []marathon.Pod
 	Groups      []Group
 	Instances   []Instance
 	Deployments []Deployment
@@ -80,6 +88,10 @@ type Change struct {
 	PutApps []marathon.App
 	// DeleteApps removes apps with all their versions.
 	DeleteApps []marathon.PathID
+	// PutPods and DeletePods write pods as PutApps and DeleteApps write
+	// apps: versioned, the same limit, deletes first.
+	PutPods    []marathon.Pod
+	DeletePods []marathon.PathID
 	// PutGroups stores each group as a new version and makes it current.
 	PutGroups    []Group
 	DeleteGroups []marathon.PathID
@@ -94,7 +106,7 @@ type Change struct {
 // Validate reports why c cannot be applied, as an error wrapping
 // ErrInvalidChange that lists every problem, or nil. A valid Change has
 //
-//   - apps with an absolute, non-root id and a version;
+//   - apps and pods with an absolute, non-root id and a version;
 //   - groups with an absolute id (the root "/" included) and a version;
 //   - instances and deployments with an id;
 //   - no empty id among the deletes.
@@ -111,6 +123,19 @@ func (c Change) Validate() error {
 		}
 		if a.Version.IsZero() {
 			bad("put app %d (%s): no version", i, a.ID)
+		}
+	}
+	for i, p := range c.PutPods {
+		if !p.ID.IsAbsolute() || p.ID.IsRoot() {
+			bad("put pod %d: id %q is not an absolute pod id", i, p.ID)
+		}
+		if p.Version.IsZero() {
+			bad("put pod %d (%s): no version", i, p.ID)
+		}
+	}
+	for i, id := range c.DeletePods {
+		if id == "" {
+			bad("delete pod %d: empty id", i)
 		}
 	}
 	for i, g := range c.PutGroups {
@@ -160,6 +185,7 @@ func (c Change) Validate() error {
 // Empty reports whether c writes nothing.
 func (c Change) Empty() bool {
 	return c.FrameworkID == "" && len(c.PutApps) == 0 && len(c.DeleteApps) == 0 &&
+		len(c.PutPods) == 0 && len(c.DeletePods) == 0 &&
 		len(c.PutGroups) == 0 && len(c.DeleteGroups) == 0 &&
 		len(c.PutInstances) == 0 && len(c.DeleteInstances) == 0 &&
 		len(c.PutDeployments) == 0 && len(c.DeleteDeployments) == 0

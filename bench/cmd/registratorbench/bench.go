@@ -143,9 +143,9 @@ func (r *recorder) latencies() (toRegistered, toPassing, toGone []time.Duration)
 	return toRegistered, toPassing, toGone
 }
 
-// watchConsul records every change of the service's instances until ctx
-// ends, with blocking queries.
-func watchConsul(ctx context.Context, c *api.Client, rec *recorder) {
+// watchConsul hands every change of the service's instances to record
+// until ctx ends, with blocking queries.
+func watchConsul(ctx context.Context, c *api.Client, record func([]*api.ServiceEntry, time.Time)) {
 	var index uint64
 	for ctx.Err() == nil {
 		q := (&api.QueryOptions{WaitIndex: index, WaitTime: 30 * time.Second}).WithContext(ctx)
@@ -157,7 +157,7 @@ func watchConsul(ctx context.Context, c *api.Client, rec *recorder) {
 			}
 			continue
 		}
-		rec.consul(entries, time.Now())
+		record(entries, time.Now())
 		if meta.LastIndex < index {
 			index = 0
 		} else {
@@ -244,7 +244,7 @@ func bench(ctx context.Context, c config, workDir string, step func(string, ...a
 			}
 		}
 	})
-	wg.Go(func() { watchConsul(ctx, cc, rec) })
+	wg.Go(func() { watchConsul(ctx, cc, rec.consul) })
 	select {
 	case <-connected:
 	case <-time.After(c.Timeout):

@@ -40,6 +40,7 @@ type config struct {
 	Timeout   time.Duration
 	Keep      bool
 	LogLevel  string
+	Source    string
 }
 
 func main() {
@@ -49,6 +50,16 @@ func main() {
 	os.Exit(code)
 }
 
+// measure runs the bench of c.Source and returns its README section.
+func measure(ctx context.Context, c config, workDir string, step func(string, ...any)) (section, title string, err error) {
+	if c.Source == "docker" {
+		res, err := benchDocker(ctx, c, workDir, step)
+		return res.markdown(), dockerSectionTitle, err
+	}
+	res, err := bench(ctx, c, workDir, step)
+	return res.markdown(), sectionTitle, err
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("registratorbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -56,6 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.Stadion, "stadion", "bin/stadion", "stadion binary to run (make bench builds it)")
 	fs.StringVar(&c.Consul, "consul", "bin/consul", "consul binary (make deps installs it); when missing, consul from PATH")
 	fs.StringVar(&c.Readme, "readme", "", `markdown file whose "## Registrator latency" section is replaced by this run's (empty: print only)`)
+	fs.StringVar(&c.Source, "source", "marathon", "marathon (tasks of stadion serve) or docker (containers of the Docker engine, own README section)")
 	fs.IntVar(&c.Rounds, "rounds", 10, "scale-up and scale-down rounds")
 	fs.IntVar(&c.Instances, "instances", 10, "tasks started and killed in each round")
 	fs.StringVar(&c.Health, "health", "ttl", "--health of the registrator: ttl (check status from the scheduler) or checks (Consul runs the check)")
@@ -68,8 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	if c.Rounds < 1 || c.Instances < 1 || (c.Health != "ttl" && c.Health != "checks") {
-		fmt.Fprintln(stderr, "registratorbench: want -rounds and -instances at least 1, -health ttl or checks")
+	if c.Rounds < 1 || c.Instances < 1 || (c.Health != "ttl" && c.Health != "checks") || (c.Source != "marathon" && c.Source != "docker") {
+		fmt.Fprintln(stderr, "registratorbench: want -rounds and -instances at least 1, -health ttl or checks, -source marathon or docker")
 		return exitUsage
 	}
 	var err error
@@ -90,7 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	step := func(format string, args ...any) { fmt.Fprintf(stderr, "registratorbench: "+format+"\n", args...) }
-	res, err := bench(ctx, c, workDir, step)
+	section, title, err := measure(ctx, c, workDir, step)
 	if err != nil {
 		fmt.Fprintf(stderr, "registratorbench: %v\nregistratorbench: process logs kept in %s\n", err, workDir)
 		return exitError
@@ -100,7 +112,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		os.RemoveAll(workDir)
 	}
-	section := res.markdown()
 	fmt.Fprintln(stdout, section)
 	if c.Readme != "" {
 		old, err := os.ReadFile(c.Readme)
@@ -108,7 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "registratorbench:", err)
 			return exitError
 		}
-		if err := os.WriteFile(c.Readme, []byte(rig.ReplaceSection(string(old), sectionTitle, section)), 0o644); err != nil {
+		if err := os.WriteFile(c.Readme, []byte(rig.ReplaceSection(string(old), title, section)), 0o644); err != nil {
 			fmt.Fprintln(stderr, "registratorbench:", err)
 			return exitError
 		}

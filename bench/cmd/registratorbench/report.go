@@ -75,14 +75,19 @@ func row(w func(string, ...any), figure string, l []time.Duration) {
 	w("| %s | %s | **%s** | %s | %d |\n", figure, ms(loadgen.Percentile(l, 50)), ms(loadgen.Percentile(l, 99)), ms(l[len(l)-1]), len(l))
 }
 
+// header writes a section's title, its run and its machine.
+func header(w func(string, ...any), title, command string, date time.Time, elapsed time.Duration, m machine, load string) {
+	w("%s\n\n", title)
+	w("Written by `make bench` (`%s`) on %s, in %.0f s.\n\n", command, date.UTC().Format("2006-01-02 15:04 MST"), elapsed.Seconds())
+	w("Machine: %s, %d cores, %s RAM, %s, %s; load average %s at the start.\n\n", m.CPU, m.Cores, m.RAM, m.Kernel, m.Go, load)
+}
+
 // markdown renders the section of bench/README.md.
 func (r results) markdown() string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	c := r.Config
-	w("%s\n\n", sectionTitle)
-	w("Written by `make bench` (`go run ./bench/cmd/registratorbench`) on %s, in %.0f s.\n\n", r.Date.UTC().Format("2006-01-02 15:04 MST"), r.Elapsed.Seconds())
-	w("Machine: %s, %d cores, %s RAM, %s, %s; load average %s at the start.\n\n", r.Machine.CPU, r.Machine.Cores, r.Machine.RAM, r.Machine.Kernel, r.Machine.Go, r.Load)
+	header(w, sectionTitle, "go run ./bench/cmd/registratorbench", r.Date, r.Elapsed, r.Machine, r.Load)
 	w("Workload: a %s dev agent, `stadion serve --master local --local_agents 2` and `stadion registrator --health %s` "+
 		"(agent mode, this host's tasks), each a process of its own; an app of `examples/test-server` tasks with one port and an HTTP "+
 		"health check every second is scaled 0 → %d → 0, %d times. The clock starts at the scheduler's event timestamp "+

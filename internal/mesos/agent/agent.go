@@ -71,6 +71,8 @@ type Agent struct {
 	pingPeriod time.Duration
 	stopping   bool
 	tasks      map[taskKey]*task
+	// groups are the DEFAULT executors of task groups (LAUNCH_GROUP).
+	groups map[groupKey]*taskGroup
 	// shutdown holds the frameworks the master removed: nobody will
 	// acknowledge their updates, so their tasks are forgotten as soon as
 	// they end, as a Mesos agent cleans up a shut-down framework.
@@ -139,6 +141,7 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 		pinged:     make(chan struct{}, 1),
 		lost:       make(chan struct{}, 1),
 		tasks:      make(map[taskKey]*task),
+		groups:     make(map[groupKey]*taskGroup),
 		shutdown:   make(map[string]bool),
 		bootID:     bootID(),
 		token:      cluster.NewToken(),
@@ -268,7 +271,8 @@ func (a *Agent) stop() {
 }
 
 // routes is the agent's HTTP API: the cluster protocol, which only the
-// master the agent registered with may call, and GET /state.
+// master the agent registered with may call, GET /state, and the files
+// API, which needs Config.FilesToken.
 func (a *Agent) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+cluster.PathPing, a.fromMaster(a.handlePing))
@@ -277,6 +281,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("POST "+cluster.PathAck, a.fromMaster(a.handleAck))
 	mux.HandleFunc("POST "+cluster.PathShutdown, a.fromMaster(a.handleShutdown))
 	mux.HandleFunc("GET /state", a.handleState)
+	a.filesRoutes(mux)
 	return mux
 }
 

@@ -118,6 +118,11 @@ type Config struct {
 	// (Mesos's --credential). Secret is never logged.
 	Principal string
 	Secret    string
+	// FilesToken is the bearer token the files API (/files/browse,
+	// /files/read, /files/download) asks for; empty serves no files.
+	// It gives read access to every sandbox and nothing else: the
+	// cluster endpoints need the master's own token.
+	FilesToken string
 	// Logger receives the agent's logs; default discards them.
 	Logger *slog.Logger
 }

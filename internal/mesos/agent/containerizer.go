@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +43,9 @@ type Spec struct {
 	FrameworkID string
 	AgentID     string
 	ContainerID string
+	// ExecutorID is the task's executor: its group's DEFAULT executor, or
+	// "" for the task's own command executor (named after the task).
+	ExecutorID string
 	// Sandbox is the task's sandbox directory on the host; it exists.
 	Sandbox string
 	// AgentEndpoint is the agent's ip:port.
@@ -114,7 +118,7 @@ func taskEnv(spec Spec, sandbox string) []string {
 		"MESOS_DIRECTORY=" + spec.Sandbox,
 		"MESOS_TASK_ID=" + spec.Task.TaskID.Value,
 		"MESOS_FRAMEWORK_ID=" + spec.FrameworkID,
-		"MESOS_EXECUTOR_ID=" + spec.Task.TaskID.Value,
+		"MESOS_EXECUTOR_ID=" + cmp.Or(spec.ExecutorID, spec.Task.TaskID.Value),
 		"MESOS_AGENT_ENDPOINT=" + spec.AgentEndpoint,
 		"MESOS_SLAVE_ID=" + spec.AgentID,
 	}

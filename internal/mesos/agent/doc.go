@@ -25,6 +25,22 @@
 // stays on disk under
 // <work_dir>/slaves/<agent_id>/frameworks/<framework_id>/executors/<task_id>/runs/<container_id>.
 //
+// Task groups (LAUNCH_GROUP) run as Mesos's DEFAULT executor runs them,
+// with the mesos or the simulated containerizer: each task's sandbox is
+// tasks/<task_id> in the executor's,
+// <work_dir>/slaves/<agent_id>/frameworks/<framework_id>/executors/<executor_id>/runs/<container_id>;
+// the tasks share the agent's network namespace; a SANDBOX_PATH volume
+// (PARENT: the executor's sandbox, shared by the group; SELF: the task's)
+// or a host_path volume appears at its container path, which must be
+// relative (there is no mount namespace without an image: the volume is
+// a symbolic link in the task's sandbox); MESOS_EXECUTOR_ID and the
+// statuses name the executor. When a task fails or is killed, the other
+// tasks are killed (TASK_KILLED), as the default executor's restart
+// policy does; a task that finishes leaves the others running. Group
+// tasks in DOCKER containers, with container images, or with the bridge
+// network are refused; after an agent restart, recovered group tasks are
+// no longer killed together.
+//
 // Containerizers:
 //   - mesos: a command task runs as "/bin/sh -c value" (or value exec'd with
 //     arguments as argv when shell is false) in its own process group, with

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stadionhq/stadion/internal/docker"
 	"github.com/stadionhq/stadion/internal/mesos"
 )
 
@@ -23,10 +24,10 @@ const dockerSandbox = "/mnt/mesos/sandbox"
 
 // Labels the agent puts on its containers.
 const (
-	labelTaskID      = "stadion.task_id"
-	labelFrameworkID = "stadion.framework_id"
-	labelAgentID     = "stadion.agent_id"
-	labelContainerID = "stadion.container_id"
+	labelTaskID      = docker.LabelTaskID
+	labelFrameworkID = docker.LabelFrameworkID
+	labelAgentID     = docker.LabelAgentID
+	labelContainerID = docker.LabelContainerID
 )
 
 // dockerContainerizer runs DOCKER tasks through the Docker Engine API. The
@@ -110,7 +111,7 @@ func (d *dockerContainerizer) Launch(ctx context.Context, spec Spec, exited func
 	for _, w := range warnings {
 		d.log.Warn("docker parameter ignored", "task_id", spec.Task.TaskID.Value, "parameter", w)
 	}
-	name := "mesos-" + spec.ContainerID
+	name := docker.MesosNamePrefix + spec.ContainerID
 	var created struct {
 		ID string `json:"Id"`
 	}
@@ -172,7 +173,7 @@ func (d *dockerContainerizer) ensureImage(ctx context.Context, image string, for
 func createBody(spec Spec) (dockerCreate, []string, error) {
 	ci := spec.Task.Container
 	di := ci.Docker
-	name := "mesos-" + spec.ContainerID
+	name := docker.MesosNamePrefix + spec.ContainerID
 	body := dockerCreate{
 		Image: di.Image,
 		Labels: map[string]string{

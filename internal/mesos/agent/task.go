@@ -45,6 +45,9 @@ type task struct {
 	// reregistration so that a restarted master knows who owns the task.
 	principal string
 
+	// group is the task group of a LAUNCH_GROUP task; nil otherwise.
+	group *taskGroup
+
 	container Container
 	launched  bool  // the launch has finished, well or not
 	exit      *Exit // an exit that came before the launch finished
@@ -147,7 +150,23 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 	slaves := filepath.Join(a.cfg.WorkDir, "slaves")
 	t.sandbox = filepath.Join(slaves, a.id, "frameworks", key.framework,
 		"executors", key.task, "runs", t.containerID)
-	if !sandboxWithin(slaves, t.sandbox) {
+	if run.Executor != nil {
+		g, err := a.joinGroupLocked(&run)
+		if err != nil {
+			a.mu.Unlock()
+			log.Warn("task refused", "error", err)
+			http.Error(w, "run: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		var ok bool
+		if t.sandbox, ok = g.taskSandbox(key.task); !ok {
+			a.mu.Unlock()
+			log.Warn("task refused: its sandbox leaves the executor's")
+			http.Error(w, "run: the task's sandbox would leave the executor's", http.StatusBadRequest)
+			return
+		}
+		t.group = g
+	} else if !sandboxWithin(slaves, t.sandbox) {
 		delete(a.tasks, key)
 		a.mu.Unlock()
 		log.Warn("task refused: its sandbox leaves the work dir")
@@ -156,11 +175,16 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 	}
 	a.tasks[key] = t
 	c, err := a.containerizerFor(&info)
+	if _, docker := c.(*dockerContainerizer); err == nil && docker && t.group != nil {
+		err = errors.New("the tasks of a task group run in MESOS containers, not DOCKER")
+	}
 	if err != nil {
 		// Nothing started: the agent itself fails the task.
 		t.launched, t.terminal = true, true
 		a.enqueueLocked(t, a.statusLocked(t, mesos.TaskFailed, err.Error(), mesos.ReasonContainerLaunchFailed, mesos.SourceAgent))
+		kills := a.killGroupLocked(t, mesos.TaskFailed)
 		a.mu.Unlock()
+		runKills(kills)
 		log.Warn("cannot launch task", "error", err)
 		w.WriteHeader(http.StatusAccepted)
 		return
@@ -256,6 +280,9 @@ func (a *Agent) launch(t *task, c Containerizer) {
 		AgentID:       t.info.AgentID.Value,
 		User:          t.user,
 	}
+	if t.group != nil {
+		spec.ExecutorID = t.group.executorID
+	}
 	if spec.AgentID == "" {
 		spec.AgentID = a.ID()
 	}
@@ -318,6 +345,11 @@ func (a *Agent) prepareSandbox(t *task, acct *account) error {
 	if err := os.MkdirAll(t.sandbox, 0o755); err != nil {
 		return &LaunchError{Err: fmt.Errorf("create sandbox: %w", err)}
 	}
+	if t.group != nil {
+		if err := prepareGroupVolumes(t.group, t.sandbox, t.info.Container); err != nil {
+			return &LaunchError{Err: err}
+		}
+	}
 	if t.info.Command != nil && len(t.info.Command.URIs) > 0 {
 		ctx, cancel := context.WithTimeout(a.ctx, 10*time.Minute)
 		defer cancel()
@@ -345,14 +377,18 @@ func (a *Agent) prepareSandbox(t *task, acct *account) error {
 func (a *Agent) launchFailed(t *task, err error) {
 	a.log.Warn("task launch failed", "task_id", t.key.task, "framework_id", t.key.framework, "error", err)
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	t.launched, t.terminal = true, true
+	state := mesos.TaskFailed
 	if t.killing {
+		state = mesos.TaskKilled
 		a.enqueueLocked(t, a.statusLocked(t, mesos.TaskKilled, "Task killed during launch: "+err.Error(), mesos.ReasonTaskKilledDuringLaunch, mesos.SourceExecutor))
 	} else {
 		a.enqueueLocked(t, a.statusLocked(t, mesos.TaskFailed, "Failed to launch container: "+err.Error(), mesos.ReasonContainerLaunchFailed, mesos.SourceExecutor))
 	}
+	kills := a.killGroupLocked(t, state)
 	a.running.Done()
+	a.mu.Unlock()
+	runKills(kills)
 }
 
 // exited is the containerizers' callback when a container ends.
@@ -394,6 +430,11 @@ func (a *Agent) finishLocked(t *task, e Exit) {
 	}
 	a.enqueueLocked(t, st)
 	a.log.Debug("task ended", "task_id", t.key.task, "framework_id", t.key.framework, "state", st.State, "message", st.Message)
+	// The siblings' containers are signalled outside the lock the caller
+	// holds.
+	if kills := a.killGroupLocked(t, st.State); len(kills) > 0 {
+		go runKills(kills)
+	}
 	a.running.Done()
 }
 
@@ -563,7 +604,7 @@ func (a *Agent) statusLocked(t *task, state mesos.TaskState, msg string, reason 
 		Source:     source,
 		Reason:     reason,
 		AgentID:    &mesos.AgentID{Value: a.id},
-		ExecutorID: &mesos.ExecutorID{Value: t.info.TaskID.Value},
+		ExecutorID: &mesos.ExecutorID{Value: t.executorID()},
 		Timestamp:  now(),
 		UUID:       newUUID(),
 	}
@@ -584,4 +625,20 @@ func (a *Agent) statusLocked(t *task, state mesos.TaskState, msg string, reason 
 		ExecutorPID:  uint32(pid),
 	}
 	return st
+}
+
+// executorID is the id of the task's executor: its group's DEFAULT
+// executor, or the task's own command executor (named after the task).
+func (t *task) executorID() string {
+	if t.group != nil {
+		return t.group.executorID
+	}
+	return t.info.TaskID.Value
+}
+
+// runKills makes the kill calls killLocked returned.
+func runKills(kills []func()) {
+	for _, kill := range kills {
+		kill()
+	}
 }

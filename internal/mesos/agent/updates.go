@@ -177,6 +177,7 @@ func (a *Agent) handleAck(w http.ResponseWriter, r *http.Request) {
 	t.delay = a.cfg.StatusRetryMin
 	if done.State.Terminal() && len(t.pending) == 0 {
 		delete(a.tasks, key)
+		a.forgetGroupLocked(t)
 	} else {
 		a.sendHeadLocked(t)
 	}
@@ -193,6 +194,7 @@ func (a *Agent) forgetLocked(t *task) {
 	if a.tasks[t.key] == t {
 		delete(a.tasks, t.key)
 	}
+	a.forgetGroupLocked(t)
 	a.saving.Go(func() { a.saveTask(t) })
 }
 

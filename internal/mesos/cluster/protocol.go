@@ -104,6 +104,11 @@ type Run struct {
 	FrameworkID   mesos.FrameworkID   `json:"framework_id"`
 	FrameworkInfo mesos.FrameworkInfo `json:"framework_info"`
 	Task          mesos.TaskInfo      `json:"task"`
+	// Executor and Group are set for a task of a LAUNCH_GROUP: the
+	// group's DEFAULT executor and the ids of all the group's tasks, in
+	// order (one Run is sent per task).
+	Executor *mesos.ExecutorInfo `json:"executor,omitempty"`
+	Group    []mesos.TaskID      `json:"group,omitempty"`
 }
 
 // Kill asks an agent to kill a task. KillPolicy, when set, overrides the

@@ -49,6 +49,10 @@ type Config struct {
 type Cluster struct {
 	Master *master.Master
 	Agents []*agent.Agent
+	// FilesToken is what every agent's files API asks for (agent.Config
+	// FilesToken), made up at Start, in memory only: the scheduler's web
+	// UI reads sandboxes through it.
+	FilesToken string
 }
 
 // Start starts the master and the agents and returns once every agent has
@@ -89,7 +93,10 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start master: %w", err)
 	}
-	c := &Cluster{Master: m}
+	c := &Cluster{Master: m, FilesToken: cfg.Agent.FilesToken}
+	if c.FilesToken == "" {
+		c.FilesToken = cluster.NewToken()
+	}
 	spread := cfg.Agent.IP == "" && loopbackSpread()
 	if cfg.Agent.IP == "" && !spread && cfg.Agents > 1 {
 		cfg.Logger.Warn("agents share 127.0.0.1: this host answers on no other loopback address", "agents", cfg.Agents)
@@ -112,6 +119,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		acfg.Resources = resources
 		acfg.Master = m.URL()
 		acfg.Principal, acfg.Secret = agentCred.Principal, agentCred.Secret
+		acfg.FilesToken = c.FilesToken
 		if acfg.HTTP.MaxConns == 0 {
 			acfg.HTTP.MaxConns = httpserver.DefaultMaxConns(8 * cfg.Agents)
 		}

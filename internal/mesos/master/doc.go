@@ -30,9 +30,14 @@
 //   - Fault domains (Config.Domain, the agents' domain): agents in another
 //     region than the master's are offered only to REGION_AWARE frameworks;
 //     an agent with a domain is refused by a master without one.
-//   - ACCEPT performs LAUNCH only. LAUNCH_GROUP tasks are answered with
-//     TASK_ERROR; RESERVE, UNRESERVE, CREATE, DESTROY and other operations are
-//     ignored with a logged warning.
+//   - ACCEPT performs LAUNCH and LAUNCH_GROUP. A task group runs under
+//     a DEFAULT executor only (no command, a MESOS container without an
+//     image), one group per executor; it is launched whole or answered
+//     with TASK_ERROR (REASON_TASK_GROUP_INVALID) for every task, and its
+//     executor's resources are in use while any of its tasks is. After a
+//     master restart, reregistered group tasks no longer count their
+//     executor's resources. RESERVE, UNRESERVE, CREATE, DESTROY and other
+//     operations are ignored with a logged warning.
 //   - There are no custom executors: SHUTDOWN, MESSAGE and REQUEST are answered
 //     202 and ignored; inverse offers and operation feedback calls likewise.
 //   - Frameworks and tasks are not persisted. After a restart the master

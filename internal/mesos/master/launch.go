@@ -76,13 +76,10 @@ func (m *Master) accept(st *clusterState, fw *framework, acc *mesos.Accept) {
 					continue
 				}
 				available = available.Minus(res)
-				m.launch(st, fw, a, ti, now)
+				m.launch(st, fw, a, ti, now, nil)
 			}
 		case mesos.OperationLaunchGroup:
-			for _, ti := range groupTasks(op.LaunchGroup) {
-				m.masterUpdate(fw, nil, ti.TaskID, ti.AgentID.Value, mesos.TaskError, mesos.Reason("REASON_TASK_GROUP_INVALID"),
-					"LAUNCH_GROUP is not supported by this master", now)
-			}
+			available = m.launchGroup(st, fw, a, op, available, role, now)
 		default:
 			m.log.Warn("offer operation not supported, ignored", "framework_id", fw.id, "operation", op.Type)
 		}
@@ -108,8 +105,9 @@ func allocate(fw *framework, resources []mesos.Resource, role string) []mesos.Re
 	return out
 }
 
-// launch records a valid task as TASK_STAGING and sends it to its agent.
-func (m *Master) launch(st *clusterState, fw *framework, a *agent, ti mesos.TaskInfo, now time.Time) {
+// launch records a valid task as TASK_STAGING and sends it to its agent;
+// g is its task group (nil for a LAUNCH task).
+func (m *Master) launch(st *clusterState, fw *framework, a *agent, ti mesos.TaskInfo, now time.Time, g *group) {
 	t := &task{
 		info:        ti,
 		frameworkID: fw.id,
@@ -122,13 +120,18 @@ func (m *Master) launch(st *clusterState, fw *framework, a *agent, ti mesos.Task
 			Timestamp: unixSeconds(now),
 		},
 	}
+	run := cluster.Run{FrameworkID: mesos.FrameworkID{Value: fw.id}, FrameworkInfo: fw.info, Task: ti}
+	if g != nil {
+		t.executor = g.executor
+		run.Executor, run.Group = &g.executor.info, g.taskIDs
+	}
 	fw.tasks[ti.TaskID.Value] = t
 	a.tasks[taskKey{fw.id, ti.TaskID.Value}] = t
 	m.log.Debug("task launched", "framework_id", fw.id, "task_id", ti.TaskID.Value, "agent_id", a.id)
 	fwID, taskID, agentID := fw.id, ti.TaskID, a.id
 	a.link.send(outbound{
 		path: cluster.PathRun,
-		body: cluster.Run{FrameworkID: mesos.FrameworkID{Value: fw.id}, FrameworkInfo: fw.info, Task: ti},
+		body: run,
 		failed: func(err error) {
 			m.runFailed(st, fwID, taskID, agentID, err)
 		},

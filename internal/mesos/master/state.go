@@ -135,6 +135,16 @@ type task struct {
 	// for example); conversion for the framework happens on delivery.
 	status   mesos.TaskStatus
 	statuses []mesos.TaskStatus
+	// executor is the DEFAULT executor of a task launched by LAUNCH_GROUP,
+	// shared by the tasks of the group; nil for other tasks.
+	executor *groupExecutor
+}
+
+// groupExecutor is the executor of a task group: its resources are in
+// use while any task of the group is.
+type groupExecutor struct {
+	info      mesos.ExecutorInfo
+	resources mesos.Resources
 }
 
 func (t *task) state() mesos.TaskState { return t.status.State }
@@ -166,12 +176,22 @@ type agent struct {
 	link             *agentLink
 }
 
-// used is the sum of the resources of the agent's non-terminal tasks.
+// used is the sum of the resources of the agent's non-terminal tasks and
+// of the executors of their task groups.
 func (a *agent) used() mesos.Resources {
 	var out mesos.Resources
+	var executors map[*groupExecutor]bool
 	for _, t := range a.tasks {
-		if t.holdsResources() {
-			out = out.Plus(t.resources)
+		if !t.holdsResources() {
+			continue
+		}
+		out = out.Plus(t.resources)
+		if e := t.executor; e != nil && !executors[e] {
+			if executors == nil {
+				executors = map[*groupExecutor]bool{}
+			}
+			executors[e] = true
+			out = out.Plus(e.resources)
 		}
 	}
 	return out

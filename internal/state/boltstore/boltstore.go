@@ -32,6 +32,7 @@ const schemaVersion = "1"
 var (
 	bucketMeta        = []byte("meta")
 	bucketApps        = []byte("apps")
+	bucketPods        = []byte("pods")
 	bucketGroups      = []byte("groups")
 	bucketInstances   = []byte("instances")
 	bucketDeployments = []byte("deployments")
@@ -153,11 +154,14 @@ func Open(cfg Config) (*Store, error) {
 }
 
 // initialize creates the buckets and checks the schema version; in a
-// read-only transaction it only checks that they are there.
+// read-only transaction it only checks that they are there. The pods
+// bucket came later within the same schema: a file written before it
+// gets it on the first writable open, and reads as having no pods until
+// then.
 func initialize(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketMeta, bucketApps, bucketGroups, bucketInstances, bucketDeployments} {
+	for _, name := range [][]byte{bucketMeta, bucketApps, bucketPods, bucketGroups, bucketInstances, bucketDeployments} {
 		if !tx.Writable() {
-			if tx.Bucket(name) == nil {
+			if tx.Bucket(name) == nil && string(name) != string(bucketPods) {
 				return fmt.Errorf("%w: bucket %s is missing", ErrCorrupt, name)
 			}
 			continue
@@ -241,6 +245,7 @@ func (s *Store) Apply(ctx context.Context, c state.Change) error {
 	}
 	s.log.Debug("state change applied",
 		"apps", len(c.PutApps)+len(c.DeleteApps),
+		"pods", len(c.PutPods)+len(c.DeletePods),
 		"groups", len(c.PutGroups)+len(c.DeleteGroups),
 		"instances", len(c.PutInstances)+len(c.DeleteInstances),
 		"deployments", len(c.PutDeployments)+len(c.DeleteDeployments),
@@ -254,12 +259,17 @@ func (s *Store) apply(tx *bolt.Tx, c state.Change) error {
 			return fmt.Errorf("put framework id: %w", err)
 		}
 	}
-	apps, groups := tx.Bucket(bucketApps), tx.Bucket(bucketGroups)
+	apps, groups, pods := tx.Bucket(bucketApps), tx.Bucket(bucketGroups), tx.Bucket(bucketPods)
 	instances, deployments := tx.Bucket(bucketInstances), tx.Bucket(bucketDeployments)
 
 	for _, id := range c.DeleteApps {
 		if err := deleteBucket(apps, []byte(id)); err != nil {
 			return fmt.Errorf("delete app %s: %w", id, err)
+		}
+	}
+	for _, id := range c.DeletePods {
+		if err := deleteBucket(pods, []byte(id)); err != nil {
+			return fmt.Errorf("delete pod %s: %w", id, err)
 		}
 	}
 	for _, id := range c.DeleteGroups {
@@ -285,6 +295,15 @@ func (s *Store) apply(tx *bolt.Tx, c state.Change) error {
 		}
 		if err := s.putVersion(apps, a.ID, a.Version, b); err != nil {
 			return fmt.Errorf("put app %s: %w", a.ID, err)
+		}
+	}
+	for _, p := range c.PutPods {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return fmt.Errorf("encode pod %s: %w", p.ID, err)
+		}
+		if err := s.putVersion(pods, p.ID, p.Version, b); err != nil {
+			return fmt.Errorf("put pod %s: %w", p.ID, err)
 		}
 	}
 	for _, g := range c.PutGroups {
@@ -371,6 +390,10 @@ func (s *Store) Load(ctx context.Context) (state.Snapshot, error) {
 		var set []state.SetAside
 		snap.Apps, set = decodeVersioned[marathon.App](tx.Bucket(bucketApps), state.KindApp)
 		snap.SetAside = append(snap.SetAside, set...)
+		if pods := tx.Bucket(bucketPods); pods != nil {
+			snap.Pods, set = decodeVersioned[marathon.Pod](pods, state.KindPod)
+			snap.SetAside = append(snap.SetAside, set...)
+		}
 		snap.Groups, set = decodeVersioned[state.Group](tx.Bucket(bucketGroups), state.KindGroup)
 		snap.SetAside = append(snap.SetAside, set...)
 		snap.Instances, set = decodeAll[state.Instance](tx.Bucket(bucketInstances), state.KindInstance)
@@ -393,6 +416,8 @@ func bucketOf(kind state.Kind) []byte {
 	switch kind {
 	case state.KindApp:
 		return bucketApps
+	case state.KindPod:
+		return bucketPods
 	case state.KindGroup:
 		return bucketGroups
 	case state.KindInstance:
@@ -470,7 +495,7 @@ func (s *Store) Raw(ctx context.Context, r state.SetAside) ([]byte, error) {
 			return fmt.Errorf("no bucket for kind %q", r.Kind)
 		}
 		switch r.Kind {
-		case state.KindApp, state.KindGroup:
+		case state.KindApp, state.KindPod, state.KindGroup:
 			if b = b.Bucket([]byte(r.ID)); b == nil || r.Version == "" {
 				return nil
 			}
@@ -483,9 +508,25 @@ func (s *Store) Raw(ctx context.Context, r state.SetAside) ([]byte, error) {
 	return out, err
 }
 
+// child returns the bucket of id under a top-level bucket, or nil when
+// either is absent (the pods bucket of a file opened read-only before it
+// was created).
+func child(tx *bolt.Tx, parent []byte, id marathon.PathID) *bolt.Bucket {
+	p := tx.Bucket(parent)
+	if p == nil {
+		return nil
+	}
+	return p.Bucket([]byte(id))
+}
+
 // AppVersions implements state.Store.
 func (s *Store) AppVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error) {
 	return s.versions(ctx, bucketApps, id)
+}
+
+// PodVersions implements state.Store.
+func (s *Store) PodVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error) {
+	return s.versions(ctx, bucketPods, id)
 }
 
 // GroupVersions implements state.Store.
@@ -496,7 +537,7 @@ func (s *Store) GroupVersions(ctx context.Context, id marathon.PathID) ([]marath
 func (s *Store) versions(ctx context.Context, kind []byte, id marathon.PathID) ([]marathon.Timestamp, error) {
 	var out []marathon.Timestamp
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(kind).Bucket([]byte(id))
+		b := child(tx, kind, id)
 		if b == nil {
 			return nil
 		}
@@ -522,6 +563,13 @@ func (s *Store) AppVersion(ctx context.Context, id marathon.PathID, version mara
 	return a, ok, err
 }
 
+// PodVersion implements state.Store.
+func (s *Store) PodVersion(ctx context.Context, id marathon.PathID, version marathon.Timestamp) (marathon.Pod, bool, error) {
+	var p marathon.Pod
+	ok, err := s.version(ctx, bucketPods, id, version, &p)
+	return p, ok, err
+}
+
 // GroupVersion implements state.Store.
 func (s *Store) GroupVersion(ctx context.Context, id marathon.PathID, version marathon.Timestamp) (state.Group, bool, error) {
 	var g state.Group
@@ -533,7 +581,7 @@ func (s *Store) GroupVersion(ctx context.Context, id marathon.PathID, version ma
 func (s *Store) version(ctx context.Context, bucket []byte, id marathon.PathID, version marathon.Timestamp, v any) (bool, error) {
 	var found bool
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucket).Bucket([]byte(id))
+		b := child(tx, bucket, id)
 		if b == nil || version.IsZero() {
 			return nil
 		}
@@ -544,8 +592,11 @@ func (s *Store) version(ctx context.Context, bucket []byte, id marathon.PathID, 
 		found = true
 		if err := json.Unmarshal(data, v); err != nil {
 			kind := state.KindApp
-			if string(bucket) == string(bucketGroups) {
+			switch string(bucket) {
+			case string(bucketGroups):
 				kind = state.KindGroup
+			case string(bucketPods):
+				kind = state.KindPod
 			}
 			return &state.DecodeError{Record: state.SetAside{Kind: kind, ID: string(id), Version: version.String(),
 				Where: where(string(bucket), string(id), version.String()), Error: state.DescribeDecodeError(err)}}

@@ -7,6 +7,7 @@
 //	meta        framework_id → the Mesos framework id
 //	            schema_version → "1"
 //	apps        <app id> → bucket: current → version, <version> → app (marathon.CanonicalJSON)
+//	pods        <pod id> → bucket: current → version, <version> → marathon.Pod (JSON)
 //	groups      <group id> → bucket: current → version, <version> → state.Group
 //	instances   <instance id> → state.Instance
 //	deployments <deployment id> → state.Deployment

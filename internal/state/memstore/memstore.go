@@ -37,6 +37,7 @@ type Store struct {
 	closed      bool
 	frameworkID string
 	apps        map[marathon.PathID]*history
+	pods        map[marathon.PathID]*history
 	groups      map[marathon.PathID]*history
 	instances   map[string][]byte
 	deployments map[string][]byte
@@ -59,6 +60,7 @@ func New(cfg Config) (*Store, error) {
 	return &Store{
 		maxVersions: cfg.MaxVersions,
 		apps:        map[marathon.PathID]*history{},
+		pods:        map[marathon.PathID]*history{},
 		groups:      map[marathon.PathID]*history{},
 		instances:   map[string][]byte{},
 		deployments: map[string][]byte{},
@@ -67,7 +69,7 @@ func New(cfg Config) (*Store, error) {
 
 // encoded is a Change with every put record encoded, ready to be stored.
 type encoded struct {
-	apps, groups           []versioned
+	apps, pods, groups     []versioned
 	instances, deployments []keyed
 }
 
@@ -95,6 +97,13 @@ func encode(c state.Change) (encoded, error) {
 			return e, fmt.Errorf("encode app %s: %w", a.ID, err)
 		}
 		e.apps = append(e.apps, versioned{a.ID, a.Version.String(), b})
+	}
+	for _, p := range c.PutPods {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return e, fmt.Errorf("encode pod %s: %w", p.ID, err)
+		}
+		e.pods = append(e.pods, versioned{p.ID, p.Version.String(), b})
 	}
 	for _, g := range c.PutGroups {
 		b, err := json.Marshal(g)
@@ -140,6 +149,9 @@ func (s *Store) Apply(ctx context.Context, c state.Change) error {
 	for _, id := range c.DeleteApps {
 		delete(s.apps, id)
 	}
+	for _, id := range c.DeletePods {
+		delete(s.pods, id)
+	}
 	for _, id := range c.DeleteGroups {
 		delete(s.groups, id)
 	}
@@ -150,6 +162,7 @@ func (s *Store) Apply(ctx context.Context, c state.Change) error {
 		delete(s.deployments, id)
 	}
 	s.putVersions(s.apps, e.apps)
+	s.putVersions(s.pods, e.pods)
 	s.putVersions(s.groups, e.groups)
 	for _, in := range e.instances {
 		s.instances[in.id] = in.data
@@ -196,6 +209,14 @@ func (s *Store) Load(ctx context.Context) (state.Snapshot, error) {
 		}
 		snap.Apps = append(snap.Apps, a)
 	}
+	for _, id := range slices.Sorted(maps.Keys(s.pods)) {
+		h := s.pods[id]
+		var p marathon.Pod
+		if err := json.Unmarshal(h.versions[h.current], &p); err != nil {
+			return state.Snapshot{}, fmt.Errorf("decode pod %s: %w", id, err)
+		}
+		snap.Pods = append(snap.Pods, p)
+	}
 	for _, id := range slices.Sorted(maps.Keys(s.groups)) {
 		h := s.groups[id]
 		var g state.Group
@@ -229,6 +250,11 @@ func decodeAll[T any](m map[string][]byte) ([]T, error) {
 // AppVersions implements state.Store.
 func (s *Store) AppVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error) {
 	return s.versions(ctx, s.apps, id)
+}
+
+// PodVersions implements state.Store.
+func (s *Store) PodVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error) {
+	return s.versions(ctx, s.pods, id)
 }
 
 // GroupVersions implements state.Store.
@@ -267,6 +293,13 @@ func (s *Store) AppVersion(ctx context.Context, id marathon.PathID, version mara
 	return a, ok, err
 }
 
+// PodVersion implements state.Store.
+func (s *Store) PodVersion(ctx context.Context, id marathon.PathID, version marathon.Timestamp) (marathon.Pod, bool, error) {
+	var p marathon.Pod
+	ok, err := s.version(ctx, s.pods, id, version, &p)
+	return p, ok, err
+}
+
 // GroupVersion implements state.Store.
 func (s *Store) GroupVersion(ctx context.Context, id marathon.PathID, version marathon.Timestamp) (state.Group, bool, error) {
 	var g state.Group
@@ -302,6 +335,6 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	s.apps, s.groups, s.instances, s.deployments = nil, nil, nil, nil
+	s.apps, s.pods, s.groups, s.instances, s.deployments = nil, nil, nil, nil, nil
 	return nil
 }

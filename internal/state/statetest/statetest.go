@@ -37,6 +37,9 @@ func Run(t *testing.T, open func(t *testing.T) state.Store, reopen func(t *testi
 		{name: "app versions", test: testAppVersions},
 		{name: "app version limit", test: testAppVersionLimit},
 		{name: "delete app", test: testDeleteApp},
+		{name: "pods", test: testPods},
+		{name: "pod version limit", test: testPodVersionLimit},
+		{name: "delete pod", test: testDeletePod},
 		{name: "groups", test: testGroups},
 		{name: "group version limit", test: testGroupVersionLimit},
 		{name: "instances", test: testInstances},
@@ -80,6 +83,7 @@ func load(t *testing.T, s state.Store) state.Snapshot {
 // sorted puts a wanted snapshot in the order Load returns.
 func sorted(snap state.Snapshot) state.Snapshot {
 	slices.SortFunc(snap.Apps, func(a, b marathon.App) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(snap.Pods, func(a, b marathon.Pod) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(snap.Groups, func(a, b state.Group) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(snap.Instances, func(a, b state.Instance) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(snap.Deployments, func(a, b state.Deployment) int { return cmp.Compare(a.ID, b.ID) })
@@ -96,25 +100,37 @@ func checkLoad(t *testing.T, s state.Store, want state.Snapshot) {
 // checkAppVersions checks the listed versions and each stored definition.
 func checkAppVersions(t *testing.T, s state.Store, id marathon.PathID, want ...marathon.App) {
 	t.Helper()
-	got, err := s.AppVersions(t.Context(), id)
+	checkVersions(t, "App", id, s.AppVersions, s.AppVersion, func(a marathon.App) marathon.Timestamp { return a.Version }, want)
+}
+
+// checkVersions checks that list gives the versions of want, oldest
+// first, and that get returns each as it is in want; kind names the
+// methods in messages.
+func checkVersions[T any](t *testing.T, kind string, id marathon.PathID,
+	list func(context.Context, marathon.PathID) ([]marathon.Timestamp, error),
+	get func(context.Context, marathon.PathID, marathon.Timestamp) (T, bool, error),
+	versionOf func(T) marathon.Timestamp, want []T) {
+	t.Helper()
+	got, err := list(t.Context(), id)
 	if err != nil {
-		t.Fatalf("AppVersions(%s): %v", id, err)
+		t.Fatalf("%sVersions(%s): %v", kind, id, err)
 	}
 	var wantVersions []marathon.Timestamp
-	for _, a := range want {
-		wantVersions = append(wantVersions, a.Version)
+	for _, w := range want {
+		wantVersions = append(wantVersions, versionOf(w))
 	}
 	if diff := gocmp.Diff(wantVersions, got, opts...); diff != "" {
-		t.Errorf("AppVersions(%s) (-want +got):\n%s", id, diff)
+		t.Errorf("%sVersions(%s) (-want +got):\n%s", kind, id, diff)
 	}
 	for _, w := range want {
-		a, ok, err := s.AppVersion(t.Context(), id, w.Version)
+		v := versionOf(w)
+		x, ok, err := get(t.Context(), id, v)
 		if err != nil || !ok {
-			t.Errorf("AppVersion(%s, %s) = ok %v, err %v; want the version", id, w.Version, ok, err)
+			t.Errorf("%sVersion(%s, %s) = ok %v, err %v; want the version", kind, id, v, ok, err)
 			continue
 		}
-		if diff := gocmp.Diff(w, a, opts...); diff != "" {
-			t.Errorf("AppVersion(%s, %s) (-want +got):\n%s", id, w.Version, diff)
+		if diff := gocmp.Diff(w, x, opts...); diff != "" {
+			t.Errorf("%sVersion(%s, %s) (-want +got):\n%s", kind, id, v, diff)
 		}
 	}
 }
@@ -130,27 +146,7 @@ func checkNoAppVersion(t *testing.T, s state.Store, id marathon.PathID, version 
 // checkGroupVersions is checkAppVersions for groups.
 func checkGroupVersions(t *testing.T, s state.Store, id marathon.PathID, want ...state.Group) {
 	t.Helper()
-	got, err := s.GroupVersions(t.Context(), id)
-	if err != nil {
-		t.Fatalf("GroupVersions(%s): %v", id, err)
-	}
-	var wantVersions []marathon.Timestamp
-	for _, g := range want {
-		wantVersions = append(wantVersions, g.Version)
-	}
-	if diff := gocmp.Diff(wantVersions, got, opts...); diff != "" {
-		t.Errorf("GroupVersions(%s) (-want +got):\n%s", id, diff)
-	}
-	for _, w := range want {
-		g, ok, err := s.GroupVersion(t.Context(), id, w.Version)
-		if err != nil || !ok {
-			t.Errorf("GroupVersion(%s, %s) = ok %v, err %v; want the version", id, w.Version, ok, err)
-			continue
-		}
-		if diff := gocmp.Diff(w, g, opts...); diff != "" {
-			t.Errorf("GroupVersion(%s, %s) (-want +got):\n%s", id, w.Version, diff)
-		}
-	}
+	checkVersions(t, "Group", id, s.GroupVersions, s.GroupVersion, func(g state.Group) marathon.Timestamp { return g.Version }, want)
 }
 
 func checkNoGroupVersion(t *testing.T, s state.Store, id marathon.PathID, version marathon.Timestamp) {
@@ -618,6 +614,8 @@ func testClosedStore(t *testing.T, h harness) {
 	_, errs["Load"] = s.Load(ctx)
 	_, errs["AppVersions"] = s.AppVersions(ctx, "/web")
 	_, _, errs["AppVersion"] = s.AppVersion(ctx, "/web", ts(1))
+	_, errs["PodVersions"] = s.PodVersions(ctx, "/web")
+	_, _, errs["PodVersion"] = s.PodVersion(ctx, "/web", ts(1))
 	_, errs["GroupVersions"] = s.GroupVersions(ctx, "/web")
 	_, _, errs["GroupVersion"] = s.GroupVersion(ctx, "/web", ts(1))
 	for name, err := range errs {

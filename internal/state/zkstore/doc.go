@@ -1,7 +1,8 @@
 // Package zkstore is the ZooKeeper state.Store (--zk zk://h1:2181,h2:2181/stadion):
-// one small node per app version, group version, instance and deployment,
-// so that no node grows with the cluster (Marathon's 1 MB group:root node),
-// and Changes written in as few round trips as their size allows.
+// one small node per app version, pod version, group version, instance and
+// deployment, so that no node grows with the cluster (Marathon's 1 MB
+// group:root node), and Changes written in as few round trips as their size
+// allows.
 //
 // # Layout
 //
@@ -13,6 +14,8 @@
 //	framework-id                 the Mesos framework id ("" until set)
 //	apps/<bb>/<app>              the current version, e.g. 2026-03-01T12:00:00.005Z
 //	apps/<bb>/<app>/<version>    the app at that version (marathon.CanonicalJSON)
+//	pods/<bb>/<pod>              the current version
+//	pods/<bb>/<pod>/<version>    the marathon.Pod at that version (JSON)
 //	groups/<bb>/<group>          the current version
 //	groups/<bb>/<group>/<version> the state.Group at that version (JSON)
 //	instances/<bb>/<instance>    the state.Instance (JSON)

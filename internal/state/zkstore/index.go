@@ -115,7 +115,7 @@ func (s *Store) rebuild(ctx context.Context) (*index, error) {
 	var containers []string
 	for i, b := range buckets {
 		x.addNames(b, names[i])
-		if strings.HasPrefix(b, kindApps+"/") || strings.HasPrefix(b, kindGroups+"/") {
+		if kind, _, _ := strings.Cut(b, "/"); versionedKind(kind) {
 			for _, n := range names[i] {
 				containers = append(containers, b+"/"+n)
 			}

@@ -16,13 +16,20 @@ const (
 	dirTxn          = "txn"
 
 	kindApps        = "apps"
+	kindPods        = "pods"
 	kindGroups      = "groups"
 	kindInstances   = "instances"
 	kindDeployments = "deployments"
 )
 
 // kinds are the record directories, each split into buckets.
-var kinds = []string{kindApps, kindGroups, kindInstances, kindDeployments}
+// Open creates a missing one (pods came later within the same schema).
+var kinds = []string{kindApps, kindPods, kindGroups, kindInstances, kindDeployments}
+
+// versionedKind reports whether a kind keeps versions (apps, pods, groups).
+func versionedKind(kind string) bool {
+	return kind == kindApps || kind == kindPods || kind == kindGroups
+}
 
 // schemaVersion is the layout written by this package; Open refuses others.
 const schemaVersion = "1"
@@ -110,9 +117,9 @@ func shape(p string) pathShape {
 	switch {
 	case len(segs) == 3 && (segs[0] == kindInstances || segs[0] == kindDeployments):
 		return shapeRecord
-	case len(segs) == 3 && (segs[0] == kindApps || segs[0] == kindGroups):
+	case len(segs) == 3 && versionedKind(segs[0]):
 		return shapeContainer
-	case len(segs) == 4 && (segs[0] == kindApps || segs[0] == kindGroups):
+	case len(segs) == 4 && versionedKind(segs[0]):
 		return shapeVersion
 	}
 	return shapeOther

@@ -123,10 +123,14 @@ func TestLayout(t *testing.T) {
 	s := openConfig(t, testConfig(t, z, "/prod/stadion"))
 	v := ts(1)
 	web := testApp("/prod/web", v)
+	api := marathon.NewPod("/prod/api")
+	api.Version = v
+	api.Containers = []marathon.PodContainer{{Name: "c"}}
 	in := testInstance("/prod/web", v, "1")
 	err := s.Apply(t.Context(), state.Change{
 		FrameworkID:    "fw-1",
 		PutApps:        []marathon.App{web},
+		PutPods:        []marathon.Pod{api},
 		PutGroups:      []state.Group{{ID: "/", Version: v, Apps: map[marathon.PathID]marathon.Timestamp{"/prod/web": v}}},
 		PutInstances:   []state.Instance{in},
 		PutDeployments: []state.Deployment{{ID: "d1", Version: v}},
@@ -136,6 +140,10 @@ func TestLayout(t *testing.T) {
 	}
 	got := walk(t, rawConn(t, z.Servers()), "/prod/stadion")
 	appJSON, err := marathon.CanonicalJSON(web)
+	if err != nil {
+		t.Fatal(err)
+	}
+	podJSON, err := json.Marshal(api)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,16 +161,20 @@ func TestLayout(t *testing.T) {
 		st + "/apps/02":                          "",
 		st + "/apps/02/%2Fprod%2Fweb":            version,
 		st + "/apps/02/%2Fprod%2Fweb/" + version: string(appJSON),
-		st + "/groups":                           "",
-		st + "/groups/5e":                        "",
-		st + "/groups/5e/%2F":                    version,
-		st + "/groups/5e/%2F/" + version:         `{"id":"/","version":"` + version + `","apps":{"/prod/web":"` + version + `"}}`,
-		st + "/instances":                        "",
-		st + "/instances/" + bucket(in.ID):       "",
+		st + "/pods":                             "",
+		st + "/pods/" + bucket("/prod/api"):      "",
+		st + "/pods/" + bucket("/prod/api") + "/%2Fprod%2Fapi":            version,
+		st + "/pods/" + bucket("/prod/api") + "/%2Fprod%2Fapi/" + version: string(podJSON),
+		st + "/groups":                                   "",
+		st + "/groups/5e":                                "",
+		st + "/groups/5e/%2F":                            version,
+		st + "/groups/5e/%2F/" + version:                 `{"id":"/","version":"` + version + `","apps":{"/prod/web":"` + version + `"}}`,
+		st + "/instances":                                "",
+		st + "/instances/" + bucket(in.ID):               "",
 		st + "/instances/" + bucket(in.ID) + "/" + in.ID: "json",
-		st + "/deployments":                         "",
-		st + "/deployments/" + bucket("d1"):         "",
-		st + "/deployments/" + bucket("d1") + "/d1": "json",
+		st + "/deployments":                              "",
+		st + "/deployments/" + bucket("d1"):              "",
+		st + "/deployments/" + bucket("d1") + "/d1":      "json",
 	}
 	gotText := map[string]string{}
 	for p, d := range got {

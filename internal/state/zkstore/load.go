@@ -103,10 +103,12 @@ func (s *Store) read(ctx context.Context) (state.Snapshot, error) {
 	var snap state.Snapshot
 	apps, set := s.currentVersions(x, kindApps)
 	snap.SetAside = append(snap.SetAside, set...)
+	pods, set := s.currentVersions(x, kindPods)
+	snap.SetAside = append(snap.SetAside, set...)
 	groups, set := s.currentVersions(x, kindGroups)
 	snap.SetAside = append(snap.SetAside, set...)
 	instances, deployments := x.records(kindInstances), x.records(kindDeployments)
-	paths := slices.Concat([]string{nodeFrameworkID}, apps, groups, instances, deployments)
+	paths := slices.Concat([]string{nodeFrameworkID}, apps, pods, groups, instances, deployments)
 	data, bad, err := s.readRecords(ctx, paths)
 	if err != nil {
 		return state.Snapshot{}, err
@@ -120,6 +122,8 @@ func (s *Store) read(ctx context.Context) (state.Snapshot, error) {
 	}
 	snap.Apps, set = decodeAll[marathon.App](take(len(apps)))
 	snap.SetAside = append(snap.SetAside, set...)
+	snap.Pods, set = decodeAll[marathon.Pod](take(len(pods)))
+	snap.SetAside = append(snap.SetAside, set...)
 	snap.Groups, set = decodeAll[state.Group](take(len(groups)))
 	snap.SetAside = append(snap.SetAside, set...)
 	snap.Instances, set = decodeAll[state.Instance](take(len(instances)))
@@ -127,6 +131,7 @@ func (s *Store) read(ctx context.Context) (state.Snapshot, error) {
 	snap.Deployments, set = decodeAll[state.Deployment](take(len(deployments)))
 	snap.SetAside = append(snap.SetAside, set...)
 	slices.SortFunc(snap.Apps, func(a, b marathon.App) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(snap.Pods, func(a, b marathon.Pod) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(snap.Groups, func(a, b state.Group) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(snap.Instances, func(a, b state.Instance) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(snap.Deployments, func(a, b state.Deployment) int { return cmp.Compare(a.ID, b.ID) })
@@ -173,6 +178,8 @@ func (s *Store) record(p string) state.SetAside {
 	switch segs[0] {
 	case kindApps:
 		r.Kind = state.KindApp
+	case kindPods:
+		r.Kind = state.KindPod
 	case kindGroups:
 		r.Kind = state.KindGroup
 	case kindInstances:
@@ -297,6 +304,11 @@ func (s *Store) AppVersions(ctx context.Context, id marathon.PathID) ([]marathon
 	return s.versions(ctx, kindApps, id)
 }
 
+// PodVersions implements state.Store.
+func (s *Store) PodVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error) {
+	return s.versions(ctx, kindPods, id)
+}
+
 // GroupVersions implements state.Store.
 func (s *Store) GroupVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error) {
 	return s.versions(ctx, kindGroups, id)
@@ -343,6 +355,13 @@ func (s *Store) AppVersion(ctx context.Context, id marathon.PathID, version mara
 	var a marathon.App
 	ok, err := s.version(ctx, kindApps, id, version, &a)
 	return a, ok, err
+}
+
+// PodVersion implements state.Store.
+func (s *Store) PodVersion(ctx context.Context, id marathon.PathID, version marathon.Timestamp) (marathon.Pod, bool, error) {
+	var p marathon.Pod
+	ok, err := s.version(ctx, kindPods, id, version, &p)
+	return p, ok, err
 }
 
 // GroupVersion implements state.Store.

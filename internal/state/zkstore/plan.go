@@ -17,8 +17,9 @@ import (
 // before it writes anything when a record cannot be encoded.
 type encoded struct {
 	frameworkID                        string
-	apps, groups                       []versioned
-	deleteApps, deleteGroups           []string
+	apps, pods, groups                 []versioned
+	deleteApps, deletePods             []string
+	deleteGroups                       []string
 	instances, deployments             []keyed
 	deleteInstances, deleteDeployments []string
 }
@@ -40,6 +41,7 @@ func encode(c state.Change) (encoded, error) {
 	e := encoded{
 		frameworkID:       c.FrameworkID,
 		deleteApps:        ids(c.DeleteApps),
+		deletePods:        ids(c.DeletePods),
 		deleteGroups:      ids(c.DeleteGroups),
 		deleteInstances:   c.DeleteInstances,
 		deleteDeployments: c.DeleteDeployments,
@@ -50,6 +52,13 @@ func encode(c state.Change) (encoded, error) {
 			return e, fmt.Errorf("encode app %s: %w", a.ID, err)
 		}
 		e.apps = append(e.apps, versioned{string(a.ID), a.Version.String(), b})
+	}
+	for _, p := range c.PutPods {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return e, fmt.Errorf("encode pod %s: %w", p.ID, err)
+		}
+		e.pods = append(e.pods, versioned{string(p.ID), p.Version.String(), b})
 	}
 	for _, g := range c.PutGroups {
 		b, err := json.Marshal(g)
@@ -117,6 +126,7 @@ func (x *index) compile(e encoded, maxVersions int) map[string][]byte {
 		}
 	}
 	deleteVersioned(kindApps, e.deleteApps)
+	deleteVersioned(kindPods, e.deletePods)
 	deleteVersioned(kindGroups, e.deleteGroups)
 	for _, id := range e.deleteInstances {
 		nodes[recordPath(kindInstances, id)] = nil
@@ -138,6 +148,7 @@ func (x *index) compile(e encoded, maxVersions int) map[string][]byte {
 		}
 	}
 	putVersioned(kindApps, e.apps)
+	putVersioned(kindPods, e.pods)
 	putVersioned(kindGroups, e.groups)
 	for _, in := range e.instances {
 		nodes[recordPath(kindInstances, in.id)] = in.data
