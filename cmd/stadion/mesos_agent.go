@@ -50,6 +50,7 @@ func runMesosAgent(ctx context.Context, args []string, stdout, stderr io.Writer)
 	f.String(&cfg.Resources, "resources", "",
 		`resources, "cpus:4;mem:4096;disk:10000;ports:[31000-32000]" or a JSON array; cpus, mem, disk and ports not given are derived from the machine`)
 	f.String(&cfg.Attributes, "attributes", "", `attributes, "rack:r1;zone:a"`)
+	f.String(&cfg.Domain, "domain", "", `fault domain of the agent, {"fault_domain":{"region":{"name":"r"},"zone":{"name":"z"}}}; the master needs one too`)
 	f.String(&containerizers, "containerizers", agent.ContainerizerMesos,
 		"comma-separated containerizers: mesos (command tasks as processes), docker (DOCKER tasks), simulated (benchmarks: tasks without processes; excludes mesos)")
 	// An empty MESOS_DOCKER_SOCKET falls back to DOCKER_HOST as an unset

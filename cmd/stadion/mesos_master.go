@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/stadionhq/stadion/internal/httpserver"
+	"github.com/stadionhq/stadion/internal/mesos"
 	"github.com/stadionhq/stadion/internal/mesos/master"
 )
 
@@ -43,6 +44,8 @@ func runMesosMaster(ctx context.Context, args []string, stdout, stderr io.Writer
 	f.Duration(&cfg.HTTP.IdleTimeout, "http_idle_timeout", httpserver.DefaultIdleTimeout, "time a keep-alive connection may wait for its next request", master.ParseDuration)
 	f.Int(&cfg.HTTP.MaxConns, "http_max_connections", httpserver.DefaultMaxConns(4), "most open connections; idle keep-alive connections are closed to make room, others wait; the default is a quarter of the descriptor limit, 16 to 4096")
 	f.String(&level, "logging_level", "INFO", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
+	var domain string
+	f.String(&domain, "domain", "", `fault domain of the master, {"fault_domain":{"region":{"name":"r"},"zone":{"name":"z"}}}; agents in other regions are offered only to REGION_AWARE frameworks`)
 	auth := addMasterAuthFlags(f)
 
 	if code, done := parse(fs, args); done {
@@ -61,6 +64,12 @@ func runMesosMaster(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "stadion mesos master: --logging_level %q: want DEBUG, INFO, WARNING or ERROR\n", level)
 		return exitUsage
 	}
+	raw, err := mesos.ParseDomain(domain)
+	if err != nil {
+		fmt.Fprintf(stderr, "stadion mesos master: --domain: %v\n", err)
+		return exitUsage
+	}
+	cfg.Domain = raw
 	cfg.Logger = newLogger(stderr, lvl)
 	if err := auth.apply(&cfg, cfg.Logger); err != nil {
 		fmt.Fprintf(stderr, "stadion mesos master: %v\n", err)

@@ -138,7 +138,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	f.Int(&c.eventMaxBytes, "event_stream_max_outstanding_bytes", events.DefaultMaxOutstandingBytes, "bytes of events an event stream subscriber may have waiting or being written before it is dropped")
 	f.String(&c.hostname, "hostname", host, "hostname advertised to Mesos and in /v2/leader")
 	f.String(&c.frameworkName, "framework_name", "marathon", "framework name registered with Mesos")
-	f.String(&c.role, "mesos_role", "*", "Mesos role of the framework")
+	f.String(&c.role, "mesos_role", "*", "Mesos role of the framework (MULTI_ROLE) and the default role of apps")
 	f.Float(&c.failoverTimeout, "failover_timeout", 604800, "seconds Mesos keeps the tasks while the scheduler is away")
 	f.Millis(&c.taskLaunchTimeout, "task_launch_timeout", 5*time.Minute, "time a task may take from launch to TASK_RUNNING before it is killed,")
 	f.Millis(&c.taskUnknownTimeout, "task_unknown_timeout", reconcile.DefaultTaskUnknownTimeout, "time a task that Mesos answers TASK_UNKNOWN for (its agent has not re-registered with the master yet) stays listed with its last state before it is replaced; Mesos's --agent_ping_timeout × --max_agent_ping_timeouts,")

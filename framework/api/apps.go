@@ -215,7 +215,7 @@ func (s *server) createApp(w http.ResponseWriter, r *http.Request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	app, err := marathon.ParseApp(body, s.cfg.NormalizeOptions)
+	app, err := marathon.ParseApp(body, s.admitOptions(nil, ""))
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +272,9 @@ func (s *server) postEvent(r *http.Request, app marathon.App) {
 // updatedApp computes the new definition of app id from a PUT or PATCH
 // body: merged onto the current app when partial and the app exists,
 // otherwise read as a whole definition. The id comes from the URL.
-func (s *server) updatedApp(id marathon.PathID, cur marathon.App, exists bool, body []byte, partial bool) (marathon.App, error) {
+// opts come from admitOptions, taken before the deployment: the View must
+// not be read from within a change.
+func (s *server) updatedApp(id marathon.PathID, cur marathon.App, exists bool, body []byte, partial bool, opts marathon.NormalizeOptions) (marathon.App, error) {
 	var app marathon.App
 	var err error
 	if exists && partial {
@@ -285,7 +287,7 @@ func (s *server) updatedApp(id marathon.PathID, cur marathon.App, exists bool, b
 		return marathon.App{}, err
 	}
 	app.ID = id
-	return marathon.Admit(app, s.cfg.NormalizeOptions)
+	return marathon.Admit(app, opts)
 }
 
 // putApp is PUT /v2/apps/{id}: create or update (partialUpdate=true by
@@ -336,6 +338,7 @@ func (s *server) updateApp(w http.ResponseWriter, r *http.Request, put bool) (an
 	}
 	var app marathon.App
 	var created, upgrade bool
+	admit := s.admitOptions(nil, "")
 	res, err := s.deploy(r, func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
 		cur, ok := current[id]
 		if !ok && !put {
@@ -346,7 +349,7 @@ func (s *server) updateApp(w http.ResponseWriter, r *http.Request, put bool) (an
 				return nil, nil, err
 			}
 		}
-		a, err := s.updatedApp(id, cur, ok, body, partial)
+		a, err := s.updatedApp(id, cur, ok, body, partial, admit)
 		if revert != nil {
 			a, err = *revert, nil
 		}
@@ -435,6 +438,7 @@ func (s *server) updateApps(w http.ResponseWriter, r *http.Request, put bool) (a
 	var apps []marathon.App
 	var upgrades []bool
 	opts.GroupID = marathon.RootID // Marathon changes the root group for PUT /v2/apps
+	admit := s.admitOptions(nil, "")
 	res, err := s.deploy(r, func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
 		apps, upgrades = make([]marathon.App, len(ids)), make([]bool, len(ids))
 		for i, id := range ids {
@@ -442,7 +446,7 @@ func (s *server) updateApps(w http.ResponseWriter, r *http.Request, put bool) (a
 			if !ok && !put {
 				return nil, nil, marathon.AppNotFound(id)
 			}
-			a, err := s.updatedApp(id, cur, ok, raws[i], partial)
+			a, err := s.updatedApp(id, cur, ok, raws[i], partial, admit)
 			if err != nil {
 				return nil, nil, prefixError(err, fmt.Sprintf("(%d)", i))
 			}

@@ -99,7 +99,12 @@ func (b *taskBuf) task(app *marathon.App, in *state.Instance) marathon.Task {
 	if len(b.servicePorts) > 0 {
 		t.ServicePorts = b.servicePorts[:len(b.servicePorts):len(b.servicePorts)]
 	}
-	t.Role = app.Role
+	// The role Mesos applied; tasks launched before it was recorded show
+	// their app's.
+	t.Role = in.Role
+	if t.Role == "" {
+		t.Role = app.Role
+	}
 	if !in.UnknownSince.IsZero() {
 		t.UnknownSince = marathon.NewTimestamp(in.UnknownSince)
 	}

@@ -295,7 +295,7 @@ func below(current map[marathon.PathID]marathon.App, id marathon.PathID) []marat
 // parseGroup decodes, normalises and validates a group body whose ids are
 // relative to base.
 func (s *server) parseGroup(g marathon.Group, base marathon.PathID) (marathon.Group, error) {
-	opts := s.cfg.NormalizeOptions
+	opts := s.admitOptions(&g, base)
 	opts.Base = base
 	return marathon.AdmitGroup(g, opts)
 }

@@ -49,6 +49,17 @@ func domain(region, zone string) offerOpt {
 	}
 }
 
+// allocated makes the offer, and each of its resources, allocated to role
+// (as Mesos offers to a MULTI_ROLE framework); apply it last.
+func allocated(role string) offerOpt {
+	return func(o *mesos.Offer) {
+		o.AllocationInfo = &mesos.AllocationInfo{Role: role}
+		for i := range o.Resources {
+			o.Resources[i].AllocationInfo = &mesos.AllocationInfo{Role: role}
+		}
+	}
+}
+
 func scalarRes(name, role string, v float64) mesos.Resource {
 	return mesos.Resource{Name: name, Type: mesos.ValueScalar, Scalar: &mesos.Scalar{Value: v}, Role: role}
 }

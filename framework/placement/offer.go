@@ -176,6 +176,24 @@ func (s *offerState) field(name string) (string, bool) {
 	return v, ok
 }
 
+// allocation is the role the offer is allocated to, "" when it has no
+// allocation_info.
+func (s *offerState) allocation() string {
+	if s.offer.AllocationInfo == nil {
+		return ""
+	}
+	return s.offer.AllocationInfo.Role
+}
+
+// allocatedTo reports whether the offer may be used for an app of role: a
+// MULTI_ROLE framework's offer is allocated to one of its roles, and an
+// app only takes offers allocated to its own role (Marathon 1.9+
+// TaskLauncherActor). An offer without allocation_info has no say.
+func (s *offerState) allocatedTo(role string) bool {
+	a := s.allocation()
+	return a == "" || a == role
+}
+
 // hasRole reports whether the offer holds any usable entry of an accepted
 // role.
 func (s *offerState) hasRole(r roles) bool {
@@ -254,13 +272,8 @@ func Fields(o mesos.Offer) map[string]string {
 		}
 	}
 	if len(o.Domain) > 0 {
-		var d struct {
-			FaultDomain struct {
-				Region struct{ Name string } `json:"region"`
-				Zone   struct{ Name string } `json:"zone"`
-			} `json:"fault_domain"`
-		}
-		if json.Unmarshal(o.Domain, &d) == nil {
+		var d mesos.DomainInfo
+		if json.Unmarshal(o.Domain, &d) == nil && d.FaultDomain != nil {
 			if n := d.FaultDomain.Region.Name; n != "" {
 				m[FieldRegion] = n
 			}

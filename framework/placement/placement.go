@@ -27,6 +27,12 @@ type Request struct {
 	// --max_instances_per_offer): 0 means DefaultMaxPerOffer, a negative
 	// value means no cap.
 	MaxPerOffer int
+	// LocalRegion is the region of the Mesos master's fault domain ("":
+	// none). As Marathon does for a REGION_AWARE framework, an offer
+	// from an agent with a fault domain in another region (or any
+	// region, when the master has none) takes only instances of apps
+	// with a constraint on "@region" or "@zone".
+	LocalRegion string
 }
 
 // Pending is an instance waiting for a task and the app version it runs.
@@ -68,6 +74,10 @@ type Launch struct {
 	// Attributes are the offer's constraint fields (see Fields), to be
 	// stored on the instance. Nil when the agent has none.
 	Attributes map[string]string
+	// Role is the role the offer is allocated to (its allocation_info),
+	// which Mesos applies to the task; "" when the offer has none (a
+	// framework that is not MULTI_ROLE).
+	Role string
 }
 
 // Unplaced is a pending instance that fit no offer.
@@ -114,6 +124,7 @@ type appKey struct {
 // plan is what one app version needs, computed once per Fit call.
 type plan struct {
 	roles       roles
+	faultDomain bool // has a constraint on @region or @zone
 	need        [numKinds]int64
 	ports       []portRequest
 	constraints []rule
@@ -133,6 +144,7 @@ type plan struct {
 
 type fitter struct {
 	offers  []*offerState
+	local   string // Request.LocalRegion
 	max     int
 	open    int // offers not yet full
 	plans   map[appKey]*plan
@@ -146,6 +158,7 @@ type fitter struct {
 
 func newFitter(req Request) *fitter {
 	f := &fitter{
+		local:   req.LocalRegion,
 		max:     req.MaxPerOffer,
 		plans:   map[appKey]*plan{},
 		spreads: map[marathon.PathID]*spread{},
@@ -191,6 +204,9 @@ func (f *fitter) plan(app *marathon.App) *plan {
 	p.need[kindGpus] = int64(app.Gpus) * 1000
 	for _, c := range app.Constraints {
 		pc := prepare(c, f.regexps)
+		if c.Field == FieldRegion || c.Field == FieldZone {
+			p.faultDomain = true
+		}
 		if pc.Operator == marathon.OpGroupBy && p.groupBy < 0 {
 			p.groupBy = len(p.constraints)
 		}
@@ -284,8 +300,11 @@ func (f *fitter) place(pd *Pending) {
 // a constraint it also returns the constraint's text. On success the port
 // picks are left in f.picks.
 func (f *fitter) check(p *plan, sp *spread, o *offerState) (Reason, string) {
-	if !o.hasRole(p.roles) {
+	if !o.allocatedTo(p.roles.own) || !o.hasRole(p.roles) {
 		return ReasonRole, ""
+	}
+	if !p.faultDomain && f.remote(o) {
+		return ReasonConstraint, textRemoteRegion
 	}
 	for i := range p.constraints {
 		c := &p.constraints[i]
@@ -335,12 +354,21 @@ func (f *fitter) launch(pd *Pending, p *plan, sp *spread, o *offerState) {
 		Resources:  res,
 		HostPorts:  hostPorts,
 		Attributes: maps.Clone(o.fields),
+		Role:       o.allocation(),
 	})
 	if f.max > 0 && len(o.launches) >= f.max {
 		o.full = true
 		f.open--
 	}
 	sp.add(o)
+}
+
+// remote reports whether o comes from an agent outside the master's
+// region: one with a fault domain whose region is not LocalRegion.
+// Marathon's ResourceMatcher (meetsFaultDomainRequirements).
+func (f *fitter) remote(o *offerState) bool {
+	region, ok := o.fields[FieldRegion]
+	return ok && region != f.local
 }
 
 func (f *fitter) result() Result {

@@ -323,7 +323,7 @@ func TestFitSkipsUnusableResources(t *testing.T) {
 }
 
 func TestFitLaunchAttributes(t *testing.T) {
-	got := Fit(Request{Offers: []mesos.Offer{big("a", attr("rack", "r1"), scalarAttr("level", 3), domain("eu", "z1"))}, Pending: pending(app(instances(1)))})
+	got := Fit(Request{Offers: []mesos.Offer{big("a", attr("rack", "r1"), scalarAttr("level", 3), domain("eu", "z1"))}, Pending: pending(app(instances(1))), LocalRegion: "eu"})
 	want := map[string]string{"rack": "r1", "level": "3", "@region": "eu", "@zone": "z1"}
 	if diff := cmp.Diff(want, got.Launches[0].Attributes); diff != "" {
 		t.Errorf("attributes (-want +got):\n%s", diff)
@@ -390,6 +390,91 @@ func TestRunningWithoutConstraints(t *testing.T) {
 			withRunning := Fit(Request{Offers: tc.offers, Pending: pending(tc.apps...), Running: live, MaxPerOffer: tc.max})
 			if diff := cmp.Diff(alone, withRunning); diff != "" {
 				t.Errorf("Fit changed with running instances (-without +with):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestFitAllocationRole: an app takes only offers allocated to its role
+// (Marathon 1.9+ matches offer.allocation_info.role against the
+// instance's role), its task's resources echo the allocation, and the
+// launch carries the role Mesos applies.
+func TestFitAllocationRole(t *testing.T) {
+	tests := []struct {
+		name     string
+		offers   []mesos.Offer
+		app      marathon.App
+		want     string
+		wantRole string
+	}{
+		{name: "offer of the app's role", offers: []mesos.Offer{big("a", allocated("stadion"))},
+			app: app(instances(1), role("stadion")), want: "a.1@a", wantRole: "stadion"},
+		{name: "offer of another role", offers: []mesos.Offer{big("a", allocated("dev"))},
+			app: app(instances(1), role("stadion")), want: "a.1!no resources in an accepted role -o-a"},
+		{name: "first offer of the right role", offers: []mesos.Offer{big("a", allocated("dev")), big("b", allocated("stadion"))},
+			app: app(instances(1), role("stadion")), want: "a.1@b -o-a", wantRole: "stadion"},
+		{name: "star app on a star allocation", offers: []mesos.Offer{big("a", allocated("*"))},
+			app: app(instances(1), role("*")), want: "a.1@a", wantRole: "*"},
+		{name: "legacy offer without allocation", offers: []mesos.Offer{big("a")},
+			app: app(instances(1), role("stadion")), want: "a.1@a"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := Fit(Request{Offers: tc.offers, Pending: pending(tc.app)})
+			if got := summary(res); got != tc.want {
+				t.Fatalf("Fit = %s, want %s", got, tc.want)
+			}
+			for _, l := range res.Launches {
+				if l.Role != tc.wantRole {
+					t.Errorf("launch role = %q, want %q", l.Role, tc.wantRole)
+				}
+				for _, r := range l.Resources {
+					got := ""
+					if r.AllocationInfo != nil {
+						got = r.AllocationInfo.Role
+					}
+					if got != tc.wantRole {
+						t.Errorf("resource %s allocated to %q, want %q", r.Name, got, tc.wantRole)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestFitRegionAware: offers from agents outside the master's region take
+// only apps with a constraint on @region or @zone (Marathon's
+// meetsFaultDomainRequirements for a REGION_AWARE framework).
+func TestFitRegionAware(t *testing.T) {
+	regionConstraint := constraint("@region", marathon.OpLike, "us")
+	zoneConstraint := constraint("@zone", marathon.OpGroupBy)
+	tests := []struct {
+		name   string
+		local  string
+		offers []mesos.Offer
+		app    marathon.App
+		want   string
+	}{
+		{name: "local region", local: "eu", offers: []mesos.Offer{big("a", domain("eu", "z1"))},
+			app: app(instances(1)), want: "a.1@a"},
+		{name: "agent without a domain", local: "eu", offers: []mesos.Offer{big("a")},
+			app: app(instances(1)), want: "a.1@a"},
+		{name: "remote region refused", local: "eu", offers: []mesos.Offer{big("a", domain("us", "z1"))},
+			app: app(instances(1)), want: "a.1!constraint " + textRemoteRegion + " -o-a"},
+		{name: "master without a domain", offers: []mesos.Offer{big("a", domain("eu", "z1"))},
+			app: app(instances(1)), want: "a.1!constraint " + textRemoteRegion + " -o-a"},
+		{name: "remote region skipped for a local one", local: "eu", offers: []mesos.Offer{big("a", domain("us", "z1")), big("b", domain("eu", "z1"))},
+			app: app(instances(1)), want: "a.1@b -o-a"},
+		{name: "region constraint opens remote regions", local: "eu", offers: []mesos.Offer{big("a", domain("us", "z1"))},
+			app: app(instances(1), regionConstraint), want: "a.1@a"},
+		{name: "zone constraint opens remote regions", local: "eu", offers: []mesos.Offer{big("a", domain("us", "z1"))},
+			app: app(instances(1), zoneConstraint), want: "a.1@a"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := summary(Fit(Request{Offers: tc.offers, Pending: pending(tc.app), LocalRegion: tc.local}))
+			if got != tc.want {
+				t.Errorf("Fit = %s, want %s", got, tc.want)
 			}
 		})
 	}

@@ -42,6 +42,10 @@ const (
 	TextGpus     = "insufficient gpus"
 	TextPorts    = "no ports"
 	TextRole     = "no resources in an accepted role"
+	// textRemoteRegion is the constraint text of offers from agents in
+	// another region than the master's, for apps that do not name
+	// "@region" or "@zone" in a constraint.
+	textRemoteRegion = "@region (agent outside the master's region)"
 )
 
 // text renders a reason for Unplaced.Reason; constraint names the first

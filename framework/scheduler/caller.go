@@ -191,6 +191,11 @@ func (c *caller) revive() {
 	c.enqueue(func(ctx context.Context) error { return c.client.Revive(ctx) })
 }
 
+// updateFramework sets the framework's roles (UPDATE_FRAMEWORK).
+func (c *caller) updateFramework(roles []string) {
+	c.enqueue(func(ctx context.Context) error { return c.client.UpdateFramework(ctx, roles) })
+}
+
 func (c *caller) suppress() {
 	if c.counters != nil {
 		c.counters.Suppresses.Add(1)

@@ -33,6 +33,7 @@ func (r *recorder) Launch(_ context.Context, _ []mesos.OfferID, tasks []mesos.Ta
 func (r *recorder) Decline(context.Context, []mesos.OfferID, *mesos.Filters) error { return nil }
 func (r *recorder) Revive(context.Context, ...string) error                        { return nil }
 func (r *recorder) Suppress(context.Context, ...string) error                      { return nil }
+func (r *recorder) UpdateFramework(context.Context, []string) error                { return nil }
 func (r *recorder) Kill(_ context.Context, id mesos.TaskID, _ *mesos.AgentID, _ *mesos.KillPolicy) error {
 	r.record("kill " + id.Value)
 	return nil

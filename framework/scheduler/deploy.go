@@ -234,6 +234,7 @@ func (s *Scheduler) deploy(ctx context.Context, change Change, opts DeployOption
 		}
 		st.apps[appID] = app
 		st.appIDsStale = true
+		st.addRole(app.Role)
 		st.change.PutApps = append(st.change.PutApps, app)
 		delete(st.backoffs, appID)
 		st.touch(appID)
@@ -610,7 +611,7 @@ func TaskOf(app marathon.App, inst state.Instance) marathon.Task {
 		IPAddresses: ipAddrs(inst.IPAddresses),
 		SlaveID:     inst.AgentID,
 		State:       marathon.TaskState(inst.State),
-		Role:        app.Role,
+		Role:        taskRole(app, inst),
 	}
 	if inst.State != "" && !inst.State.Terminal() {
 		t.Ports = inst.HostPorts

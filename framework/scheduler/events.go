@@ -36,6 +36,7 @@ func (s *Scheduler) handleSubscribed(ctx context.Context, sub *mesos.Subscribed)
 	st.frameworkID = sub.FrameworkID.Value
 	st.subscribed = true
 	st.suppressed = false
+	s.subscribedRoles(sub)
 	// A master may keep refuse filters across a failover: revive once if
 	// anything waits.
 	st.newWork = true

@@ -17,6 +17,11 @@ type loopState struct {
 	frameworkID string
 	subscribed  bool
 	suppressed  bool
+	// roles are the framework's roles (roles.go); rolesSent those its
+	// subscription carries. localRegion is the master's region.
+	roles       map[string]bool
+	rolesSent   map[string]bool
+	localRegion string
 
 	apps   map[marathon.PathID]marathon.App
 	groups map[marathon.PathID]state.Group

@@ -29,6 +29,7 @@ func (s *Scheduler) pass(ctx context.Context) time.Time {
 
 	ids, more := s.waiting(plan.Launch, now, s.launchLimit())
 	s.launch(ids, more, now)
+	s.steerRoles()
 	wake = earliest(wake, s.steerOffers())
 	wake = earliest(wake, s.nextKillRetry(now))
 	wake = earliest(wake, s.checkReadiness(ctx, now))
@@ -422,6 +423,7 @@ func (s *Scheduler) launch(ids []string, more bool, now time.Time) {
 		Pending:     pending,
 		Running:     st.placed(pending),
 		MaxPerOffer: s.cfg.MaxInstancesPerOffer,
+		LocalRegion: st.localRegion,
 	})
 	s.recordUnplaced(res, pending, len(offers))
 
@@ -443,6 +445,7 @@ func (s *Scheduler) launch(ids []string, more bool, now time.Time) {
 		inst.UnreachableSince, inst.UnknownSince = time.Time{}, time.Time{}
 		inst.Message = ""
 		inst.Attributes = l.Attributes
+		inst.Role = l.Role
 		task, err := taskinfo.Build(taskinfo.Input{App: app, Instance: *inst, Launch: l, EnvPrefix: s.cfg.EnvVarsPrefix, DefaultUser: s.cfg.MesosUser, Secrets: secrets[app.ID]})
 		if err != nil {
 			// Validation admits only apps that build; a failure here

@@ -33,6 +33,7 @@ type Mesos interface {
 	Decline(ctx context.Context, offerIDs []mesos.OfferID, filters *mesos.Filters) error
 	Revive(ctx context.Context, roles ...string) error
 	Suppress(ctx context.Context, roles ...string) error
+	UpdateFramework(ctx context.Context, roles []string) error
 	Kill(ctx context.Context, taskID mesos.TaskID, agentID *mesos.AgentID, policy *mesos.KillPolicy) error
 	Acknowledge(ctx context.Context, status mesos.TaskStatus) error
 	Reconcile(ctx context.Context, tasks []mesos.ReconcileTask) error
@@ -247,7 +248,7 @@ func (s *Scheduler) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("load state: %w", err)
 	}
-	s.st = newLoopState(snap, s.cfg.Now())
+	s.st = s.loadState(snap)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 

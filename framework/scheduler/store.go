@@ -86,7 +86,7 @@ func (s *Scheduler) revert(ctx context.Context) {
 		return
 	}
 	old := s.st
-	st := newLoopState(snap, s.cfg.Now())
+	st := s.loadState(snap)
 	st.keepUnstored(old)
 	s.st = st
 	clear(s.queued.events)
@@ -102,6 +102,7 @@ func (st *loopState) keepUnstored(old *loopState) {
 		st.change.FrameworkID = old.frameworkID
 	}
 	st.subscribed, st.suppressed = old.subscribed, old.suppressed
+	st.rolesSent, st.localRegion = old.rolesSent, old.localRegion
 	st.lastRevive, st.newWork, st.wantOffers = old.lastRevive, true, old.wantOffers
 	st.offers = old.offers
 	st.lastFailure = old.lastFailure

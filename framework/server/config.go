@@ -9,6 +9,7 @@ import (
 
 	"github.com/stadionhq/stadion/internal/acl"
 	"github.com/stadionhq/stadion/internal/httpserver"
+	"github.com/stadionhq/stadion/internal/mesos"
 )
 
 // MasterLocal is the --master value that runs the built-in cluster.
@@ -206,6 +207,14 @@ func (c Config) httpsAddress() string {
 		return c.httpAddress()
 	}
 	return c.HTTPSAddress
+}
+
+// mesosRole is --mesos_role, "*" when not set.
+func (c Config) mesosRole() string {
+	if c.Role == "" {
+		return mesos.RoleUnreserved
+	}
+	return c.Role
 }
 
 // Validate reports the first unusable field.

@@ -186,12 +186,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 					Name:            cfg.FrameworkName,
 					FailoverTimeout: &failover,
 					Checkpoint:      &checkpoint,
-					Role:            cfg.Role,
-					Hostname:        cfg.Hostname,
-					WebUIURL:        scheme + "://" + advertised,
+					// As Marathon 1.9+: MULTI_ROLE with --mesos_role; the
+					// scheduler adds the roles of its apps with
+					// UPDATE_FRAMEWORK.
+					Roles:    []string{cfg.mesosRole()},
+					Hostname: cfg.Hostname,
+					WebUIURL: scheme + "://" + advertised,
 					Capabilities: []mesos.Capability{
 						{Type: mesos.CapabilityPartitionAware},
 						{Type: mesos.CapabilityTaskKillingState},
+						{Type: mesos.CapabilityRegionAware},
+						{Type: mesos.CapabilityMultiRole},
 					},
 				},
 				Store:      ids,
@@ -204,7 +209,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		},
 		schedulerConfig: scheduler.Config{
 			Events:                     bus,
-			Role:                       cfg.Role,
+			Role:                       cfg.mesosRole(),
 			EnvVarsPrefix:              cfg.EnvVarsPrefix,
 			MesosUser:                  mesosUser,
 			Secrets:                    resolver,
@@ -264,6 +269,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		Leader:             l.Leader,
 		Abdicate:           abdicate,
 		NormalizeOptions: marathon.NormalizeOptions{
+			DefaultRole:   cfg.mesosRole(),
 			MaxInstances:  cfg.MaxInstancesPerApp,
 			NoFileSecrets: cfg.SecretsDir == "",
 		},

@@ -15,6 +15,10 @@ type NormalizeOptions struct {
 	Base PathID
 	// DefaultRole is the role of apps that give none (--mesos_role); "" is "*".
 	DefaultRole string
+	// Roles, when set, gives the role settings of an app by id
+	// (RolesFor): its Default replaces DefaultRole, and Admit refuses a
+	// role outside Valid with Marathon's 422. Nil checks no role.
+	Roles func(id PathID) RoleSettings
 	// DefaultNetworkName names container networks given without a name
 	// (--default_network_name); "" leaves them unnamed.
 	DefaultNetworkName string
@@ -165,6 +169,9 @@ func Normalize(app App, opts NormalizeOptions) (App, error) {
 	}
 	if app.Role == "" {
 		app.Role = opts.DefaultRole
+		if opts.Roles != nil {
+			app.Role = opts.Roles(app.ID).Default
+		}
 		if app.Role == "" {
 			app.Role = DefaultRole
 		}

@@ -577,18 +577,7 @@ func validatePodScheduling(p Pod, r *reporter) {
 // validateAcceptedRoles applies ResourceRole.validForRole: the roles may
 // only be "*" and the pod's role.
 func validateAcceptedRoles(p Pod, r *reporter) {
-	roles := p.Scheduling.Placement.AcceptedResourceRoles
-	allowed := []string{DefaultRole}
-	if p.Role != DefaultRole {
-		allowed = append(allowed, p.Role)
-	}
-	sort.Strings(allowed)
-	for _, role := range roles {
-		if role != DefaultRole && role != p.Role {
-			r.add("/scheduling/placement/acceptedResourceRoles", "acceptedResourceRoles can only contain "+strings.Join(allowed, " and "))
-			return
-		}
-	}
+	acceptedForRole(p.Scheduling.Placement.AcceptedResourceRoles, p.Role, "/scheduling/placement/acceptedResourceRoles", r)
 }
 
 func validatePodConstraint(c PodConstraint, path string, r *reporter) {

@@ -60,6 +60,7 @@ func Admit(app App, opts NormalizeOptions) (App, error) {
 	var r reporter
 	prefixDetails(nerr, "", &r)
 	validateApp(app, "", opts.maxInstances(), &r)
+	validateRoles(app, "", opts, &r)
 	validateSecretSources(app, "", opts, &r)
 	if r.empty() {
 		return app, nil
@@ -492,6 +493,7 @@ func AdmitGroup(g Group, opts NormalizeOptions) (Group, error) {
 		return g, err
 	}
 	var r reporter
+	groupRoles(g, "", opts, &r)
 	groupSecretSources(g, "", opts, &r)
 	if r.empty() {
 		return g, nil

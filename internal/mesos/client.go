@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -180,6 +181,8 @@ type Client struct {
 	authScheme  string
 	frameworkID string
 	streamID    string // of the live subscription; "" when there is none
+	// roles replace Config.Framework.Roles once UpdateFramework set them.
+	roles []string
 }
 
 // New returns a Client for cfg.
@@ -472,7 +475,7 @@ func (c *Client) loadFrameworkID(ctx context.Context) error {
 // subscribeCall builds SUBSCRIBE; a resubscription carries the framework id
 // both in the envelope and in framework_info, as the master requires.
 func (c *Client) subscribeCall() Call {
-	info := c.cfg.Framework
+	info := c.frameworkInfo()
 	info.ID = nil
 	call := Call{Type: CallSubscribe, Subscribe: &Subscribe{FrameworkInfo: info}}
 	if id := c.FrameworkID(); id != "" {
@@ -480,6 +483,33 @@ func (c *Client) subscribeCall() Call {
 		call.Subscribe.FrameworkInfo.ID = &FrameworkID{Value: id}
 	}
 	return call
+}
+
+// frameworkInfo is Config.Framework with the roles UpdateFramework set.
+func (c *Client) frameworkInfo() FrameworkInfo {
+	info := c.cfg.Framework
+	c.mu.Lock()
+	if c.roles != nil {
+		info.Roles = slices.Clone(c.roles)
+	}
+	c.mu.Unlock()
+	return info
+}
+
+// UpdateFramework sets the roles of a MULTI_ROLE framework
+// (FrameworkInfo.roles): every later SUBSCRIBE carries them, and the live
+// subscription is updated with UPDATE_FRAMEWORK (Mesos 1.9+), which is how
+// Marathon 1.9+ adds the roles of its apps. Without a live subscription it
+// returns ErrNotSubscribed; the roles are kept all the same.
+func (c *Client) UpdateFramework(ctx context.Context, roles []string) error {
+	c.mu.Lock()
+	c.roles = slices.Clone(roles)
+	c.mu.Unlock()
+	info := c.frameworkInfo()
+	if id := c.FrameworkID(); id != "" {
+		info.ID = &FrameworkID{Value: id}
+	}
+	return c.Call(ctx, Call{Type: CallUpdateFramework, UpdateFramework: &UpdateFramework{FrameworkInfo: info}})
 }
 
 // Call sends one call other than SUBSCRIBE on the live subscription: to the

@@ -701,3 +701,32 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestUpdateFrameworkRoles: UpdateFramework sends UPDATE_FRAMEWORK with
+// the whole FrameworkInfo and the new roles, and every later SUBSCRIBE
+// carries them (a MULTI_ROLE framework adding the roles of its apps, as
+// Marathon 1.9+ does).
+func TestUpdateFrameworkRoles(t *testing.T) {
+	m := mesostest.NewMaster(t, mesostest.Config{})
+	c := newClient(t, m.URL(), func(cfg *mesos.Config) {
+		cfg.Framework.Roles = []string{"stadion"}
+		cfg.Framework.Capabilities = []mesos.Capability{{Type: mesos.CapabilityMultiRole}}
+	})
+	r := run(t, c)
+	r.expect(mesos.EventSubscribed, mesos.EventHeartbeat)
+	checkJSON(t, m.NextCall(mesos.CallSubscribe).Body, `{"type":"SUBSCRIBE",
+		"subscribe":{"framework_info":{"user":"root","name":"stadion","roles":["stadion"],"capabilities":[{"type":"MULTI_ROLE"}]}}}`)
+
+	if err := c.UpdateFramework(context.Background(), []string{"dev", "stadion"}); err != nil {
+		t.Fatalf("UpdateFramework: %v", err)
+	}
+	checkJSON(t, m.NextCall(mesos.CallUpdateFramework).Body, `{"type":"UPDATE_FRAMEWORK",
+		"framework_id":{"value":"`+fakeID+`"},
+		"update_framework":{"framework_info":{"user":"root","name":"stadion","id":{"value":"`+fakeID+`"},"roles":["dev","stadion"],"capabilities":[{"type":"MULTI_ROLE"}]}}}`)
+
+	m.DropStream()
+	r.expect(mesos.EventSubscribed, mesos.EventHeartbeat)
+	checkJSON(t, m.NextCall(mesos.CallSubscribe).Body, `{"type":"SUBSCRIBE",
+		"framework_id":{"value":"`+fakeID+`"},
+		"subscribe":{"framework_info":{"user":"root","name":"stadion","id":{"value":"`+fakeID+`"},"roles":["dev","stadion"],"capabilities":[{"type":"MULTI_ROLE"}]}}}`)
+}

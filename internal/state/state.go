@@ -259,6 +259,10 @@ type Instance struct {
 	Message string `json:"message,omitempty"`
 	// Attributes are the agent's attributes, kept for constraints.
 	Attributes map[string]string `json:"attributes,omitempty"`
+	// Role is the role Mesos allocated the task's resources to (its
+	// offer's allocation_info); "" for tasks launched before Stadion
+	// recorded it, which show their app's role.
+	Role string `json:"role,omitempty"`
 	// Times of the task's life.
 	LaunchedAt       time.Time `json:"launchedAt,omitzero"`
 	StagedAt         time.Time `json:"stagedAt,omitzero"`

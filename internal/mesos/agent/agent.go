@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,7 @@ type Agent struct {
 	log        *slog.Logger
 	resources  mesos.Resources
 	attributes []mesos.Attribute
+	domain     json.RawMessage
 	url        string
 	port       int
 	endpoint   string // ip:port, for MESOS_AGENT_ENDPOINT
@@ -96,6 +98,10 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	domain, err := mesos.ParseDomain(cfg.Domain)
+	if err != nil {
+		return nil, err
+	}
 	master, _ := parseMaster(cfg.Master)
 	det, err := newDetector(master, cfg.Logger)
 	if err != nil {
@@ -120,6 +126,7 @@ func Start(ctx context.Context, cfg Config) (*Agent, error) {
 		log:        cfg.Logger.With("component", "agent"),
 		resources:  res,
 		attributes: attrs,
+		domain:     domain,
 		url:        "http://" + net.JoinHostPort(urlHost, strconv.Itoa(port)),
 		port:       port,
 		endpoint:   net.JoinHostPort(advert, strconv.Itoa(port)),

@@ -83,6 +83,10 @@ type Config struct {
 	Resources string
 	// Attributes is the agent's attributes, "rack:r1;zone:a".
 	Attributes string
+	// Domain is the agent's fault domain in Mesos's --domain JSON form,
+	// {"fault_domain":{"region":{"name":"r"},"zone":{"name":"z"}}}; ""
+	// is none. The master must have a domain too.
+	Domain string
 	// Containerizers lists the enabled containerizers: "mesos" (the
 	// default), "docker", "simulated". A DOCKER task on an agent without
 	// "docker" fails; "simulated" runs command tasks without processes.
@@ -154,6 +158,9 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if _, err := mesos.ParseAttributes(c.Attributes); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := mesos.ParseDomain(c.Domain); err != nil {
 		errs = append(errs, err)
 	}
 	for _, name := range c.Containerizers {

@@ -90,6 +90,7 @@ func (a *Agent) register(leader string) error {
 		Port:       int32(a.port),
 		Resources:  a.resources,
 		Attributes: a.attributes,
+		Domain:     a.domain,
 		Token:      a.token,
 	}
 	for _, t := range a.tasks {

@@ -52,8 +52,10 @@ type Register struct {
 	Port       int32             `json:"port"`
 	Resources  []mesos.Resource  `json:"resources"`
 	Attributes []mesos.Attribute `json:"attributes,omitempty"`
-	Tasks      []Task            `json:"tasks,omitempty"`
-	Version    string            `json:"version,omitempty"`
+	// Domain is the agent's fault domain (mesos.DomainInfo), if any.
+	Domain  json.RawMessage `json:"domain,omitempty"`
+	Tasks   []Task          `json:"tasks,omitempty"`
+	Version string          `json:"version,omitempty"`
 	// Token is the agent's secret for this run of the agent, made by the
 	// agent (NewToken) and sent only to the master it registers with. The
 	// master presents it on every call to the agent, and the agent on

@@ -61,6 +61,18 @@ func (m *Master) handleRegister(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if len(reg.Domain) > 0 {
+		if _, err := mesos.ParseDomain(string(reg.Domain)); err != nil {
+			plain(w, http.StatusBadRequest, "register: invalid domain: "+err.Error())
+			return
+		}
+		if len(m.info.Domain) == 0 {
+			// Mesos ignores such an agent: every master of a cluster
+			// with fault domains must have one.
+			plain(w, http.StatusBadRequest, "register: the agent has a domain but the master has none")
+			return
+		}
+	}
 	for _, res := range reg.Resources {
 		if msg := validateResource(res); msg != "" {
 			plain(w, http.StatusBadRequest, "register: invalid resources: "+msg)

@@ -81,13 +81,18 @@ func (m *Master) allocate() {
 		}
 		for j := range fws {
 			fw := fws[(st.rotation+i+j)%len(fws)]
-			if hasOfferOn(fw, a.id) || refused(fw, a.id, free, now) {
+			if hasOfferOn(fw, a.id) || !m.offerable(fw, a) {
+				continue
+			}
+			role, ok := pickRole(fw, a.id, free, st.rotation+i, now)
+			if !ok {
 				continue
 			}
 			o := &offer{
 				id:          fmt.Sprintf("%s-O%d", m.id, m.nextOffer),
 				frameworkID: fw.id,
 				agentID:     a.id,
+				role:        role,
 				resources:   free,
 			}
 			m.nextOffer++
@@ -124,16 +129,43 @@ func hasOfferOn(fw *framework, agentID string) bool {
 	return false
 }
 
-// refused reports whether a live refuse filter of fw covers free on the
-// agent; expired filters are dropped.
-func refused(fw *framework, agentID string, free mesos.Resources, now time.Time) bool {
+// offerable reports whether fw may be offered a's resources: an agent in
+// another region than the master's (isRemoteSlave in Mesos's allocator)
+// only goes to REGION_AWARE frameworks.
+func (m *Master) offerable(fw *framework, a *agent) bool {
+	region := mesos.DomainRegion(a.reg.Domain)
+	if region == "" || fw.has(mesos.CapabilityRegionAware) {
+		return true
+	}
+	return region == mesos.DomainRegion(m.info.Domain)
+}
+
+// pickRole chooses the role fw's offer on an agent is allocated to: the
+// framework's roles take turns (turn rotates with the agent and the
+// allocation pass), skipping those whose refuse filter covers free. As in
+// Mesos, each offer is allocated to one role, and a role's filters do not
+// hold back the others.
+func pickRole(fw *framework, agentID string, free mesos.Resources, turn int, now time.Time) (string, bool) {
+	roles := fw.offerRoles()
+	for k := range roles {
+		role := roles[(turn+k)%len(roles)]
+		if !refused(fw, agentID, role, free, now) {
+			return role, true
+		}
+	}
+	return "", false
+}
+
+// refused reports whether a live refuse filter of fw for role covers free
+// on the agent; expired filters are dropped.
+func refused(fw *framework, agentID, role string, free mesos.Resources, now time.Time) bool {
 	list := fw.filters[agentID]
 	live := list[:0]
 	hit := false
 	for _, r := range list {
 		if now.Before(r.until) {
 			live = append(live, r)
-			if r.resources.Contains(free) {
+			if r.role == role && r.resources.Contains(free) {
 				hit = true
 			}
 		}
@@ -146,12 +178,13 @@ func refused(fw *framework, agentID string, free mesos.Resources, now time.Time)
 	return hit
 }
 
-// wireOffer renders an offer for fw: unreserved resources with role "*", and
-// allocation_info for MULTI_ROLE frameworks.
+// wireOffer renders an offer for fw: unreserved resources with role "*",
+// allocation_info with the offer's role for MULTI_ROLE frameworks, and the
+// agent's fault domain.
 func wireOffer(o *offer, fw *framework, a *agent) mesos.Offer {
 	var alloc *mesos.AllocationInfo
 	if fw.has(mesos.CapabilityMultiRole) {
-		alloc = &mesos.AllocationInfo{Role: fw.role()}
+		alloc = &mesos.AllocationInfo{Role: o.role}
 	}
 	res := make([]mesos.Resource, 0, len(o.resources))
 	for _, r := range o.resources {
@@ -168,6 +201,7 @@ func wireOffer(o *offer, fw *framework, a *agent) mesos.Offer {
 		AgentID:        mesos.AgentID{Value: a.id},
 		Hostname:       a.reg.Hostname,
 		URL:            agentURL(a),
+		Domain:         a.reg.Domain,
 		Resources:      res,
 		Attributes:     a.reg.Attributes,
 		AllocationInfo: alloc,
@@ -221,8 +255,8 @@ func (m *Master) rescindAgentOffers(st *clusterState, a *agent) {
 	}
 }
 
-// refuse installs a refuse filter of fw for res on the agent.
-func refuse(fw *framework, agentID string, res mesos.Resources, f *mesos.Filters, now time.Time) {
+// refuse installs a refuse filter of fw for res of role on the agent.
+func refuse(fw *framework, agentID, role string, res mesos.Resources, f *mesos.Filters, now time.Time) {
 	secs := defaultRefuseSeconds
 	if f != nil && f.RefuseSeconds != nil && *f.RefuseSeconds >= 0 {
 		secs = min(*f.RefuseSeconds, maxRefuseSeconds)
@@ -231,7 +265,7 @@ func refuse(fw *framework, agentID string, res mesos.Resources, f *mesos.Filters
 		return
 	}
 	until := now.Add(time.Duration(secs * float64(time.Second)))
-	fw.filters[agentID] = append(fw.filters[agentID], refusal{resources: res, until: until})
+	fw.filters[agentID] = append(fw.filters[agentID], refusal{role: role, resources: res, until: until})
 }
 
 // decline handles DECLINE: the offers go back, filtered for refuse_seconds.
@@ -244,7 +278,7 @@ func (m *Master) decline(st *clusterState, fw *framework, d *mesos.Decline) {
 			continue
 		}
 		removeOffer(st, o)
-		refuse(fw, o.agentID, o.resources, d.Filters, now)
+		refuse(fw, o.agentID, o.role, o.resources, d.Filters, now)
 	}
 	m.kickAllocator()
 }

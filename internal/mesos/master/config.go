@@ -1,6 +1,7 @@
 package master
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stadionhq/stadion/internal/httpserver"
+	"github.com/stadionhq/stadion/internal/mesos"
 )
 
 // Defaults of Config, as Apache Mesos has them.
@@ -37,6 +39,11 @@ type Config struct {
 	// Hostname is advertised in MasterInfo, redirects and offers of
 	// leadership; default IP.
 	Hostname string
+	// Domain is the master's fault domain (Mesos's --domain, read with
+	// mesos.ParseDomain), shown in MasterInfo. Agents in another region
+	// are remote: only REGION_AWARE frameworks get their offers. Agents
+	// with a domain are refused when the master has none.
+	Domain json.RawMessage
 	// WorkDir is Mesos's --work_dir. It is accepted and shown in the flags
 	// of /master/state but holds nothing yet: Mesos keeps its registry
 	// there, which this master does not implement. The master id is fresh on
@@ -141,6 +148,11 @@ func (c Config) Validate() error {
 	}
 	if c.Port < 0 || c.Port > 65535 {
 		return fmt.Errorf("port %d out of range", c.Port)
+	}
+	if len(c.Domain) > 0 {
+		if _, err := mesos.ParseDomain(string(c.Domain)); err != nil {
+			return err
+		}
 	}
 	if c.ZK != "" && !strings.HasPrefix(c.ZK, "zk://") {
 		return fmt.Errorf("zk %q: want zk://host:port[,host:port]/path", c.ZK)

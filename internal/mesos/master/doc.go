@@ -21,8 +21,15 @@
 //     SUBSCRIBE whose Accept allows protobuf but not JSON gets 406, where Mesos
 //     would stream protobuf.
 //   - Reservations are not supported: every resource is unreserved, role "*",
-//     and offered to every framework whatever its roles. MULTI_ROLE frameworks
-//     get allocation_info with their first role (or "*").
+//     and offered to every framework whatever its roles. A MULTI_ROLE
+//     framework's offers are allocated to its roles in turn (one role per
+//     offer, allocation_info on the offer and its resources, refuse filters
+//     per role); LAUNCH resources without allocation_info get the offer's,
+//     as Mesos injects it. Suppression is all-or-nothing: SUPPRESS and
+//     suppressed_roles stop every role only when they name them all.
+//   - Fault domains (Config.Domain, the agents' domain): agents in another
+//     region than the master's are offered only to REGION_AWARE frameworks;
+//     an agent with a domain is refused by a master without one.
 //   - ACCEPT performs LAUNCH and LAUNCH_GROUP. A task group runs under
 //     a DEFAULT executor only (no command, a MESOS container without an
 //     image), one group per executor; it is launched whole or answered

@@ -19,9 +19,10 @@ type group struct {
 // Mesos's master does: a group whose executor or any task is invalid, or
 // which needs more than available, is answered with TASK_ERROR
 // (REASON_TASK_GROUP_INVALID) for each of its tasks; otherwise every task
-// is launched with the group's DEFAULT executor. It returns what is left
-// available.
-func (m *Master) launchGroup(st *clusterState, fw *framework, a *agent, op mesos.Operation, available mesos.Resources, now time.Time) mesos.Resources {
+// is launched with the group's DEFAULT executor. The executor's and the
+// tasks' resources get the offer's allocation role as LAUNCH's do
+// (allocate). It returns what is left available.
+func (m *Master) launchGroup(st *clusterState, fw *framework, a *agent, op mesos.Operation, available mesos.Resources, role string, now time.Time) mesos.Resources {
 	lg, err := op.DecodeLaunchGroup()
 	if err != nil {
 		for _, ti := range groupTasks(op.LaunchGroup) {
@@ -29,7 +30,11 @@ func (m *Master) launchGroup(st *clusterState, fw *framework, a *agent, op mesos
 		}
 		return available
 	}
-	left, msg := validateGroup(fw, a, &lg, available)
+	lg.Executor.Resources = allocate(fw, lg.Executor.Resources, role)
+	for i := range lg.TaskGroup.Tasks {
+		lg.TaskGroup.Tasks[i].Resources = allocate(fw, lg.TaskGroup.Tasks[i].Resources, role)
+	}
+	left, msg := validateGroup(fw, a, &lg, available, role)
 	if msg != "" {
 		m.log.Debug("task group invalid", "framework_id", fw.id, "executor_id", lg.Executor.ExecutorID.Value, "error", msg)
 		for _, ti := range lg.TaskGroup.Tasks {
@@ -53,7 +58,7 @@ func (m *Master) launchGroup(st *clusterState, fw *framework, a *agent, op mesos
 // validateGroup checks a task group against Mesos's rules for the DEFAULT
 // executor and returns what is left of available, or the reason the group
 // is invalid.
-func validateGroup(fw *framework, a *agent, lg *mesos.LaunchGroup, available mesos.Resources) (mesos.Resources, string) {
+func validateGroup(fw *framework, a *agent, lg *mesos.LaunchGroup, available mesos.Resources, role string) (mesos.Resources, string) {
 	if msg := validateExecutor(fw, a, &lg.Executor); msg != "" {
 		return available, msg
 	}
@@ -66,7 +71,7 @@ func validateGroup(fw *framework, a *agent, lg *mesos.LaunchGroup, available mes
 		}
 	}
 	exec := mesos.Resources(nil).Plus(lg.Executor.Resources)
-	if !available.Contains(exec) {
+	if !available.Contains(exec) || !allocatedTo(lg.Executor.Resources, fw, role) {
 		return available, fmt.Sprintf("Executor uses more resources %s than available %s", exec, available)
 	}
 	left := available.Minus(exec)
@@ -86,7 +91,7 @@ func validateGroup(fw *framework, a *agent, lg *mesos.LaunchGroup, available mes
 		if ti.Container != nil && ti.Container.Type == mesos.ContainerDocker {
 			return available, "Docker ContainerInfo is not supported on task '" + ti.TaskID.Value + "' of a task group"
 		}
-		if msg := validateTask(fw, a, ti, left); msg != "" {
+		if msg := validateTask(fw, a, ti, left, role); msg != "" {
 			return available, "Task '" + ti.TaskID.Value + "' is invalid: " + msg
 		}
 		left = left.Minus(mesos.Resources(nil).Plus(ti.Resources))

@@ -284,12 +284,20 @@ type fakeAgent struct {
 	kills     chan cluster.Kill
 	acks      chan cluster.Ack
 	shutdowns chan cluster.Shutdown
+	// domain is the agent's fault domain, sent at registration.
+	domain json.RawMessage
 }
 
 func startAgent(t *testing.T, m *master.Master, resources string) *fakeAgent {
 	t.Helper()
+	return startAgentIn(t, m, resources, nil)
+}
+
+// startAgentIn starts a fake agent with a fault domain (nil: none).
+func startAgentIn(t *testing.T, m *master.Master, resources string, domain json.RawMessage) *fakeAgent {
+	t.Helper()
 	a := &fakeAgent{
-		t: t, masterURL: m.URL(), token: cluster.NewToken(),
+		t: t, masterURL: m.URL(), token: cluster.NewToken(), domain: domain,
 		runs: make(chan cluster.Run, 100), kills: make(chan cluster.Kill, 100),
 		acks: make(chan cluster.Ack, 100), shutdowns: make(chan cluster.Shutdown, 100),
 	}
@@ -353,7 +361,7 @@ func decodeInto[T any](r *http.Request, ch chan T) bool {
 func (a *fakeAgent) register(res mesos.Resources, tasks []cluster.Task) {
 	a.t.Helper()
 	reg := cluster.Register{
-		AgentID: a.id, Hostname: "localhost", URL: a.srv.URL, Resources: res, Tasks: tasks, Token: a.token,
+		AgentID: a.id, Hostname: "localhost", URL: a.srv.URL, Resources: res, Tasks: tasks, Token: a.token, Domain: a.domain,
 		Attributes: []mesos.Attribute{{Name: "rack", Type: mesos.ValueText, Text: &mesos.Text{Value: "r1"}}},
 	}
 	var out cluster.Registered

@@ -40,6 +40,10 @@ func (m *Master) accept(st *clusterState, fw *framework, acc *mesos.Accept) {
 		if o.agentID != offers[0].agentID {
 			invalid = "Aggregated offers must belong to one single agent"
 		}
+		if o.role != offers[0].role {
+			invalid = "Aggregated offers must be allocated to the same role. Offer " + o.id +
+				" uses role '" + o.role + " but another is using role '" + offers[0].role
+		}
 	}
 	var available mesos.Resources
 	for _, o := range offers {
@@ -56,6 +60,7 @@ func (m *Master) accept(st *clusterState, fw *framework, acc *mesos.Accept) {
 		return
 	}
 	a := st.agents[offers[0].agentID]
+	role := offers[0].role
 	for _, op := range acc.Operations {
 		switch op.Type {
 		case mesos.OperationLaunch:
@@ -63,8 +68,9 @@ func (m *Master) accept(st *clusterState, fw *framework, acc *mesos.Accept) {
 				continue
 			}
 			for _, ti := range op.Launch.TaskInfos {
+				ti.Resources = allocate(fw, ti.Resources, role)
 				res := mesos.Resources(ti.Resources)
-				if msg := validateTask(fw, a, &ti, available); msg != "" {
+				if msg := validateTask(fw, a, &ti, available, role); msg != "" {
 					m.log.Debug("task invalid", "framework_id", fw.id, "task_id", ti.TaskID.Value, "error", msg)
 					m.masterUpdate(fw, nil, ti.TaskID, ti.AgentID.Value, mesos.TaskError, mesos.ReasonTaskInvalid, msg, now)
 					continue
@@ -73,12 +79,30 @@ func (m *Master) accept(st *clusterState, fw *framework, acc *mesos.Accept) {
 				m.launch(st, fw, a, ti, now, nil)
 			}
 		case mesos.OperationLaunchGroup:
-			available = m.launchGroup(st, fw, a, op, available, now)
+			available = m.launchGroup(st, fw, a, op, available, role, now)
 		default:
 			m.log.Warn("offer operation not supported, ignored", "framework_id", fw.id, "operation", op.Type)
 		}
 	}
-	refuse(fw, a.id, available, acc.Filters, now)
+	refuse(fw, a.id, role, available, acc.Filters, now)
+}
+
+// allocate returns a LAUNCH task's resources as Mesos normalises them for
+// a MULTI_ROLE framework: a resource without allocation_info gets the
+// offer's (protobuf::injectAllocationInfo); one with allocation_info
+// keeps it, and validateTask refuses it when it names another role.
+func allocate(fw *framework, resources []mesos.Resource, role string) []mesos.Resource {
+	if !fw.has(mesos.CapabilityMultiRole) {
+		return resources
+	}
+	out := make([]mesos.Resource, len(resources))
+	for i, r := range resources {
+		if r.AllocationInfo == nil {
+			r.AllocationInfo = &mesos.AllocationInfo{Role: role}
+		}
+		out[i] = r
+	}
+	return out
 }
 
 // launch records a valid task as TASK_STAGING and sends it to its agent;
@@ -197,7 +221,7 @@ func groupTasks(raw json.RawMessage) []mesos.TaskInfo {
 
 // validateTask checks a LAUNCH task against the framework, the agent and
 // what is left of the offered resources; the message becomes TASK_ERROR's.
-func validateTask(fw *framework, a *agent, ti *mesos.TaskInfo, available mesos.Resources) string {
+func validateTask(fw *framework, a *agent, ti *mesos.TaskInfo, available mesos.Resources, role string) string {
 	// Mesos's message as it is: the id names the task's sandbox directory
 	// on the agent, which checks it again.
 	if msg := cluster.ValidateID(ti.TaskID.Value); msg != "" {
@@ -225,7 +249,10 @@ func validateTask(fw *framework, a *agent, ti *mesos.TaskInfo, available mesos.R
 	if res.Empty() {
 		return "Task uses no resources"
 	}
-	if !available.Contains(res) {
+	// The offered resources are allocated to the offer's role: a task
+	// resource allocated to another is not among them (Mesos's
+	// Resources::contains compares allocation_info).
+	if !available.Contains(res) || !allocatedTo(ti.Resources, fw, role) {
 		return fmt.Sprintf("Task uses more resources %s than available %s", res, available)
 	}
 	if c := ti.Container; c != nil {
@@ -246,6 +273,20 @@ func validateTask(fw *framework, a *agent, ti *mesos.TaskInfo, available mesos.R
 		}
 	}
 	return ""
+}
+
+// allocatedTo reports whether every resource of a MULTI_ROLE framework's
+// task is allocated to role.
+func allocatedTo(resources []mesos.Resource, fw *framework, role string) bool {
+	if !fw.has(mesos.CapabilityMultiRole) {
+		return true
+	}
+	for _, r := range resources {
+		if r.AllocationInfo == nil || r.AllocationInfo.Role != role {
+			return false
+		}
+	}
+	return true
 }
 
 func validateResource(r mesos.Resource) string {

@@ -105,6 +105,7 @@ func Start(ctx context.Context, cfg Config) (*Master, error) {
 		Hostname: cfg.Hostname,
 		Version:  Version,
 		Address:  &mesos.Address{Hostname: cfg.Hostname, IP: cfg.IP, Port: int32(port)},
+		Domain:   cfg.Domain,
 		Capabilities: []mesos.Capability{
 			{Type: "AGENT_UPDATE"}, {Type: "AGENT_DRAINING"}, {Type: "QUOTA_V2"},
 		},

@@ -86,7 +86,16 @@ func newFramework(id string) *framework {
 
 func (fw *framework) has(c string) bool { return fw.info.HasCapability(c) }
 
-// role is the role the framework's offers are allocated to.
+// offerRoles are the roles fw's offers may be allocated to: a MULTI_ROLE
+// framework's roles ("*" when it has none), else its single role.
+func (fw *framework) offerRoles() []string {
+	if fw.has(mesos.CapabilityMultiRole) && len(fw.info.Roles) > 0 {
+		return fw.info.Roles
+	}
+	return []string{fw.role()}
+}
+
+// role is the framework's first role, which /master/state shows.
 func (fw *framework) role() string {
 	if fw.has(mesos.CapabilityMultiRole) {
 		if len(fw.info.Roles) > 0 {
@@ -111,6 +120,7 @@ func (fw *framework) complete(t *task) {
 // refusal is a refuse filter: resources on an agent the framework declined,
 // not offered to it again until the deadline unless more is free.
 type refusal struct {
+	role      string
 	resources mesos.Resources
 	until     time.Time
 }
@@ -236,6 +246,7 @@ type offer struct {
 	id          string
 	frameworkID string
 	agentID     string
+	role        string          // the role the offer is allocated to
 	resources   mesos.Resources // unreserved, role "*", no allocation info
 }
 

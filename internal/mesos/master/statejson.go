@@ -313,6 +313,17 @@ func frameworkJSON(fw *framework, live bool) object {
 	return out
 }
 
+// taskRole is the role a task's resources are allocated to, as Mesos shows
+// it; the framework's role for a task without allocation_info.
+func taskRole(t *task, fw *framework) string {
+	for _, r := range t.info.Resources {
+		if r.AllocationInfo != nil {
+			return r.AllocationInfo.Role
+		}
+	}
+	return fw.role()
+}
+
 func taskJSON(t *task, fw *framework) object {
 	statuses := []any{}
 	for _, s := range t.statuses {
@@ -336,7 +347,7 @@ func taskJSON(t *task, fw *framework) object {
 		"slave_id":     t.agentID,
 		"state":        t.state(),
 		"resources":    resourcesJSON(t.resources),
-		"role":         fw.role(),
+		"role":         taskRole(t, fw),
 		"statuses":     statuses,
 	}
 	if l := labelsJSON(t.info.Labels); l != nil {
