@@ -39,7 +39,8 @@ type GroupInput struct {
 	HostPorts []uint32
 	// EnvPrefix is --env_vars_prefix, put before the endpoint variables.
 	EnvPrefix string
-	// BridgeName is --mesos_bridge_name; "" is DefaultBridgeName.
+	// BridgeName is the bridge network of BRIDGE pods, Marathon's
+	// --mesos_bridge_name (not a flag of serve yet); "" is DefaultBridgeName.
 	BridgeName string
 	// EnforceRole is the enforceRole of the pod's group.
 	EnforceRole bool
