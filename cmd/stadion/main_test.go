@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -74,6 +75,40 @@ func TestHelp(t *testing.T) {
 				if !strings.Contains(out.String(), s) {
 					t.Errorf("output lacks %q:\n%s", s, out.String())
 				}
+			}
+		})
+	}
+}
+
+// TestHelpValueNames checks every command's flag list: the flag package
+// takes a back-quoted word of a usage string as the flag's value name, so
+// a usage that quotes a command line prints it where the value's type
+// belongs ("-files_token_file stadion serve --...").
+func TestHelpValueNames(t *testing.T) {
+	types := map[string]bool{"string": true, "int": true, "uint": true, "float": true, "duration": true, "value": true, "int64": true, "uint64": true}
+	flagLine := regexp.MustCompile(`^  -(\S+)(?: (.*))?$`)
+	for _, cmd := range [][]string{
+		{"serve"}, {"deploy"}, {"deploy", "gen"}, {"wrap"}, {"registrator"}, {"jobs"},
+		{"mesos", "master"}, {"mesos", "agent"}, {"mesos", "local"}, {"state", "check"}, {"state", "export"},
+	} {
+		t.Run(strings.Join(cmd, " "), func(t *testing.T) {
+			var out bytes.Buffer
+			if code := run(context.Background(), append(cmd, "--help"), &out, &out); code != exitOK {
+				t.Fatalf("exit code %d:\n%s", code, out.String())
+			}
+			flags := 0
+			for _, line := range strings.Split(out.String(), "\n") {
+				m := flagLine.FindStringSubmatch(line)
+				if m == nil {
+					continue
+				}
+				flags++
+				if m[2] != "" && !types[m[2]] {
+					t.Errorf("flag -%s shows value name %q", m[1], m[2])
+				}
+			}
+			if flags == 0 {
+				t.Errorf("no flags listed:\n%s", out.String())
 			}
 		})
 	}

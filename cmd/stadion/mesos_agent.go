@@ -71,7 +71,7 @@ func runMesosAgent(ctx context.Context, args []string, stdout, stderr io.Writer)
 	f.Bool(&switchUser, "switch_user", true, "run each command task as its user (CommandInfo.user, else the framework's), which must exist on the agent; needs root. false: every task runs as the agent's user")
 	f.String(&level, "logging_level", "INFO", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
 	var filesTokenFile string
-	f.String(&filesTokenFile, "files_token_file", "", "file holding the bearer token the files API (/files/browse, /files/read, /files/download) asks for; without one the agent serves no files (give the same file to `stadion serve --mesos_agent_files_token_file`)")
+	f.String(&filesTokenFile, "files_token_file", "", "file holding the bearer token the files API (/files/browse, /files/read, /files/download) asks for; without one the agent serves no files (give the same file to stadion serve --mesos_agent_files_token_file)")
 	var credential string
 	f.String(&credential, "credential", "", `path (or file:///path) of the JSON credential the agent registers with, {"principal": "...", "secret": "..."}, for a master with --authenticate_agents`)
 

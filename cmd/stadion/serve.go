@@ -155,7 +155,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	f.String(&c.secretsDir, "secrets_dir", "", "directory of the values of app secrets with source file:<path> (consul:<key> secrets come from Consul KV at CONSUL_HTTP_ADDR with CONSUL_HTTP_TOKEN)")
 	f.String(&c.principal, "mesos_authentication_principal", "", "principal for HTTP authentication with Mesos")
 	f.String(&c.secretFile, "mesos_authentication_secret_file", "", "file holding the secret for --mesos_authentication_principal")
-	f.String(&c.agentFilesTokenFile, "mesos_agent_files_token_file", "", "file holding the files token of agents started with `stadion mesos agent --files_token_file`, with which the web UI reads task sandboxes (not needed with --master local)")
+	f.String(&c.agentFilesTokenFile, "mesos_agent_files_token_file", "", "file holding the files token of agents started with stadion mesos agent --files_token_file, with which the web UI reads task sandboxes (not needed with --master local)")
 	f.String(&c.zk, "zk", "", "ZooKeeper URL zk://host:port[,host:port]/path: state in ZooKeeper and, unless --disable_ha, leader election among the instances sharing it (default: state in --data_dir, no HA)")
 	f.Bool(&c.disableHA, "disable_ha", false, "with --zk: run without leader election (a single instance)")
 	f.Millis(&c.zkSessionTimeout, "zk_session_timeout", 10*time.Second, "ZooKeeper session timeout,")
