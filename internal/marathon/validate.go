@@ -10,18 +10,27 @@ import (
 
 // Validation messages shared with tests.
 const (
-	msgCmdArgsContainer   = "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'."
-	msgPortIndex          = "Health check port indices must address an element of the ports array or container port mappings."
-	msgOneMesosCheck      = "AppDefinition can contain at most one Mesos health check"
-	msgIPv6Check          = "IPv6 can only be used for container type DOCKER and Mesos http/https/tcp health checks"
-	msgOperators          = "Constraint operator must be one of the following UNIQUE, CLUSTER, GROUP_BY, LIKE, MAX_PER, UNLIKE or IS"
-	msgConstraintArity    = "Each constraint must have either 2 or 3 fields"
-	msgPortNamesUnique    = "Port names must be unique."
-	msgPortsUnique        = "Ports must be unique."
-	msgUnreachableOrder   = "inactiveAfterSeconds must be less or equal to expungeAfterSeconds"
-	msgSingleInstance     = "Single instance app may only have one instance"
-	msgDockerOneNetwork   = "may only specify a single container network when using the Docker container engine"
-	msgGPUDocker          = "GPU resources only work with the Mesos containerizer"
+	msgCmdArgsContainer = "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'."
+	msgPortIndex        = "Health check port indices must address an element of the ports array or container port mappings."
+	msgOneMesosCheck    = "AppDefinition can contain at most one Mesos health check"
+	msgIPv6Check        = "IPv6 can only be used for container type DOCKER and Mesos http/https/tcp health checks"
+	msgOperators        = "Constraint operator must be one of the following UNIQUE, CLUSTER, GROUP_BY, LIKE, MAX_PER, UNLIKE or IS"
+	msgConstraintArity  = "Each constraint must have either 2 or 3 fields"
+	msgPortNamesUnique  = "Port names must be unique."
+	msgPortsUnique      = "Ports must be unique."
+	msgUnreachableOrder = "inactiveAfterSeconds must be less or equal to expungeAfterSeconds"
+	msgSingleInstance   = "Single instance app may only have one instance"
+	msgDockerOneNetwork = "may only specify a single container network when using the Docker container engine"
+	msgGPUDocker        = "GPU resources only work with the Mesos containerizer"
+	// Marathon refuses gpus without --enable_features gpu_resources at "/";
+	// Stadion has no such feature: it never registers GPU_RESOURCES, so
+	// Mesos would offer it no GPU and the app would wait for ever.
+	msgGPUFeature = "Feature gpu_resources is not enabled: Stadion does not register the GPU_RESOURCES capability, so Mesos offers it no GPUs"
+	// Persistent and external volumes need resident tasks and a volume
+	// driver, which Stadion has not: refused rather than launched without
+	// the volume (the task's data would live and die with its sandbox).
+	msgPersistentVolume   = "persistent volumes are not supported by Stadion (no resident tasks); see docs/migration.md"
+	msgExternalVolume     = "external volumes are not supported by Stadion (no volume driver); see docs/migration.md"
 	msgPortMappingsHost   = "portMappings are not allowed with host-networking"
 	msgPortDefsContainer  = "portDefinitions are only allowed with host-networking"
 	msgRequirePortsHost   = "requirePorts is only allowed with host-networking"
@@ -115,6 +124,9 @@ func validateApp(a App, p string, maxInstances int, r *reporter) {
 		r.add(p+"/disk", below(0))
 	}
 	minInt(r, p+"/gpus", a.Gpus, 0)
+	if a.Gpus > 0 {
+		r.add(rootPath(p), msgGPUFeature)
+	}
 	minInt(r, p+"/instances", a.Instances, 0)
 	validateLimits(a, p, maxInstances, r)
 	minInt(r, p+"/backoffSeconds", a.BackoffSeconds, 0)
@@ -392,9 +404,17 @@ func validateContainer(a App, p string, r *reporter) {
 		if v.Mode != "" && v.Mode != VolumeRO && v.Mode != VolumeRW {
 			r.add(vp+"/mode", "is not one of (RO,RW)")
 		}
+		if len(v.Persistent) > 0 {
+			r.add(vp+"/persistent", msgPersistentVolume)
+		}
+		if len(v.External) > 0 {
+			r.add(vp+"/external", msgExternalVolume)
+		}
 		if v.Secret != "" {
 			if _, ok := a.Secrets[v.Secret]; !ok {
 				r.add(vp, "volume.secret must refer to an existing secret")
+			} else {
+				r.add(vp+"/secret", msgSecretVolume)
 			}
 		}
 	}

@@ -235,8 +235,10 @@ export function appPage(main, params) {
         h("dt", {}, "Backoff"), h("dd", {}, d.overdue ? "none: waiting for a matching offer" : "launches delayed for " + Math.ceil(d.timeLeftSeconds) + "s after failures", " ",
           h("button", { type: "button", class: "small", onclick: resetDelay }, "Reset Delay")),
         h("dt", {}, "Offers"), h("dd", {}, (s.processedOffersCount || 0) + " processed, " + (s.unusedOffersCount || 0) + " unused", s.lastUnusedOfferAt ? [", last unused ", time(s.lastUnusedOfferAt)] : null)),
-      funnel("Why is it not launching? (last offer of each agent)", s.rejectSummaryLastOffers),
-      funnel("Since the launch began", s.rejectSummaryLaunchAttempt),
+      funnel("Why is it not launching? (offers of the last placement pass)", s.rejectSummaryLastOffers),
+      // Stadion writes both summaries from the last pass; Marathon keeps
+      // the launch attempt's apart. Show the second only when it differs.
+      JSON.stringify(s.rejectSummaryLaunchAttempt) !== JSON.stringify(s.rejectSummaryLastOffers) ? funnel("Since the launch began", s.rejectSummaryLaunchAttempt) : null,
       (q.lastUnusedOffers || []).length ? h("div", {}, h("h3", {}, "Last unused offers"), h("ul", { class: "offers" }, q.lastUnusedOffers.slice(0, 10).map((o) =>
         h("li", {}, time(o.timestamp), " ", h("span", { class: "mono" }, (o.offer && o.offer.hostname) || ""), ": ", (o.reason || []).join(", "))))) : null);
   }
