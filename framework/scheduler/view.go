@@ -29,6 +29,8 @@ type View struct {
 	Store StoreHealth
 	// Counters are the scheduler's live counters; nil between terms.
 	Counters *Counters
+	// Pods are the pods, sorted by id (pods.go).
+	Pods []*PodView
 
 	byID map[marathon.PathID]*AppView
 }

@@ -1,0 +1,452 @@
+package scheduler
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/stadionhq/stadion/internal/marathon"
+	"github.com/stadionhq/stadion/internal/mesos"
+	"github.com/stadionhq/stadion/internal/state"
+)
+
+// Pods are the scheduler's second kind of runnable (docs/pods.md): a pod
+// instance is one task per container, launched as one LAUNCH_GROUP
+// (podlaunch.go) and living and dying as a whole. Pod instances are
+// state.Instances with Pod set, kept apart from the apps' instances
+// (podState) and stored through the same change as theirs, so that a
+// launch goes out, and an API call answers, only after the store write.
+
+// podState is the loop's memory of the pods.
+type podState struct {
+	defs  map[marathon.PathID]marathon.Pod
+	insts map[string]*state.Instance
+	// byTask maps every task id of an instance to the instance id.
+	byTask map[string]string
+	// retryAt is when an instance whose tasks all ended may launch again
+	// (the pod's backoff), by instance id.
+	retryAt map[string]time.Time
+	// wantOffers says that instances wait for an offer.
+	wantOffers bool
+	// pendingLaunches wait for the pass's change to be stored.
+	pendingLaunches []mesos.Accept
+}
+
+func newPodState(snap state.Snapshot) podState {
+	ps := podState{
+		defs:    make(map[marathon.PathID]marathon.Pod, len(snap.Pods)),
+		insts:   map[string]*state.Instance{},
+		byTask:  map[string]string{},
+		retryAt: map[string]time.Time{},
+	}
+	for _, p := range snap.Pods {
+		ps.defs[p.ID] = p
+	}
+	for i := range snap.Instances {
+		if inst := snap.Instances[i]; inst.Pod {
+			ps.index(&inst)
+		}
+	}
+	return ps
+}
+
+// index remembers inst and its tasks.
+func (ps *podState) index(inst *state.Instance) {
+	ps.insts[inst.ID] = inst
+	for _, t := range inst.Tasks {
+		ps.byTask[t.TaskID] = inst.ID
+	}
+}
+
+// putPodInstance records inst as changed: stored with the pass, and shown.
+func (st *loopState) putPodInstance(inst *state.Instance) {
+	st.change.PutInstances = append(st.change.PutInstances, *inst)
+	st.dirty = true
+}
+
+// expungePodInstance forgets a pod instance.
+func (st *loopState) expungePodInstance(inst *state.Instance) {
+	for _, t := range inst.Tasks {
+		delete(st.pods.byTask, t.TaskID)
+		delete(st.kills, t.TaskID)
+	}
+	delete(st.pods.insts, inst.ID)
+	delete(st.pods.retryAt, inst.ID)
+	st.change.DeleteInstances = append(st.change.DeleteInstances, inst.ID)
+	st.dirty = true
+}
+
+// podInstancesOf returns the instances of a pod, sorted by id.
+func (st *loopState) podInstancesOf(id marathon.PathID) []*state.Instance {
+	var out []*state.Instance
+	for _, inst := range st.pods.insts {
+		if inst.AppID == id {
+			out = append(out, inst)
+		}
+	}
+	slices.SortFunc(out, byInstanceID)
+	return out
+}
+
+func byInstanceID(a, b *state.Instance) int { return compareStrings(a.ID, b.ID) }
+
+// PodView is one pod with its instances.
+type PodView struct {
+	Pod marathon.Pod
+	// Instances are the pod's instances, sorted by id.
+	Instances []state.Instance
+}
+
+// Pod returns the pod with id, or nil.
+func (v *View) Pod(id marathon.PathID) *PodView {
+	if v == nil {
+		return nil
+	}
+	i, found := slices.BinarySearchFunc(v.Pods, id, func(p *PodView, id marathon.PathID) int { return compareStrings(string(p.Pod.ID), string(id)) })
+	if !found {
+		return nil
+	}
+	return v.Pods[i]
+}
+
+// podViews is the pods part of a View.
+func (st *loopState) podViews() []*PodView {
+	ids := slices.Sorted(maps.Keys(st.pods.defs))
+	out := make([]*PodView, 0, len(ids))
+	for _, id := range ids {
+		pv := &PodView{Pod: st.pods.defs[id]}
+		for _, inst := range st.podInstancesOf(id) {
+			c := *inst
+			c.Tasks = slices.Clone(inst.Tasks)
+			pv.Instances = append(pv.Instances, c)
+		}
+		out = append(out, pv)
+	}
+	return out
+}
+
+// PodObservation is what marathon.PodInstanceStatusOf needs of a pod
+// instance.
+func PodObservation(pod marathon.Pod, inst state.Instance) marathon.PodInstanceObservation {
+	o := marathon.PodInstanceObservation{
+		ID: inst.ID, RunSpecVersion: inst.AppVersion, AgentHostname: inst.Hostname, AgentID: inst.AgentID,
+		Role: pod.Role, Since: inst.StagedAt,
+	}
+	if len(inst.IPAddresses) > 0 {
+		o.Networks = []marathon.NetworkStatus{{Addresses: slices.Clone(inst.IPAddresses)}}
+	}
+	first := 0
+	for _, c := range pod.Containers {
+		var ports []uint32
+		for j, e := range c.Endpoints {
+			if e.HostPort != nil && first+j < len(inst.HostPorts) {
+				ports = append(ports, inst.HostPorts[first+j])
+			}
+		}
+		first += len(c.Endpoints)
+		for _, t := range inst.Tasks {
+			if t.Container != c.Name {
+				continue
+			}
+			o.Tasks = append(o.Tasks, marathon.PodTaskObservation{
+				Container: c.Name, TaskID: t.TaskID, State: string(t.State), Healthy: t.Healthy,
+				HostPorts: ports, Message: t.Message, StagedAt: inst.StagedAt, StartedAt: t.StartedAt,
+			})
+		}
+	}
+	return o
+}
+
+// PutPod creates or replaces a pod (POST and PUT /v2/pods). The pod must
+// be admitted (marathon.AdmitPod); its version is set here. It answers
+// once the pod is stored, with the stored pod and whether it is new.
+// create refuses an existing pod with 409, as POST does.
+func (s *Scheduler) PutPod(ctx context.Context, pod marathon.Pod, create bool) (marathon.Pod, bool, error) {
+	var stored marathon.Pod
+	var created bool
+	err := s.write(ctx, func(context.Context) error {
+		st := s.st
+		old, exists := st.pods.defs[pod.ID]
+		if exists && create {
+			return &marathon.Error{Status: http.StatusConflict, Message: "Pod " + string(pod.ID) + " already exists"}
+		}
+		if _, isApp := st.apps[pod.ID]; isApp {
+			return &marathon.Error{Status: http.StatusConflict, Message: "An app with id [" + string(pod.ID) + "] already exists."}
+		}
+		v := marathon.NewTimestamp(s.cfg.Now())
+		if exists && !old.Version.Time.Before(v.Time) {
+			v = marathon.NewTimestamp(old.Version.Time.Add(time.Millisecond))
+		}
+		pod.Version = v
+		st.pods.defs[pod.ID] = pod
+		st.change.PutPods = append(st.change.PutPods, pod)
+		st.dirty = true
+		stored, created = pod, !exists
+		s.planPods(s.cfg.Now())
+		return nil
+	})
+	return stored, created, err
+}
+
+// DeletePod removes a pod and kills its instances (DELETE /v2/pods/{id}).
+func (s *Scheduler) DeletePod(ctx context.Context, id marathon.PathID) error {
+	return s.write(ctx, func(context.Context) error {
+		st := s.st
+		if _, ok := st.pods.defs[id]; !ok {
+			return podNotFound(id)
+		}
+		delete(st.pods.defs, id)
+		st.change.DeletePods = append(st.change.DeletePods, id)
+		st.dirty = true
+		s.planPods(s.cfg.Now())
+		return nil
+	})
+}
+
+// KillPodInstances kills instances of a pod (DELETE
+// /v2/pods/{id}::instances): they are replaced, as Marathon replaces
+// them, to keep the pod's count. No ids kill every instance. It answers
+// the instances as they were when killed.
+func (s *Scheduler) KillPodInstances(ctx context.Context, id marathon.PathID, ids []string) ([]state.Instance, error) {
+	var killed []state.Instance
+	err := s.write(ctx, func(context.Context) error {
+		st := s.st
+		if _, ok := st.pods.defs[id]; !ok {
+			return podNotFound(id)
+		}
+		now := s.cfg.Now()
+		for _, inst := range st.podInstancesOf(id) {
+			if len(ids) > 0 && !slices.Contains(ids, inst.ID) {
+				continue
+			}
+			killed = append(killed, *inst)
+			inst.Goal = state.GoalDecommissioned
+			st.putPodInstance(inst)
+			s.killPodTasks(inst, "killed by request", now)
+		}
+		if len(ids) > 0 && len(killed) != len(ids) {
+			killed = nil
+			return &marathon.Error{Status: http.StatusNotFound, Message: "Instance(s) not found in pod " + string(id)}
+		}
+		s.planPods(now)
+		return nil
+	})
+	return killed, err
+}
+
+// PodVersions lists a pod's stored versions, oldest first.
+func (s *Scheduler) PodVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error) {
+	return s.cfg.Store.PodVersions(ctx, id)
+}
+
+// PodVersion returns one stored version of a pod.
+func (s *Scheduler) PodVersion(ctx context.Context, id marathon.PathID, v marathon.Timestamp) (marathon.Pod, bool, error) {
+	return s.cfg.Store.PodVersion(ctx, id, v)
+}
+
+func podNotFound(id marathon.PathID) *marathon.Error {
+	return &marathon.Error{Status: http.StatusNotFound, Message: "Pod '" + string(id) + "' does not exist"}
+}
+
+// podPass is the pods' part of a pass: it plans the instances and places
+// the waiting ones on the held offers (before the apps, which decline
+// what is left). It returns when to look again.
+func (s *Scheduler) podPass(now time.Time) time.Time {
+	wake := s.planPods(now)
+	s.launchPods(now)
+	return wake
+}
+
+// planPods brings every pod's instances to its definition: it creates and
+// decommissions instances for its count, replaces instances of older
+// versions, kills the rest of an instance whose task ended, relaunches an
+// instance whose tasks all ended and forgets decommissioned instances
+// without live tasks. It returns when a backoff ends.
+func (s *Scheduler) planPods(now time.Time) time.Time {
+	st := s.st
+	var wake time.Time
+	for _, inst := range slices.Collect(maps.Values(st.pods.insts)) {
+		pod, known := st.pods.defs[inst.AppID]
+		if !known && inst.Goal == state.GoalRunning {
+			inst.Goal = state.GoalDecommissioned
+			st.putPodInstance(inst)
+		}
+		if known && inst.Goal == state.GoalRunning && inst.AppVersion != pod.Version {
+			// A new version replaces the instance (no rolling upgrade yet).
+			inst.Goal = state.GoalDecommissioned
+			st.putPodInstance(inst)
+		}
+		wake = earliest(wake, s.settlePodInstance(inst, pod, now))
+	}
+	for _, id := range slices.Sorted(maps.Keys(st.pods.defs)) {
+		s.scalePod(st.pods.defs[id], now)
+	}
+	return wake
+}
+
+// settlePodInstance acts on one instance's tasks.
+func (s *Scheduler) settlePodInstance(inst *state.Instance, pod marathon.Pod, now time.Time) time.Time {
+	st := s.st
+	live, ended := 0, 0
+	for _, t := range inst.Tasks {
+		if t.State.Terminal() {
+			ended++
+		} else {
+			live++
+		}
+	}
+	switch {
+	case inst.Goal != state.GoalRunning && live == 0:
+		st.expungePodInstance(inst)
+	case inst.Goal != state.GoalRunning:
+		s.killPodTasks(inst, "decommissioned", now)
+	case ended > 0 && live > 0:
+		// A container ended: its instance ends whole.
+		s.killPodTasks(inst, "a container of the instance ended", now)
+	case ended > 0:
+		// All ended: launch it again after the pod's backoff.
+		at, ok := st.pods.retryAt[inst.ID]
+		if !ok {
+			at = now.Add(time.Duration(pod.Scheduling.Backoff.Backoff * float64(time.Second)))
+			st.pods.retryAt[inst.ID] = at
+		}
+		if now.Before(at) {
+			return at
+		}
+		delete(st.pods.retryAt, inst.ID)
+		for _, t := range inst.Tasks {
+			delete(st.pods.byTask, t.TaskID)
+			delete(st.kills, t.TaskID)
+		}
+		inst.Tasks, inst.State, inst.AgentID, inst.Hostname, inst.HostPorts = nil, "", "", "", nil
+		st.putPodInstance(inst)
+	}
+	return time.Time{}
+}
+
+// scalePod creates or decommissions instances for the pod's count:
+// waiting instances go first, then the newest.
+func (s *Scheduler) scalePod(pod marathon.Pod, now time.Time) {
+	st := s.st
+	var running []*state.Instance
+	for _, inst := range st.podInstancesOf(pod.ID) {
+		if inst.Goal == state.GoalRunning {
+			running = append(running, inst)
+		}
+	}
+	for n := len(running); n < pod.Scaling.Instances; n++ {
+		inst := &state.Instance{ID: marathon.NewInstanceID(pod.ID), AppID: pod.ID, AppVersion: pod.Version, Goal: state.GoalRunning, Pod: true}
+		st.pods.index(inst)
+		st.putPodInstance(inst)
+		st.newWork = true
+	}
+	if extra := len(running) - pod.Scaling.Instances; extra > 0 {
+		slices.SortStableFunc(running, func(a, b *state.Instance) int {
+			switch {
+			case len(a.Tasks) == 0 && len(b.Tasks) > 0:
+				return -1
+			case len(b.Tasks) == 0 && len(a.Tasks) > 0:
+				return 1
+			}
+			return b.StagedAt.Compare(a.StagedAt)
+		})
+		for _, inst := range running[:extra] {
+			inst.Goal = state.GoalDecommissioned
+			st.putPodInstance(inst)
+			s.settlePodInstance(inst, pod, now)
+		}
+	}
+}
+
+// killPodTasks kills the live tasks of an instance.
+func (s *Scheduler) killPodTasks(inst *state.Instance, reason string, now time.Time) {
+	var policy *mesos.KillPolicy
+	if pod, ok := s.st.pods.defs[inst.AppID]; ok {
+		for _, c := range pod.Containers {
+			if c.Lifecycle != nil && c.Lifecycle.KillGracePeriodSeconds != nil {
+				policy = &mesos.KillPolicy{GracePeriod: &mesos.DurationInfo{Nanoseconds: int64(*c.Lifecycle.KillGracePeriodSeconds * float64(time.Second))}}
+			}
+		}
+	}
+	for _, t := range inst.Tasks {
+		if t.State.Terminal() {
+			continue
+		}
+		if last, sent := s.st.kills[t.TaskID]; sent && now.Sub(last) < s.cfg.KillRetry {
+			continue
+		}
+		s.st.kills[t.TaskID] = now
+		s.log.Debug("killing pod task", "task_id", t.TaskID, "instance_id", inst.ID, "reason", reason)
+		s.st.pendingKills = append(s.st.pendingKills, killCall{taskID: t.TaskID, agentID: inst.AgentID, policy: policy})
+	}
+}
+
+// podUpdate applies a status of a pod task; it reports whether the task
+// is one.
+func (s *Scheduler) podUpdate(status mesos.TaskStatus, now time.Time) bool {
+	st := s.st
+	inst := st.pods.insts[st.pods.byTask[status.TaskID.Value]]
+	if inst == nil {
+		return false
+	}
+	i := slices.IndexFunc(inst.Tasks, func(t state.PodTask) bool { return t.TaskID == status.TaskID.Value })
+	if i < 0 {
+		return false
+	}
+	t := &inst.Tasks[i]
+	if status.State == mesos.TaskUnknown {
+		// The agent is not known (yet): the task is lost to us.
+		status.State = mesos.TaskGone
+	}
+	t.State = status.State
+	t.Message = status.Message
+	if status.Healthy != nil {
+		t.Healthy = new(*status.Healthy)
+	}
+	if status.State == mesos.TaskRunning && t.StartedAt.IsZero() {
+		t.StartedAt = now
+	}
+	if ips := statusIPs(status); len(ips) > 0 {
+		inst.IPAddresses = ips
+	}
+	if status.State.Terminal() {
+		delete(st.kills, t.TaskID)
+	}
+	inst.State = podInstanceState(inst.Tasks)
+	st.putPodInstance(inst)
+	return true
+}
+
+// podInstanceState is the worst state of an instance's tasks, as an
+// instance's condition is (Instance.scala).
+func podInstanceState(tasks []state.PodTask) mesos.TaskState {
+	worst, rank := mesos.TaskState(""), -1
+	order := []mesos.TaskState{mesos.TaskFinished, mesos.TaskKilled, mesos.TaskRunning, mesos.TaskStaging, mesos.TaskStarting, mesos.TaskKilling, mesos.TaskUnreachable, mesos.TaskLost, mesos.TaskDropped, mesos.TaskGone, mesos.TaskFailed, mesos.TaskError}
+	for _, t := range tasks {
+		if r := slices.Index(order, t.State); r > rank {
+			worst, rank = t.State, r
+		}
+	}
+	return worst
+}
+
+// podReconcileTasks are the live pod tasks for an explicit
+// reconciliation.
+func (st *loopState) podReconcileTasks() []mesos.ReconcileTask {
+	var out []mesos.ReconcileTask
+	for _, inst := range st.pods.insts {
+		for _, t := range inst.Tasks {
+			if t.State == "" || t.State.Terminal() {
+				continue
+			}
+			rt := mesos.ReconcileTask{TaskID: mesos.TaskID{Value: t.TaskID}}
+			if inst.AgentID != "" {
+				rt.AgentID = &mesos.AgentID{Value: inst.AgentID}
+			}
+			out = append(out, rt)
+		}
+	}
+	return out
+}
