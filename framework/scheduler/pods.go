@@ -161,16 +161,15 @@ func PodObservation(pod marathon.Pod, inst state.Instance) marathon.PodInstanceO
 
 // PutPod creates or replaces a pod (POST and PUT /v2/pods). The pod must
 // be admitted (marathon.AdmitPod); its version is set here. It answers
-// once the pod is stored, with the stored pod and whether it is new.
-// create refuses an existing pod with 409, as POST does.
-func (s *Scheduler) PutPod(ctx context.Context, pod marathon.Pod, create bool) (marathon.Pod, bool, error) {
-	var stored marathon.Pod
-	var created bool
+// once the pod is stored. create refuses an existing pod with 409, as
+// POST does.
+func (s *Scheduler) PutPod(ctx context.Context, pod marathon.Pod, create bool) (PodResult, error) {
+	var res PodResult
 	err := s.write(ctx, func(context.Context) error {
 		st := s.st
 		old, exists := st.pods.defs[pod.ID]
 		if exists && create {
-			return &marathon.Error{Status: http.StatusConflict, Message: "Pod " + string(pod.ID) + " already exists"}
+			return &marathon.Error{Status: http.StatusConflict, Message: "A pod with id [" + string(pod.ID) + "] already exists."}
 		}
 		if _, isApp := st.apps[pod.ID]; isApp {
 			return &marathon.Error{Status: http.StatusConflict, Message: "An app with id [" + string(pod.ID) + "] already exists."}
@@ -183,33 +182,45 @@ func (s *Scheduler) PutPod(ctx context.Context, pod marathon.Pod, create bool) (
 		st.pods.defs[pod.ID] = pod
 		st.change.PutPods = append(st.change.PutPods, pod)
 		st.dirty = true
-		stored, created = pod, !exists
+		res = PodResult{Pod: pod, Created: !exists, DeploymentID: newDeploymentID()}
 		s.planPods(s.cfg.Now())
 		return nil
 	})
-	return stored, created, err
+	return res, err
+}
+
+// PodResult answers PutPod and DeletePod. DeploymentID names the change
+// for Marathon-Deployment-Id; pods have no entry in /v2/deployments yet.
+type PodResult struct {
+	Pod          marathon.Pod
+	Created      bool
+	DeploymentID string
 }
 
 // DeletePod removes a pod and kills its instances (DELETE /v2/pods/{id}).
-func (s *Scheduler) DeletePod(ctx context.Context, id marathon.PathID) error {
-	return s.write(ctx, func(context.Context) error {
+func (s *Scheduler) DeletePod(ctx context.Context, id marathon.PathID) (PodResult, error) {
+	var res PodResult
+	err := s.write(ctx, func(context.Context) error {
 		st := s.st
 		if _, ok := st.pods.defs[id]; !ok {
 			return podNotFound(id)
 		}
+		res = PodResult{Pod: st.pods.defs[id], DeploymentID: newDeploymentID()}
 		delete(st.pods.defs, id)
 		st.change.DeletePods = append(st.change.DeletePods, id)
 		st.dirty = true
 		s.planPods(s.cfg.Now())
 		return nil
 	})
+	return res, err
 }
 
 // KillPodInstances kills instances of a pod (DELETE
-// /v2/pods/{id}::instances): they are replaced, as Marathon replaces
-// them, to keep the pod's count. No ids kill every instance. It answers
+// /v2/pods/{id}::instances): as Marathon, the same instance is launched
+// again, or, with wipe, it is forgotten and a new one replaces it. No ids
+// kill every instance. It answers
 // the instances as they were when killed.
-func (s *Scheduler) KillPodInstances(ctx context.Context, id marathon.PathID, ids []string) ([]state.Instance, error) {
+func (s *Scheduler) KillPodInstances(ctx context.Context, id marathon.PathID, ids []string, wipe bool) ([]state.Instance, error) {
 	var killed []state.Instance
 	err := s.write(ctx, func(context.Context) error {
 		st := s.st
@@ -222,8 +233,10 @@ func (s *Scheduler) KillPodInstances(ctx context.Context, id marathon.PathID, id
 				continue
 			}
 			killed = append(killed, *inst)
-			inst.Goal = state.GoalDecommissioned
-			st.putPodInstance(inst)
+			if wipe {
+				inst.Goal = state.GoalDecommissioned
+				st.putPodInstance(inst)
+			}
 			s.killPodTasks(inst, "killed by request", now)
 		}
 		if len(ids) > 0 && len(killed) != len(ids) {
