@@ -1,7 +1,9 @@
 package scheduler
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"maps"
 	"net/http"
 	"slices"
@@ -179,6 +181,16 @@ func (s *Scheduler) PutPod(ctx context.Context, pod marathon.Pod, create bool) (
 			v = marathon.NewTimestamp(old.Version.Time.Add(time.Millisecond))
 		}
 		pod.Version = v
+		if exists && onlyScaled(old, pod) {
+			// A change of the count alone is no upgrade: the instances
+			// stay and run the new version.
+			for _, inst := range st.podInstancesOf(pod.ID) {
+				if inst.Goal == state.GoalRunning && inst.AppVersion == old.Version {
+					inst.AppVersion = v
+					st.putPodInstance(inst)
+				}
+			}
+		}
 		st.pods.defs[pod.ID] = pod
 		st.change.PutPods = append(st.change.PutPods, pod)
 		st.dirty = true
@@ -187,6 +199,15 @@ func (s *Scheduler) PutPod(ctx context.Context, pod marathon.Pod, create bool) (
 		return nil
 	})
 	return res, err
+}
+
+// onlyScaled says whether b differs from a in its count alone, which
+// Marathon does not take for an upgrade (PodDefinition.isUpgrade).
+func onlyScaled(a, b marathon.Pod) bool {
+	a.Scaling, a.Version = b.Scaling, b.Version
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }
 
 // PodResult answers PutPod and DeletePod. DeploymentID names the change
