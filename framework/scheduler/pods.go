@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"math"
 	"net/http"
 	"slices"
 	"time"
@@ -307,11 +308,6 @@ func (s *Scheduler) planPods(now time.Time) time.Time {
 			inst.Goal = state.GoalDecommissioned
 			st.putPodInstance(inst)
 		}
-		if known && inst.Goal == state.GoalRunning && inst.AppVersion != pod.Version {
-			// A new version replaces the instance (no rolling upgrade yet).
-			inst.Goal = state.GoalDecommissioned
-			st.putPodInstance(inst)
-		}
 		wake = earliest(wake, s.settlePodInstance(inst, pod, now))
 	}
 	for _, id := range slices.Sorted(maps.Keys(st.pods.defs)) {
@@ -360,24 +356,30 @@ func (s *Scheduler) settlePodInstance(inst *state.Instance, pod marathon.Pod, no
 	return time.Time{}
 }
 
-// scalePod creates or decommissions instances for the pod's count:
-// waiting instances go first, then the newest.
+// scalePod creates or decommissions instances for the pod's count
+// (waiting instances go first, then the newest) and replaces the
+// instances of older versions (upgradePod).
 func (s *Scheduler) scalePod(pod marathon.Pod, now time.Time) {
 	st := s.st
-	var running []*state.Instance
+	var current, old []*state.Instance
 	for _, inst := range st.podInstancesOf(pod.ID) {
-		if inst.Goal == state.GoalRunning {
-			running = append(running, inst)
+		switch {
+		case inst.Goal != state.GoalRunning:
+		case inst.AppVersion == pod.Version:
+			current = append(current, inst)
+		default:
+			old = append(old, inst)
 		}
 	}
-	for n := len(running); n < pod.Scaling.Instances; n++ {
-		inst := &state.Instance{ID: marathon.NewInstanceID(pod.ID), AppID: pod.ID, AppVersion: pod.Version, Goal: state.GoalRunning, Pod: true}
-		st.pods.index(inst)
-		st.putPodInstance(inst)
-		st.newWork = true
+	if len(old) > 0 {
+		s.upgradePod(pod, current, old, now)
+		return
 	}
-	if extra := len(running) - pod.Scaling.Instances; extra > 0 {
-		slices.SortStableFunc(running, func(a, b *state.Instance) int {
+	for n := len(current); n < pod.Scaling.Instances; n++ {
+		s.newPodInstance(pod)
+	}
+	if extra := len(current) - pod.Scaling.Instances; extra > 0 {
+		slices.SortStableFunc(current, func(a, b *state.Instance) int {
 			switch {
 			case len(a.Tasks) == 0 && len(b.Tasks) > 0:
 				return -1
@@ -386,12 +388,107 @@ func (s *Scheduler) scalePod(pod marathon.Pod, now time.Time) {
 			}
 			return b.StagedAt.Compare(a.StagedAt)
 		})
-		for _, inst := range running[:extra] {
-			inst.Goal = state.GoalDecommissioned
-			st.putPodInstance(inst)
-			s.settlePodInstance(inst, pod, now)
+		for _, inst := range current[:extra] {
+			s.decommissionPodInstance(inst, pod, now)
 		}
 	}
+}
+
+// upgradePod replaces the old instances of a pod by new ones with the
+// arithmetic of Marathon's TaskReplaceActor: at least
+// ceil(instances × minimumHealthCapacity) stable instances stay, at most
+// floor(instances × (1 + maximumOverCapacity)) run at once; old instances
+// that are not stable go first, the next stable one once a new one is.
+func (s *Scheduler) upgradePod(pod marathon.Pod, current, old []*state.Instance, now time.Time) {
+	n := pod.Scaling.Instances
+	up := pod.Scheduling.Upgrade
+	minStable := int(math.Ceil(float64(n) * up.MinimumHealthCapacity))
+	maxTotal := max(n, int(math.Floor(float64(n)*(1+up.MaximumOverCapacity))))
+	stable := 0
+	for _, inst := range append(slices.Clone(current), old...) {
+		if podInstanceStable(pod, inst) {
+			stable++
+		}
+	}
+	slices.SortStableFunc(old, func(a, b *state.Instance) int {
+		sa, sb := podInstanceStable(pod, a), podInstanceStable(pod, b)
+		switch {
+		case !sa && sb:
+			return -1
+		case sa && !sb:
+			return 1
+		}
+		return 0
+	})
+	left := len(old)
+	waiting := false // a new instance is not stable yet
+	for _, inst := range current {
+		waiting = waiting || !podInstanceStable(pod, inst)
+	}
+	for _, inst := range old {
+		switch {
+		case !podInstanceStable(pod, inst):
+			// Unstable old instances give no capacity: they go first.
+		case left+len(current) > n && stable-1 >= minStable:
+			stable--
+		case len(current) >= n && left+len(current) > maxTotal:
+			stable--
+		default:
+			continue
+		}
+		s.decommissionPodInstance(inst, pod, now)
+		left--
+	}
+	created := false
+	for len(current) < n && left+len(current) < maxTotal {
+		current = append(current, s.newPodInstance(pod))
+		created = true
+	}
+	if !created && !waiting && left > 0 && len(current) < n && left+len(current) >= maxTotal {
+		// No room to start a new instance and none to wait for
+		// (maximumOverCapacity 0 with minimumHealthCapacity 1): one
+		// old instance goes, as Marathon's ignition strategy does.
+		for _, inst := range old {
+			if inst.Goal == state.GoalRunning {
+				s.decommissionPodInstance(inst, pod, now)
+				break
+			}
+		}
+	}
+}
+
+// podInstanceStable says whether every task of an instance runs and is
+// healthy where its container has a health check (instance STABLE).
+func podInstanceStable(pod marathon.Pod, inst *state.Instance) bool {
+	if len(inst.Tasks) != len(pod.Containers) {
+		return false
+	}
+	for _, t := range inst.Tasks {
+		if t.State != mesos.TaskRunning {
+			return false
+		}
+		i := slices.IndexFunc(pod.Containers, func(c marathon.PodContainer) bool { return c.Name == t.Container })
+		if i >= 0 && pod.Containers[i].HealthCheck != nil && (t.Healthy == nil || !*t.Healthy) {
+			return false
+		}
+	}
+	return true
+}
+
+// newPodInstance adds an instance of pod, waiting for an offer.
+func (s *Scheduler) newPodInstance(pod marathon.Pod) *state.Instance {
+	inst := &state.Instance{ID: marathon.NewInstanceID(pod.ID), AppID: pod.ID, AppVersion: pod.Version, Goal: state.GoalRunning, Pod: true}
+	s.st.pods.index(inst)
+	s.st.putPodInstance(inst)
+	s.st.newWork = true
+	return inst
+}
+
+// decommissionPodInstance ends an instance for good.
+func (s *Scheduler) decommissionPodInstance(inst *state.Instance, pod marathon.Pod, now time.Time) {
+	inst.Goal = state.GoalDecommissioned
+	s.st.putPodInstance(inst)
+	s.settlePodInstance(inst, pod, now)
 }
 
 // killPodTasks kills the live tasks of an instance.

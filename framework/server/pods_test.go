@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,9 +18,10 @@ import (
 type podStatus struct {
 	Status    string
 	Instances []struct {
-		ID         string
-		Status     string
-		Containers []struct {
+		ID            string
+		Status        string
+		SpecReference string
+		Containers    []struct {
 			Name        string
 			Status      string
 			ContainerID string
@@ -186,4 +188,46 @@ func TestPodLifecycle(t *testing.T) {
 	e.want(e.do("DELETE", "/v2/pods/e2e/web", ""), 202)
 	e.closed("the deleted pod's processes end", serverPorts(again))
 	e.want(e.do("GET", "/v2/pods/e2e/web::status", ""), 404)
+}
+
+// TestPodRollingUpgrade changes a running pod of two instances: its
+// instances are replaced in a rolling way that keeps both capacity and
+// health (the default upgrade strategy, minimumHealthCapacity 1): no
+// ::status read during the upgrade shows fewer than two stable
+// instances, and the old instances' processes end.
+func TestPodRollingUpgrade(t *testing.T) {
+	t.Parallel()
+	server := testenv.TestServer(t)
+	trigger := filepath.Join(t.TempDir(), "fail")
+	e := start(t)
+	def := webPod(server, trigger, 2)
+	e.want(e.do("POST", "/v2/pods", def), 201)
+	before := e.stablePod("/e2e/web", 2)
+
+	changed := strings.Replace(def, `"networks"`, `"environment":{"RELEASE":"2"},"networks"`, 1)
+	r := e.want(e.do("PUT", "/v2/pods/e2e/web", changed), 200)
+	var pod struct{ Version string }
+	if err := json.Unmarshal(r.body, &pod); err != nil || pod.Version == "" {
+		t.Fatalf("PUT answer %s: %v", r.body, err)
+	}
+	e.eventuallyWithin(2*waitFor, "every instance on the new version", func() error {
+		st, code := e.podStatusOf("/e2e/web")
+		stable, fresh := 0, 0
+		for _, in := range st.Instances {
+			if in.Status == "STABLE" {
+				stable++
+				if strings.HasSuffix(in.SpecReference, "::versions/"+pod.Version) {
+					fresh++
+				}
+			}
+		}
+		if stable < 2 {
+			t.Fatalf("capacity lost during the upgrade: %d stable instances: %+v", stable, st.Instances)
+		}
+		if code != 200 || fresh != 2 || len(st.Instances) != 2 {
+			return fmt.Errorf("%d instances, %d stable on the new version", len(st.Instances), fresh)
+		}
+		return nil
+	})
+	e.closed("the old instances' processes end", serverPorts(before))
 }
