@@ -151,11 +151,15 @@ func (s *Scheduler) launchPods(now time.Time) {
 	placed := 0
 	for _, inst := range waiting {
 		pod := st.pods.defs[inst.AppID]
+		secrets, ok := s.podSecrets(pod)
+		if !ok {
+			continue // waits for its secrets
+		}
 		for _, po := range pos {
 			if len(po.ops) >= s.cfg.MaxInstancesPerOffer {
 				continue
 			}
-			if s.placePod(po, pod, inst, now) {
+			if s.placePod(po, pod, inst, secrets, now) {
 				placed++
 				break
 			}
@@ -176,7 +180,7 @@ func (s *Scheduler) launchPods(now time.Time) {
 }
 
 // placePod builds the LAUNCH_GROUP of inst on po when it fits.
-func (s *Scheduler) placePod(po *podOffer, pod marathon.Pod, inst *state.Instance, now time.Time) bool {
+func (s *Scheduler) placePod(po *podOffer, pod marathon.Pod, inst *state.Instance, secrets map[string]string, now time.Time) bool {
 	st := s.st
 	saved := *po
 	saved.scalar, saved.ports = maps.Clone(po.scalar), slices.Clone(po.ports)
@@ -187,7 +191,7 @@ func (s *Scheduler) placePod(po *podOffer, pod marathon.Pod, inst *state.Instanc
 	lg, err := taskinfo.BuildGroup(taskinfo.GroupInput{
 		Pod: pod, InstanceID: inst.ID, Incarnation: inst.Incarnation + 1, FrameworkID: st.frameworkID,
 		AgentID: po.offer.AgentID, Hostname: po.offer.Hostname, Resources: res, HostPorts: hostPorts,
-		EnvPrefix: s.cfg.EnvVarsPrefix,
+		EnvPrefix: s.cfg.EnvVarsPrefix, Secrets: secrets,
 	})
 	var op mesos.Operation
 	if err == nil {
@@ -236,4 +240,34 @@ func (s *Scheduler) returnPodOffers() {
 	}
 	s.returnOffers(calls)
 	s.st.pods.pendingLaunches = nil
+}
+
+// podSecrets returns the values of the secrets the environment of pod and
+// of its containers refers to, by secret name; ok is false while one is
+// not known yet (see appSecrets).
+func (s *Scheduler) podSecrets(pod marathon.Pod) (map[string]string, bool) {
+	out := map[string]string{}
+	envs := []map[string]marathon.EnvVar{pod.Environment}
+	for _, c := range pod.Containers {
+		envs = append(envs, c.Environment)
+	}
+	for _, env := range envs {
+		for _, v := range env {
+			if !v.IsSecret() {
+				continue
+			}
+			if _, done := out[v.Secret]; done {
+				continue
+			}
+			if s.cfg.Secrets == nil {
+				return nil, false
+			}
+			value, ok, _ := s.cfg.Secrets.Value(pod.Secrets[v.Secret].Source)
+			if !ok {
+				return nil, false
+			}
+			out[v.Secret] = value
+		}
+	}
+	return out, true
 }
