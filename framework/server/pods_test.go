@@ -143,6 +143,14 @@ func TestPodLifecycle(t *testing.T) {
 		t.Errorf("headers %v", r.header)
 	}
 	e.stablePod("/e2e/web", 1)
+	var group struct{ Pods []struct{ ID string } }
+	e.wantJSON(e.do("GET", "/v2/groups/e2e", ""), 200, &group)
+	if len(group.Pods) != 1 || group.Pods[0].ID != "/e2e/web" {
+		t.Errorf("the group's pods %+v, want /e2e/web", group.Pods)
+	}
+	// Bad input: Marathon's 422 and 400.
+	e.want(e.do("POST", "/v2/pods", `{"id":"/e2e/bad","containers":[]}`), 422)
+	e.want(e.do("PUT", "/v2/pods/e2e/other", webPod(server, trigger, 1)), 400)
 
 	e.want(e.do("PUT", "/v2/pods/e2e/web", webPod(server, trigger, 3)), 200)
 	three := e.stablePod("/e2e/web", 3)
