@@ -54,7 +54,12 @@ type write struct {
 // Marathon's does), forcing past deployments in the way.
 func putApp(client *http.Client, api, id, cmd string, n int) (outcome, string) {
 	body, _ := json.Marshal(map[string]any{"id": id, "cmd": cmd, "cpus": 0.01, "mem": 8, "instances": n})
-	req, err := http.NewRequest(http.MethodPut, api+"/v2/apps"+id+"?force=true", bytes.NewReader(body))
+	return putJSON(client, api+"/v2/apps"+id+"?force=true", body)
+}
+
+// putJSON sends one PUT and says what the client learnt of it.
+func putJSON(client *http.Client, url string, body []byte) (outcome, string) {
+	req, err := http.NewRequest(http.MethodPut, url, bytes.NewReader(body))
 	if err != nil {
 		return refused, err.Error()
 	}

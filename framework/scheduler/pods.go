@@ -319,6 +319,19 @@ func (s *Scheduler) planPods(now time.Time) time.Time {
 // settlePodInstance acts on one instance's tasks.
 func (s *Scheduler) settlePodInstance(inst *state.Instance, pod marathon.Pod, now time.Time) time.Time {
 	st := s.st
+	if !inst.UnknownSince.IsZero() {
+		if at := inst.UnknownSince.Add(s.cfg.TaskUnknownTimeout); now.Before(at) {
+			return at
+		}
+		// Not heard of for too long: its tasks are gone.
+		for i := range inst.Tasks {
+			if !inst.Tasks[i].State.Terminal() {
+				inst.Tasks[i].State = mesos.TaskGone
+			}
+		}
+		inst.UnknownSince = time.Time{}
+		st.putPodInstance(inst)
+	}
 	live, ended := 0, 0
 	for _, t := range inst.Tasks {
 		if t.State.Terminal() {
@@ -528,9 +541,16 @@ func (s *Scheduler) podUpdate(status mesos.TaskStatus, now time.Time) bool {
 	}
 	t := &inst.Tasks[i]
 	if status.State == mesos.TaskUnknown {
-		// The agent is not known (yet): the task is lost to us.
-		status.State = mesos.TaskGone
+		// Its agent may not have re-registered with a new master yet:
+		// the task keeps its state until TaskUnknownTimeout
+		// (settlePodInstance).
+		if inst.UnknownSince.IsZero() {
+			inst.UnknownSince = now
+			st.putPodInstance(inst)
+		}
+		return true
 	}
+	inst.UnknownSince = time.Time{}
 	t.State = status.State
 	t.Message = status.Message
 	if status.Healthy != nil {
