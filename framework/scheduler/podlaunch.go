@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/stadionhq/stadion/framework/placement"
 	"github.com/stadionhq/stadion/framework/taskinfo"
 	"github.com/stadionhq/stadion/internal/marathon"
 	"github.com/stadionhq/stadion/internal/mesos"
@@ -19,99 +20,32 @@ type Acceptor interface {
 	Accept(ctx context.Context, accept mesos.Accept) error
 }
 
-// podOffer is what is left of one held offer while pods are placed on it.
-type podOffer struct {
-	offer  mesos.Offer
-	scalar map[string]float64
-	ports  []uint32
-	ops    []mesos.Operation
-}
-
-func newPodOffer(o mesos.Offer) *podOffer {
-	po := &podOffer{offer: o, scalar: map[string]float64{}}
-	for _, r := range o.Resources {
-		if !unreserved(r) {
-			continue
-		}
-		switch {
-		case r.Scalar != nil:
-			po.scalar[r.Name] += r.Scalar.Value
-		case r.Name == "ports" && r.Ranges != nil:
-			for _, rg := range r.Ranges.Range {
-				for p := rg.Begin; p <= rg.End && len(po.ports) < 1<<16; p++ {
-					po.ports = append(po.ports, uint32(p))
-				}
-			}
-		}
-	}
-	return po
-}
-
-func unreserved(r mesos.Resource) bool {
-	return (r.Role == "" || r.Role == "*") && len(r.Reservation) == 0 && len(r.Reservations) == 0 && len(r.Revocable) == 0 && len(r.Disk) == 0
-}
-
-// podNeeds returns the scalars an instance of pod needs: the executor's
-// and every container's.
-func podNeeds(pod marathon.Pod) map[string]float64 {
+// placementApp is what placement.Fit needs to place one instance of pod:
+// the executor's and every container's scalars together, a host port
+// request per endpoint (none without hostPort, any for 0, that port
+// otherwise; as the port mappings of container networking), the pod's
+// role, accepted roles and constraints.
+func placementApp(pod marathon.Pod) marathon.App {
 	ex := pod.ExecutorResources
-	need := map[string]float64{"cpus": ex.Cpus, "mem": ex.Mem, "disk": ex.Disk}
-	for _, c := range pod.Containers {
-		need["cpus"] += c.Resources.Cpus
-		need["mem"] += c.Resources.Mem
-		need["disk"] += c.Resources.Disk
-		need["gpus"] += float64(c.Resources.Gpus)
+	app := marathon.App{
+		ID: pod.ID, Version: pod.Version, Cpus: ex.Cpus, Mem: ex.Mem, Disk: ex.Disk, Role: pod.Role,
+		AcceptedResourceRoles: pod.Scheduling.Placement.AcceptedResourceRoles,
+		Networks:              []marathon.Network{{Mode: marathon.NetworkBridge}},
+		Container:             &marathon.Container{Type: marathon.ContainerMesos},
 	}
-	return need
-}
-
-// take matches one instance of pod on the offer: the resources for
-// BuildGroup and the host port of every endpoint (0 for one without).
-// ok is false when the offer lacks something.
-func (po *podOffer) take(pod marathon.Pod) (res []mesos.Resource, hostPorts []uint32, ok bool) {
-	need := podNeeds(pod)
-	for _, name := range []string{"cpus", "mem", "disk", "gpus"} {
-		if need[name] > 0 && po.scalar[name]+1e-9 < need[name] {
-			return nil, nil, false
-		}
-	}
-	free := slices.Clone(po.ports)
-	var used []uint32
 	for _, c := range pod.Containers {
+		app.Cpus += c.Resources.Cpus
+		app.Mem += c.Resources.Mem
+		app.Disk += c.Resources.Disk
+		app.Gpus += c.Resources.Gpus
 		for _, e := range c.Endpoints {
-			switch {
-			case e.HostPort == nil:
-				hostPorts = append(hostPorts, 0)
-			case *e.HostPort == 0:
-				if len(free) == 0 {
-					return nil, nil, false
-				}
-				hostPorts, used, free = append(hostPorts, free[0]), append(used, free[0]), free[1:]
-			default:
-				i := slices.Index(free, uint32(*e.HostPort))
-				if i < 0 {
-					return nil, nil, false
-				}
-				hostPorts, used, free = append(hostPorts, free[i]), append(used, free[i]), slices.Delete(free, i, i+1)
-			}
+			app.Container.PortMappings = append(app.Container.PortMappings, marathon.PortMapping{HostPort: e.HostPort})
 		}
 	}
-	for _, name := range []string{"cpus", "mem", "disk", "gpus"} {
-		if need[name] <= 0 {
-			continue
-		}
-		po.scalar[name] -= need[name]
-		res = append(res, mesos.Resource{Name: name, Type: mesos.ValueScalar, Scalar: &mesos.Scalar{Value: need[name]}, Role: "*"})
+	for _, c := range pod.Scheduling.Placement.Constraints {
+		app.Constraints = append(app.Constraints, c.Constraint())
 	}
-	if len(used) > 0 {
-		rs := make([]mesos.Range, len(used))
-		for i, p := range used {
-			rs[i] = mesos.Range{Begin: uint64(p), End: uint64(p)}
-		}
-		res = append(res, mesos.Resource{Name: "ports", Type: mesos.ValueRanges, Ranges: &mesos.Ranges{Range: rs}, Role: "*"})
-	}
-	po.ports = free
-	return res, hostPorts, true
+	return app
 }
 
 // waitingPodInstances are the instances that need a launch, by id.
@@ -128,9 +62,10 @@ func (st *loopState) waitingPodInstances() []*state.Instance {
 	return out
 }
 
-// launchPods places waiting pod instances on the held offers; the offers
-// it uses leave st.offers, to be accepted once the pass's change is
-// stored (flushPodLaunches).
+// launchPods places waiting pod instances on the held offers with
+// placement.Fit (resources in the pod's roles, host ports, constraints);
+// the offers it uses leave st.offers, to be accepted once the pass's
+// change is stored (flushPodLaunches).
 func (s *Scheduler) launchPods(now time.Time) {
 	st := s.st
 	waiting := st.waitingPodInstances()
@@ -142,55 +77,62 @@ func (s *Scheduler) launchPods(now time.Time) {
 		s.log.Error("the Mesos client cannot launch task groups")
 		return
 	}
-	offers := slices.Collect(maps.Values(st.offers))
-	slices.SortFunc(offers, func(a, b mesos.Offer) int { return compareStrings(a.ID.Value, b.ID.Value) })
-	pos := make([]*podOffer, len(offers))
-	for i, o := range offers {
-		pos[i] = newPodOffer(o)
-	}
-	placed := 0
+	secrets := map[marathon.PathID]map[string]string{}
+	apps := map[marathon.PathID]marathon.App{}
+	var pending []placement.Pending
+	var running []state.Instance
 	for _, inst := range waiting {
 		pod := st.pods.defs[inst.AppID]
-		secrets, ok := s.podSecrets(pod)
-		if !ok {
-			continue // waits for its secrets
-		}
-		for _, po := range pos {
-			if len(po.ops) >= s.cfg.MaxInstancesPerOffer {
-				continue
+		if _, seen := apps[pod.ID]; !seen {
+			values, ok := s.podSecrets(pod)
+			if !ok {
+				continue // waits for its secrets
 			}
-			if s.placePod(po, pod, inst, secrets, now) {
-				placed++
-				break
+			secrets[pod.ID], apps[pod.ID] = values, placementApp(pod)
+			if len(pod.Scheduling.Placement.Constraints) > 0 {
+				for _, other := range st.podInstancesOf(pod.ID) {
+					running = append(running, *other)
+				}
 			}
 		}
+		pending = append(pending, placement.Pending{Instance: *inst, App: apps[pod.ID]})
 	}
-	st.pods.wantOffers = placed < len(waiting)
+	if len(pending) == 0 {
+		return
+	}
+	offers := slices.Collect(maps.Values(st.offers))
+	slices.SortFunc(offers, func(a, b mesos.Offer) int { return compareStrings(a.ID.Value, b.ID.Value) })
+	res := placement.Fit(placement.Request{Offers: offers, Pending: pending, Running: running, MaxPerOffer: s.cfg.MaxInstancesPerOffer})
+	ops := map[string][]mesos.Operation{}
+	var order []mesos.OfferID
+	for _, l := range res.Launches {
+		inst := st.pods.insts[l.InstanceID]
+		op, ok := s.placePod(l, st.pods.defs[inst.AppID], inst, secrets[inst.AppID], now)
+		if !ok {
+			continue
+		}
+		if _, seen := ops[l.OfferID.Value]; !seen {
+			order = append(order, l.OfferID)
+		}
+		ops[l.OfferID.Value] = append(ops[l.OfferID.Value], op)
+	}
+	st.pods.wantOffers = len(res.Unplaced) > 0 || len(pending) < len(waiting)
 	var filters *mesos.Filters
 	if st.pods.wantOffers {
 		filters = &mesos.Filters{RefuseSeconds: new(0.0)}
 	}
-	for _, po := range pos {
-		if len(po.ops) == 0 {
-			continue
-		}
-		delete(st.offers, po.offer.ID.Value)
-		st.pods.pendingLaunches = append(st.pods.pendingLaunches, mesos.Accept{OfferIDs: []mesos.OfferID{po.offer.ID}, Operations: po.ops, Filters: filters})
+	for _, id := range order {
+		delete(st.offers, id.Value)
+		st.pods.pendingLaunches = append(st.pods.pendingLaunches, mesos.Accept{OfferIDs: []mesos.OfferID{id}, Operations: ops[id.Value], Filters: filters})
 	}
 }
 
-// placePod builds the LAUNCH_GROUP of inst on po when it fits.
-func (s *Scheduler) placePod(po *podOffer, pod marathon.Pod, inst *state.Instance, secrets map[string]string, now time.Time) bool {
+// placePod builds the LAUNCH_GROUP of inst for its placement l.
+func (s *Scheduler) placePod(l placement.Launch, pod marathon.Pod, inst *state.Instance, secrets map[string]string, now time.Time) (mesos.Operation, bool) {
 	st := s.st
-	saved := *po
-	saved.scalar, saved.ports = maps.Clone(po.scalar), slices.Clone(po.ports)
-	res, hostPorts, ok := po.take(pod)
-	if !ok {
-		return false
-	}
 	lg, err := taskinfo.BuildGroup(taskinfo.GroupInput{
 		Pod: pod, InstanceID: inst.ID, Incarnation: inst.Incarnation + 1, FrameworkID: st.frameworkID,
-		AgentID: po.offer.AgentID, Hostname: po.offer.Hostname, Resources: res, HostPorts: hostPorts,
+		AgentID: l.AgentID, Hostname: l.Hostname, Resources: l.Resources, HostPorts: l.HostPorts,
 		EnvPrefix: s.cfg.EnvVarsPrefix, Secrets: secrets,
 	})
 	var op mesos.Operation
@@ -200,13 +142,11 @@ func (s *Scheduler) placePod(po *podOffer, pod marathon.Pod, inst *state.Instanc
 	if err != nil {
 		// Validation admits only pods that build: a bug, not bad input.
 		s.log.Error("cannot build task group", "pod_id", pod.ID, "instance_id", inst.ID, "error", err)
-		*po = saved
-		return false
+		return op, false
 	}
-	po.ops = append(po.ops, op)
 	inst.Incarnation++
 	inst.AppVersion = pod.Version
-	inst.AgentID, inst.Hostname, inst.HostPorts = po.offer.AgentID.Value, po.offer.Hostname, hostPorts
+	inst.AgentID, inst.Hostname, inst.HostPorts, inst.Attributes = l.AgentID.Value, l.Hostname, l.HostPorts, l.Attributes
 	inst.LaunchedAt, inst.StagedAt = now, now
 	inst.State = mesos.TaskStaging
 	inst.Tasks = nil
@@ -215,7 +155,7 @@ func (s *Scheduler) placePod(po *podOffer, pod marathon.Pod, inst *state.Instanc
 		st.pods.byTask[t.TaskID.Value] = inst.ID
 	}
 	st.putPodInstance(inst)
-	return true
+	return op, true
 }
 
 // flushPodLaunches sends the pods' ACCEPTs once their instances are

@@ -146,3 +146,28 @@ func TestPodWriteIsDurable(t *testing.T) {
 	}
 	h.wait("the pod instance running", podRunning("/durable", 1))
 }
+
+// TestPodConstraints: a pod's placement constraints decide where its
+// instances go: with a hostname no agent has, the instance waits while
+// another pod launches on the same offers; without it, it runs.
+func TestPodConstraints(t *testing.T) {
+	h := start(t)
+	ctx := context.Background()
+	pinned := sleeperPod(t, "/pinned", 1)
+	pinned.Scheduling.Placement.Constraints = []marathon.PodConstraint{{FieldName: "hostname", Operator: "LIKE", Value: "no-such-host"}}
+	if _, err := h.sched.PutPod(ctx, pinned, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.sched.PutPod(ctx, sleeperPod(t, "/free", 1), true); err != nil {
+		t.Fatal(err)
+	}
+	h.wait("the unconstrained pod running", podRunning("/free", 1))
+	if inst := h.sched.View().Pod("/pinned").Instances; len(inst) != 1 || len(inst[0].Tasks) != 0 {
+		t.Fatalf("the pinned pod's instances %+v, want one waiting", inst)
+	}
+	pinned.Scheduling.Placement.Constraints = nil
+	if _, err := h.sched.PutPod(ctx, pinned, false); err != nil {
+		t.Fatal(err)
+	}
+	h.wait("the pod running without its constraint", podRunning("/pinned", 1))
+}
