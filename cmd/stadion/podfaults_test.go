@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -94,38 +93,12 @@ func TestFaultKill9LocalPods(t *testing.T) {
 		Scaling struct{ Instances int }
 	}
 	getJSON(t, api+"/v2/pods", &pods)
-	want := map[string]int{}
+	got := map[string]int{}
 	for _, p := range pods {
-		if !slices.Contains(possible(writes[p.ID]), p.Scaling.Instances) {
-			t.Errorf("pod %s has %d instances, its writes allow %v", p.ID, p.Scaling.Instances, possible(writes[p.ID]))
-		}
-		want[p.ID] = p.Scaling.Instances
+		got[p.ID] = p.Scaling.Instances
 	}
-	for id, ws := range writes {
-		if _, ok := want[id]; !ok && !slices.Contains(possible(ws), -1) {
-			t.Errorf("pod %s is missing, its writes allow %v", id, possible(ws))
-		}
-	}
-
-	start := time.Now()
-	var since time.Time
-	deadline := start.Add(90 * time.Second)
-	for {
-		problem := podsConverged(t, api, want, sleep)
-		switch {
-		case problem != "":
-			since = time.Time{}
-		case since.IsZero():
-			since = time.Now()
-		case time.Since(since) >= 2*time.Second:
-			t.Logf("converged %s after the last restart", since.Sub(start).Round(time.Millisecond))
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not converged 90 s after the last restart: %s", problem)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	want := checkCounts(t, "pod", got, writes)
+	waitConverged(t, 90*time.Second, func() string { return podsConverged(t, api, want, sleep) })
 }
 
 // podsConverged says what keeps the pods from running exactly want, or ""

@@ -186,28 +186,9 @@ func (s *Scheduler) returnPodOffers() {
 // of its containers refers to, by secret name; ok is false while one is
 // not known yet (see appSecrets).
 func (s *Scheduler) podSecrets(pod marathon.Pod) (map[string]string, bool) {
-	out := map[string]string{}
 	envs := []map[string]marathon.EnvVar{pod.Environment}
 	for _, c := range pod.Containers {
 		envs = append(envs, c.Environment)
 	}
-	for _, env := range envs {
-		for _, v := range env {
-			if !v.IsSecret() {
-				continue
-			}
-			if _, done := out[v.Secret]; done {
-				continue
-			}
-			if s.cfg.Secrets == nil {
-				return nil, false
-			}
-			value, ok, _ := s.cfg.Secrets.Value(pod.Secrets[v.Secret].Source)
-			if !ok {
-				return nil, false
-			}
-			out[v.Secret] = value
-		}
-	}
-	return out, true
+	return s.secretValues(pod.Secrets, envs...)
 }
