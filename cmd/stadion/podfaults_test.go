@@ -14,7 +14,8 @@ import (
 )
 
 // putPod creates or updates a pod of two containers running cmd with n
-// instances (PUT creates, as Marathon's does).
+// instances (PUT creates, as Marathon's does), forcing past the pod's
+// deployment.
 func putPod(client *http.Client, api, id, cmd string, n int) (outcome, string) {
 	container := func(name string) map[string]any {
 		return map[string]any{"name": name, "resources": map[string]any{"cpus": 0.01, "mem": 8},
@@ -22,7 +23,7 @@ func putPod(client *http.Client, api, id, cmd string, n int) (outcome, string) {
 	}
 	body, _ := json.Marshal(map[string]any{"id": id, "scaling": map[string]any{"kind": "fixed", "instances": n},
 		"containers": []any{container("a"), container("b")}})
-	return putJSON(client, api+"/v2/pods"+id, body)
+	return putJSON(client, api+"/v2/pods"+id+"?force=true", body)
 }
 
 // TestFaultKill9LocalPods kills `stadion serve --master local` with

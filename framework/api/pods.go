@@ -16,8 +16,8 @@ import (
 // (*scheduler.Scheduler has it). A Backend without it answers every pod
 // route with Marathon's JSON 404.
 type PodBackend interface {
-	PutPod(ctx context.Context, pod marathon.Pod, create bool) (scheduler.PodResult, error)
-	DeletePod(ctx context.Context, id marathon.PathID) (scheduler.PodResult, error)
+	PutPod(ctx context.Context, pod marathon.Pod, create, force bool) (scheduler.PodResult, error)
+	DeletePod(ctx context.Context, id marathon.PathID, force bool) (scheduler.PodResult, error)
 	KillPodInstances(ctx context.Context, id marathon.PathID, ids []string, wipe bool) ([]state.Instance, error)
 	PodVersions(ctx context.Context, id marathon.PathID) ([]marathon.Timestamp, error)
 	PodVersion(ctx context.Context, id marathon.PathID, v marathon.Timestamp) (marathon.Pod, bool, error)
@@ -130,6 +130,10 @@ func (s *server) podStatus(pv *scheduler.PodView) marathon.PodStatus {
 
 // putPod is POST /v2/pods (id empty) and PUT /v2/pods/{id}.
 func (s *server) putPod(w http.ResponseWriter, r *http.Request, pb PodBackend, id marathon.PathID, create bool) (any, error) {
+	force, err := boolParam(r, "force", false)
+	if err != nil {
+		return nil, err
+	}
 	body, err := readBody(r)
 	if err != nil {
 		return nil, err
@@ -157,7 +161,7 @@ func (s *server) putPod(w http.ResponseWriter, r *http.Request, pb PodBackend, i
 	if err := z.check(action, pod.ID); err != nil {
 		return nil, err
 	}
-	res, err := pb.PutPod(r.Context(), pod, create)
+	res, err := pb.PutPod(r.Context(), pod, create, force)
 	if err != nil {
 		return nil, err
 	}
@@ -177,13 +181,17 @@ func (s *server) putPod(w http.ResponseWriter, r *http.Request, pb PodBackend, i
 
 // deletePod is DELETE /v2/pods/{id}: 202 without a body.
 func (s *server) deletePod(w http.ResponseWriter, r *http.Request, pb PodBackend, id marathon.PathID) (any, error) {
+	force, err := boolParam(r, "force", false)
+	if err != nil {
+		return nil, err
+	}
 	if s.backend.View().Pod(id) == nil {
 		return nil, podNotFound(id)
 	}
 	if err := s.authzOf(r).check(acl.Delete, id); err != nil {
 		return nil, err
 	}
-	res, err := pb.DeletePod(r.Context(), id)
+	res, err := pb.DeletePod(r.Context(), id, force)
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,9 @@ type podState struct {
 	wantOffers bool
 	// pendingLaunches wait for the pass's change to be stored.
 	pendingLaunches []mesos.Accept
+	// deps are the running deployments of the pods, one per pod, in
+	// memory only: a new leader starts without them.
+	deps map[marathon.PathID]*marathon.Deployment
 }
 
 func newPodState(snap state.Snapshot) podState {
@@ -43,6 +46,7 @@ func newPodState(snap state.Snapshot) podState {
 		insts:   map[string]*state.Instance{},
 		byTask:  map[string]string{},
 		retryAt: map[string]time.Time{},
+		deps:    map[marathon.PathID]*marathon.Deployment{},
 	}
 	for _, p := range snap.Pods {
 		ps.defs[p.ID] = p
@@ -165,14 +169,17 @@ func PodObservation(pod marathon.Pod, inst state.Instance) marathon.PodInstanceO
 // PutPod creates or replaces a pod (POST and PUT /v2/pods). The pod must
 // be admitted (marathon.AdmitPod); its version is set here. It answers
 // once the pod is stored. create refuses an existing pod with 409, as
-// POST does.
-func (s *Scheduler) PutPod(ctx context.Context, pod marathon.Pod, create bool) (PodResult, error) {
+// POST does; a running deployment of the pod answers 409 unless force.
+func (s *Scheduler) PutPod(ctx context.Context, pod marathon.Pod, create, force bool) (PodResult, error) {
 	var res PodResult
 	err := s.write(ctx, func(context.Context) error {
 		st := s.st
 		old, exists := st.pods.defs[pod.ID]
 		if exists && create {
 			return &marathon.Error{Status: http.StatusConflict, Message: "A pod with id [" + string(pod.ID) + "] already exists."}
+		}
+		if err := st.podLocked(pod.ID, force); err != nil {
+			return err
 		}
 		if _, isApp := st.apps[pod.ID]; isApp {
 			return &marathon.Error{Status: http.StatusConflict, Message: "An app with id [" + string(pod.ID) + "] already exists."}
@@ -182,7 +189,14 @@ func (s *Scheduler) PutPod(ctx context.Context, pod marathon.Pod, create bool) (
 			v = marathon.NewTimestamp(old.Version.Time.Add(time.Millisecond))
 		}
 		pod.Version = v
-		if exists && onlyScaled(old, pod) {
+		action := marathon.RestartPod
+		switch {
+		case !exists:
+			action = marathon.StartPod
+		case onlyScaled(old, pod):
+			action = marathon.ScalePod
+		}
+		if action == marathon.ScalePod {
 			// A change of the count alone is no upgrade: the instances
 			// stay and run the new version.
 			for _, inst := range st.podInstancesOf(pod.ID) {
@@ -195,7 +209,7 @@ func (s *Scheduler) PutPod(ctx context.Context, pod marathon.Pod, create bool) (
 		st.pods.defs[pod.ID] = pod
 		st.change.PutPods = append(st.change.PutPods, pod)
 		st.dirty = true
-		res = PodResult{Pod: pod, Created: !exists, DeploymentID: newDeploymentID()}
+		res = PodResult{Pod: pod, Created: !exists, DeploymentID: st.startPodDeployment(pod.ID, action, v)}
 		s.planPods(s.cfg.Now())
 		return nil
 	})
@@ -211,8 +225,8 @@ func onlyScaled(a, b marathon.Pod) bool {
 	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }
 
-// PodResult answers PutPod and DeletePod. DeploymentID names the change
-// for Marathon-Deployment-Id; pods have no entry in /v2/deployments yet.
+// PodResult answers PutPod and DeletePod. DeploymentID is the
+// deployment of the change (View.PodDeployments while it runs).
 type PodResult struct {
 	Pod          marathon.Pod
 	Created      bool
@@ -220,14 +234,17 @@ type PodResult struct {
 }
 
 // DeletePod removes a pod and kills its instances (DELETE /v2/pods/{id}).
-func (s *Scheduler) DeletePod(ctx context.Context, id marathon.PathID) (PodResult, error) {
+func (s *Scheduler) DeletePod(ctx context.Context, id marathon.PathID, force bool) (PodResult, error) {
 	var res PodResult
 	err := s.write(ctx, func(context.Context) error {
 		st := s.st
 		if _, ok := st.pods.defs[id]; !ok {
 			return podNotFound(id)
 		}
-		res = PodResult{Pod: st.pods.defs[id], DeploymentID: newDeploymentID()}
+		if err := st.podLocked(id, force); err != nil {
+			return err
+		}
+		res = PodResult{Pod: st.pods.defs[id], DeploymentID: st.startPodDeployment(id, marathon.StopPod, marathon.NewTimestamp(s.cfg.Now()))}
 		delete(st.pods.defs, id)
 		st.change.DeletePods = append(st.change.DeletePods, id)
 		st.dirty = true
@@ -313,7 +330,74 @@ func (s *Scheduler) planPods(now time.Time) time.Time {
 	for _, id := range slices.Sorted(maps.Keys(st.pods.defs)) {
 		s.scalePod(st.pods.defs[id], now)
 	}
+	st.finishPodDeployments()
 	return wake
+}
+
+// podLocked is Marathon's 409 for a change of a pod that a deployment
+// changes; with force that deployment is dropped for the new one.
+func (st *loopState) podLocked(id marathon.PathID, force bool) error {
+	d := st.pods.deps[id]
+	switch {
+	case d == nil:
+		return nil
+	case force:
+		delete(st.pods.deps, id)
+		return nil
+	}
+	return marathon.AppLocked(d.ID)
+}
+
+// startPodDeployment records the deployment of one change of a pod and
+// returns its id.
+func (st *loopState) startPodDeployment(id marathon.PathID, action marathon.DeploymentAction, v marathon.Timestamp) string {
+	d := &marathon.Deployment{
+		ID: newDeploymentID(), Version: v, AffectedPods: []marathon.PathID{id},
+		Steps:          []marathon.Step{{Actions: []marathon.Action{{Action: action, Pod: id}}}},
+		CurrentActions: []marathon.CurrentAction{{Action: action, Pod: id}},
+		CurrentStep:    1, TotalSteps: 1,
+	}
+	st.pods.deps[id] = d
+	st.dirty = true
+	return d.ID
+}
+
+// finishPodDeployments ends the deployments whose pod runs as defined:
+// its count of stable instances of the current version and nothing else,
+// or, once deleted, no instance at all.
+func (st *loopState) finishPodDeployments() {
+	for id := range st.pods.deps {
+		pod, exists := st.pods.defs[id]
+		done := true
+		n := 0
+		for _, inst := range st.podInstancesOf(id) {
+			switch {
+			case !exists, inst.Goal != state.GoalRunning, inst.AppVersion != pod.Version, !podInstanceStable(pod, inst):
+				done = false
+			default:
+				n++
+			}
+		}
+		if done && (!exists || n == pod.Scaling.Instances) {
+			delete(st.pods.deps, id)
+			st.dirty = true
+		}
+	}
+}
+
+// podDeployments are the running pod deployments, oldest first.
+func (st *loopState) podDeployments() []marathon.Deployment {
+	out := make([]marathon.Deployment, 0, len(st.pods.deps))
+	for _, d := range st.pods.deps {
+		out = append(out, *d)
+	}
+	slices.SortFunc(out, func(a, b marathon.Deployment) int {
+		if c := a.Version.Compare(b.Version.Time); c != 0 {
+			return c
+		}
+		return compareStrings(a.ID, b.ID)
+	})
+	return out
 }
 
 // settlePodInstance acts on one instance's tasks.

@@ -55,7 +55,7 @@ func podRunning(id marathon.PathID, n int) func(v *scheduler.View) error {
 // tasks in the next incarnation.
 func TestPodRestartAdoptsInstances(t *testing.T) {
 	h := start(t)
-	if _, err := h.sched.PutPod(context.Background(), sleeperPod(t, "/pod", 1), true); err != nil {
+	if _, err := h.sched.PutPod(context.Background(), sleeperPod(t, "/pod", 1), true, false); err != nil {
 		t.Fatal(err)
 	}
 	h.wait("the pod instance running", podRunning("/pod", 1))
@@ -105,7 +105,7 @@ func TestPodWriteIsDurable(t *testing.T) {
 	<-h.sched.Ready()
 
 	store.fail.Store(true)
-	_, err := h.sched.PutPod(context.Background(), sleeperPod(t, "/durable", 1), true)
+	_, err := h.sched.PutPod(context.Background(), sleeperPod(t, "/durable", 1), true, false)
 	wantStatus(t, "put while the store fails", err, http.StatusServiceUnavailable)
 	if pv := h.sched.View().Pod("/durable"); pv != nil {
 		t.Errorf("an unstored pod is shown: %+v", pv)
@@ -122,7 +122,7 @@ func TestPodWriteIsDurable(t *testing.T) {
 	var res scheduler.PodResult
 	h.wait("the put answered once the store writes", func(*scheduler.View) error {
 		// 503 while the scheduler still takes the store for failing.
-		res, err = h.sched.PutPod(context.Background(), sleeperPod(t, "/durable", 1), true)
+		res, err = h.sched.PutPod(context.Background(), sleeperPod(t, "/durable", 1), true, false)
 		return err
 	})
 	if !res.Created || res.DeploymentID == "" {
@@ -155,10 +155,10 @@ func TestPodConstraints(t *testing.T) {
 	ctx := context.Background()
 	pinned := sleeperPod(t, "/pinned", 1)
 	pinned.Scheduling.Placement.Constraints = []marathon.PodConstraint{{FieldName: "hostname", Operator: "LIKE", Value: "no-such-host"}}
-	if _, err := h.sched.PutPod(ctx, pinned, true); err != nil {
+	if _, err := h.sched.PutPod(ctx, pinned, true, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.sched.PutPod(ctx, sleeperPod(t, "/free", 1), true); err != nil {
+	if _, err := h.sched.PutPod(ctx, sleeperPod(t, "/free", 1), true, false); err != nil {
 		t.Fatal(err)
 	}
 	h.wait("the unconstrained pod running", podRunning("/free", 1))
@@ -166,7 +166,11 @@ func TestPodConstraints(t *testing.T) {
 		t.Fatalf("the pinned pod's instances %+v, want one waiting", inst)
 	}
 	pinned.Scheduling.Placement.Constraints = nil
-	if _, err := h.sched.PutPod(ctx, pinned, false); err != nil {
+	// Its start never ends: the change must force past it.
+	if _, err := h.sched.PutPod(ctx, pinned, false, false); err == nil {
+		t.Fatal("a change of a deploying pod was taken without force")
+	}
+	if _, err := h.sched.PutPod(ctx, pinned, false, true); err != nil {
 		t.Fatal(err)
 	}
 	h.wait("the pod running without its constraint", podRunning("/pinned", 1))

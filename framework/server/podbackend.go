@@ -12,20 +12,20 @@ import (
 // The pod commands of the current term's scheduler (/v2/pods).
 var _ api.PodBackend = backend{}
 
-func (b backend) PutPod(ctx context.Context, pod marathon.Pod, create bool) (scheduler.PodResult, error) {
+func (b backend) PutPod(ctx context.Context, pod marathon.Pod, create, force bool) (scheduler.PodResult, error) {
 	s, err := b.sched()
 	if err != nil {
 		return scheduler.PodResult{}, err
 	}
-	return s.PutPod(ctx, pod, create)
+	return s.PutPod(ctx, pod, create, force)
 }
 
-func (b backend) DeletePod(ctx context.Context, id marathon.PathID) (scheduler.PodResult, error) {
+func (b backend) DeletePod(ctx context.Context, id marathon.PathID, force bool) (scheduler.PodResult, error) {
 	s, err := b.sched()
 	if err != nil {
 		return scheduler.PodResult{}, err
 	}
-	return s.DeletePod(ctx, id)
+	return s.DeletePod(ctx, id, force)
 }
 
 func (b backend) KillPodInstances(ctx context.Context, id marathon.PathID, ids []string, wipe bool) ([]state.Instance, error) {

@@ -139,10 +139,29 @@ func TestPodLifecycle(t *testing.T) {
 	e := start(t)
 
 	r := e.want(e.do("POST", "/v2/pods", webPod(server, trigger, 1)), 201)
-	if r.header.Get("Marathon-Deployment-Id") == "" || r.header.Get("Location") != "/e2e/web" {
+	dep := r.header.Get("Marathon-Deployment-Id")
+	if dep == "" || r.header.Get("Location") != "/e2e/web" {
 		t.Errorf("headers %v", r.header)
 	}
+	// The start is a deployment until the instance is stable: listed,
+	// and a change without force is refused.
+	var deps []struct {
+		ID           string
+		AffectedPods []string
+	}
+	e.wantJSON(e.do("GET", "/v2/deployments", ""), 200, &deps)
+	if len(deps) != 1 || deps[0].ID != dep || len(deps[0].AffectedPods) != 1 || deps[0].AffectedPods[0] != "/e2e/web" {
+		t.Errorf("deployments %+v, want %s of /e2e/web", deps, dep)
+	}
+	e.want(e.do("PUT", "/v2/pods/e2e/web", webPod(server, trigger, 1)), 409)
 	e.stablePod("/e2e/web", 1)
+	e.eventually("the start deployment ends", func() error {
+		e.wantJSON(e.do("GET", "/v2/deployments", ""), 200, &deps)
+		if len(deps) != 0 {
+			return fmt.Errorf("deployments %+v", deps)
+		}
+		return nil
+	})
 	var group struct{ Pods []struct{ ID string } }
 	e.wantJSON(e.do("GET", "/v2/groups/e2e", ""), 200, &group)
 	if len(group.Pods) != 1 || group.Pods[0].ID != "/e2e/web" {
