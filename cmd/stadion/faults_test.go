@@ -54,7 +54,12 @@ type write struct {
 // Marathon's does), forcing past deployments in the way.
 func putApp(client *http.Client, api, id, cmd string, n int) (outcome, string) {
 	body, _ := json.Marshal(map[string]any{"id": id, "cmd": cmd, "cpus": 0.01, "mem": 8, "instances": n})
-	req, err := http.NewRequest(http.MethodPut, api+"/v2/apps"+id+"?force=true", bytes.NewReader(body))
+	return putJSON(client, api+"/v2/apps"+id+"?force=true", body)
+}
+
+// putJSON sends one PUT and says what the client learnt of it.
+func putJSON(client *http.Client, url string, body []byte) (outcome, string) {
+	req, err := http.NewRequest(http.MethodPut, url, bytes.NewReader(body))
 	if err != nil {
 		return refused, err.Error()
 	}
@@ -464,26 +469,38 @@ func TestFaultKill9LocalUnderWriters(t *testing.T) {
 	if w.count(acked) < 100 {
 		t.Fatalf("only %d writes were acknowledged: the test did not exercise the scheduler", w.count(acked))
 	}
-	want := map[string]int{}
-	for id, got := range appInstances(t, api) {
-		if ok := slices.Contains(possible(writes[id]), got); !ok {
-			t.Errorf("app %s has %d instances, its writes allow %v", id, got, possible(writes[id]))
+	want := checkCounts(t, "app", appInstances(t, api), writes)
+	waitConverged(t, 60*time.Second, func() string { return localConverged(t, api, want, sleep) })
+}
+
+// checkCounts checks that every runnable has a count its writes allow
+// and that none its writes created is missing; it returns the counts.
+func checkCounts(t *testing.T, kind string, got map[string]int, writes map[string][]write) map[string]int {
+	t.Helper()
+	for id, n := range got {
+		if ok := slices.Contains(possible(writes[id]), n); !ok {
+			t.Errorf("%s %s has %d instances, its writes allow %v", kind, id, n, possible(writes[id]))
 		}
-		want[id] = got
 	}
 	for id, ws := range writes {
-		if _, ok := want[id]; !ok && !slices.Contains(possible(ws), -1) {
-			t.Errorf("app %s is missing, its writes allow %v", id, possible(ws))
+		if _, ok := got[id]; !ok && !slices.Contains(possible(ws), -1) {
+			t.Errorf("%s %s is missing, its writes allow %v", kind, id, possible(ws))
 		}
 	}
+	return got
+}
 
+// waitConverged waits until problem has said "" for 2 s in a row, or
+// fails with its last answer after d.
+func waitConverged(t *testing.T, d time.Duration, problem func() string) {
+	t.Helper()
 	start := time.Now()
 	var since time.Time
-	deadline := start.Add(60 * time.Second)
+	deadline := start.Add(d)
 	for {
-		problem := localConverged(t, api, want, sleep)
+		p := problem()
 		switch {
-		case problem != "":
+		case p != "":
 			since = time.Time{}
 		case since.IsZero():
 			since = time.Now()
@@ -492,7 +509,7 @@ func TestFaultKill9LocalUnderWriters(t *testing.T) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("not converged 60 s after the last restart: %s", problem)
+			t.Fatalf("not converged %s after the last restart: %s", d, p)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -226,8 +226,8 @@ func New(cfg Config) http.Handler {
 
 	h("GET /v2/plugins", "/v2/plugins", s.getPlugins)
 	h("/v2/plugins/{rest...}", "/v2/plugins/{id}", s.pluginNotFound)
-	h("/v2/pods", "/v2/pods", s.podsNotFound)
-	h("/v2/pods/{rest...}", "/v2/pods/{id}", s.podsNotFound)
+	h("/v2/pods", "/v2/pods", s.pods)
+	h("/v2/pods/{rest...}", "/v2/pods/{id}", s.pod)
 
 	h("GET /v2/info", "/v2/info", s.getInfo)
 	h("GET /v2/leader", "/v2/leader", s.getLeader)

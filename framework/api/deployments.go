@@ -23,6 +23,11 @@ func (s *server) listDeployments(w http.ResponseWriter, r *http.Request) (any, e
 		}
 		out = append(out, deploymentOf(d))
 	}
+	for _, d := range v.PodDeployments {
+		if z.mayViewAll(d.AffectedPods) {
+			out = append(out, d)
+		}
+	}
 	return out, nil
 }
 

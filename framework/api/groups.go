@@ -22,6 +22,7 @@ import (
 type groupNode struct {
 	id       marathon.PathID
 	apps     []*scheduler.AppView
+	pods     []*scheduler.PodView
 	children map[string]*groupNode
 	stored   *state.Group
 }
@@ -48,6 +49,10 @@ func groupTree(v *scheduler.View) *groupNode {
 	for _, av := range v.Apps {
 		p := node(av.App.ID.Parent())
 		p.apps = append(p.apps, av)
+	}
+	for _, pv := range v.Pods {
+		p := node(pv.Pod.ID.Parent())
+		p.pods = append(p.pods, pv)
 	}
 	for i := range v.Groups {
 		g := &v.Groups[i]
@@ -94,7 +99,7 @@ type groupOut struct {
 	ID           marathon.PathID    `json:"id"`
 	Apps         any                `json:"apps,omitempty"`
 	Groups       *[]groupOut        `json:"groups,omitempty"`
-	Pods         []any              `json:"pods"`
+	Pods         []marathon.Pod     `json:"pods"`
 	Dependencies []marathon.PathID  `json:"dependencies"`
 	Version      marathon.Timestamp `json:"version,omitzero"`
 	EnforceRole  *bool              `json:"enforceRole,omitempty"`
@@ -117,11 +122,20 @@ func (s *server) render(ctx context.Context, v *scheduler.View, n *groupNode, e 
 		apps = z.viewable(n.apps)
 		shown = len(apps) > 0
 	}
-	out = groupOut{ID: n.id, Pods: []any{}, Dependencies: []marathon.PathID{}}
+	out = groupOut{ID: n.id, Pods: []marathon.Pod{}, Dependencies: []marathon.PathID{}}
 	if n.stored != nil {
 		newest = n.stored.Version
 		if n.stored.Dependencies != nil {
 			out.Dependencies = n.stored.Dependencies
+		}
+	}
+	for _, pv := range n.pods {
+		if z.may(acl.View, pv.Pod.ID) {
+			out.Pods = append(out.Pods, pv.Pod)
+			shown = true
+			if pv.Pod.Version.After(newest.Time) {
+				newest = pv.Pod.Version
+			}
 		}
 	}
 	if n.id != marathon.RootID {

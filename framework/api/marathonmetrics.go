@@ -94,7 +94,7 @@ func (s *server) marathonMetrics() marathon.Metrics {
 	}
 	gauge("apps.active.gauge", float64(len(v.Apps)))
 	gauge("groups.active.gauge", float64(len(groups)))
-	gauge("pods.active.gauge", 0)
+	gauge("pods.active.gauge", float64(len(v.Pods)))
 	gauge("deployments.active.gauge", float64(len(v.Deployments)))
 	gauge("instances.running.gauge", float64(running))
 	gauge("instances.staged.gauge", float64(staged))

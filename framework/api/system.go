@@ -184,10 +184,10 @@ func (s *server) pluginNotFound(w http.ResponseWriter, r *http.Request) (any, er
 	return nil, &marathon.Error{Status: http.StatusNotFound, Message: "No plugin with this pluginId: " + id}
 }
 
-// podsNotFound answers /v2/pods and everything below it: pods are not
-// implemented, so there are none, and the answer is Marathon's JSON 404
-// (HEAD /v2/pods answers 404 too, which tells clients that probe for pod
-// support that there is none).
+// podsNotFound answers /v2/pods and everything below it when the Backend
+// runs no pods (it is no PodBackend): Marathon's JSON 404 (HEAD /v2/pods
+// answers 404 too, which tells clients that probe for pod support that
+// there is none).
 func (s *server) podsNotFound(w http.ResponseWriter, r *http.Request) (any, error) {
 	raw := strings.Trim(r.PathValue("rest"), "/")
 	if raw == "" {

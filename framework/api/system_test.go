@@ -180,7 +180,8 @@ func TestUnknownTaskListed(t *testing.T) {
 }
 
 // TestPluginsAndPods: /v2/plugins lists no plugins as Marathon without
-// any; /v2/pods answers Marathon's JSON 404 for every method.
+// any; /v2/pods answers Marathon's JSON 404 for every method when the
+// Backend runs no pods (no PodBackend).
 func TestPluginsAndPods(t *testing.T) {
 	h := newHarness(t)
 	h.expect(h.do("GET", "/v2/plugins", ""), 200, `{"plugins":[]}`)

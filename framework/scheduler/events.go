@@ -70,6 +70,7 @@ func (s *Scheduler) reconcileTasks(ctx context.Context, explicit bool) {
 			}
 			tasks = append(tasks, rt)
 		}
+		tasks = append(tasks, s.st.podReconcileTasks()...)
 		if len(tasks) > 0 {
 			s.calls.reconcile(tasks)
 		}
@@ -84,6 +85,9 @@ func (s *Scheduler) handleUpdate(ctx context.Context, status mesos.TaskStatus) {
 	s.counters.addUpdate(status.State)
 	if len(status.UUID) > 0 {
 		st.acks = append(st.acks, status)
+	}
+	if s.podUpdate(status, now) {
+		return
 	}
 	inst := st.instances[st.byTask[status.TaskID.Value]]
 	if inst == nil || inst.TaskID != status.TaskID.Value {

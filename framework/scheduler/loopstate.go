@@ -108,8 +108,10 @@ type loopState struct {
 	// only after the change is stored.
 	change state.Change
 	acks   []mesos.TaskStatus
-	dirty  bool
-	seq    uint64
+	// pods are the pods and their instances (pods.go).
+	pods  podState
+	dirty bool
+	seq   uint64
 }
 
 type offerStat struct{ processed, unused int }
@@ -145,6 +147,7 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 		ready:        map[string]*readinessProbe{},
 		healthStale:  true,
 		dirty:        true,
+		pods:         newPodState(snap),
 	}
 	for _, a := range snap.Apps {
 		st.apps[a.ID] = a
@@ -163,6 +166,9 @@ func newLoopState(snap state.Snapshot, now time.Time) *loopState {
 	}
 	for i := range snap.Instances {
 		inst := snap.Instances[i]
+		if inst.Pod {
+			continue // st.pods has it
+		}
 		st.addInstance(&inst)
 		if inst.TaskID != "" {
 			st.byTask[inst.TaskID] = inst.ID

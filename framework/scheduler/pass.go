@@ -27,8 +27,10 @@ func (s *Scheduler) pass(ctx context.Context) time.Time {
 	s.startQueued(ctx, now)
 	wake = earliest(wake, s.advanceDeployments(ctx, now))
 
+	wake = earliest(wake, s.podPass(now))
 	ids, more := s.waiting(plan.Launch, now, s.launchLimit())
 	s.launch(ids, more, now)
+	s.st.wantOffers = s.st.wantOffers || s.st.pods.wantOffers
 	s.steerRoles()
 	wake = earliest(wake, s.steerOffers())
 	wake = earliest(wake, s.nextKillRetry(now))
@@ -412,8 +414,8 @@ func (s *Scheduler) launch(ids []string, more bool, now time.Time) {
 	st.offers = map[string]mesos.Offer{}
 	if len(pending) == 0 {
 		d := s.cfg.DeclineOfferDuration
-		if len(ids) > 0 {
-			d = 5 * time.Second // instances wait for their secrets
+		if len(ids) > 0 || st.pods.wantOffers {
+			d = 5 * time.Second // instances wait for their secrets, or pods wait
 		}
 		s.declineAll(offers, d)
 		return
@@ -635,6 +637,7 @@ func (s *Scheduler) flush(ctx context.Context) error {
 	if !c.Empty() {
 		if err := s.cfg.Store.Apply(ctx, c); err != nil {
 			s.returnOffers(st.pendingLaunches)
+			s.returnPodOffers()
 			s.writeFailed(ctx, err)
 			return err
 		}
@@ -648,6 +651,7 @@ func (s *Scheduler) flush(ctx context.Context) error {
 		s.calls.launch([]mesos.OfferID{l.offer}, l.tasks, l.filters)
 	}
 	st.pendingLaunches = st.pendingLaunches[:0]
+	s.flushPodLaunches()
 	for _, a := range st.acks {
 		s.calls.acknowledge(a)
 	}

@@ -63,6 +63,7 @@ func (s *Scheduler) publish() {
 		v.Groups = append(v.Groups, g)
 	}
 	slices.SortFunc(v.Groups, func(a, b state.Group) int { return cmp.Compare(a.ID, b.ID) })
+	v.Pods, v.PodDeployments = st.podViews(), st.podDeployments()
 	v.index()
 	s.view.Store(v)
 	s.healthCheckEvents(now)

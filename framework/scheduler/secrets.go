@@ -20,25 +20,32 @@ type SecretResolver interface {
 // be fetched: the resolver logs why and tries again). An app without
 // secret references needs no resolver.
 func (s *Scheduler) appSecrets(app *marathon.App) (map[string]string, bool) {
+	return s.secretValues(app.Secrets, app.Env)
+}
+
+// secretValues resolves the secrets that envs refer to, as appSecrets.
+func (s *Scheduler) secretValues(secrets map[string]marathon.Secret, envs ...map[string]marathon.EnvVar) (map[string]string, bool) {
 	var out map[string]string
-	for _, v := range app.Env {
-		if !v.IsSecret() {
-			continue
+	for _, env := range envs {
+		for _, v := range env {
+			if !v.IsSecret() {
+				continue
+			}
+			if _, done := out[v.Secret]; done {
+				continue
+			}
+			if s.cfg.Secrets == nil {
+				return nil, false
+			}
+			value, ok, _ := s.cfg.Secrets.Value(secrets[v.Secret].Source)
+			if !ok {
+				return nil, false
+			}
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[v.Secret] = value
 		}
-		if _, done := out[v.Secret]; done {
-			continue
-		}
-		if s.cfg.Secrets == nil {
-			return nil, false
-		}
-		value, ok, _ := s.cfg.Secrets.Value(app.Secrets[v.Secret].Source)
-		if !ok {
-			return nil, false
-		}
-		if out == nil {
-			out = map[string]string{}
-		}
-		out[v.Secret] = value
 	}
 	return out, true
 }

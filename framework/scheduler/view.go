@@ -29,6 +29,10 @@ type View struct {
 	Store StoreHealth
 	// Counters are the scheduler's live counters; nil between terms.
 	Counters *Counters
+	// Pods are the pods, sorted by id, and PodDeployments their running
+	// deployments, oldest first (pods.go).
+	Pods           []*PodView
+	PodDeployments []marathon.Deployment
 
 	byID map[marathon.PathID]*AppView
 }

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -89,9 +90,6 @@ const (
 	confPodBody  = `{"id":"/p","containers":[{"name":"c","exec":{"command":{"shell":"sleep 600"}},"resources":{"cpus":0.05,"mem":16}}]}`
 )
 
-// podsDiffer is the reason of every /v2/pods call.
-const podsDiffer = "pods are not implemented: every /v2/pods call answers Marathon's JSON 404"
-
 // loggingDiffer is the reason of the /logging calls.
 const loggingDiffer = "no /logging: the level is set with --logging_level; Marathon's /logging changes logback loggers at run time"
 
@@ -105,13 +103,8 @@ func confSteps() []step {
 	running := func(id string, n int) func(*conformance, []byte) {
 		return func(c *conformance, _ []byte) { c.idle(); c.running(id, n) }
 	}
-	pod := func(raml, method, path, body string, status int) step {
-		r := rc{raml: raml, method: method, path: path, body: body, status: status,
-			differs: podsDiffer, stadionStatus: http.StatusNotFound, stadionShape: errShape}
-		if method == http.MethodHead {
-			r.stadionShape = nil
-		}
-		return rcall(r)
+	pod := func(raml, method, path, body string, status int, shp *marathontest.Shape, then func(*conformance, []byte)) step {
+		return rcall(rc{raml: raml, method: method, path: path, body: body, status: status, shape: shp, then: then})
 	}
 	return []step{
 		// apps
@@ -251,19 +244,23 @@ func confSteps() []step {
 		rcall(rc{raml: "POST /logging (invalid)", method: "POST", path: "/logging", body: `{"level":"loud"}`, status: 422,
 			differs: loggingDiffer, stadionStatus: http.StatusNotFound}),
 
-		// pods (Marathon's answers for an existing pod)
-		pod("HEAD /v2/pods", "HEAD", "/v2/pods", "", 200),
-		pod("POST /v2/pods", "POST", "/v2/pods", confPodBody, 201),
-		pod("GET /v2/pods", "GET", "/v2/pods", "", 200),
-		pod("GET /v2/pods/::status", "GET", "/v2/pods/::status", "", 200),
-		pod("GET /v2/pods/{id}", "GET", "/v2/pods/p", "", 200),
-		pod("PUT /v2/pods/{id}", "PUT", "/v2/pods/p", confPodBody, 200),
-		pod("GET /v2/pods/{id}::status", "GET", "/v2/pods/p::status", "", 200),
-		pod("GET /v2/pods/{id}::versions", "GET", "/v2/pods/p::versions", "", 200),
-		pod("GET /v2/pods/{id}::versions/{version}", "GET", "/v2/pods/p::versions/2001-01-01T00:00:00.000Z", "", 200),
-		pod("DELETE /v2/pods/{id}::instances/{instance}", "DELETE", "/v2/pods/p::instances/p.instance-1", "", 200),
-		pod("DELETE /v2/pods/{id}::instances", "DELETE", "/v2/pods/p::instances", `["p.instance-1"]`, 200),
-		pod("DELETE /v2/pods/{id}", "DELETE", "/v2/pods/p", "", 202),
+		// pods
+		pod("HEAD /v2/pods", "HEAD", "/v2/pods", "", 200, nil, nil),
+		pod("POST /v2/pods", "POST", "/v2/pods", confPodBody, 201, shape(marathontest.Pod), func(c *conformance, _ []byte) { c.learnPod("/p") }),
+		pod("POST /v2/pods (exists)", "POST", "/v2/pods", confPodBody, 409, shape(marathontest.Error), nil),
+		pod("POST /v2/pods (malformed)", "POST", "/v2/pods", confMalform, 400, shape(marathontest.Malformed), nil),
+		pod("GET /v2/pods", "GET", "/v2/pods", "", 200, shape(marathontest.PodList), nil),
+		pod("GET /v2/pods/::status", "GET", "/v2/pods/::status", "", 200, shape(marathontest.PodStatusList), nil),
+		pod("GET /v2/pods/{id}", "GET", "/v2/pods/p", "", 200, shape(marathontest.Pod), nil),
+		pod("GET /v2/pods/{id} (unknown)", "GET", "/v2/pods/none", "", 404, shape(marathontest.Error), nil),
+		pod("PUT /v2/pods/{id}", "PUT", "/v2/pods/p", confPodBody, 200, shape(marathontest.Pod), func(c *conformance, _ []byte) { c.learnPod("/p") }),
+		pod("GET /v2/pods/{id}::status", "GET", "/v2/pods/p::status", "", 200, shape(marathontest.PodStatus), nil),
+		pod("GET /v2/pods/{id}::versions", "GET", "/v2/pods/p::versions", "", 200, shape(marathontest.Versions), nil),
+		pod("GET /v2/pods/{id}::versions/{version}", "GET", "/v2/pods/p::versions/{podversion}", "", 200, shape(marathontest.Pod), nil),
+		pod("DELETE /v2/pods/{id}::instances/{instance}", "DELETE", "/v2/pods/p::instances/{podinstance}", "", 200, shape(marathontest.PodInstance), nil),
+		pod("DELETE /v2/pods/{id}::instances", "DELETE", "/v2/pods/p::instances", `["{podinstance}"]`, 200, shape(marathontest.Arr(marathontest.PodInstance)), nil),
+		pod("DELETE /v2/pods/{id}", "DELETE", "/v2/pods/p", "", 202, nil, nil),
+		pod("DELETE /v2/pods/{id} (unknown)", "DELETE", "/v2/pods/p", "", 404, shape(marathontest.Error), nil),
 
 		// last: the root group, then leadership
 		rcall(rc{raml: "DELETE /v2/groups", method: "DELETE", path: "/v2/groups", status: 200, shape: dep, then: idle}),
@@ -427,6 +424,26 @@ func (c *conformance) expand(s string) string {
 		s = strings.ReplaceAll(s, "{"+k+"}", v)
 	}
 	return s
+}
+
+// learnPod waits for the one instance of pod id to run and records its
+// id as {podinstance} and the pod's version as {podversion}.
+func (c *conformance) learnPod(id string) {
+	c.eventually("pod "+id+" running", func() error {
+		var st struct {
+			Spec      struct{ Version string }
+			Instances []struct{ ID, Status string }
+		}
+		r := c.do("GET", "/v2/pods"+id+"::status", "")
+		if err := json.Unmarshal(r.body, &st); err != nil {
+			return fmt.Errorf("status %d %s: %w", r.status, r.body, err)
+		}
+		if len(st.Instances) != 1 || st.Instances[0].Status != "STABLE" {
+			return fmt.Errorf("instances %+v", st.Instances)
+		}
+		c.vars["podinstance"], c.vars["podversion"] = st.Instances[0].ID, st.Spec.Version
+		return nil
+	})
 }
 
 // learnTasks records the id of one of id's tasks as {task} and its

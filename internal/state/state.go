@@ -273,6 +273,23 @@ type Instance struct {
 	// a new master yet: State stays the last known state until the task
 	// is heard of again or the scheduler relaunches it.
 	UnknownSince time.Time `json:"unknownSince,omitzero"`
+	// Pod says the instance is a pod's: AppID is the pod id, AppVersion
+	// the pod version, TaskID is empty and Tasks holds one task per
+	// container, launched together as one task group. HostPorts are then
+	// those of all the pod's endpoints, in container and endpoint order.
+	Pod   bool      `json:"pod,omitempty"`
+	Tasks []PodTask `json:"tasks,omitempty"`
+}
+
+// PodTask is the task of one container of a pod instance.
+type PodTask struct {
+	Container string          `json:"container"`
+	TaskID    string          `json:"taskId"`
+	State     mesos.TaskState `json:"state,omitempty"`
+	// Healthy is the Mesos health of the task; nil while unreported.
+	Healthy   *bool     `json:"healthy,omitempty"`
+	Message   string    `json:"message,omitempty"`
+	StartedAt time.Time `json:"startedAt,omitzero"`
 }
 
 // HealthResult is the state of one health check of one task, as Marathon

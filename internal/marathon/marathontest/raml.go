@@ -269,3 +269,42 @@ var Loggers = Map(Str)
 
 // LoggerChange is logging.LoggerChange.
 var LoggerChange = Obj(map[string]Shape{"level": Str, "logger": Str})
+
+// Pod is types/pod.raml Pod as Marathon answers it (PodConversion
+// writes every collection, empty or not).
+var Pod = Obj(map[string]Shape{
+	"id": Str, "version": Str, "containers": Arr(podContainer), "networks": Arr(network),
+	"volumes": Arr(AnyObject), "scaling": Obj(map[string]Shape{"kind": Str, "instances": Int}),
+	"scheduling": Obj(map[string]Shape{"backoff": AnyObject, "upgrade": AnyObject, "placement": AnyObject, "killSelection": Str, "unreachableStrategy": unreachableStrategy}),
+	"secrets":    AnyObject, "environment": AnyObject, "labels": AnyObject, "executorResources": AnyObject,
+})
+
+// podContainer is types/podContainer.raml PodContainer.
+var podContainer = Obj(map[string]Shape{"name": Str, "resources": Obj(map[string]Shape{"cpus": Num, "mem": Num})})
+
+// PodList is GET /v2/pods.
+var PodList = Arr(Pod)
+
+// PodStatus is types/podStatus.raml PodStatus.
+var PodStatus = Obj(map[string]Shape{
+	"id": Str, "spec": Pod, "status": Str, "statusSince": Str, "instances": Arr(podInstanceStatus),
+	"terminationHistory": Arr(AnyObject), "lastUpdated": Str, "lastChanged": Str,
+})
+
+// podInstanceStatus is types/podStatus.raml PodInstanceStatus.
+var podInstanceStatus = Obj(map[string]Shape{
+	"id": Str, "status": Str, "statusSince": Str, "conditions": Arr(AnyObject), "networks": Arr(AnyObject),
+	"containers":   Arr(Obj(map[string]Shape{"name": Str, "status": Str, "statusSince": Str, "conditions": Arr(AnyObject), "endpoints": Arr(AnyObject), "lastUpdated": Str, "lastChanged": Str})),
+	"localVolumes": Arr(AnyObject), "lastUpdated": Str, "lastChanged": Str,
+})
+
+// PodStatusList is GET /v2/pods/::status.
+var PodStatusList = Arr(PodStatus)
+
+// PodInstance is types/instance.raml Instance, as DELETE
+// /v2/pods/{id}::instances answers it.
+var PodInstance = Obj(map[string]Shape{
+	"instanceId":     Obj(map[string]Shape{"idString": Str}),
+	"state":          Obj(map[string]Shape{"condition": Str, "since": Str, "goal": Str}),
+	"runSpecVersion": Str, "unreachableStrategy": unreachableStrategy,
+})
