@@ -153,7 +153,9 @@ type groupExecutor struct {
 func (t *task) state() mesos.TaskState { return t.status.State }
 
 func (t *task) record(s mesos.TaskStatus) {
-	if t.owner != nil && t.status.State != s.State {
+	// Only a task that ends (or comes back) changes what its agent uses:
+	// STAGING, STARTING and RUNNING hold the same resources.
+	if t.owner != nil && t.status.State.Terminal() != s.State.Terminal() {
 		t.owner.usedOK = false
 	}
 	t.status = s
@@ -215,10 +217,18 @@ func (a *agent) used() mesos.Resources {
 	return out
 }
 
-// setTask adds or replaces the agent's task at key.
+// setTask adds or replaces the agent's task at key. A new task that holds
+// resources and runs no group executor is added to the cached sum (a
+// launch: one sum of its resources, not of every task of the agent again);
+// anything else makes the sum be done again.
 func (a *agent) setTask(key taskKey, t *task) {
+	_, replaced := a.tasks[key]
 	a.tasks[key] = t
 	t.owner = a
+	if a.usedOK && !replaced && t.executor == nil && t.holdsResources() {
+		a.usedSum = a.usedSum.Plus(t.resources)
+		return
+	}
 	a.usedOK = false
 }
 
