@@ -124,7 +124,7 @@ func (m *Master) register(reg cluster.Register) (cluster.Registered, error) {
 		m.log.Info("agent reregistered", "agent_id", id, "hostname", reg.Hostname, "was_unreachable", wasUnreachable)
 	}
 	a.reg = reg
-	a.total = mesos.Resources(nil).Plus(reg.Resources)
+	a.setTotal(mesos.Resources(nil).Plus(reg.Resources))
 	a.reachable = true
 	a.unreachableTime = time.Time{}
 	m.adoptTasks(st, a, reg.Tasks, wasUnreachable, now)

@@ -181,10 +181,13 @@ type agent struct {
 	unreachableTime  time.Time
 	tasks            map[taskKey]*task
 	offers           map[string]*offer
-	// usedSum is used() while usedOK.
-	usedSum mesos.Resources
-	usedOK  bool
-	link    *agentLink
+	// usedSum is used() while usedOK; unusedSum is unused() while
+	// unusedOK (and usedOK).
+	usedSum   mesos.Resources
+	usedOK    bool
+	unusedSum mesos.Resources
+	unusedOK  bool
+	link      *agentLink
 }
 
 // used is the sum of the resources of the agent's non-terminal tasks and
@@ -214,6 +217,7 @@ func (a *agent) used() mesos.Resources {
 		}
 	}
 	a.usedSum, a.usedOK = out, true
+	a.unusedOK = false
 	return out
 }
 
@@ -227,6 +231,7 @@ func (a *agent) setTask(key taskKey, t *task) {
 	t.owner = a
 	if a.usedOK && !replaced && t.executor == nil && t.holdsResources() {
 		a.usedSum = a.usedSum.Plus(t.resources)
+		a.unusedOK = false
 		return
 	}
 	a.usedOK = false
@@ -246,9 +251,40 @@ func (a *agent) offered() mesos.Resources {
 	return out
 }
 
+// setTotal sets the agent's resources.
+func (a *agent) setTotal(total mesos.Resources) {
+	a.total = total
+	a.usedOK, a.unusedOK = false, false
+}
+
+// unused is total minus used, taken again only after used changed: with a
+// port per task the subtraction of ranges was most of an allocation at
+// 100,000 tasks (issue 17). The result is shared: never modify it.
+func (a *agent) unused() mesos.Resources {
+	if a.unusedOK && a.usedOK { // used sums again when !usedOK
+		return a.unusedSum
+	}
+	a.unusedSum, a.unusedOK = a.total.Minus(a.used()), true
+	return a.unusedSum
+}
+
 // free is what can be offered: total minus used minus outstanding offers.
+// It may share memory with the agent's caches: never modify it.
 func (a *agent) free() mesos.Resources {
-	return a.total.Minus(a.used()).Minus(a.offered())
+	if len(a.offers) == 0 {
+		return a.unused()
+	}
+	return a.unused().Minus(a.offered())
+}
+
+// hasOfferFor reports whether fw holds an offer of the agent.
+func (a *agent) hasOfferFor(fw *framework) bool {
+	for _, o := range a.offers {
+		if o.frameworkID == fw.id {
+			return true
+		}
+	}
+	return false
 }
 
 // offer is an outstanding offer.

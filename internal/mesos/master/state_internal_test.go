@@ -17,7 +17,15 @@ func TestAgentUsedFollowsTasks(t *testing.T) {
 		return r
 	}
 	a := &agent{id: "a1", tasks: map[taskKey]*task{}}
-	cpus := func() float64 { return a.used().Scalar("cpus") }
+	a.setTotal(res("cpus:4;mem:1024"))
+	cpus := func() float64 {
+		t.Helper()
+		used := a.used().Scalar("cpus")
+		if free := a.free().Scalar("cpus"); free != 4-used {
+			t.Errorf("%g cpus free with %g used of 4", free, used)
+		}
+		return used
+	}
 	if got := cpus(); got != 0 {
 		t.Fatalf("no task: %g cpus used", got)
 	}
