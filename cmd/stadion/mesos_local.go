@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/stadionhq/stadion/internal/mesos/agent"
@@ -29,6 +30,7 @@ func runMesosLocal(ctx context.Context, args []string, stdout, stderr io.Writer)
 		cfg            local.Config
 		containerizers string
 		level          string
+		cpuProfile     string
 	)
 	f := newEnvFlags(fs, "MESOS_")
 	f.Int(&cfg.Master.Port, "port", master.DefaultPort, "port of the master; 0 picks a free one (agents always pick free ports)")
@@ -42,6 +44,7 @@ func runMesosLocal(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var switchUser bool
 	f.Bool(&switchUser, "switch_user", true, "run each command task as its user (CommandInfo.user, else the framework's), which must exist on the agent; needs root. false: every task runs as the agent's user")
 	f.String(&level, "logging_level", "WARNING", "least severe level logged: DEBUG, INFO, WARNING or ERROR")
+	f.String(&cpuProfile, "cpuprofile", "", "write a CPU profile of the cluster (master and agents) to this file until it stops (benchmarks: go tool pprof)")
 	auth := addMasterAuthFlags(f)
 
 	if code, done := parse(fs, args); done {
@@ -97,6 +100,14 @@ func runMesosLocal(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "stadion mesos local: %v\n", err)
 		return exitUsage
 	}
+	if cpuProfile != "" {
+		stop, err := startCPUProfile(cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "stadion mesos local: --cpuprofile: %v\n", err)
+			return exitError
+		}
+		defer stop()
+	}
 	cluster, err := local.Start(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "stadion mesos local: %v\n", err)
@@ -109,4 +120,21 @@ func runMesosLocal(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	cluster.Stop()
 	return exitOK
+}
+
+// startCPUProfile starts a CPU profile written to path; stop ends it and
+// closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -177,38 +177,50 @@ func evaluate(a state.Action, apps map[marathon.PathID]marathon.App, insts []sta
 }
 
 // scale brings the app to app.Instances instances, of whatever version.
+// It reads the instances in place: copying each instance and the app per
+// instance was 6 % of the scheduler's CPU in a 100,000-task launch, where
+// every changed app is scaled on every pass (issue 17).
 func scale(a state.Action, app marathon.App, insts []state.Instance, now time.Time) result {
 	r := result{status: ActionStatus{Action: a, Instances: app.Instances}}
-	active := make([]state.Instance, 0, len(insts))
+	active := make([]*state.Instance, 0, len(insts))
 	dying := 0
-	for _, inst := range insts {
+	for i := range insts {
+		inst := &insts[i]
 		switch {
 		case inst.Goal != state.GoalRunning:
-			if hasLiveTask(inst) {
+			if hasLiveTask(*inst) {
 				dying++
 			}
-		case fillsSlot(inst, app, now):
+		case fillsSlot(inst, &app, now):
 			active = append(active, inst)
 		}
 	}
 	for range app.Instances - len(active) {
 		r.create = append(r.create, NewInstance{AppID: app.ID, Version: app.Version})
 	}
-	killed := map[string]bool{}
-	for _, v := range reconcile.Victims(active, app.KillSelection, len(active)-app.Instances) {
-		r.kill = append(r.kill, v.ID)
-		killed[v.ID] = true
+	var killed map[string]bool
+	if n := len(active) - app.Instances; n > 0 {
+		values := make([]state.Instance, len(active))
+		for i, inst := range active {
+			values[i] = *inst
+		}
+		killed = map[string]bool{}
+		for _, v := range reconcile.Victims(values, app.KillSelection, n) {
+			r.kill = append(r.kill, v.ID)
+			killed[v.ID] = true
+		}
 	}
+	checked, readiness := len(app.HealthChecks) > 0, len(app.ReadinessChecks) > 0
 	for _, inst := range active {
 		if killed[inst.ID] {
 			continue
 		}
 		r.status.Running++
-		if isHealthy(inst, app) {
+		if healthyWith(inst, checked) {
 			r.status.Healthy++
-		}
-		if isReady(inst, app) {
-			r.status.Ready++
+			if readyWith(inst, readiness) {
+				r.status.Ready++
+			}
 		}
 	}
 	r.status.Done = len(active) == app.Instances && dying == 0 && r.status.Ready >= app.Instances
@@ -273,7 +285,7 @@ func restart(a state.Action, app marathon.App, insts []state.Instance, now time.
 		case !isNew:
 			oldLive = append(oldLive, inst)
 			r.status.Old++
-		case fillsSlot(inst, app, now):
+		case fillsSlot(&inst, &app, now):
 			newLive = append(newLive, inst)
 		}
 	}
@@ -338,13 +350,25 @@ func count(insts []state.Instance, app marathon.App, pred func(state.Instance, m
 // checks decide for every version, so an upgrade that adds health checks
 // waits for results rather than trusting the old instances blindly.
 func isHealthy(inst state.Instance, app marathon.App) bool {
+	return healthyWith(&inst, len(app.HealthChecks) > 0)
+}
+
+// healthyWith is isHealthy for an app with health checks or (checked false)
+// without.
+func healthyWith(inst *state.Instance, checked bool) bool {
 	if inst.Goal != state.GoalRunning || inst.State != mesos.TaskRunning {
 		return false
 	}
-	if len(app.HealthChecks) == 0 {
+	if !checked {
 		return true
 	}
 	return inst.Healthy != nil && *inst.Healthy
+}
+
+// readyWith is isReady for a healthy instance of an app with readiness checks
+// or (readiness false) without.
+func readyWith(inst *state.Instance, readiness bool) bool {
+	return !readiness || inst.Ready != nil && *inst.Ready
 }
 
 // isReady reports whether an instance is healthy and, when the app has
@@ -353,10 +377,7 @@ func isReady(inst state.Instance, app marathon.App) bool {
 	if !isHealthy(inst, app) {
 		return false
 	}
-	if len(app.ReadinessChecks) == 0 {
-		return true
-	}
-	return inst.Ready != nil && *inst.Ready
+	return readyWith(&inst, len(app.ReadinessChecks) > 0)
 }
 
 // hasLiveTask reports whether the instance has a task that may still run.
@@ -368,7 +389,7 @@ func hasLiveTask(inst state.Instance) bool {
 // its app's instances: an unreachable one stops counting once the app's
 // inactiveAfterSeconds has passed, so that a replacement is created
 // (reconcile expunges it later).
-func fillsSlot(inst state.Instance, app marathon.App, now time.Time) bool {
+func fillsSlot(inst *state.Instance, app *marathon.App, now time.Time) bool {
 	if inst.State != mesos.TaskUnreachable && inst.State != mesos.TaskLost {
 		return true
 	}

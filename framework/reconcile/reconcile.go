@@ -367,13 +367,25 @@ func interleave(byApp map[marathon.PathID][]string) []string {
 		total += len(insts)
 	}
 	slices.Sort(ids)
+	// The lists in id order, each round dropping those used up: a map
+	// lookup per app per round was most of a pass's Merge with 100,000
+	// instances waiting (issue 17).
+	lists := make([][]string, 0, len(ids))
+	for _, id := range ids {
+		if len(byApp[id]) > 0 {
+			lists = append(lists, byApp[id])
+		}
+	}
 	out := make([]string, 0, total)
-	for i := 0; len(out) < total; i++ {
-		for _, id := range ids {
-			if i < len(byApp[id]) {
-				out = append(out, byApp[id][i])
+	for i := 0; len(lists) > 0; i++ {
+		left := lists[:0]
+		for _, l := range lists {
+			out = append(out, l[i])
+			if i+1 < len(l) {
+				left = append(left, l)
 			}
 		}
+		lists = left
 	}
 	return out
 }

@@ -109,6 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.KeepWorkDir, "keep", false, "keep the work directory (process logs, state) after the run")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", // a prefix
 		"instead of the benchmark, run the scheduler in this process and write CPU profiles of its launch and of the GET run to PREFIX-launch.pprof and PREFIX-get.pprof, and its live heap with every task running to PREFIX-heap.pprof")
+	fs.StringVar(&clusterProfile, "cluster_cpuprofile", "", "write a CPU profile of each stadion mesos local (the cluster: master and agents) to PREFIX-<phase>.pprof, written when it stops")
 	fs.BoolVar(&c.ZK, "zk", true, "also launch the same tasks with the ZooKeeper store (stadion serve --zk, HA on, one instance) on a ZooKeeper started here")
 	fs.StringVar(&c.ZKHeap, "zk_heap", "1g", "-Xmx of the ZooKeeper server")
 	fs.BoolVar(&c.ZKForceSync, "zk_force_sync", true, "ZooKeeper fsyncs every transaction log write (its default); false sets -Dzookeeper.forceSync=no")

@@ -23,15 +23,23 @@ func startProcess(bin, workDir, name string, args []string, firstLine chan<- str
 	return rig.Start(bin, workDir, name, args, firstLine)
 }
 
+// clusterProfile, when set (-cluster_cpuprofile), is the prefix of the
+// CPU profiles of every cluster started: PREFIX-<name>.pprof.
+var clusterProfile string
+
 // startCluster runs `stadion mesos local` and returns it with its master's
 // address (host:port) once every agent has registered.
 func startCluster(ctx context.Context, bin, workDir, name string, agents int, resources string) (*process, string, error) {
 	url := make(chan string, 1)
-	p, err := startProcess(bin, workDir, name, []string{
+	args := []string{
 		"mesos", "local", "--port", "0", "--agents", strconv.Itoa(agents),
 		"--containerizers", "simulated", "--resources", resources,
 		"--work_dir", filepath.Join(workDir, name),
-	}, url)
+	}
+	if clusterProfile != "" {
+		args = append(args, "--cpuprofile", clusterProfile+"-"+name+".pprof")
+	}
+	p, err := startProcess(bin, workDir, name, args, url)
 	if err != nil {
 		return nil, "", err
 	}

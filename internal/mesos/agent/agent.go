@@ -276,6 +276,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("POST "+cluster.PathRun, a.fromMaster(a.handleRun))
 	mux.HandleFunc("POST "+cluster.PathKill, a.fromMaster(a.handleKill))
 	mux.HandleFunc("POST "+cluster.PathAck, a.fromMaster(a.handleAck))
+	mux.HandleFunc("POST "+cluster.PathAcks, a.fromMaster(a.handleAcks))
 	mux.HandleFunc("POST "+cluster.PathShutdown, a.fromMaster(a.handleShutdown))
 	mux.HandleFunc("GET /state", a.handleState)
 	a.filesRoutes(mux)

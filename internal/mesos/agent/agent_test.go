@@ -182,6 +182,31 @@ func TestUpdatesHeldUntilAckAndResent(t *testing.T) {
 	}
 }
 
+// TestBatchedAcks checks /acks: each acknowledgement is taken as /ack takes
+// it, those of unknown tasks or other uuids are ignored, and a batch over
+// the bound is refused.
+func TestBatchedAcks(t *testing.T) {
+	m := newFakeMaster(t)
+	a := startAgent(t, m, nil)
+	run(t, a, shellTask("t1", "sleep 30"))
+	st := m.expect(t, "t1", mesos.TaskStarting)
+	fw := mesos.FrameworkID{Value: testFramework}
+	batch := cluster.Acks{Acks: []cluster.Ack{
+		{FrameworkID: fw, TaskID: mesos.TaskID{Value: "ghost"}, UUID: newUUID()},
+		{FrameworkID: fw, TaskID: st.TaskID, UUID: newUUID()},
+		{FrameworkID: fw, TaskID: st.TaskID, UUID: st.UUID},
+	}}
+	if code := post(t, a, cluster.PathAcks, batch); code != http.StatusAccepted {
+		t.Fatalf("acks answered %d, want 202", code)
+	}
+	m.expect(t, "t1", mesos.TaskRunning)
+
+	tooMany := cluster.Acks{Acks: make([]cluster.Ack, cluster.MaxAcks+1)}
+	if code := post(t, a, cluster.PathAcks, tooMany); code != http.StatusBadRequest {
+		t.Errorf("%d acks answered %d, want 400", len(tooMany.Acks), code)
+	}
+}
+
 func TestCommandExit(t *testing.T) {
 	tests := []struct {
 		name    string

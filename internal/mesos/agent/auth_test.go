@@ -57,6 +57,7 @@ func TestAgentRefusesCallsNotFromItsMaster(t *testing.T) {
 		{path: cluster.PathRun, body: run},
 		{path: cluster.PathKill, body: cluster.Kill{FrameworkID: run.FrameworkID, TaskID: mesos.TaskID{Value: "evil"}}},
 		{path: cluster.PathAck, body: cluster.Ack{FrameworkID: run.FrameworkID, TaskID: mesos.TaskID{Value: "evil"}, UUID: make([]byte, 16)}},
+		{path: cluster.PathAcks, body: cluster.Acks{Acks: []cluster.Ack{{FrameworkID: run.FrameworkID, TaskID: mesos.TaskID{Value: "evil"}, UUID: make([]byte, 16)}}}},
 		{path: cluster.PathShutdown, body: cluster.Shutdown{FrameworkID: run.FrameworkID}},
 		{path: cluster.PathPing, body: cluster.Ping{AgentID: a.ID()}},
 	}

@@ -37,6 +37,11 @@ const (
 	PathKill = "/cluster/v1/kill"
 	// PathAck forwards a scheduler acknowledgement: Ack in, 202 out.
 	PathAck = "/cluster/v1/ack"
+	// PathAcks forwards up to MaxAcks acknowledgements in one call: Acks
+	// in, 202 out once each is taken or refused (an unknown task or uuid
+	// is ignored, as PathAck's 404 and 409 are by the master). An agent
+	// without it answers 404; the master then sends them one by one.
+	PathAcks = "/cluster/v1/acks"
 	// PathShutdown kills every task of a framework: Shutdown in, 202 out.
 	PathShutdown = "/cluster/v1/shutdown"
 )
@@ -125,6 +130,15 @@ type Ack struct {
 	TaskID      mesos.TaskID      `json:"task_id"`
 	UUID        []byte            `json:"uuid"`
 }
+
+// Acks is a batch of acknowledgements (PathAcks), in the order the
+// scheduler sent them.
+type Acks struct {
+	Acks []Ack `json:"acks"`
+}
+
+// MaxAcks bounds the acknowledgements of one Acks.
+const MaxAcks = 1000
 
 // Shutdown asks an agent to kill every task of a framework, which the master
 // has removed (teardown or failover timeout).

@@ -124,7 +124,7 @@ func (m *Master) register(reg cluster.Register) (cluster.Registered, error) {
 		m.log.Info("agent reregistered", "agent_id", id, "hostname", reg.Hostname, "was_unreachable", wasUnreachable)
 	}
 	a.reg = reg
-	a.total = mesos.Resources(nil).Plus(reg.Resources)
+	a.setTotal(mesos.Resources(nil).Plus(reg.Resources))
 	a.reachable = true
 	a.unreachableTime = time.Time{}
 	m.adoptTasks(st, a, reg.Tasks, wasUnreachable, now)
@@ -245,18 +245,16 @@ func (m *Master) startLink(st *clusterState, a *agent) {
 func (m *Master) outboxLoop(link *agentLink) {
 	for {
 		items, closed := link.q.take()
-		for _, o := range items {
-			ctx, cancel := context.WithTimeout(link.ctx, agentCallTimeout)
-			err := cluster.Post(ctx, m.hc, link.url, o.path, link.token, o.body, nil)
-			cancel()
+		for len(items) > 0 {
+			if n := ackRun(items); n > 1 {
+				m.postAcks(link, items[:n])
+				items = items[n:]
+			} else {
+				m.postOne(link, items[0])
+				items = items[1:]
+			}
 			if link.ctx.Err() != nil {
 				return
-			}
-			if err != nil {
-				m.log.Log(link.ctx, callFailureLevel(o.path, err), "agent call failed", "path", o.path, "url", link.url, "error", err)
-				if o.failed != nil {
-					o.failed(err)
-				}
 			}
 		}
 		if closed {
@@ -265,6 +263,54 @@ func (m *Master) outboxLoop(link *agentLink) {
 		select {
 		case <-link.q.wake:
 		case <-link.ctx.Done():
+			return
+		}
+	}
+}
+
+// ackRun is how many of the first items are acknowledgements, at most
+// cluster.MaxAcks: they go in one call (postAcks).
+func ackRun(items []outbound) int {
+	n := 0
+	for n < len(items) && n < cluster.MaxAcks && items[n].path == cluster.PathAck && items[n].failed == nil {
+		if _, ok := items[n].body.(cluster.Ack); !ok {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// postOne makes one call to the agent.
+func (m *Master) postOne(link *agentLink, o outbound) {
+	ctx, cancel := context.WithTimeout(link.ctx, agentCallTimeout)
+	err := cluster.Post(ctx, m.hc, link.url, o.path, link.token, o.body, nil)
+	cancel()
+	if err != nil && link.ctx.Err() == nil {
+		m.log.Log(link.ctx, callFailureLevel(o.path, err), "agent call failed", "path", o.path, "url", link.url, "error", err)
+		if o.failed != nil {
+			o.failed(err)
+		}
+	}
+}
+
+// postAcks forwards acknowledgements in one call (cluster.PathAcks); when
+// that fails (an agent without it answers 404), one by one.
+func (m *Master) postAcks(link *agentLink, items []outbound) {
+	batch := cluster.Acks{Acks: make([]cluster.Ack, len(items))}
+	for i, o := range items {
+		batch.Acks[i] = o.body.(cluster.Ack)
+	}
+	ctx, cancel := context.WithTimeout(link.ctx, agentCallTimeout)
+	err := cluster.Post(ctx, m.hc, link.url, cluster.PathAcks, link.token, batch, nil)
+	cancel()
+	if err == nil || link.ctx.Err() != nil {
+		return
+	}
+	m.log.Debug("batched acknowledgements refused; sending them one by one", "url", link.url, "acks", len(items), "error", err)
+	for _, o := range items {
+		m.postOne(link, o)
+		if link.ctx.Err() != nil {
 			return
 		}
 	}

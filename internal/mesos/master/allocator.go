@@ -75,14 +75,20 @@ func (m *Master) allocate() {
 	slices.SortFunc(agents, func(a, b *agent) int { return compareStrings(a.id, b.id) })
 	batches := map[*framework][]mesos.Offer{}
 	for i, a := range agents {
-		free := a.free()
-		if free.Scalar("cpus") < minAllocatableCPUs && free.Scalar("mem") < minAllocatableMem {
-			continue
-		}
+		// free only for an agent that some framework may be offered:
+		// most agents are held by the frameworks between allocations.
+		var free mesos.Resources
+		freeKnown := false
 		for j := range fws {
 			fw := fws[(st.rotation+i+j)%len(fws)]
-			if hasOfferOn(fw, a.id) || !m.offerable(fw, a) {
+			if a.hasOfferFor(fw) || !m.offerable(fw, a) {
 				continue
+			}
+			if !freeKnown {
+				free, freeKnown = a.free(), true
+				if free.Scalar("cpus") < minAllocatableCPUs && free.Scalar("mem") < minAllocatableMem {
+					break
+				}
 			}
 			role, ok := pickRole(fw, a.id, free, st.rotation+i, now)
 			if !ok {
@@ -93,7 +99,7 @@ func (m *Master) allocate() {
 				frameworkID: fw.id,
 				agentID:     a.id,
 				role:        role,
-				resources:   free,
+				resources:   slices.Clone(free), // free may be the agent's cache
 			}
 			m.nextOffer++
 			st.offers[o.id] = o
@@ -118,15 +124,6 @@ func compareStrings(a, b string) int {
 		return 1
 	}
 	return 0
-}
-
-func hasOfferOn(fw *framework, agentID string) bool {
-	for _, o := range fw.offers {
-		if o.agentID == agentID {
-			return true
-		}
-	}
-	return false
 }
 
 // offerable reports whether fw may be offered a's resources: an agent in

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -332,6 +333,62 @@ func TestDuplicateAckLoggedAtDebug(t *testing.T) {
 		if strings.Contains(line, `msg="agent call failed"`) && !strings.Contains(line, "level=DEBUG") {
 			t.Errorf("duplicate acknowledgement logged above Debug: %s", line)
 		}
+	}
+}
+
+// TestAcksBatched checks that acknowledgements queued for an agent while
+// its link is busy go in one /acks call, in order, and one by one to an
+// agent that does not serve /acks.
+func TestAcksBatched(t *testing.T) {
+	tests := []struct {
+		name  string
+		batch bool
+	}{
+		{name: "agent serves /acks", batch: true},
+		{name: "agent without /acks", batch: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := startMaster(t, fastConfig(t))
+			gate := make(chan struct{})
+			a := startAgentWith(t, m, "cpus:2;mem:1024", func(a *fakeAgent) {
+				a.ackGate, a.batchAcks = gate, tc.batch
+			})
+			s := subscribe(t, m, frameworkInfo())
+			launched(t, s, a, "t1")
+			ackOf := func(uuid []byte) {
+				t.Helper()
+				a.updateUUID(s.frameworkID, "t1", mesos.TaskRunning, uuid)
+				s.update("t1")
+				s.mustCall(mesos.Call{Type: mesos.CallAcknowledge, Acknowledge: &mesos.Acknowledge{
+					AgentID: mesos.AgentID{Value: a.id}, TaskID: mesos.TaskID{Value: "t1"}, UUID: uuid}})
+			}
+			uuid := func(b byte) []byte { return bytes.Repeat([]byte{b}, 16) }
+			// The first acknowledgement holds the link until the gate opens;
+			// the next two queue behind it.
+			ackOf(uuid(1))
+			if got := recv(t, a.acks, "first ack"); !bytes.Equal(got.UUID, uuid(1)) {
+				t.Fatalf("first ack uuid %x", got.UUID)
+			}
+			ackOf(uuid(2))
+			ackOf(uuid(3))
+			close(gate)
+			var got [][]byte
+			if tc.batch {
+				b := recv(t, a.batches, "batch of acks")
+				for _, ack := range b.Acks {
+					if ack.TaskID.Value != "t1" || ack.FrameworkID.Value != s.frameworkID {
+						t.Errorf("batched ack %+v", ack)
+					}
+					got = append(got, ack.UUID)
+				}
+			} else {
+				got = append(got, recv(t, a.acks, "second ack").UUID, recv(t, a.acks, "third ack").UUID)
+			}
+			if want := [][]byte{uuid(2), uuid(3)}; !slices.EqualFunc(got, want, bytes.Equal) {
+				t.Errorf("acks after the first: %x, want %x", got, want)
+			}
+		})
 	}
 }
 

@@ -280,6 +280,12 @@ type fakeAgent struct {
 	down  atomic.Bool
 	// ackStatus, when not 0, is the status code of the answers to /ack.
 	ackStatus atomic.Int32
+	// ackGate, when set before the agent starts, holds each answer to
+	// /ack until it receives; batchAcks makes the agent serve /acks,
+	// whose batches go to batches.
+	ackGate   chan struct{}
+	batchAcks bool
+	batches   chan cluster.Acks
 	runs      chan cluster.Run
 	kills     chan cluster.Kill
 	acks      chan cluster.Ack
@@ -296,11 +302,19 @@ func startAgent(t *testing.T, m *master.Master, resources string) *fakeAgent {
 // startAgentIn starts a fake agent with a fault domain (nil: none).
 func startAgentIn(t *testing.T, m *master.Master, resources string, domain json.RawMessage) *fakeAgent {
 	t.Helper()
+	return startAgentWith(t, m, resources, func(a *fakeAgent) { a.domain = domain })
+}
+
+// startAgentWith starts a fake agent that configure sets up first.
+func startAgentWith(t *testing.T, m *master.Master, resources string, configure func(*fakeAgent)) *fakeAgent {
+	t.Helper()
 	a := &fakeAgent{
-		t: t, masterURL: m.URL(), token: cluster.NewToken(), domain: domain,
+		t: t, masterURL: m.URL(), token: cluster.NewToken(),
 		runs: make(chan cluster.Run, 100), kills: make(chan cluster.Kill, 100),
 		acks: make(chan cluster.Ack, 100), shutdowns: make(chan cluster.Shutdown, 100),
+		batches: make(chan cluster.Acks, 100),
 	}
+	configure(a)
 	mux := http.NewServeMux()
 	mux.HandleFunc(cluster.PathPing, func(w http.ResponseWriter, r *http.Request) {
 		if a.down.Load() {
@@ -325,12 +339,18 @@ func startAgentIn(t *testing.T, m *master.Master, resources string, domain json.
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
+		if a.ackGate != nil {
+			<-a.ackGate
+		}
 		if code := a.ackStatus.Load(); code != 0 {
 			http.Error(w, "not the pending update", int(code))
 			return
 		}
 		w.WriteHeader(http.StatusAccepted)
 	})
+	if a.batchAcks {
+		handle(cluster.PathAcks, func(r *http.Request) bool { return decodeInto(r, a.batches) })
+	}
 	handle(cluster.PathShutdown, func(r *http.Request) bool { return decodeInto(r, a.shutdowns) })
 	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !cluster.Authorized(r, a.token) {
@@ -378,6 +398,13 @@ func (a *fakeAgent) update(frameworkID, taskID string, state mesos.TaskState) []
 	for i := range uuid {
 		uuid[i] = byte(i + int(time.Now().UnixNano()%200))
 	}
+	a.updateUUID(frameworkID, taskID, state, uuid)
+	return uuid
+}
+
+// updateUUID posts a status update of taskID with the given uuid.
+func (a *fakeAgent) updateUUID(frameworkID, taskID string, state mesos.TaskState, uuid []byte) {
+	a.t.Helper()
 	u := cluster.StatusUpdate{
 		AgentID:     a.id,
 		FrameworkID: mesos.FrameworkID{Value: frameworkID},
@@ -389,7 +416,6 @@ func (a *fakeAgent) update(frameworkID, taskID string, state mesos.TaskState) []
 	if err := cluster.Post(context.Background(), http.DefaultClient, a.masterURL, cluster.PathStatus, a.token, u, nil); err != nil {
 		a.t.Fatalf("status update: %v", err)
 	}
-	return uuid
 }
 
 func recv[T any](t *testing.T, ch chan T, what string) T {

@@ -153,7 +153,9 @@ type groupExecutor struct {
 func (t *task) state() mesos.TaskState { return t.status.State }
 
 func (t *task) record(s mesos.TaskStatus) {
-	if t.owner != nil && t.status.State != s.State {
+	// Only a task that ends (or comes back) changes what its agent uses:
+	// STAGING, STARTING and RUNNING hold the same resources.
+	if t.owner != nil && t.status.State.Terminal() != s.State.Terminal() {
 		t.owner.usedOK = false
 	}
 	t.status = s
@@ -179,10 +181,13 @@ type agent struct {
 	unreachableTime  time.Time
 	tasks            map[taskKey]*task
 	offers           map[string]*offer
-	// usedSum is used() while usedOK.
-	usedSum mesos.Resources
-	usedOK  bool
-	link    *agentLink
+	// usedSum is used() while usedOK; unusedSum is unused() while
+	// unusedOK (and usedOK).
+	usedSum   mesos.Resources
+	usedOK    bool
+	unusedSum mesos.Resources
+	unusedOK  bool
+	link      *agentLink
 }
 
 // used is the sum of the resources of the agent's non-terminal tasks and
@@ -212,13 +217,23 @@ func (a *agent) used() mesos.Resources {
 		}
 	}
 	a.usedSum, a.usedOK = out, true
+	a.unusedOK = false
 	return out
 }
 
-// setTask adds or replaces the agent's task at key.
+// setTask adds or replaces the agent's task at key. A new task that holds
+// resources and runs no group executor is added to the cached sum (a
+// launch: one sum of its resources, not of every task of the agent again);
+// anything else makes the sum be done again.
 func (a *agent) setTask(key taskKey, t *task) {
+	_, replaced := a.tasks[key]
 	a.tasks[key] = t
 	t.owner = a
+	if a.usedOK && !replaced && t.executor == nil && t.holdsResources() {
+		a.usedSum = a.usedSum.Plus(t.resources)
+		a.unusedOK = false
+		return
+	}
 	a.usedOK = false
 }
 
@@ -236,9 +251,40 @@ func (a *agent) offered() mesos.Resources {
 	return out
 }
 
+// setTotal sets the agent's resources.
+func (a *agent) setTotal(total mesos.Resources) {
+	a.total = total
+	a.usedOK, a.unusedOK = false, false
+}
+
+// unused is total minus used, taken again only after used changed: with a
+// port per task the subtraction of ranges was most of an allocation at
+// 100,000 tasks (issue 17). The result is shared: never modify it.
+func (a *agent) unused() mesos.Resources {
+	if a.unusedOK && a.usedOK { // used sums again when !usedOK
+		return a.unusedSum
+	}
+	a.unusedSum, a.unusedOK = a.total.Minus(a.used()), true
+	return a.unusedSum
+}
+
 // free is what can be offered: total minus used minus outstanding offers.
+// It may share memory with the agent's caches: never modify it.
 func (a *agent) free() mesos.Resources {
-	return a.total.Minus(a.used()).Minus(a.offered())
+	if len(a.offers) == 0 {
+		return a.unused()
+	}
+	return a.unused().Minus(a.offered())
+}
+
+// hasOfferFor reports whether fw holds an offer of the agent.
+func (a *agent) hasOfferFor(fw *framework) bool {
+	for _, o := range a.offers {
+		if o.frameworkID == fw.id {
+			return true
+		}
+	}
+	return false
 }
 
 // offer is an outstanding offer.

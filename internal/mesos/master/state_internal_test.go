@@ -17,7 +17,15 @@ func TestAgentUsedFollowsTasks(t *testing.T) {
 		return r
 	}
 	a := &agent{id: "a1", tasks: map[taskKey]*task{}}
-	cpus := func() float64 { return a.used().Scalar("cpus") }
+	a.setTotal(res("cpus:4;mem:1024"))
+	cpus := func() float64 {
+		t.Helper()
+		used := a.used().Scalar("cpus")
+		if free := a.free().Scalar("cpus"); free != 4-used {
+			t.Errorf("%g cpus free with %g used of 4", free, used)
+		}
+		return used
+	}
 	if got := cpus(); got != 0 {
 		t.Fatalf("no task: %g cpus used", got)
 	}
@@ -39,8 +47,17 @@ func TestAgentUsedFollowsTasks(t *testing.T) {
 	if got := cpus(); got != 0.25 {
 		t.Errorf("one finished: %g cpus used, want 0.25", got)
 	}
+	t3 := &task{agentID: "a1", resources: res("cpus:0.125;mem:8"), status: mesos.TaskStatus{State: mesos.TaskStaging}}
+	a.setTask(taskKey{"fw", "t1"}, t3) // replaces the finished t1
+	if got := cpus(); got != 0.375 {
+		t.Errorf("finished one replaced: %g cpus used, want 0.375", got)
+	}
 	a.dropTask(taskKey{"fw", "t2"})
-	if got := cpus(); got != 0 {
-		t.Errorf("other dropped: %g cpus used, want 0", got)
+	if got := cpus(); got != 0.125 {
+		t.Errorf("t2 dropped: %g cpus used, want 0.125", got)
+	}
+	a.setTask(taskKey{"fw", "t4"}, &task{agentID: "a1", resources: res("cpus:1;mem:8"), status: mesos.TaskStatus{State: mesos.TaskFailed}})
+	if got := cpus(); got != 0.125 {
+		t.Errorf("terminal task added: %g cpus used, want 0.125", got)
 	}
 }
