@@ -207,6 +207,7 @@ func (s *Scheduler) PutPod(ctx context.Context, pod marathon.Pod, create, force 
 			}
 		}
 		st.pods.defs[pod.ID] = pod
+		st.addRole(pod.Role)
 		st.change.PutPods = append(st.change.PutPods, pod)
 		st.dirty = true
 		res = PodResult{Pod: pod, Created: !exists, DeploymentID: st.startPodDeployment(pod.ID, action, v)}
