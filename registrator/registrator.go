@@ -21,6 +21,9 @@ var EventTypes = []marathon.EventType{
 	marathon.EventAppTerminated,
 	marathon.EventDeploymentSuccess,
 	marathon.EventDeploymentFailed,
+	marathon.EventPodCreated,
+	marathon.EventPodUpdated,
+	marathon.EventPodDeleted,
 }
 
 // Scheduler is what the loop needs of the scheduler; *Client is one.
