@@ -50,7 +50,8 @@ func podStatusOf(t *testing.T, body string, insts ...podInstance) marathon.PodSt
 // TestRunPods: against a real Consul agent, every endpoint with a host
 // port of a running pod container of this host is one service, named
 // after the pod and the endpoint (or SERVICE_<endpoint>_NAME), and the
-// services go when the pod is deleted (pod_deleted_event). A scheduler
+// services go when the pod is deleted (pod_deleted_event). Pod events and
+// instance_changed_event ask for a new snapshot. A scheduler
 // without /v2/pods (404) is a scheduler without pods.
 func TestRunPods(t *testing.T) {
 	consul, client := startConsul(t)
@@ -95,6 +96,24 @@ func TestRunPods(t *testing.T) {
 	if m := regs["shop_web.instance-a:http"].Meta; m[MetaAppID] != "/shop/web" || m[MetaTaskID] != "shop_web.instance-a" {
 		t.Errorf("meta %v, want the pod id and instance id", m)
 	}
+
+	f.setPods(
+		podStatusOf(t, web,
+			podInstance{id: "shop_web.instance-a", host: "127.0.0.1", status: "TASK_RUNNING", ports: map[string]int{"http": 31001, "metrics": 31002, "admin": 31003}},
+			podInstance{id: "shop_web.instance-b", host: "127.0.0.1", status: "TASK_RUNNING", ports: map[string]int{"http": 31004, "metrics": 31005, "admin": 31006}}),
+		podStatusOf(t, single, podInstance{id: "cache.instance-d", host: "127.0.0.1", status: "TASK_RUNNING", ports: map[string]int{"redis": 31010}, healthy: "true"}),
+	)
+	f.publish(&marathon.InstanceChangedEvent{InstanceID: "shop_web.instance-b", Condition: "Running", RunSpecID: "/shop/web", Host: "127.0.0.1",
+		EventMeta: marathon.Meta(marathon.EventInstanceChanged, time.Now())})
+	wantServices(t, client, "a pod instance that runs is registered (instance_changed_event)", map[string]string{
+		"shop_web.instance-a:http":    "web-http 127.0.0.1:31001 passing",
+		"shop_web.instance-a:metrics": "web-metrics 127.0.0.1:31002 passing",
+		"shop_web.instance-a:admin":   "web-admin 127.0.0.1:31003 passing",
+		"shop_web.instance-b:http":    "web-http 127.0.0.1:31004 passing",
+		"shop_web.instance-b:metrics": "web-metrics 127.0.0.1:31005 passing",
+		"shop_web.instance-b:admin":   "web-admin 127.0.0.1:31006 passing",
+		"cache.instance-d:redis":      "cache 127.0.0.1:31010 passing",
+	})
 
 	f.setPods(podStatusOf(t, single, podInstance{id: "cache.instance-d", host: "127.0.0.1", status: "TASK_RUNNING", ports: map[string]int{"redis": 31010}, healthy: "false"}))
 	f.publish(&marathon.PodEvent{URI: "/v2/pods/shop/web", EventMeta: marathon.Meta(marathon.EventPodDeleted, time.Now())})
