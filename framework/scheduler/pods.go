@@ -247,8 +247,8 @@ func (s *Scheduler) PutPod(ctx context.Context, pod marathon.Pod, create, force 
 		if err := st.podLocked(pod.ID, force); err != nil {
 			return err
 		}
-		if _, isApp := st.apps[pod.ID]; isApp {
-			return &marathon.Error{Status: http.StatusConflict, Message: "An app with id [" + string(pod.ID) + "] already exists."}
+		if err := st.podClashesWithApps(pod.ID); err != nil {
+			return err
 		}
 		v := marathon.NewTimestamp(s.cfg.Now())
 		if exists && !old.Version.Time.Before(v.Time) {
@@ -281,6 +281,71 @@ func (s *Scheduler) PutPod(ctx context.Context, pod marathon.Pod, create, force 
 		return nil
 	})
 	return res, err
+}
+
+// Marathon validates the whole tree after every change (Group.validGroup)
+// and answers a 422 on "/" when an app and a pod share an id, or when a
+// pod's id is the group of an app or pod (Groups and Pods) or an app's id
+// the group of a pod (Groups and Applications).
+const (
+	msgAppsAndPods   = "Applications and Pods may not share the same id"
+	msgGroupsAndPods = "Groups and Pods may not have the same identifier."
+	msgGroupsAndApps = "Groups and Applications may not have the same identifier."
+)
+
+func treeInvalid(msg string) error {
+	return marathon.NotValid(marathon.Detail{Path: "/", Errors: []string{msg}})
+}
+
+// appsClashWithPods refuses apps of a deployment whose ids clash with a
+// stored pod's.
+func (st *loopState) appsClashWithPods(apps []marathon.App) error {
+	if len(st.pods.defs) == 0 {
+		return nil
+	}
+	for _, a := range apps {
+		if _, isPod := st.pods.defs[a.ID]; isPod {
+			return treeInvalid(msgAppsAndPods)
+		}
+		for id := a.ID.Parent(); !id.IsRoot(); id = id.Parent() {
+			if _, isPod := st.pods.defs[id]; isPod {
+				return treeInvalid(msgGroupsAndPods)
+			}
+		}
+		for pid := range st.pods.defs {
+			if pid.IsChildOf(a.ID) {
+				return treeInvalid(msgGroupsAndApps)
+			}
+		}
+	}
+	return nil
+}
+
+// podClashesWithApps refuses a pod id that clashes with a stored app's or
+// lies below another pod.
+func (st *loopState) podClashesWithApps(id marathon.PathID) error {
+	if _, isApp := st.apps[id]; isApp {
+		return treeInvalid(msgAppsAndPods)
+	}
+	for p := id.Parent(); !p.IsRoot(); p = p.Parent() {
+		if _, isApp := st.apps[p]; isApp {
+			return treeInvalid(msgGroupsAndApps)
+		}
+		if _, isPod := st.pods.defs[p]; isPod {
+			return treeInvalid(msgGroupsAndPods)
+		}
+	}
+	for aid := range st.apps {
+		if aid.IsChildOf(id) {
+			return treeInvalid(msgGroupsAndPods)
+		}
+	}
+	for pid := range st.pods.defs {
+		if pid.IsChildOf(id) {
+			return treeInvalid(msgGroupsAndPods)
+		}
+	}
+	return nil
 }
 
 // onlyScaled says whether b differs from a in its count alone, which
