@@ -96,13 +96,13 @@ func (n *groupNode) find(id marathon.PathID) *groupNode {
 // omitted when not embedded; Apps are App or, with group.apps.* embeds,
 // AppInfo.
 type groupOut struct {
-	ID           marathon.PathID    `json:"id"`
-	Apps         any                `json:"apps,omitempty"`
-	Groups       *[]groupOut        `json:"groups,omitempty"`
-	Pods         []marathon.Pod     `json:"pods"`
-	Dependencies []marathon.PathID  `json:"dependencies"`
-	Version      marathon.Timestamp `json:"version,omitzero"`
-	EnforceRole  *bool              `json:"enforceRole,omitempty"`
+	ID           marathon.PathID      `json:"id"`
+	Apps         any                  `json:"apps,omitempty"`
+	Groups       *[]groupOut          `json:"groups,omitempty"`
+	Pods         []marathon.PodStatus `json:"pods"`
+	Dependencies []marathon.PathID    `json:"dependencies"`
+	Version      marathon.Timestamp   `json:"version,omitzero"`
+	EnforceRole  *bool                `json:"enforceRole,omitempty"`
 }
 
 // render writes a node and returns it with the newest version in its
@@ -122,7 +122,7 @@ func (s *server) render(ctx context.Context, v *scheduler.View, n *groupNode, e 
 		apps = z.viewable(n.apps)
 		shown = len(apps) > 0
 	}
-	out = groupOut{ID: n.id, Pods: []marathon.Pod{}, Dependencies: []marathon.PathID{}}
+	out = groupOut{ID: n.id, Pods: []marathon.PodStatus{}, Dependencies: []marathon.PathID{}}
 	if n.stored != nil {
 		newest = n.stored.Version
 		if n.stored.Dependencies != nil {
@@ -131,7 +131,8 @@ func (s *server) render(ctx context.Context, v *scheduler.View, n *groupNode, e 
 	}
 	for _, pv := range n.pods {
 		if z.may(acl.View, pv.Pod.ID) {
-			out.Pods = append(out.Pods, pv.Pod)
+			// Marathon's GroupInfo lists pod statuses (types/group.raml).
+			out.Pods = append(out.Pods, s.podStatus(pv))
 			shown = true
 			if pv.Pod.Version.After(newest.Time) {
 				newest = pv.Pod.Version

@@ -69,8 +69,9 @@ func TestPodAppClash(t *testing.T) {
 	e.want(e.do(http.MethodGet, "/v2/apps/h/x", ""), http.StatusNotFound)
 }
 
-// TestGroupDeleteRemovesPods: DELETE /v2/groups/{id} removes the group's
-// pods with its apps, and a group that holds only pods exists for it.
+// TestGroupDeleteRemovesPods: GET /v2/groups lists a group's pods as pod
+// statuses, DELETE /v2/groups/{id} removes the group's pods with its apps,
+// and a group that holds only pods exists for it.
 func TestGroupDeleteRemovesPods(t *testing.T) {
 	t.Parallel()
 	e := start(t)
@@ -81,6 +82,20 @@ func TestGroupDeleteRemovesPods(t *testing.T) {
 	e.want(e.do(http.MethodPost, "/v2/pods", pod("/only/p")), http.StatusCreated)
 	e.want(e.do(http.MethodPost, "/v2/pods", pod("/other/p")), http.StatusCreated)
 	e.want(e.do(http.MethodPost, "/v2/apps", `{"id":"/grp/a","cmd":"sleep 600","cpus":0.01,"mem":8}`), http.StatusCreated)
+
+	// Marathon's GroupInfo lists pod statuses (types/group.raml).
+	var group struct {
+		Pods []struct {
+			ID        string
+			Spec      struct{ ID string }
+			Status    string
+			Instances []struct{ ID string }
+		}
+	}
+	e.wantJSON(e.do(http.MethodGet, "/v2/groups/grp/sub", ""), http.StatusOK, &group)
+	if len(group.Pods) != 1 || group.Pods[0].ID != "/grp/sub/p" || group.Pods[0].Spec.ID != "/grp/sub/p" || group.Pods[0].Status == "" || group.Pods[0].Instances == nil {
+		t.Errorf("the group's pods %+v, want the status of /grp/sub/p", group.Pods)
+	}
 
 	e.want(e.do(http.MethodDelete, "/v2/groups/grp?force=true", ""), http.StatusOK)
 	e.want(e.do(http.MethodDelete, "/v2/groups/only?force=true", ""), http.StatusOK)
