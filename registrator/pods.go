@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"strconv"
 
 	"github.com/stadionhq/stadion/internal/marathon"
@@ -71,16 +70,7 @@ func podPorts(pod marathon.Pod) []portSpec {
 }
 
 // podEnv is the pod's plain environment overlaid with its labels.
-func podEnv(pod marathon.Pod) serviceEnv {
-	kv := serviceEnv{}
-	for k, v := range pod.Environment {
-		if !v.IsSecret() {
-			kv[k] = v.Value
-		}
-	}
-	maps.Copy(kv, pod.Labels)
-	return kv
-}
+func podEnv(pod marathon.Pod) serviceEnv { return settingsOf(pod.Environment, pod.Labels) }
 
 // computePods adds the services of the pods' running containers.
 func computePods(pods []marathon.PodStatus, opts Options, d *Desired) {
