@@ -40,6 +40,23 @@ func taskHealth(app marathon.App, task marathon.Task) verdict {
 	return verdict{StatusCritical, fmt.Sprintf("%d of %d health checks have a result", len(task.HealthCheckResults), checks)}
 }
 
+// statusCheck is the check that carries the scheduler's verdict on the
+// task or pod instance of a service of the app or pod id: a TTL check on
+// an agent, a plain status check in the catalog.
+func statusCheck(id marathon.PathID, serviceID string, health verdict, opts Options) Check {
+	c := Check{
+		ID:     serviceID + ":health",
+		Name:   "health of " + string(id) + " in the scheduler",
+		Kind:   CheckStatus,
+		Status: health.status,
+		Output: health.output,
+	}
+	if opts.Mode == ModeAgent {
+		c.TTL = opts.TTL
+	}
+	return c
+}
+
 // minInterval is Consul's smallest check interval.
 const minInterval = time.Second
 
@@ -65,17 +82,7 @@ func serviceChecks(app marathon.App, serviceID string, ends []*endpoint, task ma
 		}
 	}
 	if needStatus {
-		c := Check{
-			ID:     serviceID + ":health",
-			Name:   "health of " + string(app.ID) + " in the scheduler",
-			Kind:   CheckStatus,
-			Status: health.status,
-			Output: health.output,
-		}
-		if opts.Mode == ModeAgent {
-			c.TTL = opts.TTL
-		}
-		checks = append(checks, c)
+		checks = append(checks, statusCheck(app.ID, serviceID, health, opts))
 	}
 	return checks
 }

@@ -191,8 +191,8 @@ func (c *Client) prefer(u *url.URL) {
 	}
 }
 
-// Apps returns a full snapshot: GET /v2/apps?embed=apps.tasks of the first
-// URL that answers.
+// Apps returns a full snapshot: GET /v2/apps?embed=apps.tasks and GET
+// /v2/pods/::status of the first URL that answers.
 func (c *Client) Apps(ctx context.Context) (Snapshot, error) {
 	var errs []error
 	for _, u := range c.order() {
@@ -234,7 +234,46 @@ func (c *Client) apps(ctx context.Context, base *url.URL) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("%s: %w", u.Redacted(), err)
 	}
+	pods, bad, err := c.pods(ctx, base)
+	if err != nil && !errors.Is(err, errNoPods) {
+		return Snapshot{}, err
+	}
+	snap.Pods = pods
+	snap.Bad = append(snap.Bad, bad...)
 	return snap, nil
+}
+
+// pods reads GET /v2/pods/::status; a 404 (a scheduler without pods, as
+// Marathon before 1.4) is errNoPods.
+func (c *Client) pods(ctx context.Context, base *url.URL) ([]marathon.PodStatus, []Skip, error) {
+	u := *base
+	u.Path += "/v2/pods/::status"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.api.Do(req)
+	if err != nil {
+		return nil, nil, redactErr(err, &u)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return nil, nil, errNoPods
+	default:
+		return nil, nil, httpError(resp, &u)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: read body: %w", u.Redacted(), err)
+	}
+	pods, bad, err := DecodePodStatuses(body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", u.Redacted(), err)
+	}
+	return pods, bad, nil
 }
 
 // httpError reads the start of an unexpected answer.

@@ -88,13 +88,22 @@ func TestClientApps(t *testing.T) {
 	})
 }
 
-// TestClientBasicAuth: user info in the URL is sent as basic auth.
+// TestClientBasicAuth: user info in the URL is sent as basic auth, with
+// the apps and the pods requests.
 func TestClientBasicAuth(t *testing.T) {
 	var user, pass atomic.Value
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, p, _ := r.BasicAuth()
+		if u != "ops" || p != "s3cret" {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
 		user.Store(u)
 		pass.Store(p)
+		if r.URL.Path == "/v2/pods/::status" {
+			w.Write([]byte(`[]`))
+			return
+		}
 		w.Write([]byte(`{"apps":[]}`))
 	}))
 	defer srv.Close()

@@ -16,7 +16,8 @@ import (
 var ErrBadTask = errors.New("registrator: unusable task")
 
 // Compute returns the registrations a snapshot calls for: one service per
-// port of every running task (of this host, in agent mode). It does no I/O.
+// port of every running task, and one per endpoint with a host port of
+// every running pod container (of this host, in agent mode). It does no I/O.
 func Compute(snap Snapshot, opts Options) Desired {
 	d := Desired{Skipped: slices.Clone(snap.Bad)}
 	for _, app := range snap.Apps {
@@ -34,6 +35,7 @@ func Compute(snap Snapshot, opts Options) Desired {
 			d.Services = append(d.Services, ss...)
 		}
 	}
+	computePods(snap.Pods, opts, &d)
 	sortServices(d.Services)
 	return d
 }

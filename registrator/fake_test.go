@@ -25,6 +25,7 @@ type fakeMarathon struct {
 
 	mu      sync.Mutex
 	body    []byte // the /v2/apps answer
+	pods    []byte // the /v2/pods/::status answer; nil answers 404
 	status  int    // when not 0, the status of every /v2/apps answer
 	streams map[chan []byte]bool
 	queries []url.Values // of the event stream requests
@@ -47,6 +48,7 @@ func newFakeMarathon(t testing.TB) *fakeMarathon {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v2/apps", f.apps)
 	mux.HandleFunc("GET /v2/events", f.events)
+	mux.HandleFunc("GET /v2/pods/::status", f.podStatuses)
 	f.srv = httptest.NewServer(f.authenticate(mux))
 	t.Cleanup(func() {
 		f.closeStreams()
@@ -69,6 +71,33 @@ func (f *fakeMarathon) setApps(apps ...marathon.AppInfo) {
 	f.mu.Lock()
 	f.body = b
 	f.mu.Unlock()
+}
+
+// setPods sets the pods /v2/pods/::status answers (it answered 404
+// before, as a scheduler without pods).
+func (f *fakeMarathon) setPods(pods ...marathon.PodStatus) {
+	if pods == nil {
+		pods = []marathon.PodStatus{}
+	}
+	b, err := json.Marshal(pods)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.mu.Lock()
+	f.pods = b
+	f.mu.Unlock()
+}
+
+func (f *fakeMarathon) podStatuses(w http.ResponseWriter, _ *http.Request) {
+	f.mu.Lock()
+	body := f.pods
+	f.mu.Unlock()
+	if body == nil {
+		http.NotFound(w, nil)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(body)
 }
 
 // requireAuth makes every request need these Basic credentials.

@@ -78,14 +78,17 @@ func portLabel(original int, name string, index int) string {
 // x-cray/marathon-registrator.
 type serviceEnv map[string]string
 
-func envOf(app marathon.App) serviceEnv {
+func envOf(app marathon.App) serviceEnv { return settingsOf(app.Env, app.Labels) }
+
+// settingsOf is the plain values of env overlaid with labels.
+func settingsOf(env map[string]marathon.EnvVar, labels map[string]string) serviceEnv {
 	kv := serviceEnv{}
-	for k, v := range app.Env {
+	for k, v := range env {
 		if !v.IsSecret() {
 			kv[k] = v.Value
 		}
 	}
-	maps.Copy(kv, app.Labels)
+	maps.Copy(kv, labels)
 	return kv
 }
 

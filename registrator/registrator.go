@@ -21,6 +21,10 @@ var EventTypes = []marathon.EventType{
 	marathon.EventAppTerminated,
 	marathon.EventDeploymentSuccess,
 	marathon.EventDeploymentFailed,
+	marathon.EventPodCreated,
+	marathon.EventPodUpdated,
+	marathon.EventPodDeleted,
+	marathon.EventInstanceChanged,
 }
 
 // Scheduler is what the loop needs of the scheduler; *Client is one.
@@ -176,9 +180,28 @@ func (l *loop) handleNotice(n Notice) {
 		return
 	}
 	l.log.Debug("scheduler event", "event", n.Event.Type())
+	if l.appInstance(n.Event) {
+		return // its status_update_event asks for the snapshot
+	}
 	if l.expects.add(n.Event, time.Now()) {
 		l.needFetch = true
 	}
+}
+
+// appInstance reports an instance_changed_event of an app of the last
+// snapshot: the registrator follows that event for pod instances, which
+// have no status_update_event.
+func (l *loop) appInstance(ev marathon.Event) bool {
+	e, ok := ev.(*marathon.InstanceChangedEvent)
+	if !ok || l.last == nil {
+		return false
+	}
+	for _, a := range l.last.Apps {
+		if a.ID == e.RunSpecID {
+			return true
+		}
+	}
+	return false
 }
 
 // pass reads a snapshot when asked, computes the wanted registrations,

@@ -12,13 +12,17 @@ import (
 // skipped and its registrations are kept.
 var ErrBadApp = errors.New("registrator: unreadable app")
 
-// Snapshot is the scheduler's apps with their tasks at one moment, as GET
-// /v2/apps?embed=apps.tasks returns them.
+// Snapshot is the scheduler's apps with their tasks, and its pods with
+// their instances, at one moment, as GET /v2/apps?embed=apps.tasks and
+// GET /v2/pods/::status return them.
 type Snapshot struct {
 	// Apps are normalised (legacy fields of older Marathons moved to the
 	// canonical ones).
 	Apps []marathon.AppInfo
-	// Bad are the apps that could not be read, with ErrBadApp.
+	// Pods are the pods with their instances, as GET /v2/pods/::status
+	// returns them (none from a scheduler without pods).
+	Pods []marathon.PodStatus
+	// Bad are the apps and pods that could not be read, with ErrBadApp.
 	Bad []Skip
 }
 

@@ -5,7 +5,9 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"time"
 
+	"github.com/stadionhq/stadion/framework/scheduler"
 	"github.com/stadionhq/stadion/internal/acl"
 	"github.com/stadionhq/stadion/internal/marathon"
 )
@@ -76,36 +78,45 @@ func (s *server) getQueue(w http.ResponseWriter, r *http.Request) (any, error) {
 		lastUnused = lastUnused || e == "lastUnusedOffers"
 	}
 	for _, av := range z.viewable(v.Apps) {
-		q := av.Queue
-		if q == nil {
+		if av.Queue == nil {
 			continue
 		}
-		item := marathon.QueueItem{
-			App:   z.app(av.App),
-			Count: q.Count,
-			Role:  av.App.Role,
-			Since: marathon.NewTimestamp(q.Since),
-			Delay: marathon.Delay{Overdue: true},
+		app := z.app(av.App)
+		out.Queue = append(out.Queue, queueItem(marathon.QueueItem{App: &app, Role: av.App.Role}, av.Queue, now, lastUnused))
+	}
+	for _, pv := range v.Pods {
+		if pv.Queue == nil || !z.may(acl.View, pv.Pod.ID) {
+			continue
 		}
-		if left := q.DelayUntil.Sub(now); left > 0 {
-			item.Delay = marathon.Delay{TimeLeftSeconds: int(math.Ceil(left.Seconds()))}
-		}
-		// Both summaries list Marathon's whole reason funnel. The scheduler
-		// keeps the reasons of its last placement pass only, so the launch
-		// attempt's summary shows the same counts as the last offers'.
-		item.ProcessedOffersSummary = &marathon.OffersSummary{
-			ProcessedOffersCount:       q.ProcessedOffers,
-			UnusedOffersCount:          q.UnusedOffers,
-			RejectSummaryLastOffers:    marathon.RejectSummaries(q.ProcessedOffers, q.Unplaced),
-			RejectSummaryLaunchAttempt: marathon.RejectSummaries(q.ProcessedOffers, q.Unplaced),
-		}
-		if lastUnused {
-			// Stadion does not keep the offers it declined.
-			item.LastUnusedOffers = []json.RawMessage{}
-		}
-		out.Queue = append(out.Queue, item)
+		pod := pv.Pod
+		out.Queue = append(out.Queue, queueItem(marathon.QueueItem{Pod: &pod, Role: pod.Role}, pv.Queue, now, lastUnused))
 	}
 	return out, nil
+}
+
+// queueItem completes the queue entry item of an app or pod from its
+// QueueView q.
+func queueItem(item marathon.QueueItem, q *scheduler.QueueView, now time.Time, lastUnused bool) marathon.QueueItem {
+	item.Count = q.Count
+	item.Since = marathon.NewTimestamp(q.Since)
+	item.Delay = marathon.Delay{Overdue: true}
+	if left := q.DelayUntil.Sub(now); left > 0 {
+		item.Delay = marathon.Delay{TimeLeftSeconds: int(math.Ceil(left.Seconds()))}
+	}
+	// Both summaries list Marathon's whole reason funnel. The scheduler
+	// keeps the reasons of its last placement pass only, so the launch
+	// attempt's summary shows the same counts as the last offers'.
+	item.ProcessedOffersSummary = &marathon.OffersSummary{
+		ProcessedOffersCount:       q.ProcessedOffers,
+		UnusedOffersCount:          q.UnusedOffers,
+		RejectSummaryLastOffers:    marathon.RejectSummaries(q.ProcessedOffers, q.Unplaced),
+		RejectSummaryLaunchAttempt: marathon.RejectSummaries(q.ProcessedOffers, q.Unplaced),
+	}
+	if lastUnused {
+		// Stadion does not keep the offers it declined.
+		item.LastUnusedOffers = []json.RawMessage{}
+	}
+	return item
 }
 
 // resetDelay is DELETE /v2/queue/{id}/delay (204).

@@ -96,13 +96,13 @@ func (n *groupNode) find(id marathon.PathID) *groupNode {
 // omitted when not embedded; Apps are App or, with group.apps.* embeds,
 // AppInfo.
 type groupOut struct {
-	ID           marathon.PathID    `json:"id"`
-	Apps         any                `json:"apps,omitempty"`
-	Groups       *[]groupOut        `json:"groups,omitempty"`
-	Pods         []marathon.Pod     `json:"pods"`
-	Dependencies []marathon.PathID  `json:"dependencies"`
-	Version      marathon.Timestamp `json:"version,omitzero"`
-	EnforceRole  *bool              `json:"enforceRole,omitempty"`
+	ID           marathon.PathID      `json:"id"`
+	Apps         any                  `json:"apps,omitempty"`
+	Groups       *[]groupOut          `json:"groups,omitempty"`
+	Pods         []marathon.PodStatus `json:"pods"`
+	Dependencies []marathon.PathID    `json:"dependencies"`
+	Version      marathon.Timestamp   `json:"version,omitzero"`
+	EnforceRole  *bool                `json:"enforceRole,omitempty"`
 }
 
 // render writes a node and returns it with the newest version in its
@@ -122,7 +122,7 @@ func (s *server) render(ctx context.Context, v *scheduler.View, n *groupNode, e 
 		apps = z.viewable(n.apps)
 		shown = len(apps) > 0
 	}
-	out = groupOut{ID: n.id, Pods: []marathon.Pod{}, Dependencies: []marathon.PathID{}}
+	out = groupOut{ID: n.id, Pods: []marathon.PodStatus{}, Dependencies: []marathon.PathID{}}
 	if n.stored != nil {
 		newest = n.stored.Version
 		if n.stored.Dependencies != nil {
@@ -131,7 +131,8 @@ func (s *server) render(ctx context.Context, v *scheduler.View, n *groupNode, e 
 	}
 	for _, pv := range n.pods {
 		if z.may(acl.View, pv.Pod.ID) {
-			out.Pods = append(out.Pods, pv.Pod)
+			// Marathon's GroupInfo lists pod statuses (types/group.raml).
+			out.Pods = append(out.Pods, s.podStatus(pv))
 			shown = true
 			if pv.Pod.Version.After(newest.Time) {
 				newest = pv.Pod.Version
@@ -570,7 +571,8 @@ func kept(g marathon.Group, id marathon.PathID) bool {
 	return false
 }
 
-// deleteGroup is DELETE /v2/groups[/{id}]: removes every app below it.
+// deleteGroup is DELETE /v2/groups[/{id}]: removes every app and pod
+// below it.
 func (s *server) deleteGroup(w http.ResponseWriter, r *http.Request) (any, error) {
 	opts, err := deployOptions(r)
 	if err != nil {
@@ -587,9 +589,13 @@ func (s *server) deleteGroup(w http.ResponseWriter, r *http.Request) (any, error
 			stored = true
 		}
 	}
+	hasPods := len(s.podsBelow(id)) > 0
+	if err := s.deletePodsBelow(r, id, opts.Force); err != nil {
+		return nil, err
+	}
 	res, err := s.deploy(r, func(current map[marathon.PathID]marathon.App) ([]marathon.App, []marathon.PathID, error) {
 		ids := below(current, id)
-		if len(ids) == 0 && !stored && !id.IsRoot() {
+		if len(ids) == 0 && !stored && !id.IsRoot() && !hasPods {
 			return nil, nil, marathon.GroupNotFound(id)
 		}
 		return nil, ids, nil
@@ -598,6 +604,38 @@ func (s *server) deleteGroup(w http.ResponseWriter, r *http.Request) (any, error
 		return nil, err
 	}
 	return deployed(w, res), nil
+}
+
+// podsBelow lists the ids of the pods in group id (the root: every pod).
+func (s *server) podsBelow(id marathon.PathID) []marathon.PathID {
+	var out []marathon.PathID
+	for _, pv := range s.backend.View().Pods {
+		if id.IsRoot() || pv.Pod.ID.IsChildOf(id) {
+			out = append(out, pv.Pod.ID)
+		}
+	}
+	return out
+}
+
+// deletePodsBelow deletes the pods of group id, each as DELETE
+// /v2/pods/{id} does (its own deployment), before the group's apps are
+// removed; the first failure (a running pod deployment without force)
+// stops the group's deletion.
+func (s *server) deletePodsBelow(r *http.Request, id marathon.PathID, force bool) error {
+	pb, ok := s.backend.(PodBackend)
+	if !ok {
+		return nil
+	}
+	for _, pid := range s.podsBelow(id) {
+		if _, err := pb.DeletePod(r.Context(), pid, force); err != nil {
+			var me *marathon.Error
+			if errors.As(err, &me) && me.Status == http.StatusNotFound {
+				continue // deleted meanwhile
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // groupSettings lists the settings of g and of every group below it.

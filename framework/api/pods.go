@@ -149,7 +149,7 @@ func (s *server) putPod(w http.ResponseWriter, r *http.Request, pb PodBackend, i
 			return nil, &marathon.Error{Status: http.StatusBadRequest, Message: "'" + string(id) + "' does not match definition's id ('" + string(pod.ID.Canonical()) + "')"}
 		}
 	}
-	pod, err = marathon.AdmitPod(pod, s.cfg.NormalizeOptions)
+	pod, err = marathon.AdmitPod(pod, s.admitOptions(nil, ""))
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,7 @@ import (
 )
 
 // admitOptions returns the normalize options of one request with the role
-// rules of Marathon 1.9+ (marathon.RolesFor): an app's role defaults to
+// rules of Marathon 1.9+ (marathon.RolesFor): an app's or pod's role defaults to
 // --mesos_role (NormalizeOptions.DefaultRole) or to the role of its
 // top-level group when that group enforces it, and any other role than
 // those, or the one the app has now, is a 422. defined holds the
@@ -46,6 +46,8 @@ func (s *server) admitOptions(defined *marathon.Group, base marathon.PathID) mar
 		existing := ""
 		if av := view.App(id); av != nil {
 			existing = av.App.Role
+		} else if pv := view.Pod(id); pv != nil {
+			existing = pv.Pod.Role
 		}
 		return marathon.RolesFor(id, opts.DefaultRole, group, existing)
 	}

@@ -137,6 +137,9 @@ func (s *Scheduler) prepare(change Change, opts DeployOptions) (prepared, error)
 	if err != nil {
 		return prepared{}, err
 	}
+	if err := st.appsClashWithPods(requested); err != nil {
+		return prepared{}, err
+	}
 	now := s.cfg.Now()
 	version := opts.version
 	if version.IsZero() {

@@ -38,6 +38,9 @@ type podState struct {
 	// deps are the running deployments of the pods, one per pod, in
 	// memory only: a new leader starts without them.
 	deps map[marathon.PathID]*marathon.Deployment
+	// queueSince is when a pod's instances started waiting for a launch
+	// (GET /v2/queue), for the pods with waiting instances.
+	queueSince map[marathon.PathID]time.Time
 }
 
 func newPodState(snap state.Snapshot) podState {
@@ -47,6 +50,8 @@ func newPodState(snap state.Snapshot) podState {
 		byTask:  map[string]string{},
 		retryAt: map[string]time.Time{},
 		deps:    map[marathon.PathID]*marathon.Deployment{},
+
+		queueSince: map[marathon.PathID]time.Time{},
 	}
 	for _, p := range snap.Pods {
 		ps.defs[p.ID] = p
@@ -104,6 +109,9 @@ type PodView struct {
 	Pod marathon.Pod
 	// Instances are the pod's instances, sorted by id.
 	Instances []state.Instance
+	// Queue is the pod's launch queue entry; nil when nothing waits. It
+	// counts no offers (the reasons a pod does not fit are not kept).
+	Queue *QueueView
 }
 
 // Pod returns the pod with id, or nil.
@@ -129,9 +137,67 @@ func (st *loopState) podViews() []*PodView {
 			c.Tasks = slices.Clone(inst.Tasks)
 			pv.Instances = append(pv.Instances, c)
 		}
+		pv.Queue = st.podQueue(id)
 		out = append(out, pv)
 	}
 	return out
+}
+
+// podWaits reports whether a pod instance waits for a launch: it should
+// run and has no task, or all its tasks ended (then it waits for the
+// pod's backoff, st.pods.retryAt).
+func podWaits(inst *state.Instance) bool {
+	if inst.Goal != state.GoalRunning {
+		return false
+	}
+	for _, t := range inst.Tasks {
+		if !t.State.Terminal() {
+			return false
+		}
+	}
+	return true
+}
+
+// trackPodQueue records since when each pod has waiting instances.
+func (st *loopState) trackPodQueue(now time.Time) {
+	waiting := map[marathon.PathID]bool{}
+	for _, inst := range st.pods.insts {
+		if _, known := st.pods.defs[inst.AppID]; known && podWaits(inst) {
+			waiting[inst.AppID] = true
+		}
+	}
+	for id := range waiting {
+		if _, ok := st.pods.queueSince[id]; !ok {
+			st.pods.queueSince[id] = now
+		}
+	}
+	for id := range st.pods.queueSince {
+		if !waiting[id] {
+			delete(st.pods.queueSince, id)
+		}
+	}
+}
+
+// podQueue is the queue entry of pod id: its waiting instances and the
+// end of the latest backoff among them; nil when none waits.
+func (st *loopState) podQueue(id marathon.PathID) *QueueView {
+	since, ok := st.pods.queueSince[id]
+	if !ok {
+		return nil
+	}
+	q := &QueueView{Since: since}
+	for _, inst := range st.podInstancesOf(id) {
+		if podWaits(inst) {
+			q.Count++
+			if at := st.pods.retryAt[inst.ID]; at.After(q.DelayUntil) {
+				q.DelayUntil = at
+			}
+		}
+	}
+	if q.Count == 0 {
+		return nil
+	}
+	return q
 }
 
 // PodObservation is what marathon.PodInstanceStatusOf needs of a pod
@@ -181,8 +247,8 @@ func (s *Scheduler) PutPod(ctx context.Context, pod marathon.Pod, create, force 
 		if err := st.podLocked(pod.ID, force); err != nil {
 			return err
 		}
-		if _, isApp := st.apps[pod.ID]; isApp {
-			return &marathon.Error{Status: http.StatusConflict, Message: "An app with id [" + string(pod.ID) + "] already exists."}
+		if err := st.podClashesWithApps(pod.ID); err != nil {
+			return err
 		}
 		v := marathon.NewTimestamp(s.cfg.Now())
 		if exists && !old.Version.Time.Before(v.Time) {
@@ -207,6 +273,7 @@ func (s *Scheduler) PutPod(ctx context.Context, pod marathon.Pod, create, force 
 			}
 		}
 		st.pods.defs[pod.ID] = pod
+		st.addRole(pod.Role)
 		st.change.PutPods = append(st.change.PutPods, pod)
 		st.dirty = true
 		res = PodResult{Pod: pod, Created: !exists, DeploymentID: st.startPodDeployment(pod.ID, action, v)}
@@ -214,6 +281,71 @@ func (s *Scheduler) PutPod(ctx context.Context, pod marathon.Pod, create, force 
 		return nil
 	})
 	return res, err
+}
+
+// Marathon validates the whole tree after every change (Group.validGroup)
+// and answers a 422 on "/" when an app and a pod share an id, or when a
+// pod's id is the group of an app or pod (Groups and Pods) or an app's id
+// the group of a pod (Groups and Applications).
+const (
+	msgAppsAndPods   = "Applications and Pods may not share the same id"
+	msgGroupsAndPods = "Groups and Pods may not have the same identifier."
+	msgGroupsAndApps = "Groups and Applications may not have the same identifier."
+)
+
+func treeInvalid(msg string) error {
+	return marathon.NotValid(marathon.Detail{Path: "/", Errors: []string{msg}})
+}
+
+// appsClashWithPods refuses apps of a deployment whose ids clash with a
+// stored pod's.
+func (st *loopState) appsClashWithPods(apps []marathon.App) error {
+	if len(st.pods.defs) == 0 {
+		return nil
+	}
+	for _, a := range apps {
+		if _, isPod := st.pods.defs[a.ID]; isPod {
+			return treeInvalid(msgAppsAndPods)
+		}
+		for id := a.ID.Parent(); !id.IsRoot(); id = id.Parent() {
+			if _, isPod := st.pods.defs[id]; isPod {
+				return treeInvalid(msgGroupsAndPods)
+			}
+		}
+		for pid := range st.pods.defs {
+			if pid.IsChildOf(a.ID) {
+				return treeInvalid(msgGroupsAndApps)
+			}
+		}
+	}
+	return nil
+}
+
+// podClashesWithApps refuses a pod id that clashes with a stored app's or
+// lies below another pod.
+func (st *loopState) podClashesWithApps(id marathon.PathID) error {
+	if _, isApp := st.apps[id]; isApp {
+		return treeInvalid(msgAppsAndPods)
+	}
+	for p := id.Parent(); !p.IsRoot(); p = p.Parent() {
+		if _, isApp := st.apps[p]; isApp {
+			return treeInvalid(msgGroupsAndApps)
+		}
+		if _, isPod := st.pods.defs[p]; isPod {
+			return treeInvalid(msgGroupsAndPods)
+		}
+	}
+	for aid := range st.apps {
+		if aid.IsChildOf(id) {
+			return treeInvalid(msgGroupsAndPods)
+		}
+	}
+	for pid := range st.pods.defs {
+		if pid.IsChildOf(id) {
+			return treeInvalid(msgGroupsAndPods)
+		}
+	}
+	return nil
 }
 
 // onlyScaled says whether b differs from a in its count alone, which
@@ -331,6 +463,7 @@ func (s *Scheduler) planPods(now time.Time) time.Time {
 		s.scalePod(st.pods.defs[id], now)
 	}
 	st.finishPodDeployments()
+	st.trackPodQueue(now)
 	return wake
 }
 
@@ -649,8 +782,12 @@ func (s *Scheduler) podUpdate(status mesos.TaskStatus, now time.Time) bool {
 	if status.State.Terminal() {
 		delete(st.kills, t.TaskID)
 	}
+	prev := inst.State
 	inst.State = podInstanceState(inst.Tasks)
 	st.putPodInstance(inst)
+	if c := conditionOf(inst.State); c != conditionOf(prev) {
+		s.instanceChanged(inst, c, now)
+	}
 	return true
 }
 

@@ -12,7 +12,7 @@ import (
 // The framework's roles follow Marathon 1.9+ (MULTI_ROLE): it subscribes
 // with --mesos_role and adds the role of every app it holds with
 // UPDATE_FRAMEWORK, so that Mesos offers resources allocated to each app's
-// role. Roles are only added while the scheduler runs; a new leader starts
+// and pod's role. Roles are only added while the scheduler runs; a new leader starts
 // from the roles of the stored apps, as Marathon does.
 
 // loadState builds the loop's state from a snapshot, with the stored apps'
@@ -28,6 +28,9 @@ func (s *Scheduler) loadState(snap state.Snapshot) *loopState {
 		if inst.Role != "" && inst.State != "" && !inst.State.Terminal() {
 			st.addRole(inst.Role)
 		}
+	}
+	for _, p := range st.pods.defs {
+		st.addRole(p.Role)
 	}
 	return st
 }

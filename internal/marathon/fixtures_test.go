@@ -165,7 +165,10 @@ func TestExamplesRoundTrip(t *testing.T) {
 					t.Fatal(err)
 				}
 				for i := range q.Queue {
-					q.Queue[i].App, _ = Normalize(q.Queue[i].App, NormalizeOptions{})
+					if q.Queue[i].App != nil {
+						app, _ := Normalize(*q.Queue[i].App, NormalizeOptions{})
+						q.Queue[i].App = &app
+					}
 				}
 				return encode(t, q)
 			},

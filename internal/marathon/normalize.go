@@ -15,8 +15,8 @@ type NormalizeOptions struct {
 	Base PathID
 	// DefaultRole is the role of apps that give none (--mesos_role); "" is "*".
 	DefaultRole string
-	// Roles, when set, gives the role settings of an app by id
-	// (RolesFor): its Default replaces DefaultRole, and Admit refuses a
+	// Roles, when set, gives the role settings of an app or pod by id
+	// (RolesFor): its Default replaces DefaultRole, and Admit (AdmitPod) refuses a
 	// role outside Valid with Marathon's 422. Nil checks no role.
 	Roles func(id PathID) RoleSettings
 	// DefaultNetworkName names container networks given without a name

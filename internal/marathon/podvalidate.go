@@ -108,7 +108,8 @@ func ValidatePod(p Pod, opts NormalizeOptions) error {
 
 // NormalizePod applies Marathon's PodNormalization: the id is made
 // canonical; unnamed container networks take opts.DefaultNetworkName;
-// host and bridge endpoints without a hostPort get 0; the role defaults;
+// host and bridge endpoints without a hostPort get 0; the role defaults
+// (to opts.Roles(id).Default when set, as an app's);
 // a resident pod (one with a persistent volume) that kept the default
 // upgrade and unreachable strategies gets {0.5, 0} and "disabled"; empty
 // enum values (pods built in Go) get their defaults. Version is left to
@@ -138,6 +139,9 @@ func NormalizePod(p Pod, opts NormalizeOptions) Pod {
 	}
 	if p.Role == "" {
 		p.Role = opts.DefaultRole
+		if opts.Roles != nil {
+			p.Role = opts.Roles(p.ID).Default
+		}
 		if p.Role == "" {
 			p.Role = DefaultRole
 		}
@@ -216,6 +220,7 @@ func validatePod(p Pod, opts NormalizeOptions, r *reporter) {
 	}
 	validatePodNetworks(p.Networks, r)
 	validatePodScheduling(p, r)
+	validRole(p.ID, p.Role, "/role", opts, r)
 	validateEndpointUniqueness(p, r)
 	if p.Scaling.Kind != ScalingFixed {
 		r.add("/scaling", msgNotFixedScaling)

@@ -5,10 +5,12 @@ import (
 	"sort"
 )
 
-// QueueItem is an entry of GET /v2/queue: an app with instances waiting to
-// launch.
+// QueueItem is an entry of GET /v2/queue: an app or a pod with instances
+// waiting to launch (types/queue.raml QueueApp | QueuePod: the run spec
+// is under "app" or "pod").
 type QueueItem struct {
-	App   App       `json:"app"`
+	App   *App      `json:"app,omitempty"`
+	Pod   *Pod      `json:"pod,omitempty"`
 	Count int       `json:"count"`
 	Role  string    `json:"role,omitempty"`
 	Delay Delay     `json:"delay"`

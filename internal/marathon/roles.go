@@ -62,13 +62,21 @@ func RolesFor(id PathID, mesosRole string, group GroupRoles, existing string) Ro
 // (unreserved resources) and the app's role (resources reserved to it),
 // as Marathon 1.10 requires (ResourceRole.validForRole).
 func validateRoles(a App, p string, opts NormalizeOptions, r *reporter) {
-	if opts.Roles != nil {
-		rs := opts.Roles(a.ID)
-		if !slices.Contains(rs.Valid, a.Role) {
-			r.add(p+"/role", fmt.Sprintf("got %s, expected one of: [%s]", a.Role, strings.Join(rs.Valid, ", ")))
-		}
-	}
+	validRole(a.ID, a.Role, p+"/role", opts, r)
 	acceptedForRole(a.AcceptedResourceRoles, a.Role, p+"/acceptedResourceRoles", r)
+}
+
+// validRole refuses a role of the app or pod id that is not one of
+// opts.Roles(id).Valid (when opts.Roles is set), with Marathon's message
+// (RoleSettings.forService's validator, shared by apps and pods).
+func validRole(id PathID, role, path string, opts NormalizeOptions, r *reporter) {
+	if opts.Roles == nil {
+		return
+	}
+	rs := opts.Roles(id)
+	if !slices.Contains(rs.Valid, role) {
+		r.add(path, fmt.Sprintf("got %s, expected one of: [%s]", role, strings.Join(rs.Valid, ", ")))
+	}
 }
 
 // acceptedForRole is Marathon's ResourceRole.validForRole: accepted

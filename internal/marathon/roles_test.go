@@ -96,3 +96,47 @@ func TestAcceptedRolesOfStarApp(t *testing.T) {
 		t.Errorf("details (-want +got):\n%s", diff)
 	}
 }
+
+// TestAdmitPodRoles: a pod's role defaults and is checked as an app's
+// (Marathon 1.10 PodsValidation with RoleSettings.forService).
+func TestAdmitPodRoles(t *testing.T) {
+	opts := NormalizeOptions{DefaultRole: "stadion", Roles: func(id PathID) RoleSettings {
+		return RolesFor(id, "stadion", GroupRoles{Known: true, EnforceRole: id.Segments()[0] == "prod"}, "")
+	}}
+	pod := func(id, extra string) string {
+		return `{"id":"` + id + `","containers":[{"name":"c","resources":{"cpus":0.1,"mem":16},"exec":{"command":{"shell":"sleep 1"}}}]` + extra + `}`
+	}
+	tests := []struct {
+		name     string
+		body     string
+		wantRole string
+		want     map[string][]string
+	}{
+		{name: "default is mesos role", body: pod("/web", ""), wantRole: "stadion"},
+		{name: "enforced group role is the default", body: pod("/prod/web", ""), wantRole: "prod"},
+		{name: "group role allowed", body: pod("/dev/web", `,"role":"dev"`), wantRole: "dev"},
+		{name: "foreign role", body: pod("/web", `,"role":"foo"`),
+			want: map[string][]string{"/role": {"got foo, expected one of: [stadion]"}}},
+		{name: "star in root", body: pod("/web", `,"role":"*"`),
+			want: map[string][]string{"/role": {"got *, expected one of: [stadion]"}}},
+		{name: "mesos role in enforced group", body: pod("/prod/web", `,"role":"stadion"`),
+			want: map[string][]string{"/role": {"got stadion, expected one of: [prod]"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := ParsePod([]byte(tc.body), opts)
+			if tc.want != nil {
+				if diff := cmp.Diff(tc.want, details(t, err)); diff != "" {
+					t.Errorf("details (-want +got):\n%s", diff)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParsePod: %v", err)
+			}
+			if p.Role != tc.wantRole {
+				t.Errorf("role = %q, want %q", p.Role, tc.wantRole)
+			}
+		})
+	}
+}
