@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -89,54 +88,10 @@ func (l *leadership) run(ctx context.Context, first *term) error {
 		l.setLeader(l.self)
 		return l.serve(ctx, first)
 	}
-	var (
-		cancel   func() // ends the running term; nil when none runs
-		termDone <-chan error
-	)
-	stop := func() {
-		if cancel == nil {
-			return
-		}
-		cancel()
-		<-termDone
-		cancel, termDone = nil, nil
-	}
-	defer stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-l.elector.Changes():
-			if !ok {
-				return errors.New("leader election closed")
-			}
-			l.setLeader(e.Leader.HostPort)
-			switch {
-			case e.Elected && cancel == nil:
-				cancel, termDone = l.startTerm(ctx, l.elector.Node())
-			case !e.Elected && cancel != nil:
-				l.log.Warn("lost leadership, stopping the scheduler")
-				stop()
-			}
-		case err := <-termDone:
-			cancel, termDone = nil, nil
-			if err != nil && ctx.Err() == nil {
-				return err
-			}
-		}
-	}
+	return l.elector.Follow(ctx, l.setLeader, l.elected, l.log)
 }
 
 func (l *leadership) setLeader(hostPort string) { l.leader.Store(&hostPort) }
-
-// startTerm runs an elected term in the background; cancel ends it, and
-// done reports how it ended.
-func (l *leadership) startTerm(ctx context.Context, fence string) (cancel func(), done <-chan error) {
-	termCtx, stop := context.WithCancel(ctx)
-	ch := make(chan error, 1)
-	go func() { ch <- l.elected(termCtx, fence) }()
-	return stop, ch
-}
 
 // term is a prepared term: its store and its scheduler, not running yet.
 type term struct {

@@ -384,50 +384,10 @@ func (l *leadership) run(ctx context.Context) error {
 		l.leader.Store(&l.self)
 		return l.term(ctx, "")
 	}
-	var cancel context.CancelFunc
-	var done chan error
-	stop := func() {
-		if cancel != nil {
-			cancel()
-			<-done
-			cancel, done = nil, nil
-		}
-	}
-	defer stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-l.elector.Changes():
-			if !ok {
-				return errors.New("leader election closed")
-			}
-			leader := e.Leader.HostPort
-			l.leader.Store(&leader)
-			switch {
-			case e.Elected && cancel == nil:
-				l.log.Info("elected leader")
-				cancel, done = l.startTerm(ctx)
-			case !e.Elected && cancel != nil:
-				l.log.Warn("lost leadership, stopping the scheduler")
-				stop()
-			}
-		case err := <-done:
-			cancel, done = nil, nil
-			if err != nil && ctx.Err() == nil {
-				return err
-			}
-		}
-	}
-}
-
-// startTerm runs a term in the background.
-func (l *leadership) startTerm(ctx context.Context) (context.CancelFunc, chan error) {
-	tctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	fence := l.elector.Node()
-	go func() { done <- l.term(tctx, fence) }()
-	return cancel, done
+	return l.elector.Follow(ctx, func(hostPort string) { l.leader.Store(&hostPort) }, func(ctx context.Context, fence string) error {
+		l.log.Info("elected leader")
+		return l.term(ctx, fence)
+	}, l.log)
 }
 
 // term runs one period of leadership: store, client, scheduler.
